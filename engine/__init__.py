@@ -1,0 +1,1 @@
+"""Engine: artefact documents, the stage pipeline, the command line and batch runs."""

@@ -1,0 +1,159 @@
+"""The ``choreo`` command line (typer + rich).
+
+Heavy modules (numpy, librosa, madmom, numba) are imported inside the commands so that
+``choreo --help`` answers at once. User-facing errors (:class:`audio.errors.ChoreoError`) become one
+line on stderr and exit code 2; set ``CHOREO_DEBUG=1`` for the full traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from audio.errors import ChoreoError
+from audio.params import BACKENDS, AnalysisParams
+
+_D = AnalysisParams()
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
+                  help="choreo: music-to-animation choreography. Beat, bar and section maps, lip-sync, keyframes "
+                       "and previews.")
+
+
+def _version_cb(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"choreo {version('choreo-engine')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version_cb, is_eager=True,
+                                                help="Show the version and exit.")] = False) -> None:
+    """Choreo command line."""
+
+
+def default_output(song: Path, suffix: str) -> Path:
+    """Default artefact path in the current folder: the song's stem plus ``suffix``.
+
+    Parameters
+    ----------
+    song : Path
+    suffix : str
+        For example ".analysis.json".
+
+    Returns
+    -------
+    Path
+    """
+    return Path(song.stem + suffix)
+
+
+@app.command()
+def analyze(
+    song: Annotated[Path, typer.Argument(help="Audio file: wav, flac, ogg, mp3, m4a/aac.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output",
+                                                help="Where to write the analysis JSON "
+                                                     "[default: SONG-NAME.analysis.json here].")] = None,
+    backend: Annotated[str, typer.Option(help=f"Beat tracker: {' or '.join(BACKENDS)}. madmom's neural models are "
+                                              "licensed CC BY-NC-SA; librosa uses none.")] = _D.backend,
+    midi: Annotated[Path | None, typer.Option(help="The song's MIDI: its tempo map, time signatures and "
+                                                   "markers define beats, bars and sections.")] = None,
+    beats_per_bar: Annotated[int | None, typer.Option(help="Force the meter instead of detecting it.")] = None,
+    min_bpm: Annotated[float, typer.Option(help="Slowest beat reported (danceable pulse rule).")] = _D.min_bpm,
+    max_bpm: Annotated[float, typer.Option(help="Fastest beat reported (danceable pulse rule).")] = _D.max_bpm,
+    min_section_bars: Annotated[int, typer.Option(help="Shortest section, in bars.")] = _D.min_section_bars,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Analyse a song: tempo map, beats, bars, meter, onsets, energy and sections → *.analysis.json."""
+    from rich.console import Console
+
+    params = AnalysisParams(backend=backend, min_bpm=min_bpm, max_bpm=max_bpm, beats_per_bar=beats_per_bar,
+                            min_section_bars=min_section_bars)
+    params.validate()
+    out = output or default_output(song, ".analysis.json")
+    console = Console(stderr=True, quiet=quiet)
+    analysis = run_with_progress(console, f"analysing {song.name}",
+                                 lambda step: _analyze(song, params, midi, step))
+    from engine import artifacts
+
+    artifacts.save(analysis, out)
+    if not quiet:
+        from engine.summary import analysis_renderables
+
+        show = Console()
+        for r in analysis_renderables(analysis):
+            show.print(r)
+        show.print(f"wrote {out}")
+
+
+def _analyze(song: Path, params: AnalysisParams, midi: Path | None, step):
+    from audio.analysis import analyze as run_analyze
+
+    return run_analyze(song, params, midi=midi, on_step=step)
+
+
+def run_with_progress(console, title: str, work):
+    """Run ``work(step)`` under a rich spinner that shows the current step and elapsed time.
+
+    Parameters
+    ----------
+    console : rich.console.Console
+    title : str
+    work : callable
+        Called with a ``step(name)`` callback; its return value is returned.
+
+    Returns
+    -------
+    Whatever ``work`` returns.
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                  transient=True) as progress:
+        task = progress.add_task(title, total=None)
+        return work(lambda name: progress.update(task, description=f"{title}: {name}"))
+
+
+@app.command()
+def inspect(file: Annotated[Path, typer.Argument(help="An artefact (*.analysis.json, ...).")]) -> None:
+    """Validate an artefact against its schema and summarise it."""
+    from rich.console import Console
+
+    from engine import artifacts
+    from engine.summary import analysis_renderables
+
+    obj = artifacts.load(file)
+    console = Console()
+    console.print(f"{file}: valid {obj.to_dict()['schema']}")
+    for r in analysis_renderables(obj):
+        console.print(r)
+
+
+def main() -> None:
+    """Console-script entry point: run the app, turning user errors into one line and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except ChoreoError as exc:
+        if os.environ.get("CHOREO_DEBUG") == "1":
+            raise
+        print(f"choreo: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("choreo: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

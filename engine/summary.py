@@ -1,0 +1,61 @@
+"""Human-readable summaries of artefacts for the terminal (rich)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def fmt_time(t_s: float) -> str:
+    """Format seconds as ``m:ss.s``.
+
+    Parameters
+    ----------
+    t_s : float, seconds
+
+    Returns
+    -------
+    str
+    """
+    m, s = divmod(max(0.0, float(t_s)), 60.0)
+    return f"{int(m)}:{s:04.1f}"
+
+
+def analysis_renderables(a: Any) -> list[Any]:
+    """Rich renderables that summarise an :class:`audio.model.Analysis`.
+
+    Parameters
+    ----------
+    a : Analysis
+
+    Returns
+    -------
+    list
+        A header text, a sections table and any warnings.
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    curve = [b for _, b in a.tempo.curve]
+    tempo_range = f" (local {min(curve):.0f}-{max(curve):.0f})" if curve and max(curve) - min(curve) > 4 else ""
+    pickup = sum(1 for b in a.beats if b.bar == 0)
+    head = Text()
+    head.append(f"{a.source.path}\n", style="bold")
+    head.append(f"  duration  {fmt_time(a.source.duration_s)}  ({a.source.sample_rate} Hz, "
+                f"{a.source.channels} ch)\n")
+    head.append(f"  tempo     {a.tempo.bpm:.1f} BPM{tempo_range}\n")
+    head.append(f"  meter     {a.meter.time_signature}  ({a.meter.beats_per_bar} beats per bar, "
+                f"confidence {a.meter.confidence:.2f})\n")
+    head.append(f"  beats     {len(a.beats)} in {a.n_bars} bars" + (f", {pickup}-beat pickup" if pickup else "") + "\n")
+    head.append(f"  onsets    {len(a.onsets)}\n")
+    head.append(f"  backend   {a.provenance.get('beats_from', a.provenance.get('backend', '?'))}")
+    table = Table(title="sections", show_edge=False, pad_edge=False)
+    for col in ("#", "start", "end", "bars", "label", "kind", "energy"):
+        table.add_column(col, justify="right" if col in ("#", "bars", "energy") else "left")
+    downbeats = a.downbeats
+    for i, s in enumerate(a.sections):
+        bars = sum(1 for t in downbeats if s.start - 1e-3 <= t < s.end - 1e-3)
+        table.add_row(str(i + 1), fmt_time(s.start), fmt_time(s.end), str(bars), s.label, s.kind, f"{s.energy:.2f}")
+    out: list[Any] = [head, table]
+    for w in a.warnings:
+        out.append(Text(f"warning: {w}", style="yellow"))
+    return out
