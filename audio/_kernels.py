@@ -14,7 +14,8 @@ def beat_dp_forward(onset: np.ndarray, period: np.ndarray, tightness: float) -> 
     """Forward pass of a beat dynamic programme with a local period (Ellis 2007, tempo-varying).
 
     ``score[t] = onset[t] + max_tau(score[t - tau] - tightness * log(tau / period[t])**2)`` over
-    ``tau`` in ``[period[t] / 2, 2 * period[t]]``; frames without a predecessor start a chain.
+    ``tau`` in ``[period[t] / 2, 2 * period[t]]``; frames without a predecessor start a chain. A
+    candidate must beat the best so far by more than 1e-9 (ties go to the shortest interval).
 
     Parameters
     ----------
@@ -44,7 +45,8 @@ def beat_dp_forward(onset: np.ndarray, period: np.ndarray, tightness: float) -> 
                 break
             r = np.log(tau / p)
             v = score[s] - tightness * r * r
-            if v > best:
+            # Ties (within rounding) go to the shortest interval, so results do not hang on the last bit.
+            if v > best + 1e-9:
                 best = v
                 arg = s
         if arg >= 0 and best > 0.0:

@@ -19,6 +19,8 @@ from audio import _kernels
 CANDIDATE_BEATS_PER_BAR = (2, 3, 4)
 # A meter has to beat 4/4 by this contrast margin to be chosen (4/4 is by far the commonest).
 PRIOR_MARGIN = {2: 0.06, 3: 0.02, 4: 0.0}
+# Above this half-bar strength a four-beat decoding is really two bars of two (see half_bar_strength).
+HALF_BAR_LIMIT = 0.3
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,33 @@ def choose_meter(evidence: np.ndarray, *, candidates: tuple[int, ...] = CANDIDAT
     order = np.argsort(-scores, kind="stable")
     best = decs[order[0]]
     margin = float(scores[order[0]] - scores[order[1]]) if len(decs) > 1 else 1.0
+    if best.beats_per_bar == 4 and 2 in candidates:
+        h = half_bar_strength(evidence, best.position)
+        if h > HALF_BAR_LIMIT:
+            return decode_bars(evidence, 2), float(np.clip((h - HALF_BAR_LIMIT) / 0.2, 0.0, 1.0))
+        margin = min(margin, (HALF_BAR_LIMIT - h) * 0.5)
     return best, float(np.clip(margin / 0.1, 0.0, 1.0))
+
+
+def half_bar_strength(evidence: np.ndarray, position: np.ndarray) -> float:
+    """How much the middle of a four-beat bar looks like a downbeat (0: like beats 2 and 4, 1: like beat 1).
+
+    In 2/4 decoded as 4/4, every other real downbeat lands on position 2; in 4/4, beat 3 carries
+    little more bar evidence than beats 2 and 4.
+
+    Parameters
+    ----------
+    evidence : np.ndarray [shape=(n,), 0..1]
+    position : np.ndarray [shape=(n,), int]
+        Bar positions of a four-beat decoding.
+
+    Returns
+    -------
+    float
+    """
+    means = [float(evidence[position == k].mean()) if np.any(position == k) else 0.0 for k in range(4)]
+    weak = 0.5 * (means[1] + means[3])
+    return (means[2] - weak) / max(means[0] - weak, 1e-6)
 
 
 def time_signature(beats_per_bar: int, subdivision: int) -> str:

@@ -1,0 +1,49 @@
+# choreo: the two commands are `make demo` and `make test` (see README.md).
+VENV     ?= .venv
+PY       := $(VENV)/bin/python
+PIP      := $(PY) -m pip
+STAMP    := $(VENV)/.installed
+OUT      ?= out/demo
+SYS_PKGS := ffmpeg libsndfile1 espeak-ng libespeak-ng1 fluidsynth fluid-soundfont-gm
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-all bench lint system install clean
+
+demo: install
+	$(VENV)/bin/choreo analyze examples/example_song.ogg -o $(OUT)/example_song.analysis.json
+	@echo "demo output: $(OUT)/"
+
+test: install
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-all: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) benchmarks/bench_analysis.py
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+install: system $(STAMP)
+
+# System packages, installed with apt-get only when missing (needs root, as on a fresh Debian machine).
+system:
+	@missing=""; for p in $(SYS_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "missing system packages:$$missing; run as root or: sudo apt-get install$$missing" >&2; exit 1; \
+	  fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip setuptools wheel
+	$(PIP) install -q -e ".[madmom,dev]"
+	touch $(STAMP)
+
+clean:
+	rm -rf out .pytest_cache .ruff_cache .hypothesis

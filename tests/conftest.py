@@ -1,0 +1,27 @@
+"""Shared fixtures: a synthesized song cache and helpers to run the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL_DATA = ROOT.parent / "shared" / "data" / "real"
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``choreo`` in a subprocess (as a user would) and capture its output."""
+    env = {**os.environ, "CHOREO_DEBUG": "0", "COLUMNS": "120"}
+    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=cwd,
+                          env=env, timeout=600, check=False)
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    if not REAL_DATA.is_dir():
+        pytest.skip("../shared/data/real is not present (real recordings are for smoke tests only)")
+    return REAL_DATA

@@ -1,0 +1,1 @@
+"""Plain numpy/Python references for every numba kernel (DESIGN.md)."""

@@ -1,0 +1,100 @@
+"""Equivalence of the audio numba kernels with their plain references (DESIGN.md: numba kernels)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from audio import _kernels as K
+from tests.reference import audio_kernels as R
+
+
+def _beat_inputs(rng, n, bpm_frames):
+    onset = np.abs(rng.standard_normal(n))
+    period = np.full(n, float(bpm_frames)) * (1 + 0.05 * np.sin(np.arange(n) / 50.0))
+    return onset, period
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("n", [0, 1, 2, 37, 400])
+def test_beat_dp_matches_reference(seed, n):
+    rng = np.random.default_rng(seed)
+    onset, period = _beat_inputs(rng, n, rng.uniform(8, 60))
+    s1, b1 = K.beat_dp_forward(onset, period, 100.0)
+    s2, b2 = R.beat_dp_forward(onset, period, 100.0)
+    np.testing.assert_allclose(s1, s2, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(b1, b2)
+    if n:
+        last = int(np.argmax(s1))
+        np.testing.assert_array_equal(K.backtrack_links(b1, last), R.backtrack_links(b2, last))
+
+
+@pytest.mark.parametrize("period", [2.0, 12.5, 100.0])  # extreme tempi: 1500, 240 and 30 BPM at 50 frames/s
+def test_beat_dp_constant_and_extreme(period):
+    onset = np.ones(300)
+    per = np.full(300, period)
+    s1, b1 = K.beat_dp_forward(onset, per, 50.0)
+    s2, b2 = R.beat_dp_forward(onset, per, 50.0)
+    np.testing.assert_allclose(s1, s2)
+    np.testing.assert_array_equal(b1, b2)
+
+
+def test_beat_dp_finds_a_planted_pulse():
+    n, p = 1000, 25
+    onset = np.full(n, 0.05)
+    onset[7::p] = 3.0
+    score, back = K.beat_dp_forward(onset, np.full(n, float(p)), 100.0)
+    path = K.backtrack_links(back, int(np.argmax(score)))
+    assert np.all(np.diff(path) == p)
+    assert path[0] == 7
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0, 10, allow_nan=False), min_size=0, max_size=120),
+       st.floats(1.5, 40.0), st.floats(0.0, 500.0))
+def test_beat_dp_hypothesis(values, period, tightness):
+    onset = np.array(values, dtype=np.float64)
+    per = np.full(onset.shape[0], period)
+    s1, b1 = K.beat_dp_forward(onset, per, tightness)
+    s2, b2 = R.beat_dp_forward(onset, per, tightness)
+    np.testing.assert_allclose(s1, s2, rtol=1e-10, atol=1e-10)
+    np.testing.assert_array_equal(b1, b2)
+
+
+def _bar_inputs(rng, n):
+    ev = np.clip(rng.uniform(0, 1, n), 1e-3, 1 - 1e-3)
+    return np.log(ev), np.log1p(-ev)
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("n", [0, 1, 2, 50, 300])
+@pytest.mark.parametrize("m", [1, 2, 3, 4, 7])
+def test_bar_viterbi_matches_reference(seed, n, m):
+    rng = np.random.default_rng(seed)
+    ld, lo = _bar_inputs(rng, n)
+    d1, p1 = K.bar_viterbi_forward(ld, lo, m, np.log(0.98), np.log(0.02))
+    d2, p2 = R.bar_viterbi_forward(ld, lo, m, np.log(0.98), np.log(0.02))
+    np.testing.assert_allclose(d1, d2, rtol=1e-12)
+    np.testing.assert_array_equal(p1, p2)
+    if n:
+        last = int(np.argmax(d1))
+        np.testing.assert_array_equal(K.backtrack_states(p1, last), R.backtrack_states(p2, last))
+
+
+def test_bar_viterbi_constant_evidence_is_regular():
+    n = 40
+    ld, lo = np.full(n, np.log(0.5)), np.full(n, np.log(0.5))
+    d, psi = K.bar_viterbi_forward(ld, lo, 4, np.log(0.98), np.log(0.02))
+    path = K.backtrack_states(psi, int(np.argmax(d)))
+    assert np.all((np.diff(path) % 4) == 1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0.001, 0.999), min_size=1, max_size=80), st.integers(1, 6), st.floats(0.001, 0.5))
+def test_bar_viterbi_hypothesis(ev, m, reset):
+    ev = np.array(ev)
+    ld, lo = np.log(ev), np.log1p(-ev)
+    d1, p1 = K.bar_viterbi_forward(ld, lo, m, np.log1p(-reset), np.log(reset))
+    d2, p2 = R.bar_viterbi_forward(ld, lo, m, np.log1p(-reset), np.log(reset))
+    np.testing.assert_allclose(d1, d2, rtol=1e-10)
+    np.testing.assert_array_equal(p1, p2)
