@@ -141,7 +141,9 @@ def _beats_from_midi(mt: midi_mod.MidiTiming, feat: F.Features, onset_t: np.ndar
     f = midi_mod.check_match(mt, onset_t, offset, duration_s, tolerance_s=params.midi_tolerance_s,
                              min_f=params.midi_min_f)
     t = mt.beats_s + offset
-    inside = (t >= 0) & (t < duration_s)
+    # A beat a little before 0 is the audio's first beat, moved there by the offset's error: keep it, at 0.
+    inside = (t >= -0.02) & (t < duration_s)
+    t = np.maximum(t, 0.0)
     sub = 3 if mt.time_signature.endswith("/8") and mt.beats_per_bar * 3 == int(mt.time_signature.split("/")[0]) \
         else 2
     meter = Meter(beats_per_bar=mt.beats_per_bar, time_signature=mt.time_signature, subdivision=sub, confidence=1.0)

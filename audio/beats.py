@@ -28,7 +28,7 @@ import numpy as np
 
 from audio import _kernels
 from audio.errors import ChoreoError
-from audio.features import Features
+from audio.features import ENVELOPE_LATENCY_S, Features
 
 MADMOM_FPS = 100.0
 
@@ -148,12 +148,20 @@ def local_tempo(feat: Features, *, min_bpm: float, max_bpm: float, window_s: flo
     local_strength = tg * (prior * valid)[:, None]
     local = bpms[np.argmax(local_strength, axis=0)]
     local = np.where(np.isfinite(local) & (local > 0), local, glob)
-    # Fold every frame's estimate to the octave nearest the global tempo, so octave flips
-    # (the commonest tempogram error) do not reach the beat decoder.
-    ratio = np.log2(local / glob)
-    local = local / 2.0 ** np.round(ratio)
+    # The first and last half-window see mostly padding: hold the nearest fully-seen estimate there.
+    half = min(win // 2, local.shape[0] // 2)
+    if half > 0 and local.shape[0] > 2 * half:
+        local[:half] = local[half]
+        local[-half:] = local[-half - 1]
+    # Fold every frame's estimate to the octave nearest a reference, so octave flips (the commonest
+    # tempogram error) do not reach the beat decoder: first the global tempo, then (so that a ramp
+    # across more than half an octave survives) the smoothed result of the first pass.
     k = max(1, int(round(smooth_s * fr)) | 1)
-    return median_filter(local, size=k, mode="nearest")
+    ref = np.full_like(local, glob)
+    for _ in range(2):
+        folded = local / 2.0 ** np.round(np.log2(local / ref))
+        ref = median_filter(folded, size=k, mode="nearest")
+    return ref
 
 
 def track_beats_librosa(feat: Features, *, min_bpm: float, max_bpm: float, tightness: float = 100.0) -> BeatTrack:
@@ -182,7 +190,7 @@ def track_beats_librosa(feat: Features, *, min_bpm: float, max_bpm: float, tight
     last = _last_beat(score, period)
     frames = _kernels.backtrack_links(backlink, last)
     frames = _trim_weak(frames, onset)
-    times = frames / feat.frame_rate_hz
+    times = np.maximum(frames / feat.frame_rate_hz - ENVELOPE_LATENCY_S, 0.0)
     return BeatTrack(times_s=times, downbeat_evidence=accent_evidence(feat, times))
 
 

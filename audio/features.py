@@ -14,6 +14,10 @@ import numpy as np
 
 ANALYSIS_SR = 22050
 FRAME_RATE_HZ = 50.0
+# Spectral-flux peaks trail the true onset: measured on the synthesized ground-truth songs, beats decoded
+# from the envelope were 27 ms late (median) at this hop and window. Times read off the envelope
+# (onsets, the librosa backend's beats) are moved earlier by this much.
+ENVELOPE_LATENCY_S = 0.025
 
 
 @dataclass(frozen=True)
@@ -215,4 +219,4 @@ def detect_onsets(feat: Features, *, delta: float = 0.07, wait_s: float = 0.03) 
     idx = librosa.util.peak_pick(norm, pre_max=wait, post_max=wait, pre_avg=int(0.1 * fr),
                                  post_avg=int(0.1 * fr) + 1, delta=delta, wait=wait)
     idx = np.asarray(idx, dtype=np.int64)
-    return idx / fr, norm[idx]
+    return np.maximum(idx / fr - ENVELOPE_LATENCY_S, 0.0), norm[idx]

@@ -5,10 +5,10 @@ Conventions
 Everything works on bars (downbeat to downbeat), so boundaries are bar lines by construction. The
 first section starts at 0 s (a lead-in or pickup belongs to it) and the last ends at the song's end.
 
-Steps: (1) one feature vector per bar (chroma, timbre, loudness; z-scored; two bars stacked so that
-sequences, not single bars, are compared); (2) a cosine self-similarity matrix; (3) a checkerboard
-novelty curve whose peaks, at least ``min_bars`` apart, are boundaries; (4) segments are labelled
-A, B, C... by comparing them bar against bar; (5) kinds from repetition, position and energy:
+Steps: (1) two feature vectors per bar, texture (timbre, loudness, density) and content (texture plus
+harmony); (2) cosine self-similarity matrices; (3) a checkerboard novelty curve on texture whose peaks,
+at least ``min_bars`` apart, are boundaries; (4) segments are labelled A, B, C... by comparing their
+content bar against bar; (5) kinds from repetition, position and energy:
 
 - the repeated label with the highest energy is the chorus, the other repeated label the verse;
 - an unrepeated first (last) section quieter than the song's median section is the intro (outro);
@@ -23,8 +23,12 @@ from audio.features import Features
 from audio.model import Section
 
 
-def bar_features(feat: Features, bar_starts_s: np.ndarray, end_s: float) -> np.ndarray:
-    """One standardised feature vector per bar.
+def bar_features(feat: Features, bar_starts_s: np.ndarray, end_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Two standardised feature vectors per bar: texture (for boundaries) and content (for labels).
+
+    Texture is what stays constant inside a section and changes between sections: timbre (MFCC mean and
+    spread), loudness and note density. Content adds the harmony (chroma), which changes from bar to bar
+    inside a section but repeats when the section repeats.
 
     Parameters
     ----------
@@ -36,23 +40,27 @@ def bar_features(feat: Features, bar_starts_s: np.ndarray, end_s: float) -> np.n
 
     Returns
     -------
-    np.ndarray [shape=(b, d)]
+    texture : np.ndarray [shape=(b, 26)]
+    content : np.ndarray [shape=(b, 38)]
     """
     edges = feat.frame_of(np.append(bar_starts_s, end_s))
-    rows = []
     db = 20 * np.log10(np.maximum(feat.rms, 1e-6))
+    tex, chroma = [], []
     for a, b in zip(edges[:-1], edges[1:], strict=True):
         b = max(b, a + 1)
-        chroma = feat.chroma[:, a:b].mean(axis=1)
-        rows.append(np.concatenate([chroma / (np.linalg.norm(chroma) + 1e-9), feat.mfcc[1:, a:b].mean(axis=1),
-                                    [db[a:b].mean()]]))
-    x = np.array(rows)
+        m = feat.mfcc[1:, a:b]
+        density = np.log1p(feat.onset_env[a:b].mean())
+        tex.append(np.concatenate([m.mean(axis=1), m.std(axis=1), [db[a:b].mean(), density]]))
+        c = feat.chroma[:, a:b].mean(axis=1)
+        chroma.append(c / (np.linalg.norm(c) + 1e-9))
+    texture = _standardise(np.array(tex))
+    content = np.concatenate([_standardise(np.array(chroma)), texture], axis=1)
+    return texture, content
+
+
+def _standardise(x: np.ndarray) -> np.ndarray:
     sd = x.std(axis=0)
-    x = (x - x.mean(axis=0)) / np.where(sd > 1e-9, sd, 1.0)
-    # Loudness is one dimension against twelve each for chroma and timbre: give it more weight.
-    x[:, 24:] *= 2.0
-    stacked = np.concatenate([x, np.vstack([x[1:], x[-1:]])], axis=1)
-    return stacked
+    return (x - x.mean(axis=0)) / np.where(sd > 1e-9, sd, 1.0)
 
 
 def self_similarity(x: np.ndarray) -> np.ndarray:
@@ -89,11 +97,13 @@ def novelty(ssm: np.ndarray, *, half_bars: int = 4) -> np.ndarray:
     g = np.exp(-0.5 * (np.arange(-L, L) + 0.5) ** 2 / (L / 2.0) ** 2)
     sign = np.where(np.arange(-L, L) < 0, -1.0, 1.0)
     kernel = np.outer(g, g) * np.outer(sign, sign)
-    padded = np.pad(ssm, L, mode="edge")
     nov = np.zeros(b)
+    total = np.abs(kernel).sum()
     for i in range(1, b):
-        block = padded[i: i + 2 * L, i: i + 2 * L]
-        nov[i] = max(0.0, float(np.sum(block * kernel)))
+        # Near the ends only the part of the kernel inside the song counts, rescaled to full weight.
+        lo, hi = max(0, i - L), min(b, i + L)
+        k = kernel[lo - (i - L): hi - (i - L), lo - (i - L): hi - (i - L)]
+        nov[i] = max(0.0, float(np.sum(ssm[lo:hi, lo:hi] * k)) * total / max(np.abs(k).sum(), 1e-9))
     return nov / nov.max() if nov.max() > 0 else nov
 
 
@@ -124,12 +134,13 @@ def pick_boundaries(nov: np.ndarray, *, min_bars: int = 4, threshold: float = 0.
     return [0, *sorted(chosen)]
 
 
-def label_segments(ssm: np.ndarray, starts: list[int], n_bars: int, *, threshold: float = 0.55) -> list[str]:
+def label_segments(ssm: np.ndarray, starts: list[int], n_bars: int, *, threshold: float = 0.55,
+                   max_shift: int = 2) -> list[str]:
     """Repeat letters for segments: A for the first, the same letter for segments that match it.
 
-    Two segments match when their bars, aligned from the segment starts, are similar on average
-    (mean of the diagonal of the similarity block) above ``threshold`` and their lengths differ by
-    less than a factor of two.
+    Two segments match when their bars, aligned from the segment starts (allowing a shift of up to
+    ``max_shift`` bars, for a boundary placed a bar early or late), are similar on average above
+    ``threshold`` and their lengths differ by less than a factor of two.
 
     Parameters
     ----------
@@ -138,6 +149,7 @@ def label_segments(ssm: np.ndarray, starts: list[int], n_bars: int, *, threshold
         Segment start bars (from :func:`pick_boundaries`).
     n_bars : int
     threshold : float
+    max_shift : int
 
     Returns
     -------
@@ -150,14 +162,8 @@ def label_segments(ssm: np.ndarray, starts: list[int], n_bars: int, *, threshold
     for j, (a, b) in enumerate(segs):
         best, best_sim = -1, threshold
         for k, members in enumerate(reps):
-            sims = []
-            for m in members:
-                c, d = segs[m]
-                length = min(b - a, d - c)
-                if max(b - a, d - c) >= 2 * length:
-                    continue
-                sims.append(float(np.mean([ssm[a + i, c + i] for i in range(length)])))
-            if sims and max(sims) > best_sim:
+            sims = [segment_similarity(ssm, segs[m], (a, b), max_shift) for m in members]
+            if max(sims) > best_sim:
                 best, best_sim = k, max(sims)
         if best < 0:
             reps.append([j])
@@ -166,6 +172,38 @@ def label_segments(ssm: np.ndarray, starts: list[int], n_bars: int, *, threshold
             reps[best].append(j)
             labels.append(_letter(best))
     return labels
+
+
+def segment_similarity(ssm: np.ndarray, seg1: tuple[int, int], seg2: tuple[int, int], max_shift: int) -> float:
+    """Best mean bar-to-bar similarity of two segments over alignment shifts (-inf if lengths differ 2x).
+
+    Parameters
+    ----------
+    ssm : np.ndarray [shape=(b, b)]
+    seg1, seg2 : (int, int)
+        Start and end bars.
+    max_shift : int
+        Largest shift, in bars, of the second segment against the first.
+
+    Returns
+    -------
+    float
+    """
+    (a, b), (c, d) = seg1, seg2
+    if max(b - a, d - c) >= 2 * min(b - a, d - c):
+        return -np.inf
+    best = -np.inf
+    n = ssm.shape[0]
+    for shift in range(-max_shift, max_shift + 1):
+        length = min(b - a, d - c) - abs(shift)
+        if length < 1:
+            continue
+        i0, j0 = (a, c + shift) if shift >= 0 else (a - shift, c)
+        idx = np.arange(length)
+        ok = (i0 + idx < n) & (j0 + idx < n) & (j0 + idx >= 0)
+        if ok.sum() >= 1:
+            best = max(best, float(ssm[i0 + idx[ok], j0 + idx[ok]].mean()))
+    return best
 
 
 def _letter(i: int) -> str:
@@ -245,11 +283,10 @@ def segment(feat: Features, downbeats_s: np.ndarray, duration_s: float, energy: 
     else:
         bar_len = float(np.median(np.diff(downbeats_s)))
         end_s = min(duration_s, downbeats_s[-1] + bar_len)
-        x = bar_features(feat, downbeats_s, end_s)
-        ssm = self_similarity(x)
-        nov = novelty(ssm, half_bars=min(4, max(1, downbeats_s.shape[0] // 4)))
+        texture, content = bar_features(feat, downbeats_s, end_s)
+        nov = novelty(self_similarity(texture), half_bars=min(4, max(1, downbeats_s.shape[0] // 4)))
         starts = pick_boundaries(nov, min_bars=min_bars)
-        labels = label_segments(ssm, starts, downbeats_s.shape[0], threshold=label_threshold)
+        labels = label_segments(self_similarity(content), starts, downbeats_s.shape[0], threshold=label_threshold)
         starts_s = [0.0] + [float(downbeats_s[i]) for i in starts[1:]]
         confidences = [1.0] + [float(nov[i]) for i in starts[1:]]
     ends_s = [*starts_s[1:], float(duration_s)]
