@@ -1,0 +1,44 @@
+"""Smoke tests on real recordings (../shared/data/real; skipped when absent).
+
+There is no annotation: the tests check that every stage copes with real audio and that the result is
+plausible, and print what was found (run with -s to see it).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from audio.analysis import analyze
+from audio.errors import ChoreoError
+from audio.params import AnalysisParams
+
+MUSIC = ["vibe_ace.ogg", "brahms_hungarian_dance_5.ogg", "sugar_plum_fairy.ogg", "lets_go_fishin.ogg",
+         "solo_trumpet_90bpm.ogg"]
+SPEECH = ["speech_libri_198-209-0000.ogg", "speech_libri_3436-172162-0000.ogg", "speech_libri_5703-47212-0000.ogg"]
+
+
+@pytest.mark.parametrize("backend", ["librosa", "madmom"])
+@pytest.mark.parametrize("name", MUSIC)
+def test_music_gives_a_plausible_map(real_data, name, backend):
+    a = analyze(real_data / name, AnalysisParams(backend=backend))
+    secs = " ".join(f"{s.label}:{s.kind}@{s.start:.0f}" for s in a.sections)
+    print(f"\n{name} [{backend}]: {a.tempo.bpm:.1f} BPM, {a.meter.time_signature} "
+          f"(conf {a.meter.confidence:.2f}), {len(a.beats)} beats, {a.n_bars} bars, sections {secs}; "
+          f"warnings: {list(a.warnings)}")
+    dur = a.source.duration_s
+    assert 60 <= a.tempo.bpm <= 200
+    assert len(a.beats) >= dur * a.tempo.bpm / 60 * 0.5
+    assert a.sections[0].start == 0 and a.sections[-1].end == pytest.approx(dur, abs=1e-3)
+    if dur > 40:
+        assert len(a.sections) >= 2
+
+
+@pytest.mark.parametrize("name", SPEECH)
+def test_speech_does_not_crash(real_data, name):
+    try:
+        a = analyze(real_data / name, AnalysisParams(backend="librosa"))
+    except ChoreoError as exc:  # "no steady beat" is a fair answer for speech
+        print(f"\n{name}: {exc}")
+        return
+    print(f"\n{name}: {a.tempo.bpm:.1f} BPM, {len(a.beats)} beats, {len(a.sections)} sections")
+    assert a.source.sample_rate == 16000 and a.source.channels == 1
