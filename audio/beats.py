@@ -48,14 +48,23 @@ class BeatTrack:
     downbeat_evidence: np.ndarray
 
 
-def madmom_activations(y: np.ndarray, sr: int) -> np.ndarray:
-    """Beat and downbeat activations of madmom's RNN ensemble.
+def madmom_activations(y: np.ndarray, sr: int, *, chunk_s: float = 60.0, context_s: float = 6.0) -> np.ndarray:
+    """Beat and downbeat activations of madmom's RNN ensemble, computed in overlapping chunks.
+
+    madmom's input preparation (three spectrograms at 44.1 kHz) needs about 6 MB per second of audio,
+    over 1 GB for a 3-minute song; chunks of ``chunk_s`` seconds with ``context_s`` seconds of context on
+    each side keep the peak flat. Only the central part of each chunk is kept, so every frame sees at
+    least ``context_s`` seconds of audio either side (or the song's edge), as the recurrent networks need.
 
     Parameters
     ----------
     y : np.ndarray [shape=(n,), float32]
         Mono signal; it is resampled to 44.1 kHz as the networks expect.
     sr : int, Hz
+    chunk_s : float, seconds
+        Length of the kept part of each chunk.
+    context_s : float, seconds
+        Extra audio on each side of a chunk.
 
     Returns
     -------
@@ -74,9 +83,21 @@ def madmom_activations(y: np.ndarray, sr: int) -> np.ndarray:
     from audio.features import resample_mono
 
     y44 = resample_mono(y, sr, 44100)
-    threads = max(1, min(2, os.cpu_count() or 1))
-    proc = RNNDownBeatProcessor(intra_op_num_threads=threads)
-    return np.asarray(proc(Signal(y44, sample_rate=44100, num_channels=1)), dtype=np.float64)
+    hop = int(44100 / MADMOM_FPS)
+    proc = RNNDownBeatProcessor(intra_op_num_threads=max(1, min(2, os.cpu_count() or 1)))
+    n_frames = int(np.ceil(y44.shape[0] / hop))
+    step, ctx = int(chunk_s * MADMOM_FPS), int(context_s * MADMOM_FPS)
+    if n_frames <= step + 2 * ctx:
+        return np.asarray(proc(Signal(y44, sample_rate=44100, num_channels=1)), dtype=np.float64)
+    out = np.zeros((n_frames, 2))
+    for start in range(0, n_frames, step):
+        stop = min(n_frames, start + step)
+        # Chunks start on a frame boundary, so the chunk's frame k is the song's frame lo + k.
+        lo, hi = max(0, start - ctx), min(n_frames, stop + ctx)
+        act = np.asarray(proc(Signal(y44[lo * hop: hi * hop], sample_rate=44100, num_channels=1)))
+        keep = act[start - lo: start - lo + (stop - start)]
+        out[start: start + keep.shape[0]] = keep
+    return out
 
 
 def track_beats_madmom(act: np.ndarray, feat: Features, *, min_bpm: float, max_bpm: float) -> BeatTrack:
