@@ -48,7 +48,7 @@ class BeatTrack:
     downbeat_evidence: np.ndarray
 
 
-def madmom_activations(y: np.ndarray, sr: int, *, chunk_s: float = 60.0, context_s: float = 6.0) -> np.ndarray:
+def madmom_activations(y: np.ndarray, sr: int, *, chunk_s: float = 30.0, context_s: float = 5.0) -> np.ndarray:
     """Beat and downbeat activations of madmom's RNN ensemble, computed in overlapping chunks.
 
     madmom's input preparation (three spectrograms at 44.1 kHz) needs about 6 MB per second of audio,
