@@ -48,13 +48,13 @@ class BeatTrack:
     downbeat_evidence: np.ndarray
 
 
-def madmom_activations(y: np.ndarray, sr: int, *, chunk_s: float = 30.0, context_s: float = 5.0) -> np.ndarray:
+def madmom_activations(y: np.ndarray, sr: int, *, chunk_s: float = 60.0, context_s: float = 10.0) -> np.ndarray:
     """Beat and downbeat activations of madmom's RNN ensemble, computed in overlapping chunks.
 
     madmom's input preparation (three spectrograms at 44.1 kHz) needs about 6 MB per second of audio,
     over 1 GB for a 3-minute song; chunks of ``chunk_s`` seconds with ``context_s`` seconds of context on
-    each side keep the peak flat. Only the central part of each chunk is kept, so every frame sees at
-    least ``context_s`` seconds of audio either side (or the song's edge), as the recurrent networks need.
+    each side keep the peak flat. Neighbouring chunks overlap by ``2 * context_s`` and are cross-faded
+    there, so no frame depends on a chunk edge alone (the recurrent networks need context).
 
     Parameters
     ----------
@@ -89,15 +89,22 @@ def madmom_activations(y: np.ndarray, sr: int, *, chunk_s: float = 30.0, context
     step, ctx = int(chunk_s * MADMOM_FPS), int(context_s * MADMOM_FPS)
     if n_frames <= step + 2 * ctx:
         return np.asarray(proc(Signal(y44, sample_rate=44100, num_channels=1)), dtype=np.float64)
-    out = np.zeros((n_frames, 2))
+    total = np.zeros((n_frames, 2))
+    weight = np.zeros(n_frames)
     for start in range(0, n_frames, step):
         stop = min(n_frames, start + step)
         # Chunks start on a frame boundary, so the chunk's frame k is the song's frame lo + k.
         lo, hi = max(0, start - ctx), min(n_frames, stop + ctx)
-        act = np.asarray(proc(Signal(y44[lo * hop: hi * hop], sample_rate=44100, num_channels=1)))
-        keep = act[start - lo: start - lo + (stop - start)]
-        out[start: start + keep.shape[0]] = keep
-    return out
+        act = np.asarray(proc(Signal(y44[lo * hop: hi * hop], sample_rate=44100, num_channels=1)))[: hi - lo]
+        # Cross-fade neighbouring chunks over their shared context instead of cutting between them.
+        w = np.ones(act.shape[0])
+        if lo > 0:
+            w[: 2 * ctx] = np.linspace(0.0, 1.0, 2 * ctx + 2)[1:-1][: w.size]
+        if hi < n_frames:
+            w[-2 * ctx:] = np.minimum(w[-2 * ctx:], np.linspace(1.0, 0.0, 2 * ctx + 2)[1:-1][-w.size:])
+        total[lo: lo + act.shape[0]] += act * w[:, None]
+        weight[lo: lo + act.shape[0]] += w
+    return total / np.maximum(weight, 1e-9)[:, None]
 
 
 def track_beats_madmom(act: np.ndarray, feat: Features, *, min_bpm: float, max_bpm: float) -> BeatTrack:
