@@ -21,6 +21,8 @@ from audio.sections import segment
 from audio.tempo import tempo_map
 
 STAGE_VERSION = "1"
+# Below this pulse clarity (see audio.beats.pulse_clarity) the beat grid gets a warning.
+PULSE_CLARITY_MIN = 0.15
 
 StepCallback = Callable[[str], None]
 
@@ -98,6 +100,10 @@ def analyze(path: str | Path, params: AnalysisParams | None = None, *, midi: str
             warnings.append(f"meter {meter.time_signature} is uncertain (confidence {conf:.2f})")
         prov_extra["subdivision_ratio"] = round(ratio, 3)
     bpm, curve = tempo_map(times)
+    clarity = beats_mod.pulse_clarity(feat, times)
+    tempo_conf = 1.0 if midi_timing is not None else float(np.clip(clarity / 0.4, 0.0, 1.0))
+    if midi_timing is None and clarity < PULSE_CLARITY_MIN:
+        warnings.append(f"no clear steady beat (pulse clarity {clarity:.2f}): beats and bars are unreliable")
     step("sections")
     downbeats = times[beat == 1]
     sections = None
@@ -113,7 +119,7 @@ def analyze(path: str | Path, params: AnalysisParams | None = None, *, midi: str
     return Analysis(
         source=Source(path=str(path), sha256=audio.sha256, duration_s=audio.duration_s, sample_rate=audio.sr,
                       channels=audio.channels),
-        tempo=Tempo(bpm=bpm, curve=tuple((float(t), float(b)) for t, b in curve)),
+        tempo=Tempo(bpm=bpm, curve=tuple((float(t), float(b)) for t, b in curve), confidence=tempo_conf),
         meter=meter,
         beats=tuple(Beat(float(t), int(b), int(k)) for t, b, k in zip(times, bar, beat, strict=True)),
         sections=tuple(sections),
@@ -139,7 +145,7 @@ def _beats_from_midi(mt: midi_mod.MidiTiming, feat: F.Features, onset_t: np.ndar
                      params: AnalysisParams) -> tuple[np.ndarray, np.ndarray, np.ndarray, Meter, dict]:
     offset = midi_mod.estimate_offset(mt, feat, max_offset_s=params.max_offset_s)
     f = midi_mod.check_match(mt, onset_t, offset, duration_s, tolerance_s=params.midi_tolerance_s,
-                             min_f=params.midi_min_f)
+                             min_f=params.midi_min_f, feat=feat)
     t = mt.beats_s + offset
     # A beat a little before 0 is the audio's first beat, moved there by the offset's error: keep it, at 0.
     inside = (t >= -0.02) & (t < duration_s)

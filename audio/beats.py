@@ -281,6 +281,41 @@ def _zscore(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / sd if sd > 1e-12 else np.zeros_like(x)
 
 
+def pulse_clarity(feat: Features, times_s: np.ndarray, *, window_s: float = 8.0) -> float:
+    """How clearly the onset envelope repeats at the beat period (0 none .. 1 perfectly).
+
+    The median over 8-second windows (half overlapping) of the normalised autocorrelation of the
+    onset envelope at the median beat period (best of +-1 frame). Measured on our material: synthesized
+    songs 0.33-0.86, pop and jazz recordings 0.3-0.5, rubato strings 0.07, read speech -0.02-0.12.
+
+    Parameters
+    ----------
+    feat : Features
+    times_s : np.ndarray [shape=(n,), seconds]
+        Beat times.
+    window_s : float, seconds
+
+    Returns
+    -------
+    float
+    """
+    if times_s.shape[0] < 3:
+        return 0.0
+    fr = feat.frame_rate_hz
+    env = feat.onset_env - feat.onset_env.mean()
+    lag = int(round(float(np.median(np.diff(times_s))) * fr))
+    win = min(int(window_s * fr), env.shape[0])
+    if lag + 1 >= win:
+        return 0.0
+    vals = []
+    for a in range(0, env.shape[0] - win + 1, max(1, win // 2)):
+        seg = env[a: a + win]
+        energy = float(np.dot(seg, seg))
+        if energy > 0:
+            vals.append(max(float(np.dot(seg[:-k], seg[k:])) for k in (lag - 1, lag, lag + 1) if k > 0) / energy)
+    return float(np.median(vals)) if vals else 0.0
+
+
 def subdivision(feat: Features, times_s: np.ndarray) -> tuple[int, float]:
     """Whether beats divide in two or in three, from onset strength between the beats.
 

@@ -86,10 +86,11 @@ class Curve:
 
 @dataclass(frozen=True)
 class Tempo:
-    """Tempo: the song's representative BPM and a smoothed local tempo per beat ``[[t_s, bpm], ...]``."""
+    """Tempo: representative BPM, smoothed local tempo per beat ``[[t_s, bpm], ...]`` and pulse clarity (0..1)."""
 
     bpm: float
     curve: tuple[tuple[float, float], ...]
+    confidence: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,8 @@ class Analysis:
                 "channels": int(self.source.channels),
             },
             "tempo": {"bpm": round(float(self.tempo.bpm), 2),
-                      "curve": [[_rt(t), round(float(b), 2)] for t, b in self.tempo.curve]},
+                      "curve": [[_rt(t), round(float(b), 2)] for t, b in self.tempo.curve],
+                      "confidence": _rv(self.tempo.confidence)},
             "meter": {"beats_per_bar": int(self.meter.beats_per_bar),
                       "time_signature": self.meter.time_signature,
                       "subdivision": int(self.meter.subdivision),
@@ -176,7 +178,8 @@ class Analysis:
                         channels=int(v.num(src, "source.channels", lo=1)))
         tempo_d = v.obj("tempo")
         curve = tuple((float(p[0]), float(p[1])) for p in v.typed(tempo_d, "tempo.curve", list))
-        tempo = Tempo(bpm=v.num(tempo_d, "tempo.bpm", lo=0.0), curve=curve)
+        tempo = Tempo(bpm=v.num(tempo_d, "tempo.bpm", lo=0.0), curve=curve,
+                      confidence=float(tempo_d.get("confidence", 1.0)))
         meter_d = v.obj("meter")
         meter = Meter(beats_per_bar=int(v.num(meter_d, "meter.beats_per_bar", lo=1)),
                       time_signature=str(meter_d.get("time_signature", f"{meter_d['beats_per_bar']}/4")),

@@ -166,15 +166,19 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     Path
         The written path.
 
+    The folder is created when missing.
+
     Raises
     ------
     ChoreoError
-        When the folder does not exist or is not writable, or the disk is full.
+        When the folder cannot be created or written to, or the disk is full.
     """
     p = Path(path)
     folder = p.parent if str(p.parent) else Path(".")
-    if not folder.is_dir():
-        raise ChoreoError("output folder does not exist", path=folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ChoreoError(f"output folder cannot be created ({exc.strerror})", path=folder) from exc
     raw = data.encode("utf-8") if isinstance(data, str) else data
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)

@@ -42,7 +42,7 @@ def analysis_renderables(a: Any) -> list[Any]:
     head.append(f"{a.source.path}\n", style="bold")
     head.append(f"  duration  {fmt_time(a.source.duration_s)}  ({a.source.sample_rate} Hz, "
                 f"{a.source.channels} ch)\n")
-    head.append(f"  tempo     {a.tempo.bpm:.1f} BPM{tempo_range}\n")
+    head.append(f"  tempo     {a.tempo.bpm:.1f} BPM{tempo_range}, confidence {a.tempo.confidence:.2f}\n")
     head.append(f"  meter     {a.meter.time_signature}  ({a.meter.beats_per_bar} beats per bar, "
                 f"confidence {a.meter.confidence:.2f})\n")
     head.append(f"  beats     {len(a.beats)} in {a.n_bars} bars" + (f", {pickup}-beat pickup" if pickup else "") + "\n")

@@ -40,5 +40,7 @@ def test_speech_does_not_crash(real_data, name):
     except ChoreoError as exc:  # "no steady beat" is a fair answer for speech
         print(f"\n{name}: {exc}")
         return
-    print(f"\n{name}: {a.tempo.bpm:.1f} BPM, {len(a.beats)} beats, {len(a.sections)} sections")
+    print(f"\n{name}: {a.tempo.bpm:.1f} BPM, {len(a.beats)} beats, {len(a.sections)} sections, "
+          f"tempo confidence {a.tempo.confidence:.2f}; warnings: {list(a.warnings)}")
     assert a.source.sample_rate == 16000 and a.source.channels == 1
+    assert any("no clear steady beat" in w for w in a.warnings), "speech must not pass for a steady beat"
