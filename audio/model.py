@@ -104,6 +104,25 @@ class Meter:
 
 
 @dataclass(frozen=True)
+class Phone:
+    """A phoneme with its time span: ARPAbet symbol without stress digits (``AA`` .. ``ZH``), ``SIL`` for silence."""
+
+    start: float
+    end: float
+    phone: str
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word with its time span and a confidence (0..1) that the timing is right."""
+
+    start: float
+    end: float
+    text: str
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
 class Analysis:
     """The beat, bar and section map of one song (schema ``choreo.analysis/1``)."""
 

@@ -20,7 +20,7 @@ from audio.errors import ChoreoError, SchemaError
 
 # (kind, from_version) -> function turning a version-n dict into a version-(n+1) dict.
 UPGRADES: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
-CURRENT: dict[str, int] = {"analysis": 1}
+CURRENT: dict[str, int] = {"analysis": 1, "mouth": 1}
 
 
 def parse_schema(label: Any) -> tuple[str, int]:
@@ -98,6 +98,10 @@ def model_for(kind: str) -> Any:
         from audio.model import Analysis
 
         return Analysis
+    if kind == "mouth":
+        from choreography.model import MouthTrack
+
+        return MouthTrack
     raise SchemaError(f"unknown artefact kind {kind!r}")
 
 

@@ -1,0 +1,182 @@
+"""Choreography-side data model: mouth tracks (schema ``choreo.mouth/1``).
+
+Conventions
+-----------
+- ``fps`` is a rational frame rate, serialised as ``"24/1"`` or ``"30000/1001"``.
+- Cue times are seconds on the frame grid: ``start = start_frame / fps``; the frame numbers are stored
+  beside them so that every tool reads the same frame.
+- Shapes are the Rhubarb Lip Sync set ``A``-``H`` plus ``X`` (rest); see :mod:`choreography.mouth`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from audio.errors import SchemaError
+from audio.model import Phone, Word
+
+MOUTH_SCHEMA = "choreo.mouth/1"
+SHAPES = ("A", "B", "C", "D", "E", "F", "G", "H", "X")
+TIERS = ("midi-lyrics", "lyrics-aligned", "phone-recognition", "loudness-fallback")
+
+
+def parse_fps(value: Any) -> Fraction:
+    """Parse a frame rate: ``24``, ``"24"``, ``"24/1"``, ``"30000/1001"``, ``29.97`` (read as 30000/1001).
+
+    Parameters
+    ----------
+    value : int, float, str or Fraction
+
+    Returns
+    -------
+    Fraction
+
+    Raises
+    ------
+    SchemaError
+        When the value is not a positive frame rate.
+    """
+    try:
+        if isinstance(value, Fraction):
+            fps = value
+        elif isinstance(value, float) and not float(value).is_integer():
+            fps = Fraction(value).limit_denominator(1001)
+        else:
+            fps = Fraction(str(value).strip())
+    except (ValueError, ZeroDivisionError):
+        raise SchemaError(f"fps {value!r} is not a frame rate (write 24, 25, 30000/1001, ...)") from None
+    if fps <= 0 or fps > 1000:
+        raise SchemaError(f"fps {value!r} is out of range")
+    return fps
+
+
+def fps_str(fps: Fraction) -> str:
+    """Serialise a frame rate as ``"num/den"``.
+
+    Parameters
+    ----------
+    fps : Fraction
+
+    Returns
+    -------
+    str
+    """
+    return f"{fps.numerator}/{fps.denominator}"
+
+
+def seconds_to_frame(t_s: float, fps: Fraction) -> int:
+    """The frame a time falls on, rounding to nearest (the one place seconds become frames).
+
+    Parameters
+    ----------
+    t_s : float, seconds
+    fps : Fraction
+
+    Returns
+    -------
+    int
+    """
+    return int(math.floor(float(t_s) * fps.numerator / fps.denominator + 0.5))
+
+
+def frame_to_seconds(frame: int, fps: Fraction) -> float:
+    """Start time of a frame in seconds.
+
+    Parameters
+    ----------
+    frame : int
+    fps : Fraction
+
+    Returns
+    -------
+    float
+    """
+    return float(Fraction(int(frame)) / fps)
+
+
+@dataclass(frozen=True)
+class MouthCue:
+    """One mouth shape held from ``start_frame`` to ``end_frame`` (exclusive), with an open amount 0..1."""
+
+    start_frame: int
+    end_frame: int
+    shape: str
+    open: float
+
+
+@dataclass(frozen=True)
+class MouthTrack:
+    """A character's mouth track: cues on the frame grid, plus the words and phonemes they came from."""
+
+    fps: Fraction
+    character: str
+    cues: tuple[MouthCue, ...]
+    words: tuple[Word, ...] = ()
+    phonemes: tuple[Phone, ...] = ()
+    tier: str = "lyrics-aligned"
+    confidence: float = 1.0
+    provenance: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise to the ``choreo.mouth/1`` contract dict (deterministic key order, rounded floats)."""
+        return {
+            "schema": MOUTH_SCHEMA,
+            "fps": fps_str(self.fps),
+            "character": self.character,
+            "tier": self.tier,
+            "confidence": round(float(self.confidence), 4),
+            "cues": [{"start": round(frame_to_seconds(c.start_frame, self.fps), 4),
+                      "end": round(frame_to_seconds(c.end_frame, self.fps), 4),
+                      "start_frame": int(c.start_frame), "end_frame": int(c.end_frame),
+                      "shape": c.shape, "open": round(float(c.open), 3)} for c in self.cues],
+            "words": [{"start": round(w.start, 4), "end": round(w.end, 4), "text": w.text,
+                       "confidence": round(float(w.confidence), 3)} for w in self.words],
+            "phonemes": [{"start": round(p.start, 4), "end": round(p.end, 4), "phone": p.phone} for p in self.phonemes],
+            "provenance": self.provenance,
+            "warnings": list(self.warnings),
+        }
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> MouthTrack:
+        """Validate a ``choreo.mouth/1`` dict and build a MouthTrack.
+
+        Raises
+        ------
+        SchemaError
+            Naming the first field that is missing or wrong.
+        """
+        if doc.get("schema") != MOUTH_SCHEMA:
+            raise SchemaError(f"schema is {doc.get('schema')!r}, expected {MOUTH_SCHEMA!r}")
+        for key in ("fps", "character", "cues"):
+            if key not in doc:
+                raise SchemaError(f"field {key} is missing")
+        fps = parse_fps(doc["fps"])
+        cues = []
+        prev_end = None
+        for i, c in enumerate(doc["cues"]):
+            try:
+                start = int(c["start_frame"]) if "start_frame" in c else seconds_to_frame(c["start"], fps)
+                end = int(c["end_frame"]) if "end_frame" in c else seconds_to_frame(c["end"], fps)
+                shape, opening = str(c["shape"]), float(c.get("open", 0.0))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise SchemaError(f"cues[{i}] is malformed ({exc})") from None
+            if shape not in SHAPES:
+                raise SchemaError(f"cues[{i}].shape is {shape!r}; expected one of {' '.join(SHAPES)}")
+            if end <= start:
+                raise SchemaError(f"cues[{i}] ends (frame {end}) before it starts (frame {start})")
+            if prev_end is not None and start < prev_end:
+                raise SchemaError(f"cues[{i}] starts at frame {start}, before the previous cue ends ({prev_end})")
+            if not 0.0 <= opening <= 1.0:
+                raise SchemaError(f"cues[{i}].open = {opening} is outside 0..1")
+            cues.append(MouthCue(start, end, shape, opening))
+            prev_end = end
+        words = tuple(Word(float(w["start"]), float(w["end"]), str(w["text"]), float(w.get("confidence", 1.0)))
+                      for w in doc.get("words", []))
+        phones = tuple(Phone(float(p["start"]), float(p["end"]), str(p["phone"])) for p in doc.get("phonemes", []))
+        return cls(fps=fps, character=str(doc["character"]), cues=tuple(cues), words=words, phonemes=phones,
+                   tier=str(doc.get("tier", "lyrics-aligned")), confidence=float(doc.get("confidence", 1.0)),
+                   provenance=dict(doc.get("provenance", {})), warnings=tuple(doc.get("warnings", ())))
