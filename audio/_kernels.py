@@ -158,3 +158,143 @@ def backtrack_states(psi: np.ndarray, last_state: int) -> np.ndarray:
         s = psi[t, s]
         out[t - 1] = s
     return out
+
+
+@numba.njit(cache=True)
+def syllable_dp_forward(enter_cost: np.ndarray, hold_cost: np.ndarray, pause_cost_line: np.ndarray,
+                        pause_cost_mid: np.ndarray, line_end: np.ndarray, min_frames: int,
+                        pause_enter_mid: float) -> tuple[np.ndarray, np.ndarray]:
+    """Forward pass of the sung-syllable aligner: a left-to-right HMM over syllables, frame by frame.
+
+    Syllable ``i`` has ``min_frames`` chained "sounding" states (the last one loops, so a syllable lasts at
+    least ``min_frames``) followed by a "pause" state. State layout: 0 is the pause before the first
+    syllable; syllable ``i`` uses ``1 + i * (min_frames + 1) + k`` for sounding step ``k`` and
+    ``1 + i * (min_frames + 1) + min_frames`` for its pause. Costs are added per frame.
+
+    Parameters
+    ----------
+    enter_cost : float64 (n_frames,), cost of a syllable starting at each frame (low on sung onsets)
+    hold_cost : float64 (n_frames,), cost per frame of a syllable sounding (high where nothing is voiced)
+    pause_cost_line : float64 (n_frames,), cost per frame of a pause after a line's last syllable
+    pause_cost_mid : float64 (n_frames,), cost per frame of a pause inside a line
+    line_end : bool (n_syll,), whether each syllable ends its lyric line
+    min_frames : int >= 2, shortest syllable in frames
+    pause_enter_mid : float, extra cost of starting a pause inside a line
+
+    Returns
+    -------
+    final : float64 (n_states,), best cost of being in each state at the last frame
+    choice : int8 (n_frames, n_states), which predecessor was best (0: the chain or step before, 1: the
+        other option: a self-loop, or for a syllable's first step the previous syllable's pause)
+    """
+    n = enter_cost.shape[0]
+    n_syll = line_end.shape[0]
+    m = min_frames
+    width = m + 1
+    n_states = 1 + n_syll * width
+    inf = np.inf
+    cost = np.full(n_states, inf)
+    new = np.full(n_states, inf)
+    choice = np.zeros((n, n_states), dtype=np.int8)
+    if n == 0:
+        return cost, choice
+    cost[0] = pause_cost_line[0]
+    if n_syll > 0:
+        cost[1] = enter_cost[0] + hold_cost[0]
+    for f in range(1, n):
+        new[0] = cost[0] + pause_cost_line[f]
+        for i in range(n_syll):
+            base = 1 + i * width
+            # First sounding step: from the previous syllable's last step (no pause) or from its pause.
+            if i == 0:
+                a, b = inf, cost[0]
+            else:
+                pb = 1 + (i - 1) * width
+                a, b = cost[pb + m - 1], cost[pb + m]
+            if a <= b:
+                new[base] = a + enter_cost[f] + hold_cost[f]
+                choice[f, base] = 0
+            else:
+                new[base] = b + enter_cost[f] + hold_cost[f]
+                choice[f, base] = 1
+            for k in range(1, m - 1):
+                new[base + k] = cost[base + k - 1] + hold_cost[f]
+                choice[f, base + k] = 0
+            # Last sounding step: from the step before, or staying (held vowel).
+            a, b = cost[base + m - 2], cost[base + m - 1]
+            if a <= b:
+                new[base + m - 1] = a + hold_cost[f]
+                choice[f, base + m - 1] = 0
+            else:
+                new[base + m - 1] = b + hold_cost[f]
+                choice[f, base + m - 1] = 1
+            # Pause after the syllable: entered from its last sounding step, or continued.
+            p_cost = pause_cost_line[f] if line_end[i] else pause_cost_mid[f]
+            a = cost[base + m - 1] + (0.0 if line_end[i] else pause_enter_mid)
+            b = cost[base + m]
+            if a <= b:
+                new[base + m] = a + p_cost
+                choice[f, base + m] = 0
+            else:
+                new[base + m] = b + p_cost
+                choice[f, base + m] = 1
+        for s in range(n_states):
+            cost[s] = new[s]
+    return cost, choice
+
+
+@numba.njit(cache=True)
+def syllable_dp_backtrack(choice: np.ndarray, n_syll: int, min_frames: int,
+                          last_state: int) -> tuple[np.ndarray, np.ndarray]:
+    """Recover each syllable's first and end frame from the aligner's choices.
+
+    Parameters
+    ----------
+    choice : int8 (n_frames, n_states), from :func:`syllable_dp_forward`
+    n_syll : int
+    min_frames : int
+    last_state : int, the state at the last frame (a sounding or pause state of the last syllable)
+
+    Returns
+    -------
+    start : int64 (n_syll,), frame where each syllable starts
+    end : int64 (n_syll,), frame after its last sounding frame
+    """
+    n = choice.shape[0]
+    m = min_frames
+    width = m + 1
+    start = np.full(n_syll, -1, dtype=np.int64)
+    end = np.full(n_syll, -1, dtype=np.int64)
+    s = last_state
+    if n_syll > 0 and s >= 1 and (s - 1) % width != m:
+        end[(s - 1) // width] = n
+    for f in range(n - 1, 0, -1):
+        if s == 0:
+            break
+        i = (s - 1) // width
+        k = (s - 1) % width
+        c = choice[f, s]
+        if k == 0:
+            start[i] = f
+            if i == 0:
+                prev = 0
+            elif c == 0:
+                prev = 1 + (i - 1) * width + m - 1
+                end[i - 1] = f
+            else:
+                prev = 1 + (i - 1) * width + m
+        elif k < m - 1:
+            prev = s - 1
+        elif k == m - 1:
+            prev = s - 1 if c == 0 else s
+        else:
+            if c == 0:
+                prev = s - 1
+                end[i] = f
+            else:
+                prev = s
+        s = prev
+    if s >= 1:  # the path was in a syllable already at frame 0
+        i = (s - 1) // width
+        start[i] = 0
+    return start, end

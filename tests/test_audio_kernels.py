@@ -98,3 +98,61 @@ def test_bar_viterbi_hypothesis(ev, m, reset):
     d2, p2 = R.bar_viterbi_forward(ld, lo, m, np.log1p(-reset), np.log(reset))
     np.testing.assert_allclose(d1, d2, rtol=1e-10)
     np.testing.assert_array_equal(p1, p2)
+
+
+def _syll_inputs(rng, n, n_syll):
+    voiced = (rng.uniform(0, 1, n) > 0.4).astype(float)
+    onset = rng.uniform(0, 1, n)
+    line_end = np.zeros(n_syll, dtype=np.bool_)
+    if n_syll:
+        line_end[rng.integers(0, n_syll, size=max(1, n_syll // 4))] = True
+        line_end[-1] = True
+    return (1.0 - onset, 2.0 * (1.0 - voiced), 0.2 + 1.5 * voiced, 1.0 + 3.0 * voiced, line_end)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("n,n_syll,m", [(0, 0, 2), (1, 1, 2), (10, 1, 2), (40, 5, 2), (60, 7, 3), (120, 12, 4)])
+def test_syllable_dp_matches_reference(seed, n, n_syll, m):
+    rng = np.random.default_rng(seed)
+    args = _syll_inputs(rng, n, n_syll)
+    c1, ch1 = K.syllable_dp_forward(*args, m, 2.0)
+    c2, ch2 = R.syllable_dp_forward(*args, m, 2.0)
+    np.testing.assert_allclose(c1, c2, rtol=1e-12)
+    np.testing.assert_array_equal(ch1, ch2)
+    if n and n_syll and n >= n_syll * m:
+        width = m + 1
+        last_pause, last_sing = 1 + (n_syll - 1) * width + m, 1 + (n_syll - 1) * width + m - 1
+        last = last_pause if c1[last_pause] <= c1[last_sing] else last_sing
+        s1, e1 = K.syllable_dp_backtrack(ch1, n_syll, m, last)
+        s2, e2 = R.syllable_dp_backtrack(ch2, n_syll, m, last)
+        np.testing.assert_array_equal(s1, s2)
+        np.testing.assert_array_equal(e1, e2)
+        assert np.all(s1 >= 0) and np.all(e1 - s1 >= m) and np.all(s1[1:] >= e1[:-1])
+
+
+def test_syllable_dp_finds_planted_syllables():
+    n = 200
+    onsets = [20, 50, 80, 140]
+    voiced = np.zeros(n)
+    for a in onsets:
+        voiced[a:a + 20] = 1.0
+    enter = np.full(n, 3.0)
+    enter[onsets] = 0.0
+    line_end = np.array([False, False, True, True])
+    final, choice = K.syllable_dp_forward(enter, 2.0 * (1 - voiced), 0.1 + 2 * voiced, 1.0 + 2 * voiced,
+                                          line_end, 3, 1.0)
+    last = 1 + 3 * 4 + 3
+    start, end = K.syllable_dp_backtrack(choice, 4, 3, last)
+    np.testing.assert_array_equal(start, onsets)
+    np.testing.assert_array_equal(end, np.array(onsets) + 20)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 60), st.integers(0, 6), st.integers(2, 4), st.integers(0, 2**31 - 1))
+def test_syllable_dp_hypothesis(n, n_syll, m, seed):
+    rng = np.random.default_rng(seed)
+    args = _syll_inputs(rng, n, n_syll)
+    c1, ch1 = K.syllable_dp_forward(*args, m, 1.0)
+    c2, ch2 = R.syllable_dp_forward(*args, m, 1.0)
+    np.testing.assert_allclose(c1, c2, rtol=1e-12)
+    np.testing.assert_array_equal(ch1, ch2)

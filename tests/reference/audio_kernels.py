@@ -71,3 +71,92 @@ def backtrack_states(psi, last_state):
     for t in range(n - 1, 0, -1):
         out[t - 1] = psi[t, out[t]]
     return out
+
+
+def _syllable_states(n_syll, m):
+    """Readable state list: ("pre",), ("sing", i, k) and ("pause", i), in the kernel's index order."""
+    states = [("pre",)]
+    for i in range(n_syll):
+        states += [("sing", i, k) for k in range(m)] + [("pause", i)]
+    return states
+
+
+def syllable_dp_forward(enter_cost, hold_cost, pause_cost_line, pause_cost_mid, line_end, min_frames,
+                        pause_enter_mid):
+    n, n_syll, m = len(enter_cost), len(line_end), min_frames
+    states = _syllable_states(n_syll, m)
+    index = {s: j for j, s in enumerate(states)}
+    choice = np.zeros((n, len(states)), dtype=np.int8)
+    cost = np.full(len(states), np.inf)
+    if n == 0:
+        return cost, choice
+    cost[0] = pause_cost_line[0]
+    if n_syll:
+        cost[1] = enter_cost[0] + hold_cost[0]
+
+    def options(state, f):
+        """(predecessor, code, transition cost, frame cost) for each way into ``state`` at frame f."""
+        if state == ("pre",):
+            return [(("pre",), 0, 0.0, pause_cost_line[f])]
+        if state[0] == "sing":
+            _, i, k = state
+            frame = hold_cost[f] + (enter_cost[f] if k == 0 else 0.0)
+            if k == 0:
+                if i == 0:
+                    return [(("pre",), 1, 0.0, frame)]
+                return [(("sing", i - 1, m - 1), 0, 0.0, frame), (("pause", i - 1), 1, 0.0, frame)]
+            if k < m - 1:
+                return [(("sing", i, k - 1), 0, 0.0, frame)]
+            return [(("sing", i, k - 1), 0, 0.0, frame), (state, 1, 0.0, frame)]
+        _, i = state
+        frame = pause_cost_line[f] if line_end[i] else pause_cost_mid[f]
+        enter = 0.0 if line_end[i] else pause_enter_mid
+        return [(("sing", i, m - 1), 0, enter, frame), (state, 1, 0.0, frame)]
+
+    for f in range(1, n):
+        new = np.full(len(states), np.inf)
+        for j, state in enumerate(states):
+            best, code = np.inf, 0
+            for prev, c, trans, frame in options(state, f):
+                v = cost[index[prev]] + trans + frame
+                if v < best:  # ties keep the first option, as the kernel does (a <= b)
+                    best, code = v, c
+            if np.isfinite(best) or j == 0:
+                new[j] = best
+                choice[f, j] = code
+        cost = new
+    return cost, choice
+
+
+def syllable_dp_backtrack(choice, n_syll, min_frames, last_state):
+    n, m = choice.shape[0], min_frames
+    states = _syllable_states(n_syll, m)
+    index = {s: j for j, s in enumerate(states)}
+    start, end = np.full(n_syll, -1, dtype=np.int64), np.full(n_syll, -1, dtype=np.int64)
+    state = states[last_state]
+    if state[0] == "sing":
+        end[state[1]] = n
+    for f in range(n - 1, 0, -1):
+        if state == ("pre",):
+            break
+        c = choice[f, index[state]]
+        if state[0] == "sing":
+            _, i, k = state
+            if k == 0:
+                start[i] = f
+                if i == 0:
+                    state = ("pre",)
+                elif c == 0:
+                    end[i - 1] = f
+                    state = ("sing", i - 1, m - 1)
+                else:
+                    state = ("pause", i - 1)
+            elif k < m - 1 or c == 0:
+                state = ("sing", i, k - 1)
+        else:
+            if c == 0:
+                end[state[1]] = f
+                state = ("sing", state[1], m - 1)
+    if state != ("pre",):
+        start[state[1]] = 0
+    return start, end

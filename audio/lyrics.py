@@ -1,0 +1,203 @@
+"""Lyrics: text to lines, words, syllables and phones.
+
+Conventions
+-----------
+- Phones are ARPAbet without stress digits (see :data:`VOWELS`); pronunciations come from
+  pocketsphinx's English dictionary, and from espeak-ng for words it does not know (and for other
+  languages).
+- A syllable is one vowel nucleus with its onset and coda consonants, split by the maximal-onset rule
+  (consonants between two vowels go to the second syllable as far as they form a legal English onset).
+- Line breaks in the lyrics are phrase boundaries: singers breathe there, and the aligners expect pauses.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from audio.errors import InputError
+
+VOWELS = frozenset({"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"})
+CONSONANTS = frozenset({"B", "CH", "D", "DH", "F", "G", "HH", "JH", "K", "L", "M", "N", "NG", "P", "R", "S", "SH",
+                        "T", "TH", "V", "W", "Y", "Z", "ZH"})
+ONSETS = frozenset({
+    ("P", "R"), ("T", "R"), ("K", "R"), ("B", "R"), ("D", "R"), ("G", "R"), ("F", "R"), ("TH", "R"), ("SH", "R"),
+    ("P", "L"), ("K", "L"), ("B", "L"), ("G", "L"), ("F", "L"), ("S", "L"), ("S", "P"), ("S", "T"), ("S", "K"),
+    ("S", "M"), ("S", "N"), ("S", "W"), ("T", "W"), ("K", "W"), ("D", "W"), ("P", "Y"), ("K", "Y"), ("B", "Y"),
+    ("F", "Y"), ("M", "Y"), ("HH", "Y"), ("V", "Y"),
+    ("S", "T", "R"), ("S", "P", "R"), ("S", "K", "R"), ("S", "P", "L"), ("S", "K", "W"),
+})
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Syllable:
+    """One syllable: its phones split into onset, nucleus (one vowel) and coda."""
+
+    onset: tuple[str, ...]
+    nucleus: str
+    coda: tuple[str, ...]
+
+    @property
+    def phones(self) -> tuple[str, ...]:
+        """All phones in order."""
+        return (*self.onset, self.nucleus, *self.coda)
+
+
+@dataclass(frozen=True)
+class LyricWord:
+    """A word of the lyrics with its syllables, its line number and whether it ends its line."""
+
+    text: str
+    syllables: tuple[Syllable, ...]
+    line: int
+    line_end: bool
+    source: str = "dictionary"
+
+
+def read_lyrics(path: str | Path) -> list[list[str]]:
+    """Read a lyrics file: UTF-8 text, one sung line per line; blank lines separate stanzas.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    list of list of str
+        The words of every non-empty line (punctuation dropped, case kept).
+
+    Raises
+    ------
+    InputError
+        Missing, not UTF-8, or no words at all.
+    """
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError("lyrics file not found", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", path=path) from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"is not UTF-8 text (byte {exc.start}); save the lyrics as UTF-8", path=path) from None
+    lines = split_lines(text)
+    if not lines:
+        raise InputError("contains no words", path=path)
+    return lines
+
+
+def split_lines(text: str) -> list[list[str]]:
+    """Split lyrics text into lines of words (section headers like "[Chorus]" are dropped).
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    list of list of str
+    """
+    out = []
+    for line in unicodedata.normalize("NFC", text).splitlines():
+        line = re.sub(r"\[[^\]]*\]|\([^)]*:\s*\)", " ", line)
+        words = _WORD.findall(line.replace("’", "'"))
+        if words:
+            out.append(words)
+    return out
+
+
+def syllabify(phones: list[str] | tuple[str, ...]) -> tuple[Syllable, ...]:
+    """Split a word's phones into syllables by the maximal-onset rule.
+
+    Parameters
+    ----------
+    phones : sequence of str
+        ARPAbet phones (stress digits are stripped).
+
+    Returns
+    -------
+    tuple of Syllable
+        One per vowel; a word without a vowel (e.g. "hmm" as M) becomes one syllable whose nucleus is
+        its most sonorous phone.
+    """
+    ph = [re.sub(r"\d", "", p).upper() for p in phones]
+    nuclei = [i for i, p in enumerate(ph) if p in VOWELS]
+    if not ph:
+        return ()
+    if not nuclei:
+        k = next((i for i, p in enumerate(ph) if p in ("M", "N", "NG", "L", "R", "W", "Y")), len(ph) - 1)
+        return (Syllable(tuple(ph[:k]), ph[k], tuple(ph[k + 1:])),)
+    bounds = [0]
+    for a, b in zip(nuclei[:-1], nuclei[1:], strict=True):
+        cluster = ph[a + 1:b]
+        take = 0
+        for n in range(min(3, len(cluster)), 0, -1):
+            tail = tuple(cluster[-n:])
+            if n == 1 or tail in ONSETS:
+                take = n
+                break
+        bounds.append(b - take)
+    bounds.append(len(ph))
+    sylls = []
+    for i, nuc in enumerate(nuclei):
+        lo, hi = bounds[i], bounds[i + 1]
+        sylls.append(Syllable(tuple(ph[lo:nuc]), ph[nuc], tuple(ph[nuc + 1:hi])))
+    return tuple(sylls)
+
+
+def pronounce_words(lines: list[list[str]], *, voice: str = "en-us") -> tuple[list[LyricWord], list[str]]:
+    """Pronounce and syllabify every word: the pronunciation dictionary first, espeak-ng for the rest.
+
+    Parameters
+    ----------
+    lines : list of list of str
+        From :func:`read_lyrics` or :func:`split_lines`.
+    voice : str
+        espeak-ng voice for words not in the dictionary ("en-us"; "fr", "es", "de", ... for other
+        languages, in which case every word goes through espeak-ng).
+
+    Returns
+    -------
+    words : list of LyricWord
+    notes : list of str
+        One line per word that came from espeak-ng or could not be pronounced at all (and was left out
+        of the alignment), for the user.
+    """
+    from audio.speech import load_dictionary
+
+    english = voice.lower().startswith("en")
+    lexicon = load_dictionary() if english else {}
+    words: list[LyricWord] = []
+    guessed: list[str] = []
+    for li, line in enumerate(lines):
+        for wi, text in enumerate(line):
+            key = text.lower().replace("’", "'")
+            prons = lexicon.get(key)
+            source = "dictionary"
+            if not prons:
+                phones = _espeak_pronounce(key, voice)
+                prons = [phones] if phones else []
+                source = "espeak-ng"
+                guessed.append(f"{text!r}: pronounced by espeak-ng" if phones else
+                               f"{text!r}: no pronunciation found, left out")
+            if not prons:
+                continue
+            words.append(LyricWord(text=text, syllables=syllabify(prons[0]), line=li, line_end=wi == len(line) - 1,
+                                   source=source))
+    return words, guessed
+
+
+def _espeak_pronounce(word: str, voice: str) -> list[str]:
+    try:
+        from audio.espeak import pronounce
+    except ImportError:  # pragma: no cover - espeak module always ships; the library may not
+        return []
+    try:
+        return [p for p in pronounce(word, voice=voice) if p in VOWELS or p in CONSONANTS]
+    except Exception:  # noqa: BLE001 - an unpronounceable word is reported, not fatal
+        return []
