@@ -622,3 +622,117 @@ def marker_name(text: str) -> str:
     str
     """
     return re.sub(r"[\s\d_#.\-]+$", "", text.strip().lower()) or text.strip().lower()
+
+
+@dataclass(frozen=True)
+class LyricNote:
+    r"""A sung note with its lyric syllable (MIDI lyric or text meta event at the note's start).
+
+    ``text`` is the syllable as written ("beau-", "ti-", "ful"); a note with no lyric of its own continues
+    the previous syllable (a melisma) and has ``text == ""``. ``line_start`` marks the first note of a
+    lyric line (a "/" or "\\" prefix, as karaoke files write it, or a newline in the event).
+    """
+
+    start_s: float
+    end_s: float
+    text: str
+    line_start: bool
+
+
+def read_lyric_notes(path: str | Path) -> list[LyricNote]:
+    """Read the sung notes and their lyric syllables from a MIDI file.
+
+    The track with the most lyric events is the vocal line. Each of its lyric (or, failing those, text)
+    events is paired with the note that starts at the same time; notes without an event continue the
+    previous syllable.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    list of LyricNote, in time order
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read or holds no lyric events.
+    """
+    import mido
+
+    p = Path(path)
+    try:
+        mid = mido.MidiFile(str(p))
+    except FileNotFoundError:
+        raise InputError("MIDI file not found", path=path) from None
+    except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
+        raise InputError(f"is corrupt or not a MIDI file ({exc})", path=path) from exc
+    tempo_ticks, tempi = [0], [500000]
+    for tr in mid.tracks:
+        tick = 0
+        for msg in tr:
+            tick += msg.time
+            if msg.type == "set_tempo":
+                tempo_ticks.append(tick)
+                tempi.append(msg.tempo)
+    order = np.argsort(tempo_ticks, kind="stable")
+    t_ticks = np.array(tempo_ticks, dtype=np.float64)[order]
+    t_vals = np.array(tempi, dtype=np.float64)[order]
+    seg_s = np.concatenate([[0.0], np.cumsum(np.diff(t_ticks) * t_vals[:-1] / mid.ticks_per_beat / 1e6)])
+
+    def seconds(tick: float) -> float:
+        k = int(np.searchsorted(t_ticks, tick, side="right") - 1)
+        return float(seg_s[k] + (tick - t_ticks[k]) * t_vals[k] / mid.ticks_per_beat / 1e6)
+
+    best: tuple[list, list] | None = None
+    for kind in ("lyrics", "text"):
+        for tr in mid.tracks:
+            tick, lyr, notes, sounding = 0, [], [], {}
+            for msg in tr:
+                tick += msg.time
+                if msg.type == kind and msg.text != "":
+                    lyr.append((tick, msg.text))
+                elif msg.type == "note_on" and msg.velocity > 0:
+                    sounding[(msg.channel, msg.note)] = tick
+                elif msg.type in ("note_off", "note_on") and (msg.channel, msg.note) in sounding:
+                    notes.append((sounding.pop((msg.channel, msg.note)), tick))
+            if lyr and (best is None or len(lyr) > len(best[0])):
+                best = (lyr, sorted(notes))
+        if best is not None:
+            break
+    if best is None:
+        raise InputError("has no lyric events (MIDI lyric or text meta events per note)", path=path)
+    lyr, notes = best
+    if not notes:  # lyrics in their own track: pair them with the notes of every track
+        for tr in mid.tracks:
+            tick, sounding = 0, {}
+            for msg in tr:
+                tick += msg.time
+                if msg.type == "note_on" and msg.velocity > 0:
+                    sounding[(msg.channel, msg.note)] = tick
+                elif msg.type in ("note_off", "note_on") and (msg.channel, msg.note) in sounding:
+                    notes.append((sounding.pop((msg.channel, msg.note)), tick))
+        notes = sorted(set(notes))
+    tol = mid.ticks_per_beat / 8
+    lyric_at = {}
+    pending_break = False
+    for tick, text in lyr:
+        if text in ("\r", "\n", "/", "\\"):
+            pending_break = True
+            continue
+        brk = pending_break or text[:1] in "/\\" or text[:1] in "\r\n"
+        pending_break = False
+        lyric_at[tick] = (text.strip("/\\\r\n"), brk)
+    out: list[LyricNote] = []
+    lyric_ticks = np.array(sorted(lyric_at))
+    used = set()
+    for on, off in notes:
+        j = int(np.argmin(np.abs(lyric_ticks - on))) if lyric_ticks.size else -1
+        if j >= 0 and abs(lyric_ticks[j] - on) <= tol and j not in used:
+            used.add(j)
+            text, brk = lyric_at[int(lyric_ticks[j])]
+            out.append(LyricNote(seconds(on), seconds(off), text, brk or not out))
+        elif out:
+            out.append(LyricNote(seconds(on), seconds(off), "", False))
+    return out

@@ -123,6 +123,24 @@ class Word:
 
 
 @dataclass(frozen=True)
+class Transcript:
+    """What was sung or said, when: words and phones, the input tier that produced them, and how sure.
+
+    ``tier`` is one of "midi-lyrics", "lyrics-aligned", "phone-recognition", "loudness-fallback";
+    ``method`` says which aligner ran inside the tier (e.g. "sung-syllable DP", "pocketsphinx").
+    """
+
+    words: tuple[Word, ...]
+    phones: tuple[Phone, ...]
+    tier: str
+    method: str
+    confidence: float
+    duration_s: float
+    warnings: tuple[str, ...] = ()
+    loudness: tuple[float, tuple[float, ...]] = (50.0, ())
+
+
+@dataclass(frozen=True)
 class Analysis:
     """The beat, bar and section map of one song (schema ``choreo.analysis/1``)."""
 

@@ -1,0 +1,373 @@
+"""Vocals to words and phones: the sung-syllable aligner, the MIDI-lyrics tier and the fallbacks.
+
+Conventions
+-----------
+Vocal features are computed at 50 frames/s from the stem resampled to 16 kHz: loudness (0..1 per
+song), voicing probability and f0 from pYIN, and an onset curve that adds pitch changes (a new sung
+note often starts without a new consonant) to spectral flux.
+
+The sung-syllable aligner is a left-to-right hidden Markov model over the syllables of the lyrics
+(:func:`audio._kernels.syllable_dp_forward`): a syllable starts where a sung onset is (and, given an
+analysis, near a beat subdivision), sounds while the voice is active and lasts at least 60 ms; pauses
+cost little at line ends and a lot inside a line, and silence inside a syllable costs. Phones are then
+placed inside each syllable as a singer places them: onset consonants short at the start, the vowel
+held, closing consonants at the end (:func:`place_phones`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from audio.lyrics import LyricWord, Syllable
+from audio.model import Phone, Word
+
+FRAME_RATE_HZ = 50.0
+VOCAL_SR = 16000
+CONSONANT_S = 0.06  # a sung consonant's typical length
+MIN_SYLLABLE_FRAMES = 3
+
+
+@dataclass(frozen=True)
+class VocalFeatures:
+    """Frame-level features of a vocal stem at ``frame_rate_hz``.
+
+    Attributes
+    ----------
+    onset : np.ndarray [shape=(n,), 0..1]
+    loudness : np.ndarray [shape=(n,), 0..1]
+    voiced : np.ndarray [shape=(n,), 0..1]
+        pYIN voicing probability, zero where the stem is inaudible.
+    f0_hz : np.ndarray [shape=(n,), Hz, NaN where unvoiced]
+    duration_s : float
+    """
+
+    frame_rate_hz: float
+    onset: np.ndarray
+    loudness: np.ndarray
+    voiced: np.ndarray
+    f0_hz: np.ndarray
+    duration_s: float
+
+    @property
+    def active(self) -> np.ndarray:
+        """Where the voice is sounding: voiced, or loud enough for an unvoiced consonant."""
+        return np.maximum(self.voiced, np.clip((self.loudness - 0.25) / 0.35, 0.0, 1.0))
+
+
+def vocal_features(y: np.ndarray, sr: int) -> VocalFeatures:
+    """Compute :class:`VocalFeatures` of a (mono) vocal stem.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,), float32]
+    sr : int, Hz
+
+    Returns
+    -------
+    VocalFeatures
+    """
+    import librosa
+
+    from audio.features import resample_mono
+
+    y16 = resample_mono(y, sr, VOCAL_SR)
+    hop = int(VOCAL_SR / FRAME_RATE_HZ)
+    f0, _, vprob = librosa.pyin(y16, fmin=65.0, fmax=1000.0, sr=VOCAL_SR, frame_length=1024, hop_length=hop,
+                                resolution=0.5, n_thresholds=20)
+    rms = librosa.feature.rms(y=y16, frame_length=1024, hop_length=hop)[0]
+    db = 20 * np.log10(np.maximum(rms, 1e-6))
+    top = np.percentile(db, 99.5) if db.size else 0.0
+    loud = np.clip((db - (top - 45.0)) / 45.0, 0.0, 1.0)
+    env = librosa.onset.onset_strength(y=y16, sr=VOCAL_SR, hop_length=hop, n_fft=1024)
+    n = min(env.size, loud.size, vprob.size)
+    env, loud, vprob, f0 = env[:n], loud[:n], np.nan_to_num(vprob[:n]), f0[:n]
+    scale = np.percentile(env, 99) if env.size and np.percentile(env, 99) > 0 else 1.0
+    onset = np.clip(env / scale, 0.0, 1.0)
+    # A change of sung note (more than about half a semitone between voiced frames) is an onset too.
+    semis = 12 * np.log2(np.where(np.isfinite(f0) & (f0 > 0), f0, np.nan) / 440.0)
+    jump = np.abs(np.diff(semis, prepend=np.nan))
+    onset = np.maximum(onset, np.where(np.isfinite(jump) & (jump > 0.6), 0.6, 0.0))
+    voiced = vprob * (loud > 0.15)
+    return VocalFeatures(FRAME_RATE_HZ, onset, loud, voiced, f0, duration_s=y.shape[0] / sr)
+
+
+def speech_likeness(vf: VocalFeatures) -> float:
+    """Share of voiced time whose pitch glides rather than holds a note (speech high, singing low).
+
+    A frame glides when f0 moves more than a semitone across the surrounding 100 ms.
+
+    Parameters
+    ----------
+    vf : VocalFeatures
+
+    Returns
+    -------
+    float, 0..1 (0 when nothing is voiced)
+    """
+    semis = 12 * np.log2(np.where(np.isfinite(vf.f0_hz) & (vf.f0_hz > 0), vf.f0_hz, np.nan) / 440.0)
+    k = 2
+    if semis.size <= 2 * k:
+        return 0.0
+    delta = np.abs(semis[2 * k:] - semis[:-2 * k])
+    mask = (vf.voiced[k:-k] > 0.5) & np.isfinite(delta)
+    return float(np.mean(delta[mask] > 1.0)) if mask.sum() > 10 else 0.0
+
+
+def beat_grid(beats_s: np.ndarray, n_frames: int, frame_rate_hz: float, *, per_beat: int = 2,
+              sigma_s: float = 0.03) -> np.ndarray:
+    """Closeness of every frame to a beat subdivision (1 on it, falling off over ``sigma_s``).
+
+    Parameters
+    ----------
+    beats_s : np.ndarray [shape=(b,), seconds]
+    n_frames : int
+    frame_rate_hz : float
+    per_beat : int
+        Subdivisions per beat (2: eighth notes in simple meter).
+    sigma_s : float, seconds
+
+    Returns
+    -------
+    np.ndarray [shape=(n_frames,), 0..1]
+    """
+    if beats_s.size < 2:
+        return np.zeros(n_frames)
+    fine = np.concatenate([beats_s[:-1, None] + np.diff(beats_s)[:, None] * np.arange(per_beat) / per_beat]).ravel()
+    fine = np.append(fine, beats_s[-1])
+    t = np.arange(n_frames) / frame_rate_hz
+    j = np.clip(np.searchsorted(fine, t), 1, fine.size - 1)
+    d = np.minimum(np.abs(t - fine[j]), np.abs(t - fine[j - 1]))
+    return np.exp(-0.5 * (d / sigma_s) ** 2)
+
+
+@dataclass(frozen=True)
+class AlignParams:
+    """Weights of the sung-syllable aligner (defaults tuned on synthesized sung-like speech)."""
+
+    onset_weight: float = 1.0
+    beat_weight: float = 0.5
+    hold_weight: float = 1.5
+    pause_line_weight: float = 0.8
+    pause_mid_weight: float = 2.0
+    pause_mid_enter: float = 3.0
+    min_syllable_frames: int = MIN_SYLLABLE_FRAMES
+
+
+def align_syllables(words: list[LyricWord], vf: VocalFeatures, *, beats_s: np.ndarray | None = None,
+                    params: AlignParams | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """Find when each syllable of the lyrics is sung.
+
+    Parameters
+    ----------
+    words : list of LyricWord
+    vf : VocalFeatures
+    beats_s : np.ndarray, optional
+        Beat times of the song (from its analysis): syllables prefer beat subdivisions.
+    params : AlignParams, optional
+
+    Returns
+    -------
+    start_s, end_s : np.ndarray [shape=(n_syllables,), seconds]
+    match : float, 0..1
+        How well the lyrics fit the voice: the geometric mean of the share of active voice covered by
+        syllables and the share of syllable time where the voice is active.
+    """
+    from audio import _kernels
+
+    p = params or AlignParams()
+    sylls = [(w, s) for w in words for s in w.syllables]
+    n_syll = len(sylls)
+    n = vf.onset.shape[0]
+    m = p.min_syllable_frames
+    if n_syll == 0 or n < n_syll * (m + 1):
+        return np.zeros(0), np.zeros(0), 0.0
+    line_end = np.zeros(n_syll, dtype=np.bool_)
+    k = -1
+    for w in words:
+        k += len(w.syllables)
+        line_end[k] = w.line_end
+    active = vf.active
+    ahead = np.concatenate([vf.voiced[2:], np.zeros(2)])  # the vowel follows the consonant onset
+    grid = beat_grid(np.asarray(beats_s), n, vf.frame_rate_hz) if beats_s is not None else np.zeros(n)
+    enter = p.onset_weight * (1 - vf.onset) + p.beat_weight * (1 - grid) + (1 - np.maximum(ahead, vf.voiced))
+    hold = p.hold_weight * (1 - active)
+    pause_line = p.pause_line_weight * active
+    pause_mid = p.pause_mid_weight * active + 0.05
+    final, choice = _kernels.syllable_dp_forward(enter, hold, pause_line, pause_mid, line_end, m, p.pause_mid_enter)
+    width = m + 1
+    last_sing, last_pause = 1 + (n_syll - 1) * width + m - 1, 1 + (n_syll - 1) * width + m
+    last = last_pause if final[last_pause] <= final[last_sing] else last_sing
+    start, end = _kernels.syllable_dp_backtrack(choice, n_syll, m, last)
+    inside = np.zeros(n, dtype=bool)
+    for a, b in zip(start, end, strict=True):
+        inside[a:b] = True
+    total = active.sum()
+    coverage = active[inside].sum() / total if total > 0 else 0.0
+    purity = active[inside].mean() if inside.any() else 0.0
+    return start / vf.frame_rate_hz, end / vf.frame_rate_hz, float(np.sqrt(coverage * purity))
+
+
+def place_phones(syllable: Syllable, start_s: float, end_s: float, *, consonant_s: float = CONSONANT_S) -> list[Phone]:
+    """Place a syllable's phones inside its sung span: onsets first, the vowel held, the coda last.
+
+    Onset consonants go at the start, the vowel is held through the note, closing consonants go at the
+    end. Each consonant gets ``consonant_s`` seconds, or less when the syllable is short (consonants then
+    share at most 60 % of it).
+
+    Parameters
+    ----------
+    syllable : Syllable
+    start_s, end_s : float, seconds
+    consonant_s : float, seconds
+
+    Returns
+    -------
+    list of Phone
+    """
+    dur = max(end_s - start_s, 1e-3)
+    n_cons = len(syllable.onset) + len(syllable.coda)
+    c = min(consonant_s, 0.6 * dur / n_cons) if n_cons else 0.0
+    out = []
+    t = start_s
+    for ph in syllable.onset:
+        out.append(Phone(t, t + c, ph))
+        t += c
+    vowel_end = end_s - c * len(syllable.coda)
+    out.append(Phone(t, vowel_end, syllable.nucleus))
+    t = vowel_end
+    for ph in syllable.coda:
+        out.append(Phone(t, t + c, ph))
+        t += c
+    return out
+
+
+def words_and_phones(words: list[LyricWord], start_s: np.ndarray, end_s: np.ndarray,
+                     syllable_conf: np.ndarray) -> tuple[list[Word], list[Phone]]:
+    """Turn syllable spans into timed words (confidence: mean of their syllables') and phones.
+
+    Parameters
+    ----------
+    words : list of LyricWord
+    start_s, end_s : np.ndarray [shape=(n_syllables,), seconds]
+    syllable_conf : np.ndarray [shape=(n_syllables,), 0..1]
+
+    Returns
+    -------
+    words : list of Word
+    phones : list of Phone
+        With SIL filling the gaps, from 0 to the last syllable's end.
+    """
+    out_w, out_p = [], []
+    k = 0
+    t_prev = 0.0
+    for w in words:
+        n = len(w.syllables)
+        s, e = start_s[k:k + n], end_s[k:k + n]
+        out_w.append(Word(float(s[0]), float(e[-1]), w.text, float(np.mean(syllable_conf[k:k + n]))))
+        for syl, a, b in zip(w.syllables, s, e, strict=True):
+            if a > t_prev + 1e-6:
+                out_p.append(Phone(t_prev, float(a), "SIL"))
+            out_p.extend(place_phones(syl, float(a), float(b)))
+            t_prev = float(b)
+        k += n
+    return out_w, out_p
+
+
+def syllable_confidence(vf: VocalFeatures, start_s: np.ndarray, end_s: np.ndarray) -> np.ndarray:
+    """Per-syllable confidence: how clear the onset is where it starts and how voiced its span is.
+
+    Parameters
+    ----------
+    vf : VocalFeatures
+    start_s, end_s : np.ndarray [shape=(n,), seconds]
+
+    Returns
+    -------
+    np.ndarray [shape=(n,), 0..1]
+    """
+    fr = vf.frame_rate_hz
+    out = np.zeros(start_s.shape[0])
+    for i, (a, b) in enumerate(zip(start_s, end_s, strict=True)):
+        fa, fb = int(round(a * fr)), max(int(round(b * fr)), int(round(a * fr)) + 1)
+        onset = vf.onset[max(0, fa - 2): fa + 3].max() if fa < vf.onset.size else 0.0
+        out[i] = 0.4 * onset + 0.6 * float(vf.active[fa:fb].mean() if fb <= vf.active.size else 0.0)
+    return np.clip(out, 0.0, 1.0)
+
+
+def midi_lyrics_words(notes: list, *, voice: str = "en-us") -> tuple[list[Word], list[Phone], list[str]]:
+    """Words and phones from MIDI lyric notes: syllable timing is exact, phones are placed inside notes.
+
+    Syllables ending in "-" continue their word; notes without a lyric extend the syllable before
+    (melisma). Each word is pronounced (dictionary, then espeak-ng); when its sung syllable count differs
+    from the pronunciation's, the note spans are merged or split evenly to match.
+
+    Parameters
+    ----------
+    notes : list of audio.midi.LyricNote
+    voice : str
+        espeak-ng voice for words outside the English dictionary.
+
+    Returns
+    -------
+    words : list of Word (confidence 1: the timing comes from the score)
+    phones : list of Phone, SIL filling the gaps
+    notes_out : list of str
+        Pronunciation notes for the user (see :func:`audio.lyrics.pronounce_words`).
+    """
+    from audio.lyrics import pronounce_words
+
+    groups: list[tuple[str, list[tuple[float, float]], bool]] = []  # word text, syllable spans, line start
+    open_word = False
+    for n in notes:
+        if n.text == "":
+            if groups:
+                text, spans, brk = groups[-1]
+                spans[-1] = (spans[-1][0], n.end_s)
+            continue
+        syl = n.text.strip()
+        cont = syl.endswith("-")
+        syl = syl.rstrip("-").strip()
+        if open_word and groups and not n.line_start:
+            text, spans, brk = groups[-1]
+            groups[-1] = (text + syl, [*spans, (n.start_s, n.end_s)], brk)
+        else:
+            groups.append((syl, [(n.start_s, n.end_s)], n.line_start))
+        open_word = cont
+    lines: list[list[str]] = []
+    for text, _, brk in groups:
+        if brk or not lines:
+            lines.append([])
+        lines[-1].append(text)
+    lyric_words, notes_out = pronounce_words(lines, voice=voice)
+    by_text = iter(lyric_words)
+    words, phones = [], []
+    t_prev = 0.0
+    pending = next(by_text, None)
+    for text, spans, _ in groups:
+        if pending is None or pending.text != text:
+            continue  # left out: no pronunciation (reported in notes_out)
+        sylls = pending.syllables
+        pending = next(by_text, None)
+        for syl, (a, b) in zip(sylls, _respan(spans, len(sylls)), strict=True):
+            if a > t_prev + 1e-6:
+                phones.append(Phone(t_prev, a, "SIL"))
+            phones.extend(place_phones(syl, a, b))
+            t_prev = b
+        words.append(Word(spans[0][0], spans[-1][1], text, 1.0))
+    return words, phones, notes_out
+
+
+def _respan(spans: list[tuple[float, float]], k: int) -> list[tuple[float, float]]:
+    """Merge or split note spans so that there are exactly ``k`` of them, in order."""
+    if k == len(spans):
+        return spans
+    if k < len(spans):  # fewer syllables than notes: the last syllable takes the remaining notes
+        return [*spans[:k - 1], (spans[k - 1][0], spans[-1][1])]
+    out = list(spans)
+    while len(out) < k:  # more syllables than notes: split the longest span in two
+        i = int(np.argmax([b - a for a, b in out]))
+        a, b = out[i]
+        out[i: i + 1] = [(a, (a + b) / 2), ((a + b) / 2, b)]
+    return out

@@ -1,0 +1,191 @@
+"""Lip-sync: choose the input tier, get words and phones, turn them into a mouth track.
+
+Tiers, chosen from what is given (the one that ran is recorded in the track and printed):
+
+1. ``midi-lyrics``: a MIDI file with lyric events: syllable timing comes from the notes.
+2. ``lyrics-aligned``: a vocal stem (or dialog) plus the lyrics text: the lyrics are aligned to the audio,
+   by pocketsphinx when the delivery is speech-like, by the sung-syllable aligner otherwise.
+3. ``phone-recognition``: a vocal stem without lyrics: pocketsphinx phone recognition.
+4. ``loudness-fallback``: only the full mix (``mix=True``): mouth movement from vocal-band loudness and
+   voicing. Low confidence, and flagged so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from audio.errors import ChoreoError
+from audio.model import Phone, Transcript
+
+SPEECH_LIKE = 0.35  # speech_likeness above which pocketsphinx aligns the lyrics
+SPEECH_MAX_S = 90.0  # pocketsphinx aligns a dialog recording in one utterance up to this length
+
+
+@dataclass(frozen=True)
+class LipsyncParams:
+    """Options of the lip-sync stage (the CLI builds its options from these defaults).
+
+    Attributes
+    ----------
+    fps : str
+        Project frame rate, rational ("24/1", "30000/1001").
+    twos : bool
+        Animate on twos (mouth changes only on even frames).
+    voice : str
+        espeak-ng voice for words outside the English dictionary ("fr", "es", ... for other languages).
+    min_match : float
+        Below this lyrics-to-voice match the lyrics are reported as not matching the audio.
+    """
+
+    fps: str = "24/1"
+    twos: bool = False
+    voice: str = "en-us"
+    min_match: float = 0.5
+
+
+def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, midi: str | Path | None = None,
+               beats_s: np.ndarray | None = None, mix: bool = False,
+               params: LipsyncParams | None = None) -> Transcript:
+    """Words and phones from whatever is given, by the best tier available.
+
+    Parameters
+    ----------
+    vocals : str or Path, optional
+        The vocal stem (or dialog recording, or with ``mix=True`` the full mix). Optional only for the
+        MIDI-lyrics tier.
+    lyrics : str or Path, optional
+        UTF-8 lyrics, one sung line per line.
+    midi : str or Path, optional
+        A MIDI file with lyric events.
+    beats_s : np.ndarray, optional
+        Beat times from the song's analysis (the sung aligner prefers beat subdivisions).
+    mix : bool
+        ``vocals`` is the full mix, not a stem.
+    params : LipsyncParams, optional
+
+    Returns
+    -------
+    Transcript
+
+    Raises
+    ------
+    ChoreoError
+        Bad input files (named), or nothing to work from.
+    """
+    from audio import vocals as V
+    from audio.decode import load_audio
+
+    p = params or LipsyncParams()
+    if vocals is None and midi is None:
+        raise ChoreoError("lip-sync needs a vocal recording, or a MIDI file with lyrics")
+    audio = load_audio(vocals, allow_silence=True, min_duration_s=0.5) if vocals is not None else None
+    y = audio.mono() if audio is not None else None
+    if midi is not None:
+        from audio.midi import read_lyric_notes
+
+        notes = read_lyric_notes(midi)
+        words, phones, notes_out = V.midi_lyrics_words(notes, voice=p.voice)
+        duration = audio.duration_s if audio is not None else (notes[-1].end_s + 0.5 if notes else 0.0)
+        loud = _loudness(y, audio.sr) if audio is not None else (50.0, ())
+        return Transcript(tuple(words), _close(phones, duration), "midi-lyrics", "MIDI lyric notes", 1.0, duration,
+                          tuple(notes_out), loud)
+    vf = V.vocal_features(y, audio.sr)
+    loud = (vf.frame_rate_hz, tuple(float(x) for x in vf.loudness))
+    if float(vf.voiced.max(initial=0.0)) < 0.3 or float(np.mean(vf.active > 0.5)) < 0.01:
+        return Transcript((), (Phone(0.0, vf.duration_s, "SIL"),), "lyrics-aligned" if lyrics else
+                          ("loudness-fallback" if mix else "phone-recognition"), "none", 0.0, vf.duration_s,
+                          (f"{vocals}: no voice found (silent or instrumental); the mouth stays closed",), loud)
+    if mix:
+        return _fallback(vf, loud)
+    if lyrics is None:
+        from audio.speech import recognize_phones
+
+        phones = list(recognize_phones(y, audio.sr))
+        return Transcript((), _close(phones, vf.duration_s), "phone-recognition", "pocketsphinx allphone", 0.5,
+                          vf.duration_s, ("no lyrics given: phones recognised without words (confidence 0.5)",), loud)
+    from audio.lyrics import pronounce_words, read_lyrics
+
+    lines = read_lyrics(lyrics)
+    words, notes_out = pronounce_words(lines, voice=p.voice)
+    if not words:
+        raise ChoreoError("no word of the lyrics could be pronounced", path=lyrics)
+    warnings = list(notes_out)
+    speechy = V.speech_likeness(vf)
+    if speechy >= SPEECH_LIKE and vf.duration_s <= SPEECH_MAX_S:
+        result = _speech_align(y, audio.sr, words, vf)
+        if result is not None:
+            tw, tp, conf = result
+            return Transcript(tw, tp, "lyrics-aligned", "pocketsphinx forced alignment", conf, vf.duration_s,
+                              tuple(warnings), loud)
+        warnings.append("pocketsphinx could not align the whole text; used the sung-syllable aligner")
+    start, end, match = V.align_syllables(words, vf, beats_s=beats_s)
+    if start.size == 0:
+        raise ChoreoError(f"the lyrics have more syllables than the recording can hold ({vf.duration_s:.1f} s)",
+                          path=lyrics)
+    conf = V.syllable_confidence(vf, start, end) * min(1.0, match / max(p.min_match, 1e-6))
+    tw, tp = V.words_and_phones(words, start, end, conf)
+    if match < p.min_match:
+        warnings.append(f"the lyrics do not match the audio (match {match:.2f} < {p.min_match}): "
+                        "wrong lyrics, or a different take? word timings are unreliable")
+    return Transcript(tuple(tw), _close(tp, vf.duration_s), "lyrics-aligned", "sung-syllable DP",
+                      float(np.mean([w.confidence for w in tw])), vf.duration_s, tuple(warnings), loud)
+
+
+def _speech_align(y, sr, words, vf):
+    """Align with pocketsphinx (speech-like recordings); None when it fails."""
+    from audio.speech import force_align
+
+    prons = {w.text.lower(): [ph for s in w.syllables for ph in s.phones] for w in words}
+    try:
+        al = force_align(y, sr, [w.text.lower() for w in words], pronunciations=prons)
+    except ChoreoError:
+        return None
+    if not al.complete:
+        return None
+    conf = float(np.mean([w.confidence for w in al.words])) if al.words else 0.0
+    return tuple(al.words), _close(list(al.phones), vf.duration_s), conf
+
+
+def _fallback(vf, loud) -> Transcript:
+    """Tier 4: syllable-like mouth movement on voiced, loud frames of the full mix."""
+    from audio.lyrics import Syllable
+    from audio.vocals import place_phones
+
+    fr = vf.frame_rate_hz
+    on = vf.active > 0.5
+    peaks = np.flatnonzero((vf.onset > 0.3) & on)
+    phones: list[Phone] = []
+    t_prev = 0.0
+    starts = [int(p) for i, p in enumerate(peaks) if i == 0 or p - peaks[i - 1] >= int(0.12 * fr)]
+    for i, a in enumerate(starts):
+        b = starts[i + 1] if i + 1 < len(starts) else len(on)
+        stop = a + int(np.argmin(on[a:b])) if not on[a:b].all() else b
+        if stop - a < 3:
+            continue
+        vowel = "AA" if vf.loudness[a:stop].mean() > 0.6 else "EH"
+        if a / fr > t_prev:
+            phones.append(Phone(t_prev, a / fr, "SIL"))
+        phones.extend(place_phones(Syllable(("M",), vowel, ()), a / fr, stop / fr))
+        t_prev = stop / fr
+    return Transcript((), _close(phones, vf.duration_s), "loudness-fallback", "vocal-band loudness and voicing",
+                      0.2, vf.duration_s, ("full mix only: mouth follows loudness, not words (confidence 0.2)",), loud)
+
+
+def _close(phones: list[Phone], duration_s: float) -> tuple[Phone, ...]:
+    """End the phone list with silence up to the end of the audio."""
+    out = list(phones)
+    end = out[-1].end if out else 0.0
+    if duration_s > end + 1e-6:
+        out.append(Phone(end, duration_s, "SIL"))
+    return tuple(out)
+
+
+def _loudness(y: np.ndarray, sr: int) -> tuple[float, tuple[float, ...]]:
+    """Loudness curve (50 Hz, 0..1) of a recording, for the mouth's open amount."""
+    from audio import features as F
+
+    feat = F.compute_features(F.resample_mono(y, sr, F.ANALYSIS_SR), F.ANALYSIS_SR)
+    return feat.frame_rate_hz, tuple(float(x) for x in F.energy_curve(feat))
