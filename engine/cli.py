@@ -16,8 +16,10 @@ import typer
 
 from audio.errors import ChoreoError
 from audio.params import BACKENDS, AnalysisParams
+from engine.lipsync_params import LipsyncParams
 
 _D = AnalysisParams()
+_L = LipsyncParams()
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
                   help="choreo: music-to-animation choreography. Beat, bar and section maps, lip-sync, keyframes "
                        "and previews.")
@@ -120,17 +122,80 @@ def run_with_progress(console, title: str, work):
 
 
 @app.command()
+def lipsync(
+    vocals: Annotated[list[Path], typer.Argument(help="Vocal stem(s), one per character (or a dialog recording; "
+                                                      "with --mix, the full mix).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output file; a folder when several stems "
+                                                                "are given (one file per character).")],
+    lyrics: Annotated[Path | None, typer.Option(help="Lyrics text (UTF-8, one sung line per line).")] = None,
+    midi: Annotated[Path | None, typer.Option(help="MIDI with lyric events: exact syllable timing.")] = None,
+    analysis: Annotated[Path | None, typer.Option(help="The song's *.analysis.json: syllables prefer its beat "
+                                                       "subdivisions.")] = None,
+    character: Annotated[list[str] | None, typer.Option(help="Character name per stem, in order "
+                                                             "[default: the stem's file name].")] = None,
+    fps: Annotated[str, typer.Option(help="Frame rate, e.g. 24, 25, 30000/1001.")] = _L.fps,
+    twos: Annotated[bool, typer.Option("--twos", help="Animate on twos.")] = _L.twos,
+    fmt: Annotated[str | None, typer.Option("--format", help="json (choreo.mouth/1), tsv, xml, rhubarb-json "
+                                                             "(Rhubarb), dat (Moho switch), pgo (Papagayo) "
+                                                             "[default: from the output suffix, else json].")] = None,
+    mix: Annotated[bool, typer.Option("--mix", help="VOCALS is the full mix (low-confidence fallback).")] = False,
+    voice: Annotated[str, typer.Option(help="espeak-ng voice for words outside the English dictionary "
+                                            "(fr, es, de, ...).")] = _L.voice,
+    mapping: Annotated[Path | None, typer.Option(help="JSON overriding the phoneme-to-mouth-shape mapping.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Lip-sync: vocals (+ lyrics or MIDI lyrics) → phonemes → mouth shapes, per character."""
+    from rich.console import Console
+
+    from choreography.model import parse_fps
+    from engine.lipsync import LipsyncParams, export_track, make_track, resolve_format
+
+    params = LipsyncParams(fps=fps, twos=twos, voice=voice)
+    fps_q = parse_fps(fps)
+    names = list(character or [])
+    if names and len(names) != len(vocals):
+        raise ChoreoError(f"{len(vocals)} vocal stems but {len(names)} --character names; give one name per stem")
+    names = names or [v.stem for v in vocals]
+    several = len(vocals) > 1
+    if several and output.suffix:
+        raise ChoreoError("several stems need an output folder (-o OUT/), not a file", path=output)
+    kind = resolve_format(fmt, None if several else output)
+    beats_s = None
+    if analysis is not None:
+        from engine import artifacts
+
+        a = artifacts.load(analysis)
+        beats_s = [b.t for b in a.beats]
+    console = Console(stderr=True, quiet=quiet)
+    for stem, name in zip(vocals, names, strict=True):
+        track = run_with_progress(console, f"lip-sync {name}", lambda step, stem=stem, name=name: make_track(
+            stem, character=name, lyrics=lyrics, midi=midi, beats_s=beats_s, mix=mix, fps=fps_q, params=params,
+            mapping=mapping, on_step=step))
+        dest = output / f"{name}{kind.suffix}" if several else output
+        export_track(track, dest, kind)
+        if not quiet:
+            from engine.summary import mouth_renderables
+
+            show = Console()
+            for r in mouth_renderables(track):
+                show.print(r)
+            show.print(f"wrote {dest}")
+
+
+@app.command()
 def inspect(file: Annotated[Path, typer.Argument(help="An artefact (*.analysis.json, ...).")]) -> None:
     """Validate an artefact against its schema and summarise it."""
     from rich.console import Console
 
     from engine import artifacts
-    from engine.summary import analysis_renderables
+    from engine.summary import analysis_renderables, mouth_renderables
 
     obj = artifacts.load(file)
     console = Console()
-    console.print(f"{file}: valid {obj.to_dict()['schema']}")
-    for r in analysis_renderables(obj):
+    schema = obj.to_dict()["schema"]
+    console.print(f"{file}: valid {schema}")
+    renderables = mouth_renderables(obj) if schema.startswith("choreo.mouth/") else analysis_renderables(obj)
+    for r in renderables:
         console.print(r)
 
 

@@ -12,38 +12,16 @@ Tiers, chosen from what is given (the one that ran is recorded in the track and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from audio.errors import ChoreoError
 from audio.model import Phone, Transcript
+from engine.lipsync_params import LipsyncParams
 
 SPEECH_LIKE = 0.35  # speech_likeness above which pocketsphinx aligns the lyrics
 SPEECH_MAX_S = 90.0  # pocketsphinx aligns a dialog recording in one utterance up to this length
-
-
-@dataclass(frozen=True)
-class LipsyncParams:
-    """Options of the lip-sync stage (the CLI builds its options from these defaults).
-
-    Attributes
-    ----------
-    fps : str
-        Project frame rate, rational ("24/1", "30000/1001").
-    twos : bool
-        Animate on twos (mouth changes only on even frames).
-    voice : str
-        espeak-ng voice for words outside the English dictionary ("fr", "es", ... for other languages).
-    min_match : float
-        Below this lyrics-to-voice match the lyrics are reported as not matching the audio.
-    """
-
-    fps: str = "24/1"
-    twos: bool = False
-    voice: str = "en-us"
-    min_match: float = 0.5
 
 
 def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, midi: str | Path | None = None,
@@ -189,3 +167,97 @@ def _loudness(y: np.ndarray, sr: int) -> tuple[float, tuple[float, ...]]:
 
     feat = F.compute_features(F.resample_mono(y, sr, F.ANALYSIS_SR), F.ANALYSIS_SR)
     return feat.frame_rate_hz, tuple(float(x) for x in F.energy_curve(feat))
+
+
+def make_track(vocals: str | Path | None, *, character: str, fps, lyrics: str | Path | None = None,
+               midi: str | Path | None = None, beats_s=None, mix: bool = False, params: LipsyncParams | None = None,
+               mapping: str | Path | None = None, on_step=None):
+    """Transcribe and turn the result into a :class:`choreography.model.MouthTrack`.
+
+    Parameters
+    ----------
+    vocals, lyrics, midi, beats_s, mix, params
+        As for :func:`transcribe`.
+    character : str
+        Whose mouth this is.
+    fps : Fraction
+        Project frame rate.
+    mapping : str or Path, optional
+        A JSON file overriding the phoneme-to-shape mapping.
+    on_step : callable, optional
+        Called with a step name as each step starts.
+
+    Returns
+    -------
+    MouthTrack
+    """
+    from importlib.metadata import version
+
+    from choreography.mouth import build_mouth_track, load_mapping
+
+    p = params or LipsyncParams()
+    step = on_step or (lambda _name: None)
+    step("mapping")
+    shape_map = load_mapping(mapping)
+    step("transcribe")
+    tr = transcribe(vocals, lyrics=lyrics, midi=midi, beats_s=None if beats_s is None else np.asarray(beats_s),
+                    mix=mix, params=p)
+    step("mouth shapes")
+    rate, values = tr.loudness
+    provenance = {"stage": "lipsync", "tier": tr.tier, "method": tr.method, "inputs": {
+        "vocals": None if vocals is None else str(vocals), "lyrics": None if lyrics is None else str(lyrics),
+        "midi": None if midi is None else str(midi), "mix": mix}, "params": {
+        "fps": p.fps, "twos": p.twos, "voice": p.voice, "min_match": p.min_match,
+        "mapping": None if mapping is None else str(mapping)}, "versions": {"choreo-engine": version("choreo-engine")}}
+    return build_mouth_track(list(tr.phones), list(tr.words), character=character, fps=fps, duration_s=tr.duration_s,
+                             tier=tr.tier, confidence=tr.confidence,
+                             loudness=(rate, np.asarray(values)) if len(values) else None, mapping=shape_map,
+                             twos=p.twos, provenance=provenance, warnings=tr.warnings)
+
+
+def resolve_format(fmt: str | None, output: Path | None):
+    """The exporter for ``--format``, or the one whose suffix the output path has (else the JSON artefact).
+
+    Parameters
+    ----------
+    fmt : str or None
+    output : Path or None
+
+    Returns
+    -------
+    The exporter (with ``name``, ``suffix`` and ``write``).
+
+    Raises
+    ------
+    ChoreoError
+        Unknown format name.
+    """
+    from engine.exporters import EXPORTERS
+
+    if fmt is not None:
+        if fmt not in EXPORTERS:
+            raise ChoreoError(f"unknown format {fmt!r}; choose one of {', '.join(sorted(EXPORTERS))}")
+        return EXPORTERS[fmt]
+    if output is not None:
+        name = output.name.lower()
+        for exp in sorted(EXPORTERS.values(), key=lambda e: -len(e.suffix)):
+            if name.endswith(exp.suffix):
+                return exp
+    return EXPORTERS["json"]
+
+
+def export_track(track, path: Path, exporter) -> Path:
+    """Write a mouth track with an exporter (atomically; the folder is created).
+
+    Parameters
+    ----------
+    track : MouthTrack
+    path : Path
+    exporter
+        From :func:`resolve_format`.
+
+    Returns
+    -------
+    Path
+    """
+    return exporter.write(track, path)

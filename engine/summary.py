@@ -59,3 +59,38 @@ def analysis_renderables(a: Any) -> list[Any]:
     for w in a.warnings:
         out.append(Text(f"warning: {w}", style="yellow"))
     return out
+
+
+def mouth_renderables(track: Any) -> list[Any]:
+    """Rich renderables that summarise a :class:`choreography.model.MouthTrack`.
+
+    Parameters
+    ----------
+    track : MouthTrack
+
+    Returns
+    -------
+    list
+    """
+    from collections import Counter
+
+    from rich.text import Text
+
+    shapes = Counter(c.shape for c in track.cues)
+    frames = track.cues[-1].end_frame if track.cues else 0
+    head = Text()
+    head.append(f"{track.character}: ", style="bold")
+    head.append(f"tier {track.tier} ({track.provenance.get('method', '?')}), confidence {track.confidence:.2f}\n")
+    head.append(f"  {len(track.words)} words, {len(track.phonemes)} phonemes, {len(track.cues)} mouth cues over "
+                f"{frames} frames at {track.fps.numerator}/{track.fps.denominator} fps\n")
+    head.append("  shapes   " + "  ".join(f"{k}:{v}" for k, v in sorted(shapes.items())))
+    if track.words:
+        low = [w.text for w in track.words if w.confidence < 0.4]
+        more = " ..." if len(track.words) > 12 else ""
+        head.append(f"\n  words    {' '.join(w.text for w in track.words[:12])}{more}")
+        if low:
+            head.append(f"\n  unsure   {len(low)} words below confidence 0.4: {' '.join(low[:10])}")
+    out: list[Any] = [head]
+    for w in track.warnings:
+        out.append(Text(f"warning: {w}", style="yellow"))
+    return out
