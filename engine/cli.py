@@ -148,7 +148,8 @@ def lipsync(
     from rich.console import Console
 
     from choreography.model import parse_fps
-    from engine.lipsync import LipsyncParams, export_track, make_track, resolve_format
+    from engine.exporters import export, get_exporter
+    from engine.lipsync import make_track
 
     params = LipsyncParams(fps=fps, twos=twos, voice=voice)
     fps_q = parse_fps(fps)
@@ -159,7 +160,7 @@ def lipsync(
     several = len(vocals) > 1
     if several and output.suffix:
         raise ChoreoError("several stems need an output folder (-o OUT/), not a file", path=output)
-    kind = resolve_format(fmt, None if several else output)
+    suffix = get_exporter(fmt or "json").suffix
     beats_s = None
     if analysis is not None:
         from engine import artifacts
@@ -171,8 +172,8 @@ def lipsync(
         track = run_with_progress(console, f"lip-sync {name}", lambda step, stem=stem, name=name: make_track(
             stem, character=name, lyrics=lyrics, midi=midi, beats_s=beats_s, mix=mix, fps=fps_q, params=params,
             mapping=mapping, on_step=step))
-        dest = output / f"{name}{kind.suffix}" if several else output
-        export_track(track, dest, kind)
+        dest = output / f"{name}{suffix}" if several else output
+        export(track, dest, fmt)
         if not quiet:
             from engine.summary import mouth_renderables
 
