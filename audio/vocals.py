@@ -93,28 +93,6 @@ def vocal_features(y: np.ndarray, sr: int) -> VocalFeatures:
     return VocalFeatures(FRAME_RATE_HZ, onset, loud, voiced, f0, duration_s=y.shape[0] / sr)
 
 
-def speech_likeness(vf: VocalFeatures) -> float:
-    """Share of voiced time whose pitch glides rather than holds a note (speech high, singing low).
-
-    A frame glides when f0 moves more than a semitone across the surrounding 100 ms.
-
-    Parameters
-    ----------
-    vf : VocalFeatures
-
-    Returns
-    -------
-    float, 0..1 (0 when nothing is voiced)
-    """
-    semis = 12 * np.log2(np.where(np.isfinite(vf.f0_hz) & (vf.f0_hz > 0), vf.f0_hz, np.nan) / 440.0)
-    k = 2
-    if semis.size <= 2 * k:
-        return 0.0
-    delta = np.abs(semis[2 * k:] - semis[:-2 * k])
-    mask = (vf.voiced[k:-k] > 0.5) & np.isfinite(delta)
-    return float(np.mean(delta[mask] > 1.0)) if mask.sum() > 10 else 0.0
-
-
 def beat_grid(beats_s: np.ndarray, n_frames: int, frame_rate_hz: float, *, per_beat: int = 2,
               sigma_s: float = 0.03) -> np.ndarray:
     """Closeness of every frame to a beat subdivision (1 on it, falling off over ``sigma_s``).

@@ -4,7 +4,8 @@ Tiers, chosen from what is given (the one that ran is recorded in the track and 
 
 1. ``midi-lyrics``: a MIDI file with lyric events: syllable timing comes from the notes.
 2. ``lyrics-aligned``: a vocal stem (or dialog) plus the lyrics text: the lyrics are aligned to the audio,
-   by pocketsphinx when the delivery is speech-like, by the sung-syllable aligner otherwise.
+   by pocketsphinx when the delivery is speech-like (its speech model fits: see ``SPEECH_FIT``), by the
+   sung-syllable aligner otherwise.
 3. ``phone-recognition``: a vocal stem without lyrics: pocketsphinx phone recognition.
 4. ``loudness-fallback``: only the full mix (``mix=True``): mouth movement from vocal-band loudness and
    voicing. Low confidence, and flagged so.
@@ -17,11 +18,14 @@ from pathlib import Path
 import numpy as np
 
 from audio.errors import ChoreoError
-from audio.model import Phone, Transcript
+from audio.model import Phone, Transcript, Word
 from engine.lipsync_params import LipsyncParams
 
-SPEECH_LIKE = 0.35  # speech_likeness above which pocketsphinx aligns the lyrics
-SPEECH_MAX_S = 90.0  # pocketsphinx aligns a dialog recording in one utterance up to this length
+# Delivery is taken as speech-like when pocketsphinx's speech model fits it: the alignment is complete and
+# the mean word confidence (see audio.speech) reaches SPEECH_FIT; sung delivery fits the model poorly and
+# goes to the sung-syllable aligner. Recordings up to SPEECH_MAX_S are tried in one utterance.
+SPEECH_FIT = 0.5
+SPEECH_MAX_S = 90.0
 
 
 def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, midi: str | Path | None = None,
@@ -91,14 +95,12 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     if not words:
         raise ChoreoError("no word of the lyrics could be pronounced", path=lyrics)
     warnings = list(notes_out)
-    speechy = V.speech_likeness(vf)
-    if speechy >= SPEECH_LIKE and vf.duration_s <= SPEECH_MAX_S:
+    if vf.duration_s <= SPEECH_MAX_S:
         result = _speech_align(y, audio.sr, words, vf)
-        if result is not None:
+        if result is not None and result[2] >= SPEECH_FIT:
             tw, tp, conf = result
             return Transcript(tw, tp, "lyrics-aligned", "pocketsphinx forced alignment", conf, vf.duration_s,
                               tuple(warnings), loud)
-        warnings.append("pocketsphinx could not align the whole text; used the sung-syllable aligner")
     start, end, match = V.align_syllables(words, vf, beats_s=beats_s)
     if start.size == 0:
         raise ChoreoError(f"the lyrics have more syllables than the recording can hold ({vf.duration_s:.1f} s)",
@@ -124,7 +126,9 @@ def _speech_align(y, sr, words, vf):
     if not al.complete:
         return None
     conf = float(np.mean([w.confidence for w in al.words])) if al.words else 0.0
-    return tuple(al.words), _close(list(al.phones), vf.duration_s), conf
+    # Complete alignments keep the order of the text: give the words back their written case.
+    timed = tuple(Word(a.start, a.end, w.text, a.confidence) for a, w in zip(al.words, words, strict=True))
+    return timed, _close(list(al.phones), vf.duration_s), conf
 
 
 def _fallback(vf, loud) -> Transcript:
