@@ -21,6 +21,7 @@ test-all: install
 
 bench: install
 	$(PY) benchmarks/bench_analysis.py
+	$(PY) benchmarks/lipsync_report.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -142,6 +142,8 @@ def lipsync(
     voice: Annotated[str, typer.Option(help="espeak-ng voice for words outside the English dictionary "
                                             "(fr, es, de, ...).")] = _L.voice,
     mapping: Annotated[Path | None, typer.Option(help="JSON overriding the phoneme-to-mouth-shape mapping.")] = None,
+    aligner: Annotated[str, typer.Option(help="auto (pocketsphinx where the delivery is speech-like), speech, "
+                                              "or sung (the sung-syllable aligner).")] = _L.aligner,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Lip-sync: vocals (+ lyrics or MIDI lyrics) → phonemes → mouth shapes, per character."""
@@ -151,7 +153,7 @@ def lipsync(
     from engine.exporters import export, get_exporter
     from engine.lipsync import make_track
 
-    params = LipsyncParams(fps=fps, twos=twos, voice=voice)
+    params = LipsyncParams(fps=fps, twos=twos, voice=voice, aligner=aligner)
     fps_q = parse_fps(fps)
     names = list(character or [])
     if names and len(names) != len(vocals):

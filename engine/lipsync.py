@@ -95,12 +95,18 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     if not words:
         raise ChoreoError("no word of the lyrics could be pronounced", path=lyrics)
     warnings = list(notes_out)
-    if vf.duration_s <= SPEECH_MAX_S:
+    if p.aligner not in ("auto", "speech", "sung"):
+        raise ChoreoError(f"unknown aligner {p.aligner!r}; choose auto, speech or sung")
+    if p.aligner != "sung" and vf.duration_s <= SPEECH_MAX_S:
         result = _speech_align(y, audio.sr, words, vf)
-        if result is not None and result[2] >= SPEECH_FIT:
+        if result is not None and (result[2] >= SPEECH_FIT or p.aligner == "speech"):
             tw, tp, conf = result
             return Transcript(tw, tp, "lyrics-aligned", "pocketsphinx forced alignment", conf, vf.duration_s,
                               tuple(warnings), loud)
+        fit = 0.0 if result is None else result[2]
+        warnings.append(f"the speech model could not confirm these lyrics in the recording (fit {fit:.2f} < "
+                        f"{SPEECH_FIT}): either the delivery is sung, or the lyrics do not match the audio; "
+                        "word timings come from the sung-syllable aligner")
     start, end, match = V.align_syllables(words, vf, beats_s=beats_s)
     if start.size == 0:
         raise ChoreoError(f"the lyrics have more syllables than the recording can hold ({vf.duration_s:.1f} s)",
@@ -211,7 +217,7 @@ def make_track(vocals: str | Path | None, *, character: str, fps, lyrics: str | 
     provenance = {"stage": "lipsync", "tier": tr.tier, "method": tr.method, "inputs": {
         "vocals": None if vocals is None else str(vocals), "lyrics": None if lyrics is None else str(lyrics),
         "midi": None if midi is None else str(midi), "mix": mix}, "params": {
-        "fps": p.fps, "twos": p.twos, "voice": p.voice, "min_match": p.min_match,
+        "fps": p.fps, "twos": p.twos, "voice": p.voice, "min_match": p.min_match, "aligner": p.aligner,
         "mapping": None if mapping is None else str(mapping)}, "versions": {"choreo-engine": version("choreo-engine")}}
     return build_mouth_track(list(tr.phones), list(tr.words), character=character, fps=fps, duration_s=tr.duration_s,
                              tier=tr.tier, confidence=tr.confidence,

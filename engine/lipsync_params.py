@@ -19,9 +19,13 @@ class LipsyncParams:
         espeak-ng voice for words outside the English dictionary ("fr", "es", ... for other languages).
     min_match : float
         Below this lyrics-to-voice match the lyrics are reported as not matching the audio.
+    aligner : str
+        For lyrics with a recording: "auto" (pocketsphinx when its speech model fits the delivery, the
+        sung-syllable aligner otherwise), "speech" (pocketsphinx, falling back when it fails) or "sung".
     """
 
     fps: str = "24/1"
     twos: bool = False
     voice: str = "en-us"
     min_match: float = 0.5
+    aligner: str = "auto"

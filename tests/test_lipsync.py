@@ -1,0 +1,162 @@
+"""Lip-sync end to end: tier selection, the MIDI-lyrics tier, bad input, several characters."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import mido
+import numpy as np
+import pytest
+import soundfile as sf
+
+from audio.midi import read_lyric_notes
+from engine.lipsync import transcribe
+from tests.conftest import run_cli
+
+SR = 16000
+
+
+def _lyric_midi(path, syllables, *, bpm=100, tpq=480):
+    """A one-track MIDI with a note and a lyric event per entry of (text, beats); text "" is a melisma note."""
+    mid = mido.MidiFile(ticks_per_beat=tpq)
+    tr = mido.MidiTrack()
+    mid.tracks.append(tr)
+    tr.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0))
+    pitch = 60
+    for text, beats in syllables:
+        if text:
+            tr.append(mido.MetaMessage("lyrics", text=text, time=0))
+        tr.append(mido.Message("note_on", note=pitch, velocity=90, time=0))
+        tr.append(mido.Message("note_off", note=pitch, velocity=0, time=int(beats * tpq)))
+        pitch = 60 + (pitch - 57) % 7
+    mid.save(str(path))
+    return 60.0 / bpm
+
+
+SONG = [("Hel-", 1), ("lo", 1), ("my", 0.5), ("dar-", 0.5), ("ling", 2), ("", 1), ("/sing", 1), ("a-", 1),
+        ("long", 2)]
+
+
+def test_midi_lyrics_tier_is_exact(tmp_path):
+    beat = _lyric_midi(tmp_path / "v.mid", SONG)
+    notes = read_lyric_notes(tmp_path / "v.mid")
+    assert [n.text for n in notes] == ["Hel-", "lo", "my", "dar-", "ling", "", "sing", "a-", "long"]
+    assert notes[6].line_start and not notes[1].line_start
+    tr = transcribe(None, midi=tmp_path / "v.mid")
+    assert tr.tier == "midi-lyrics" and tr.confidence == 1.0
+    assert [w.text for w in tr.words] == ["Hello", "my", "darling", "sing", "along"]
+    starts = np.cumsum([0] + [b for _, b in SONG])[:-1] * beat
+    ends = np.cumsum([b for _, b in SONG]) * beat
+    assert tr.words[0].start == pytest.approx(starts[0]) and tr.words[0].end == pytest.approx(ends[1])
+    assert tr.words[2].end == pytest.approx(ends[5])  # the melisma note extends "ling"
+    # phones inside notes: onset consonants short at the start, the vowel held, the coda at the end
+    ling = [p for p in tr.phones if starts[4] - 1e-9 <= p.start < ends[5] - 1e-9]
+    assert [p.phone for p in ling] == ["L", "IH", "NG"]
+    assert ling[0].start == pytest.approx(starts[4]) and ling[0].end - ling[0].start <= 0.061
+    assert ling[-1].end == pytest.approx(ends[5]) and ling[1].end - ling[1].start > 1.0
+
+
+def test_midi_without_lyrics_is_a_clear_error(tmp_path):
+    mid = mido.MidiFile()
+    tr = mido.MidiTrack()
+    mid.tracks.append(tr)
+    tr.append(mido.Message("note_on", note=60, velocity=90, time=0))
+    tr.append(mido.Message("note_off", note=60, velocity=0, time=480))
+    mid.save(str(tmp_path / "nolyr.mid"))
+    out = tmp_path / "o" / "x.mouth.json"
+    res = run_cli("lipsync", str(tmp_path / "nolyr.mid"), "--midi", str(tmp_path / "nolyr.mid"), "-o", str(out))
+    assert res.returncode == 2 and "nolyr.mid" in res.stderr and "lyric" in res.stderr
+    assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory):
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    d = tmp_path_factory.mktemp("speech")
+    text = "The quick brown fox jumps over the lazy dog.\nShe sells sea shells by the sea shore."
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(d / "s.wav"), text.replace("\n", " ")],
+                   check=True)
+    (d / "s.txt").write_text(text + "\n", encoding="utf-8")
+    return d
+
+
+def test_lyrics_tier_runs_and_exports_every_format(speech, tmp_path):
+    from engine import artifacts
+    from engine.exporters import EXPORTERS, export
+
+    res = run_cli("lipsync", str(speech / "s.wav"), "--lyrics", str(speech / "s.txt"), "-o",
+                  str(tmp_path / "a.mouth.json"), "--character", "ada")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads((tmp_path / "a.mouth.json").read_text())
+    assert doc["schema"] == "choreo.mouth/1" and doc["tier"] == "lyrics-aligned" and doc["character"] == "ada"
+    assert [w["text"] for w in doc["words"]][:4] == ["The", "quick", "brown", "fox"]
+    res = run_cli("inspect", str(tmp_path / "a.mouth.json"))
+    assert res.returncode == 0 and "valid choreo.mouth/1" in res.stdout
+    track = artifacts.load(tmp_path / "a.mouth.json")
+    for name, exp in EXPORTERS.items():
+        path = export(track, tmp_path / f"b{exp.suffix}", name)
+        assert path.stat().st_size > 0
+
+
+def test_several_characters_give_one_track_each(speech, tmp_path):
+    out = tmp_path / "mouths"
+    res = run_cli("lipsync", str(speech / "s.wav"), str(speech / "s.wav"), "--character", "ada", "--character", "bo",
+                  "--lyrics", str(speech / "s.txt"), "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["ada.mouth.json", "bo.mouth.json"]
+
+
+def test_no_lyrics_gives_phone_recognition(speech):
+    tr = transcribe(speech / "s.wav")
+    assert tr.tier == "phone-recognition" and tr.words == () and len(tr.phones) > 20
+    assert any("no lyrics" in w for w in tr.warnings)
+
+
+def test_full_mix_fallback_is_flagged(speech):
+    tr = transcribe(speech / "s.wav", mix=True)
+    assert tr.tier == "loudness-fallback" and tr.confidence <= 0.2 and tr.warnings
+
+
+@pytest.mark.parametrize("content,expect", [(b"", "no words"), (b"\xff\xfe\xfa bad bytes", "not UTF-8"),
+                                            (b"[Chorus]\n\n", "no words")])
+def test_bad_lyrics_files(speech, tmp_path, content, expect):
+    lyr = tmp_path / "bad.txt"
+    lyr.write_bytes(content)
+    out = tmp_path / "o.mouth.json"
+    res = run_cli("lipsync", str(speech / "s.wav"), "--lyrics", str(lyr), "-o", str(out))
+    assert res.returncode == 2 and str(lyr) in res.stderr and expect in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_silence_and_instrumental_give_a_closed_mouth_not_a_crash(tmp_path, speech):
+    sf.write(str(tmp_path / "silence.wav"), np.zeros(SR * 3, dtype=np.float32), SR)
+    t = np.arange(SR * 3) / SR
+    drums = (np.sin(2 * np.pi * 2 * t) > 0.995) * np.random.default_rng(0).standard_normal(t.size)
+    sf.write(str(tmp_path / "drums.wav"), (0.5 * drums).astype(np.float32), SR)
+    for name in ("silence.wav", "drums.wav"):
+        out = tmp_path / f"{name}.mouth.json"
+        res = run_cli("lipsync", str(tmp_path / name), "--lyrics", str(speech / "s.txt"), "-o", str(out))
+        assert res.returncode == 0, res.stderr
+        doc = json.loads(out.read_text())
+        assert doc["confidence"] == 0 and {c["shape"] for c in doc["cues"]} == {"X"}
+        assert "no voice found" in res.stdout
+
+
+def test_wrong_lyrics_are_reported(speech, tmp_path):
+    lyr = tmp_path / "other.txt"
+    lyr.write_text("Twinkle twinkle little star\nhow I wonder what you are\n")
+    tr = transcribe(speech / "s.wav", lyrics=lyr)
+    print(tr.method, tr.confidence, tr.warnings)
+    assert any("do not match" in w for w in tr.warnings) or tr.confidence < 0.4
+
+
+def test_lyrics_longer_than_the_audio_are_an_error(speech, tmp_path):
+    from audio.errors import ChoreoError
+
+    lyr = tmp_path / "long.txt"
+    lyr.write_text("la la la la la la la la la la la la la la la la\n" * 8)
+    with pytest.raises(ChoreoError, match="more syllables than the recording"):
+        transcribe(speech / "s.wav", lyrics=lyr)
