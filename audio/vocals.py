@@ -352,3 +352,45 @@ def _respan(spans: list[tuple[float, float]], k: int) -> list[tuple[float, float
         a, b = out[i]
         out[i: i + 1] = [(a, (a + b) / 2), ((a + b) / 2, b)]
     return out
+
+
+def mix_vocal_activity(y: np.ndarray, sr: int, vf: VocalFeatures, *, window_s: float = 8.0,
+                       rise_db: float = 6.0) -> np.ndarray:
+    """Rough vocal activity in a full mix: voice-band energy standing out above its own recent floor.
+
+    Accompaniment is often steadier than a voice that comes and goes, so frames whose 300-3400 Hz energy
+    rises more than ``rise_db`` above the band's 10th percentile over the surrounding ``window_s`` count
+    as singing. A heuristic that cannot tell a voice from a lead instrument (measured on the real
+    recordings: 39 % of frames active in a sung pop song, 43 % and 25 % in two instrumentals), which is
+    why the tier that uses it is flagged low-confidence.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,), float32]
+    sr : int, Hz
+    vf : VocalFeatures
+        Of the same signal (for the frame grid).
+    window_s : float, seconds
+    rise_db : float, dB
+
+    Returns
+    -------
+    np.ndarray [shape=(n_frames,), 0..1]
+    """
+    import librosa
+    from scipy.ndimage import percentile_filter
+
+    from audio.features import resample_mono
+
+    y16 = resample_mono(y, sr, VOCAL_SR)
+    hop = int(VOCAL_SR / FRAME_RATE_HZ)
+    spec = np.abs(librosa.stft(y16, n_fft=1024, hop_length=hop)) ** 2
+    freqs = librosa.fft_frequencies(sr=VOCAL_SR, n_fft=1024)
+    band = 10 * np.log10(spec[(freqs >= 300) & (freqs <= 3400)].sum(axis=0) + 1e-10)
+    n = min(band.size, vf.voiced.size)
+    band = band[:n]
+    floor = percentile_filter(band, 10, size=max(3, int(window_s * FRAME_RATE_HZ)), mode="nearest")
+    rise = np.clip((band - floor - rise_db) / rise_db, 0.0, 1.0)
+    out = np.zeros(vf.voiced.size)
+    out[:n] = rise
+    return out

@@ -81,7 +81,7 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
                           ("loudness-fallback" if mix else "phone-recognition"), "none", 0.0, vf.duration_s,
                           (f"{vocals}: no voice found (silent or instrumental); the mouth stays closed",), loud)
     if mix:
-        return _fallback(vf, loud)
+        return _fallback(vf, V.mix_vocal_activity(y, audio.sr, vf), loud)
     if lyrics is None:
         from audio.speech import recognize_phones
 
@@ -137,13 +137,13 @@ def _speech_align(y, sr, words, vf):
     return timed, _close(list(al.phones), vf.duration_s), conf
 
 
-def _fallback(vf, loud) -> Transcript:
-    """Tier 4: syllable-like mouth movement on voiced, loud frames of the full mix."""
+def _fallback(vf, activity, loud) -> Transcript:
+    """Tier 4: syllable-like mouth movement where the mix seems to hold a voice (``activity`` > 0.5)."""
     from audio.lyrics import Syllable
     from audio.vocals import place_phones
 
     fr = vf.frame_rate_hz
-    on = vf.active > 0.5
+    on = activity > 0.5
     peaks = np.flatnonzero((vf.onset > 0.3) & on)
     phones: list[Phone] = []
     t_prev = 0.0

@@ -44,3 +44,27 @@ def test_speech_does_not_crash(real_data, name):
           f"tempo confidence {a.tempo.confidence:.2f}; warnings: {list(a.warnings)}")
     assert a.source.sample_rate == 16000 and a.source.channels == 1
     assert any("no clear steady beat" in w for w in a.warnings), "speech must not pass for a steady beat"
+
+
+@pytest.mark.parametrize("name", SPEECH[:2])
+def test_lipsync_on_real_speech_without_lyrics(real_data, name):
+    from fractions import Fraction
+
+    from engine.lipsync import make_track
+
+    track = make_track(real_data / name, character="reader", fps=Fraction(24))
+    shapes = {c.shape for c in track.cues}
+    print(f"\n{name}: tier {track.tier}, {len(track.phonemes)} phones, {len(track.cues)} cues, shapes {sorted(shapes)}")
+    assert track.tier == "phone-recognition" and len(shapes) >= 5 and track.confidence <= 0.5
+
+
+def test_lipsync_fallback_on_a_real_full_mix(real_data):
+    from fractions import Fraction
+
+    from engine.lipsync import make_track
+
+    track = make_track(real_data / "lets_go_fishin.ogg", character="singer", fps=Fraction(24), mix=True)
+    moving = sum(c.end_frame - c.start_frame for c in track.cues if c.shape != "X")
+    total = track.cues[-1].end_frame
+    print(f"\nlets_go_fishin (full mix): {len(track.cues)} cues, mouth moving {moving / total:.0%} of frames")
+    assert track.tier == "loudness-fallback" and track.confidence <= 0.2 and 0.05 < moving / total < 0.95
