@@ -11,6 +11,7 @@ PYTEST_ARGS ?=
 
 demo: install
 	$(VENV)/bin/choreo analyze examples/example_song.ogg -o $(OUT)/example_song.analysis.json
+	$(PY) examples/lipsync_example.py -o $(OUT)
 	@echo "demo output: $(OUT)/"
 
 test: install

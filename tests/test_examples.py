@@ -37,3 +37,10 @@ def test_cli_demo_job(tmp_path):
     assert out.exists() and "sections" in res.stdout and "4/4" in res.stdout
     res = run_cli("inspect", str(out))
     assert res.returncode == 0 and "valid choreo.analysis/1" in res.stdout
+
+
+def test_lipsync_example(tmp_path):
+    res = _run("examples/lipsync_example.py", "-o", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    assert "tier lyrics-aligned" in res.stdout and (tmp_path / "singer.tsv").exists()
+    assert (tmp_path / "singer.mouth.json").exists()
