@@ -21,15 +21,18 @@ Conventions
   mapped with :data:`ESPEAK_TO_ARPABET` (English) and per-language corrections for French, Spanish and
   German; a mnemonic that stands for two ARPAbet phones (the r-coloured vowel ``A@`` is ``AA R``)
   maps to both, separated by a space, and its time span is shared between them.
+- Words are the tokens of the input (letters and digits, with inner apostrophes and hyphens) that
+  espeak-ng's word events point at (``text_position`` is a 1-based character position, SSML markup
+  included); a number read as several words stays one word. A word spans its own phones.
 - Estimated, not measured: espeak-ng renders a post-vocalic ``l`` inside the preceding vowel's formant
   transition, so its event comes at the same sample as the next phoneme; such a zero-length phone
   gets the last quarter of the phone before it. Split spans (``AA R``) give 60 % to the first symbol.
-- The library is initialised once per process, lazily, and every call into it holds one lock:
-  espeak-ng keeps global state and is not re-entrant.
-- Deterministic: the synthesizer carries state from one utterance to the next (the phase of its pitch
-  flutter, its gain control), which moves phone boundaries by up to 10 ms depending on what was said
-  before. Where the platform can fork, each utterance is synthesized in a forked copy of the process,
-  which starts from the state right after initialisation, so the same arguments give the same samples.
+- :func:`pronounce` uses the library in this process, initialised once, lazily, behind one lock
+  (espeak-ng keeps global state and is not re-entrant). :func:`synthesize` runs each utterance in a new
+  worker process (about 25 ms): the synthesizer keeps state from one utterance to the next that
+  ``espeak_Initialize`` does not reset (its pitch-flutter phase, gain control, glottal phase), which
+  moved phone boundaries by up to 10 ms depending on what was said before. In a fresh process the
+  same arguments always give the same samples.
 """
 
 from __future__ import annotations
@@ -38,10 +41,10 @@ import ctypes
 import ctypes.util
 import logging
 import marshal
-import os
 import re
+import subprocess
+import sys
 import threading
-import warnings
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -135,37 +138,87 @@ _MISSING = "espeak-ng is not installed (apt-get install libespeak-ng1)"
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INITIALIZE_PHONEME_EVENTS = 0x0001
 _INITIALIZE_DONT_EXIT = 0x8000  # return -1 instead of calling exit() when the data is missing
-_POS_CHARACTER = 1
 _CHARS_UTF8 = 1
 _SSML = 0x10
-_RATE, _PITCH = 1, 3
-_EV_LIST_TERMINATED, _EV_WORD, _EV_PHONEME = 0, 1, 7
+_EV_WORD, _EV_PHONEME = 1, 7
 _BUFFER_MS = 200
 _TEXT_TO_PHONEMES_MODE = ord(" ") << 8  # ASCII mnemonics, one space between phonemes and two between words
 _LEAD_SHARE = 0.6  # of a split span (``AA R``) to its first symbol
 _ZERO_SHARE = 0.25  # of the previous phone given to a zero-length one
 _SILENT = 1e-4  # peak amplitude under which a word event's lead-in counts as a pause
-_ISOLATE = hasattr(os, "fork")  # synthesize in a forked child (see _Engine.synth)
+_WORKER_TIMEOUT_S = 600
 
+# The synthesizer, run as ``python -I -S -c _WORKER`` (standard library only, so it starts in ~20 ms).
+# stdin: marshal of (library path, text, voice, rate_wpm, pitch, espeak_Synth flags, buffer ms);
+# stdout: marshal of (error message or None, sample rate, 16-bit PCM bytes, events). An event is
+# (type, text_position, length, sample, phoneme mnemonic); only WORD and PHONEME events are kept.
+_WORKER = r"""
+import ctypes, marshal, sys
 
-class _EventId(ctypes.Union):
+class EventId(ctypes.Union):
     _fields_ = [("number", ctypes.c_int), ("name", ctypes.c_char_p), ("string", ctypes.c_ubyte * 8)]
 
+class Event(ctypes.Structure):  # espeak_EVENT
+    _fields_ = [("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint),
+                ("text_position", ctypes.c_int),  # 1-based, characters of the input (SSML markup included)
+                ("length", ctypes.c_int), ("audio_position", ctypes.c_int),  # ms, truncated
+                ("sample", ctypes.c_int),  # index of the output sample
+                ("user_data", ctypes.c_void_p), ("id", EventId)]
 
-class _Event(ctypes.Structure):
-    _fields_ = [
-        ("type", ctypes.c_int),
-        ("unique_identifier", ctypes.c_uint),
-        ("text_position", ctypes.c_int),  # 1-based, in characters of the input (SSML markup included)
-        ("length", ctypes.c_int),
-        ("audio_position", ctypes.c_int),  # ms, truncated
-        ("sample", ctypes.c_int),  # index of the output sample
-        ("user_data", ctypes.c_void_p),
-        ("id", _EventId),
-    ]
+CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(Event))
+WORD, PHONEME = 1, 7
 
+def main():
+    path, text, voice, rate_wpm, pitch, flags, buffer_ms = marshal.loads(sys.stdin.buffer.read())
+    lib = ctypes.CDLL(path)
+    lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+    lib.espeak_SetSynthCallback.argtypes = [CALLBACK]
+    lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+    lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+    lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
+                                 ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
+    # AUDIO_OUTPUT_SYNCHRONOUS; options: phoneme events, and no exit() when the data is missing
+    sr = lib.espeak_Initialize(2, buffer_ms, None, 0x8001)
+    if sr <= 0:
+        return "espeak-ng could not be initialised (is espeak-ng-data installed?)", 0, b"", []
+    chunks, events, failed = [], [], []
 
-_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
+    def collect(wav, n_samples, evs):
+        try:
+            if wav and n_samples > 0:
+                chunks.append(ctypes.string_at(wav, 2 * n_samples))
+            i = 0
+            while evs[i].type != 0:  # the list ends with espeakEVENT_LIST_TERMINATED
+                ev = evs[i]
+                if ev.type in (WORD, PHONEME):
+                    # audio_position is the same point in whole ms; sample is 0 only at the very start
+                    sample = ev.sample if ev.sample else round(ev.audio_position * sr / 1000)
+                    name = ""
+                    if ev.type == PHONEME:  # id.string: up to 8 bytes, NUL-terminated only when shorter
+                        name = bytes(ev.id.string).split(b"\0", 1)[0].decode("utf-8", "replace")
+                    events.append((ev.type, ev.text_position, ev.length, sample, name))
+                i += 1
+            return 0
+        except BaseException as exc:  # must not unwind through C
+            failed.append(repr(exc))
+            return 1
+
+    callback = CALLBACK(collect)
+    lib.espeak_SetSynthCallback(callback)
+    if lib.espeak_SetVoiceByName(voice.encode("utf-8")) != 0:
+        return "espeak-ng has no voice %r (try 'en-us', 'fr', 'es', 'de')" % voice, sr, b"", []
+    lib.espeak_SetParameter(1, rate_wpm, 0)  # espeakRATE
+    lib.espeak_SetParameter(3, pitch, 0)  # espeakPITCH
+    data = text.encode("utf-8") + b"\0"
+    err = lib.espeak_Synth(data, len(data), 0, 1, 0, flags, None, None)  # from character 0 (POS_CHARACTER)
+    if err == 0:
+        err = lib.espeak_Synchronize()
+    if err != 0 or failed:
+        return "espeak-ng failed to synthesize the text (error %d %s)" % (err, " ".join(failed)), sr, b"", []
+    return None, sr, b"".join(chunks), events
+
+sys.stdout.buffer.write(marshal.dumps(main()))
+"""
 
 
 @dataclass(frozen=True, eq=False)
@@ -211,7 +264,7 @@ class _Mark(NamedTuple):
 
 
 class _Engine:
-    """The loaded and initialised library; one per process (see :func:`_engine`)."""
+    """The library loaded and initialised in this process, for ``espeak_TextToPhonemes`` (see :func:`_engine`)."""
 
     initialisations = 0
 
@@ -223,17 +276,8 @@ class _Engine:
             raise ChoreoError(_MISSING) from exc
         lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
         lib.espeak_Initialize.restype = ctypes.c_int
-        lib.espeak_SetSynthCallback.argtypes = [_CALLBACK]
-        lib.espeak_SetSynthCallback.restype = None
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         lib.espeak_SetVoiceByName.restype = ctypes.c_int
-        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
-        lib.espeak_SetParameter.restype = ctypes.c_int
-        lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-                                     ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
-        lib.espeak_Synth.restype = ctypes.c_int
-        lib.espeak_Synchronize.argtypes = []
-        lib.espeak_Synchronize.restype = ctypes.c_int
         lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int]
         lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
         sr = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, _BUFFER_MS, None,
@@ -242,93 +286,12 @@ class _Engine:
             raise ChoreoError("espeak-ng could not be initialised (is espeak-ng-data installed?)")
         type(self).initialisations += 1
         self.lib = lib
+        self.path = path
         self.sr = int(sr)
-        self._chunks: list[bytes] = []
-        self._marks: list[_Mark] = []
-        self._failed = False
-        self._callback = _CALLBACK(self._collect)  # kept referenced: the library holds only the pointer
-        lib.espeak_SetSynthCallback(self._callback)
-
-    def _collect(self, wav, n_samples, events) -> int:
-        try:
-            if wav and n_samples > 0:
-                self._chunks.append(ctypes.string_at(wav, 2 * n_samples))
-            i = 0
-            while events[i].type != _EV_LIST_TERMINATED:
-                ev = events[i]
-                if ev.type in (_EV_WORD, _EV_PHONEME):
-                    # audio_position is the same point in whole ms; sample is 0 only at the very start
-                    sample = ev.sample if ev.sample else round(ev.audio_position * self.sr / 1000)
-                    name = ""
-                    if ev.type == _EV_PHONEME:
-                        name = bytes(ev.id.string).split(b"\0", 1)[0].decode("utf-8", "replace")
-                    self._marks.append(_Mark(ev.type, ev.text_position, ev.length, sample, name))
-                i += 1
-        except Exception:  # noqa: BLE001 - an exception must not unwind through C; synth() reports it
-            log.exception("espeak-ng callback failed")
-            self._failed = True
-            return 1
-        return 0
 
     def set_voice(self, voice: str) -> None:
         if self.lib.espeak_SetVoiceByName(voice.encode("utf-8")) != 0:
             raise ChoreoError(f"espeak-ng has no voice {voice!r} (try 'en-us', 'fr', 'es', 'de')")
-
-    def synth(self, text: str, voice: str, rate_wpm: int, pitch: int, ssml: bool) -> tuple[bytes, list[_Mark]]:
-        """16-bit PCM and events; in a forked copy of this process where the platform can fork.
-
-        The synthesizer keeps state from one utterance to the next (the phase of its pitch flutter,
-        its gain control), which moves phone boundaries by up to a pitch period (10 ms measured)
-        depending on what was spoken before. A forked child starts from the state right after
-        initialisation every time, so the same arguments give the same samples; this process never
-        synthesizes and stays in that state.
-        """
-        if not _ISOLATE:
-            return self._synth(text, voice, rate_wpm, pitch, ssml)
-        read_fd, write_fd = os.pipe()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # "multi-threaded, fork() may deadlock"
-            pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child; coverage does not follow it
-            status = 1
-            try:
-                os.close(read_fd)
-                try:
-                    pcm, marks = self._synth(text, voice, rate_wpm, pitch, ssml)
-                    payload = marshal.dumps((None, pcm, [tuple(m) for m in marks]))
-                except ChoreoError as exc:
-                    payload = marshal.dumps((exc.message, b"", []))
-                with os.fdopen(write_fd, "wb") as out:
-                    out.write(payload)
-                status = 0
-            finally:
-                os._exit(status)
-        os.close(write_fd)
-        with os.fdopen(read_fd, "rb") as inp:
-            payload = inp.read()
-        _, wait_status = os.waitpid(pid, 0)
-        if wait_status != 0 or not payload:
-            raise ChoreoError(f"espeak-ng failed in its worker process (wait status {wait_status})")
-        message, pcm, marks = marshal.loads(payload)
-        if message is not None:
-            raise ChoreoError(message)
-        return pcm, [_Mark(*m) for m in marks]
-
-    def _synth(self, text: str, voice: str, rate_wpm: int, pitch: int, ssml: bool) -> tuple[bytes, list[_Mark]]:
-        self.set_voice(voice)
-        self.lib.espeak_SetParameter(_RATE, int(rate_wpm), 0)
-        self.lib.espeak_SetParameter(_PITCH, int(pitch), 0)
-        self._chunks, self._marks, self._failed = [], [], False
-        data = text.encode("utf-8") + b"\0"
-        flags = _CHARS_UTF8 | (_SSML if ssml else 0)
-        err = self.lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, flags, None, None)
-        if err == 0:
-            err = self.lib.espeak_Synchronize()
-        chunks, marks = self._chunks, self._marks
-        self._chunks, self._marks = [], []
-        if err != 0 or self._failed:
-            raise ChoreoError(f"espeak-ng failed to synthesize the text (error {err})")
-        return b"".join(chunks), marks
 
     def text_to_phonemes(self, text: str, voice: str) -> list[str]:
         self.set_voice(voice)
@@ -343,6 +306,35 @@ class _Engine:
             if out:
                 clauses.append(out.decode("utf-8", "replace"))
         return clauses
+
+
+def _synthesize_pcm(path: str, text: str, voice: str, rate_wpm: int, pitch: int, ssml: bool
+                    ) -> tuple[int, bytes, list[_Mark]]:
+    """Sample rate, 16-bit PCM and events of one utterance, from a fresh worker process.
+
+    espeak-ng carries synthesizer state from one utterance to the next in static variables that
+    ``espeak_Initialize`` does not reset (the phase of its pitch flutter, its gain control, the glottal
+    wave's phase), which moves phone boundaries by up to 10 ms (measured) and changes samples, depending
+    on what was said before. A new process starts from the same state every time, so the same arguments
+    give the same samples. Forking this process would be quicker but can deadlock other threads
+    (OpenBLAS's fork handler); the worker is started with vfork/exec and imports only the standard library.
+    """
+    if not sys.executable:
+        raise ChoreoError("espeak-ng synthesis needs a Python executable for its worker (sys.executable is empty)")
+    flags = _CHARS_UTF8 | (_SSML if ssml else 0)
+    request = marshal.dumps((path, text, voice, int(rate_wpm), int(pitch), flags, _BUFFER_MS))
+    try:
+        done = subprocess.run([sys.executable, "-I", "-S", "-c", _WORKER], input=request, capture_output=True,
+                              timeout=_WORKER_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ChoreoError(f"espeak-ng worker process failed: {exc}") from exc
+    if done.returncode != 0 or not done.stdout:
+        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        raise ChoreoError(f"espeak-ng worker process failed (exit status {done.returncode}): {tail[0]}")
+    message, sr, pcm, marks = marshal.loads(done.stdout)
+    if message is not None:
+        raise ChoreoError(message)
+    return sr, pcm, [_Mark(*m) for m in marks]
 
 
 _LOCK = threading.Lock()
@@ -514,7 +506,7 @@ def synthesize(text: str, *, voice: str = "en-us", rate_wpm: int = 175, pitch: i
     ------
     ChoreoError
         If espeak-ng is not installed, has no such voice, the rate or pitch is out of range, or
-        synthesis fails.
+        synthesis (in its worker process) fails.
 
     Examples
     --------
@@ -526,13 +518,11 @@ def synthesize(text: str, *, voice: str = "en-us", rate_wpm: int = 175, pitch: i
         raise ChoreoError(f"espeak-ng speaks 80..450 words per minute, got rate_wpm={rate_wpm}")
     if not 0 <= pitch <= 100:
         raise ChoreoError(f"espeak-ng pitch is 0..100, got pitch={pitch}")
-    eng = _engine()
-    with _LOCK:
-        pcm, events = eng.synth(text, voice, rate_wpm, pitch, ssml)
+    sr, pcm, events = _synthesize_pcm(_engine().path, text, voice, rate_wpm, pitch, ssml)
     y = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / np.float32(32768.0)
-    phones, mnemonics = _phones(y, events, eng.sr, voice)
-    return SpokenText(y=y, sr=eng.sr, phones=tuple(Phone(a / eng.sr, b / eng.sr, sym) for a, b, sym, _, _ in phones),
-                      espeak_phones=tuple(mnemonics), words=_words(text, events, phones, eng.sr))
+    phones, mnemonics = _phones(y, events, sr, voice)
+    return SpokenText(y=y, sr=sr, phones=tuple(Phone(a / sr, b / sr, sym) for a, b, sym, _, _ in phones),
+                      espeak_phones=tuple(mnemonics), words=_words(text, events, phones, sr))
 
 
 def _phones(y: np.ndarray, marks: list[_Mark], sr: int, voice: str) -> tuple[list[list], list[str]]:

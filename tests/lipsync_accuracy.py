@@ -125,4 +125,10 @@ def format_table(rows: list[dict]) -> str:
         lines.append(f"{r['case']:24s} {r['method']:30s} " + " ".join(f"{r[m]:17.3f}" for m in METRICS)
                      + f" {r['confidence']:5.2f} {r['rtf']:6.1f}")
     lines.append(f"{'mean':55s} " + " ".join(f"{np.mean([r[m] for r in rows]):17.3f}" for m in METRICS))
+    lines.append("")
+    lines.append("speed (x real time, warm: the first case includes loading the dictionary and models); target >= 10x")
+    for method in sorted({r["method"] for r in rows}):
+        rtf = [r["rtf"] for r in rows[1:] if r["method"] == method] or [r["rtf"] for r in rows if r["method"] == method]
+        verdict = "PASS" if min(rtf) >= 10 else "MISS"
+        lines.append(f"  {method:32s} min {min(rtf):6.1f}x  median {np.median(rtf):6.1f}x  {verdict}")
     return "\n".join(lines)

@@ -160,3 +160,25 @@ def test_lyrics_longer_than_the_audio_are_an_error(speech, tmp_path):
     lyr.write_text("la la la la la la la la la la la la la la la la\n" * 8)
     with pytest.raises(ChoreoError, match="more syllables than the recording"):
         transcribe(speech / "s.wav", lyrics=lyr)
+
+
+def test_unknown_words_are_pronounced_by_espeak_and_reported(speech, tmp_path):
+    lyr = tmp_path / "odd.txt"
+    lyr.write_text("The quick brown blorptastic jumps over the lazy dog\nShe sells sea shells by the sea shore\n")
+    tr = transcribe(speech / "s.wav", lyrics=lyr)
+    assert len(tr.words) == 17 and any("'blorptastic': pronounced by espeak-ng" in w for w in tr.warnings)
+
+
+def test_lyrics_in_another_language(tmp_path):
+    from audio.espeak import synthesize
+    from engine.lipsync_params import LipsyncParams
+
+    lines = ["Bonjour mes amis", "Je chante une chanson pour vous"]
+    spoken = synthesize(" ".join(lines), voice="fr")
+    sf.write(str(tmp_path / "fr.wav"), spoken.y, spoken.sr)
+    (tmp_path / "fr.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tr = transcribe(tmp_path / "fr.wav", lyrics=tmp_path / "fr.txt", params=LipsyncParams(voice="fr"))
+    assert [w.text for w in tr.words] == " ".join(lines).split()
+    errs = [abs(a.start - b.start) for a, b in zip(tr.words, spoken.words, strict=True)]
+    print(tr.method, np.round(errs, 2))
+    assert np.median(errs) < 0.3
