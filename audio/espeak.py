@@ -37,6 +37,7 @@ Conventions
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import ctypes.util
 import logging
@@ -238,7 +239,8 @@ class SpokenText:
         to two ARPAbet phones appears twice.
     words : tuple of Word
         The words of the text in order (seconds), from the start of the first phone to the end of the
-        last phone espeak-ng spoke for each.
+        last phone espeak-ng spoke for each. Confidence is 1.0, or 0.7 where espeak-ng spoke two tokens
+        as one word ("for the") and its phones had to be split by pronunciation.
     """
 
     y: np.ndarray
@@ -522,7 +524,7 @@ def synthesize(text: str, *, voice: str = "en-us", rate_wpm: int = 175, pitch: i
     y = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / np.float32(32768.0)
     phones, mnemonics = _phones(y, events, sr, voice)
     return SpokenText(y=y, sr=sr, phones=tuple(Phone(a / sr, b / sr, sym) for a, b, sym, _, _ in phones),
-                      espeak_phones=tuple(mnemonics), words=_words(text, events, phones, sr))
+                      espeak_phones=tuple(mnemonics), words=_words(text, events, phones, sr, voice, ssml))
 
 
 def _phones(y: np.ndarray, marks: list[_Mark], sr: int, voice: str) -> tuple[list[list], list[str]]:
@@ -614,31 +616,96 @@ def _fill_zero_length(spans: list[list], symbols: list[list[str]]) -> None:
         i = j
 
 
-_WORD_AT = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+_TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+_MARKUP = re.compile(r"<[^>]*>|&#?\w+;")
 
 
-def _words(text: str, marks: list[_Mark], phones: list[list], sr: int) -> tuple[Word, ...]:
-    """Words from the word events, timed by the phones espeak-ng spoke for them."""
-    # A word event points at a word of the input (1-based character position). espeak-ng splits some
-    # tokens ("it's" -> "it", a number into the words it reads), so the word is the whole token and
-    # events inside a token already taken belong to it.
-    spans: list[tuple[int, int, int]] = []  # character start, character end, event sample
+def _tokens(text: str, ssml: bool) -> list[tuple[int, int]]:
+    """Character spans of the words of the input; SSML tags and entities are not words."""
+    if ssml:
+        text = _MARKUP.sub(lambda m: " " * len(m.group()), text)
+    return [m.span() for m in _TOKEN.finditer(text)]
+
+
+def _words(text: str, marks: list[_Mark], phones: list[list], sr: int, voice: str, ssml: bool
+           ) -> tuple[Word, ...]:
+    """The words of the input, timed by the phones espeak-ng spoke for them.
+
+    A word event points at a token of the input (``text_position``, 1-based). espeak-ng's events do not
+    map one to one onto tokens: a number gets one event per word it reads ("1984"), contractions are cut
+    ("it's" has length 2), common pairs are one word for it ("in the", "out of": the second token has no
+    event), and a clause may end with an event of length 0. So each event is taken as the start of its
+    token, events inside one token are merged, and a token without an event belongs to the event before.
+    The phones of an event that covers several tokens are split between them by aligning them with each
+    token's own pronunciation; those words get confidence 1.0 when the two agree and 0.7 otherwise.
+    """
+    spans = _tokens(text, ssml)
+    starts = [c0 for c0, _ in spans]
+    groups: list[tuple[int, int]] = []  # (first token, event sample), one per token that has an event
     for ev in marks:
-        if ev.kind != _EV_WORD:
+        if ev.kind != _EV_WORD or ev.length <= 0:
             continue
-        at = ev.text_position - 1
-        if spans and at < spans[-1][1]:
+        k = bisect.bisect_right(starts, ev.text_position - 1) - 1
+        if k < 0 or ev.text_position - 1 >= spans[k][1] or (groups and k <= groups[-1][0]):
+            continue  # punctuation ("&" read as "and"), or a later word of a token already taken
+        groups.append((k, ev.sample))
+    sounding = [p for p in phones if p[2] != SIL and p[4]]
+    words: list[Word] = []
+    for g, (k, sample) in enumerate(groups):
+        last = groups[g + 1][0] if g + 1 < len(groups) else len(spans)
+        c0, c1 = spans[k][0], spans[last - 1][1]
+        own = [p for p in sounding if c0 <= p[4] - 1 < c1]
+        if not own:
+            end = groups[g + 1][1] if g + 1 < len(groups) else (phones[-1][1] if phones else sample)
+            for i in range(k, last):
+                a, b = spans[i]
+                words.append(Word(start=sample / sr, end=max(sample, end) / sr, text=text[a:b], confidence=0.5))
             continue
-        m = _WORD_AT.match(text, at) if 0 <= at < len(text) else None
-        end = m.end() if m else min(len(text), at + max(ev.length, 1))
-        spans.append((at, end, ev.sample))
-    words = []
-    for i, (c0, c1, sample) in enumerate(spans):
-        own = [p for p in phones if p[2] != SIL and p[4] and c0 <= p[4] - 1 < c1]
-        if own:
-            start, end = own[0][0], own[-1][1]
-        else:
-            nxt = spans[i + 1][2] if i + 1 < len(spans) else (phones[-1][1] if phones else sample)
-            start, end = sample, max(sample, nxt)
-        words.append(Word(start=start / sr, end=end / sr, text=text[c0:c1], confidence=1.0))
+        labels, exact = _split(own, [pronounce(text[a:b], voice=voice) for a, b in spans[k:last]])
+        for i in range(k, last):
+            mine = [p for p, lab in zip(own, labels, strict=True) if lab == i - k]
+            a, b = spans[i]
+            if mine:
+                start, end = mine[0][0], mine[-1][1]
+            else:  # nothing of it could be told apart: a point where it would be
+                start = end = next((p[0] for p, lab in zip(own, labels, strict=True) if lab > i - k), own[-1][1])
+            words.append(Word(start=start / sr, end=end / sr, text=text[a:b],
+                              confidence=1.0 if exact or last - k == 1 else 0.7))
     return tuple(words)
+
+
+def _split(phones: list[list], expected: list[list[str]]) -> tuple[list[int], bool]:
+    """Which of several tokens each phone belongs to, and whether the phones are exactly the tokens' own.
+
+    ``expected`` holds each token's pronunciation; the phones are aligned with their concatenation
+    (edit distance), and a phone takes the token of the expected phone it is aligned with (an extra
+    phone takes the token before it).
+    """
+    if len(expected) == 1:
+        return [0] * len(phones), True
+    got = [p[2] for p in phones]
+    want = [sym for syms in expected for sym in syms]
+    owner = [i for i, syms in enumerate(expected) for _ in syms]
+    n, m = len(got), len(want)
+    cost = np.zeros((n + 1, m + 1), dtype=int)
+    cost[:, 0] = np.arange(n + 1)
+    cost[0, :] = np.arange(m + 1)
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            cost[i, j] = min(cost[i - 1, j - 1] + (got[i - 1] != want[j - 1]), cost[i - 1, j] + 1, cost[i, j - 1] + 1)
+    labels = [-1] * n
+    i, j = n, m
+    while i > 0:
+        if j > 0 and cost[i, j] == cost[i - 1, j - 1] + (got[i - 1] != want[j - 1]):
+            labels[i - 1] = owner[j - 1]
+            i, j = i - 1, j - 1
+        elif j > 0 and cost[i, j] == cost[i, j - 1] + 1:
+            j -= 1
+        else:
+            i -= 1  # an extra phone: labelled below
+    for i in range(n):
+        if labels[i] < 0:
+            labels[i] = labels[i - 1] if i else 0
+    for i in range(1, n):  # monotonic
+        labels[i] = max(labels[i], labels[i - 1])
+    return labels, bool(cost[n, m] == 0)

@@ -92,6 +92,32 @@ def test_words_keep_contractions_hyphens_numbers_and_accents():
     assert number.end - number.start > 0.8  # "nineteen eighty-four" is all one word of the text
 
 
+def _phones_of(spoken: espeak.SpokenText, word) -> list[str]:
+    return [p.phone for p in spoken.phones if word.start <= p.start and p.end <= word.end and p.phone != "SIL"]
+
+
+def test_word_pairs_espeak_speaks_as_one_are_split():
+    # espeak-ng gives "in the", "out of", "was a" one word event; every token still gets its own phones
+    text = "Like a diamond in the sky, it was a bird out of the blue."
+    spoken = espeak.synthesize(text)
+    words = {w.text + str(i): w for i, w in enumerate(spoken.words)}
+    assert [w.text for w in spoken.words] == re.findall(r"\w+", text)
+    assert _phones_of(spoken, words["in3"]) == ["IH", "N"] and _phones_of(spoken, words["the4"]) == ["DH", "AH"]
+    assert _phones_of(spoken, words["out10"]) == ["AW", "T"] and _phones_of(spoken, words["of11"]) == ["AH", "V"]
+    assert _phones_of(spoken, words["a8"]) == ["AH"]
+    assert all(0.5 <= w.confidence <= 1.0 for w in spoken.words)
+    assert all(a.end <= b.start for a, b in zip(spoken.words, spoken.words[1:], strict=False))
+
+
+def test_ssml_words_skip_markup():
+    text = '<speak><prosody rate="45%">I walked along <break time="700ms"/> the empty road &amp; home</prosody></speak>'
+    spoken = espeak.synthesize(text, ssml=True)
+    assert [w.text for w in spoken.words] == ["I", "walked", "along", "the", "empty", "road", "home"]
+    gap = spoken.words[3].start - spoken.words[2].end
+    assert gap > 0.6  # the break
+    assert any(p.phone == espeak.SIL and p.end - p.start > 0.6 for p in spoken.phones)
+
+
 def _zcr_rms(y: np.ndarray, sr: int, t0: float, t1: float) -> tuple[float, float]:
     seg = y[max(0, int(t0 * sr)):max(0, int(t1 * sr))]
     if len(seg) < 20:
