@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from audio.errors import ChoreoError
+from audio.jsonfile import read_json_object
 from audio.model import Phone, Word
 from choreography.model import (
     SHAPES,
@@ -181,18 +182,11 @@ def _default_doc() -> dict[str, Any]:
 
 def _read_doc(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ChoreoError("mouth mapping file not found", path=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ChoreoError(f"mouth mapping cannot be read ({exc})", path=path) from exc
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ChoreoError(f"mouth mapping is not valid JSON (line {exc.lineno}: {exc.msg})", path=path) from exc
-    if not isinstance(doc, dict):
-        raise ChoreoError("mouth mapping must be a JSON object with 'phones' and/or 'shapes'", path=path)
-    return doc
+        return read_json_object(path, what="mouth mapping")
+    except ChoreoError as exc:
+        if "not a JSON object" in exc.message:
+            raise ChoreoError("mouth mapping must be a JSON object with 'phones' and/or 'shapes'", path=path) from None
+        raise
 
 
 def _merge_doc(base: dict[str, Any], doc: dict[str, Any], where: str | Path) -> None:

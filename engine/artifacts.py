@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from audio.errors import ChoreoError, SchemaError
+from audio.jsonfile import read_json_object
 
 # (kind, from_version) -> function turning a version-n dict into a version-(n+1) dict.
 UPGRADES: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
@@ -122,19 +123,7 @@ def load(path: str | Path) -> Any:
         Missing or unreadable file, invalid JSON, or a document that does not validate (the message
         names the file and the field).
     """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ChoreoError("file not found", path=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ChoreoError(f"cannot be read ({exc})", path=path) from exc
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ChoreoError(f"is not valid JSON (line {exc.lineno}: {exc.msg})", path=path) from exc
-    if not isinstance(doc, dict):
-        raise SchemaError("is not a JSON object", path=path)
+    doc = read_json_object(path)
     try:
         doc = upgrade(doc)
         kind, _ = parse_schema(doc["schema"])
