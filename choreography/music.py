@@ -1,0 +1,106 @@
+"""What the solver hears: per-beat music features taken from an analysis.
+
+Conventions
+-----------
+Everything is indexed by beat (the analysis' beats, in order). Curves are averaged over each beat's
+span (from the beat to the next one); the last beat spans one median beat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from audio.model import Analysis
+
+
+@dataclass(frozen=True)
+class BeatFeatures:
+    """Music features per beat.
+
+    Attributes
+    ----------
+    t_s : np.ndarray [shape=(n,), seconds]
+        Beat times.
+    bar, beat : np.ndarray [shape=(n,), int]
+        1-based bar and beat-in-bar numbers (bar 0 is a pickup).
+    downbeat : np.ndarray [shape=(n,), bool]
+    phrase_start : np.ndarray [shape=(n,), bool]
+        Downbeats that start a section or every fourth bar within one: where phrases may start.
+    energy, intensity : np.ndarray [shape=(n,), 0..1]
+        Mean loudness and spectral flux over the beat.
+    accent : np.ndarray [shape=(n,), 0..1]
+        Strongest onset within 70 ms of the beat.
+    sustain : np.ndarray [shape=(n,), 0..1]
+        1 where no onset falls inside the beat span (a held note), 0 where many do.
+    section : np.ndarray [shape=(n,), int]
+        Index of the section each beat is in.
+    """
+
+    t_s: np.ndarray
+    bar: np.ndarray
+    beat: np.ndarray
+    downbeat: np.ndarray
+    phrase_start: np.ndarray
+    energy: np.ndarray
+    intensity: np.ndarray
+    accent: np.ndarray
+    sustain: np.ndarray
+    section: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of beats."""
+        return int(self.t_s.shape[0])
+
+
+def beat_features(analysis: Analysis, *, phrase_bars: int = 4) -> BeatFeatures:
+    """Per-beat features of an analysis.
+
+    Parameters
+    ----------
+    analysis : Analysis
+    phrase_bars : int
+        Bars per phrase inside a section.
+
+    Returns
+    -------
+    BeatFeatures
+    """
+    t = np.array([b.t for b in analysis.beats], dtype=np.float64)
+    bar = np.array([b.bar for b in analysis.beats], dtype=np.int64)
+    beat = np.array([b.beat for b in analysis.beats], dtype=np.int64)
+    n = t.shape[0]
+    ends = np.append(t[1:], t[-1] + (np.median(np.diff(t)) if n > 1 else 0.5)) if n else t
+    energy = _span_mean(analysis.energy.values, analysis.energy.rate_hz, t, ends)
+    intensity = _span_mean(analysis.intensity.values, analysis.intensity.rate_hz, t, ends)
+    on_t = np.array([o.t for o in analysis.onsets])
+    on_s = np.array([o.strength for o in analysis.onsets])
+    accent = np.zeros(n)
+    count = np.zeros(n)
+    for i in range(n):
+        near = np.abs(on_t - t[i]) <= 0.07 if on_t.size else np.zeros(0, dtype=bool)
+        accent[i] = on_s[near].max() if near.any() else 0.0
+        inside = (on_t > t[i] + 0.07) & (on_t < ends[i] - 0.07) if on_t.size else np.zeros(0, dtype=bool)
+        count[i] = inside.sum()
+    sustain = np.clip(1.0 - count / 2.0, 0.0, 1.0)
+    starts = np.array([s.start for s in analysis.sections])
+    section = np.clip(np.searchsorted(starts, t + 1e-6, side="right") - 1, 0, max(0, len(starts) - 1))
+    downbeat = beat == 1
+    phrase_start = np.zeros(n, dtype=bool)
+    first_bar_of_section: dict[int, int] = {}
+    for i in np.flatnonzero(downbeat):
+        first = first_bar_of_section.setdefault(int(section[i]), int(bar[i]))
+        phrase_start[i] = (bar[i] - first) % phrase_bars == 0
+    return BeatFeatures(t, bar, beat, downbeat, phrase_start, energy, intensity, accent, sustain, section)
+
+
+def _span_mean(values, rate_hz: float, a_s: np.ndarray, b_s: np.ndarray) -> np.ndarray:
+    v = np.asarray(values, dtype=np.float64)
+    if v.size == 0:
+        return np.zeros(a_s.shape[0])
+    c = np.concatenate([[0.0], np.cumsum(v)])
+    ia = np.clip(np.rint(a_s * rate_hz).astype(np.int64), 0, v.size - 1)
+    ib = np.clip(np.rint(b_s * rate_hz).astype(np.int64), ia + 1, v.size)
+    return (c[ib] - c[ia]) / (ib - ia)
