@@ -1,0 +1,61 @@
+"""The move plan: cost arrays and the decoder on controlled inputs."""
+
+import numpy as np
+import pytest
+
+from audio.errors import ChoreoError
+from choreography.music import BeatFeatures
+from choreography.plan import MoveArrays, PlanParams, cost_arrays, decode, placements
+
+
+def _beats(n=32, bpb=4, energy=None):
+    t = np.arange(n) * 0.5
+    beat = np.arange(n) % bpb + 1
+    bar = np.arange(n) // bpb + 1
+    e = np.full(n, 0.5) if energy is None else energy
+    return BeatFeatures(t, bar, beat, beat == 1, (beat == 1) & ((bar - 1) % 4 == 0), e, e, np.zeros(n),
+                        np.zeros(n), np.zeros(n, dtype=int))
+
+
+def _moves():
+    names = ("sway", "jump", "clap", "freeze")
+    beats = np.array([4, 2, 1, 2])
+    energy = np.array([0.2, 0.95, 0.6, 0.5])
+    accent = np.array([False, False, True, True])
+    hold = np.array([False, False, False, True])
+    calm = np.array([True, False, False, False])
+    return MoveArrays(names, beats, energy, accent, hold, calm, np.full((4, 4), 10.0))
+
+
+def test_energy_follows_the_music():
+    e = np.r_[np.full(16, 0.2), np.full(16, 0.95)]
+    mv = _moves()
+    emit, start, trans = cost_arrays(_beats(energy=e), mv)
+    plan = placements(decode(emit, start, trans, mv.beats), mv, 32)
+    first = {p.move for p in plan if p.start_beat < 16}
+    second = {p.move for p in plan if p.start_beat >= 16}
+    assert first == {"sway"} and "jump" in second
+    assert sum(p.n_beats for p in plan) == 32 and plan[0].start_beat == 0
+
+
+def test_long_moves_start_on_downbeats():
+    mv = _moves()
+    emit, start, trans = cost_arrays(_beats(energy=np.full(32, 0.2)), mv, PlanParams(repeat_penalty=0.0))
+    for p in placements(decode(emit, start, trans, mv.beats), mv, 32):
+        if p.move == "sway":
+            assert p.start_beat % 4 == 0
+
+
+def test_forbidden_everything_is_a_clear_error():
+    mv = _moves()
+    emit, start, trans = cost_arrays(_beats(), mv)
+    start[:, 0] = np.inf
+    with pytest.raises(ChoreoError, match="pins leave no possible"):
+        decode(emit, start, trans, mv.beats)
+
+
+def test_shape_errors_name_the_mistake():
+    mv = _moves()
+    emit, start, trans = cost_arrays(_beats(), mv)
+    with pytest.raises(ValueError, match="shapes disagree"):
+        decode(emit, start[:, :-1], trans, mv.beats)
