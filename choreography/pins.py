@@ -30,7 +30,7 @@ from choreography.plan import MoveArrays
 PINS_SCHEMA = "choreo.pins/1"
 PIN_TYPES = ("move", "hold", "energy", "style")
 FORCE_BONUS = 1.0e6
-STYLE_COST = 1.0
+STYLE_COST = 2.0
 
 
 @dataclass(frozen=True)

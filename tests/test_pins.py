@@ -51,10 +51,12 @@ def test_hold_energy_and_style_pins(tmp_path):
     plan = _solve(pins, mv, bf)
     assert all(p.move == "freeze" for p in plan if p.start_beat >= 16)
     assert "jump" in {p.move for p in plan if p.start_beat < 16}
-    pins = load_pins(_write(tmp_path, [{"type": "style", "section": 0, "tags": ["arms"]}]))
-    plan = _solve(pins, mv, bf)
-    clap_beats = sum(p.n_beats for p in plan if p.start_beat < 16 and p.move == "clap")
-    assert clap_beats >= 8  # a preference, not a constraint: it dominates the section
+    def clap_beats(pin_list):
+        plan = _solve(load_pins(_write(tmp_path, pin_list)), mv, bf)
+        return sum(p.n_beats for p in plan if p.start_beat < 16 and p.move == "clap")
+
+    # a style pin is a preference, not a constraint: the arms move gains ground in its section
+    assert clap_beats([{"type": "style", "section": 0, "tags": ["arms"]}]) > clap_beats([]) + 2
 
 
 @pytest.mark.parametrize("pin,msg", [
