@@ -180,3 +180,110 @@ class MouthTrack:
         return cls(fps=fps, character=str(doc["character"]), cues=tuple(cues), words=words, phonemes=phones,
                    tier=str(doc.get("tier", "lyrics-aligned")), confidence=float(doc.get("confidence", 1.0)),
                    provenance=dict(doc.get("provenance", {})), warnings=tuple(doc.get("warnings", ())))
+
+
+CHOREOGRAPHY_SCHEMA = "choreo.choreography/1"
+
+
+@dataclass(frozen=True)
+class Track:
+    """A keyframed channel: strictly increasing frames, one value and one interpolation per key.
+
+    ``interp[i]`` shapes the segment arriving at key ``i`` (linear, in, out, in_out, hold, overshoot,
+    anticipate).
+    """
+
+    frames: tuple[int, ...]
+    values: tuple[float, ...]
+    interp: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MovePlacement:
+    """A move danced by a character: frames (end exclusive) and the musical time it starts on."""
+
+    character: str
+    move: str
+    start_frame: int
+    end_frame: int
+    start_beat: int
+    bar: int
+    beat: int
+
+
+@dataclass(frozen=True)
+class Shot:
+    """A camera shot: frames (end exclusive), kind (wide, medium, close, two-shot) and whether it starts on a cut."""
+
+    start_frame: int
+    end_frame: int
+    kind: str
+    cut: bool
+
+
+@dataclass(frozen=True)
+class Choreography:
+    """Keyframes for characters (and later camera and lighting) on a rational frame grid."""
+
+    fps: Fraction
+    duration_frames: int
+    characters: tuple[str, ...]
+    tracks: dict[str, Track]
+    moves: tuple[MovePlacement, ...] = ()
+    shots: tuple[Shot, ...] = ()
+    provenance: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise to the ``choreo.choreography/1`` contract dict (channels sorted, values rounded)."""
+        return {
+            "schema": CHOREOGRAPHY_SCHEMA,
+            "fps": fps_str(self.fps),
+            "duration_frames": int(self.duration_frames),
+            "characters": list(self.characters),
+            "tracks": {name: {"frames": [int(f) for f in t.frames], "values": [round(float(v), 3) for v in t.values],
+                              "interp": list(t.interp)} for name, t in sorted(self.tracks.items())},
+            "moves": [{"character": m.character, "move": m.move, "start_frame": m.start_frame,
+                       "end_frame": m.end_frame, "start_beat": m.start_beat, "bar": m.bar, "beat": m.beat}
+                      for m in self.moves],
+            "shots": [{"start_frame": s.start_frame, "end_frame": s.end_frame, "kind": s.kind, "cut": s.cut}
+                      for s in self.shots],
+            "provenance": self.provenance,
+            "warnings": list(self.warnings),
+        }
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Choreography:
+        """Validate a ``choreo.choreography/1`` dict.
+
+        Raises
+        ------
+        SchemaError
+            Naming the channel or item that is wrong.
+        """
+        if doc.get("schema") != CHOREOGRAPHY_SCHEMA:
+            raise SchemaError(f"schema is {doc.get('schema')!r}, expected {CHOREOGRAPHY_SCHEMA!r}")
+        for key in ("fps", "duration_frames", "characters", "tracks"):
+            if key not in doc:
+                raise SchemaError(f"field {key} is missing")
+        fps = parse_fps(doc["fps"])
+        n = int(doc["duration_frames"])
+        tracks = {}
+        for name, t in doc["tracks"].items():
+            frames, values, interp = t.get("frames", []), t.get("values", []), t.get("interp", [])
+            if not len(frames) == len(values) == len(interp):
+                raise SchemaError(f"track {name!r}: frames, values and interp differ in length")
+            if any(b <= a for a, b in zip(frames, frames[1:], strict=False)):
+                raise SchemaError(f"track {name!r}: frames must strictly increase")
+            if frames and (frames[0] < 0 or frames[-1] >= n):
+                raise SchemaError(f"track {name!r}: frames must lie in 0..{n - 1}")
+            if any(not math.isfinite(float(v)) for v in values):
+                raise SchemaError(f"track {name!r}: values must be finite")
+            tracks[name] = Track(tuple(int(f) for f in frames), tuple(float(v) for v in values), tuple(interp))
+        moves = tuple(MovePlacement(m["character"], m["move"], int(m["start_frame"]), int(m["end_frame"]),
+                                    int(m["start_beat"]), int(m.get("bar", 0)), int(m.get("beat", 1)))
+                      for m in doc.get("moves", []))
+        shots = tuple(Shot(int(s["start_frame"]), int(s["end_frame"]), str(s["kind"]), bool(s["cut"]))
+                      for s in doc.get("shots", []))
+        return cls(fps=fps, duration_frames=n, characters=tuple(doc["characters"]), tracks=tracks, moves=moves,
+                   shots=shots, provenance=dict(doc.get("provenance", {})), warnings=tuple(doc.get("warnings", ())))

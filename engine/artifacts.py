@@ -21,7 +21,7 @@ from audio.jsonfile import read_json_object
 
 # (kind, from_version) -> function turning a version-n dict into a version-(n+1) dict.
 UPGRADES: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
-CURRENT: dict[str, int] = {"analysis": 1, "mouth": 1}
+CURRENT: dict[str, int] = {"analysis": 1, "mouth": 1, "choreography": 1}
 
 
 def parse_schema(label: Any) -> tuple[str, int]:
@@ -103,6 +103,10 @@ def model_for(kind: str) -> Any:
         from choreography.model import MouthTrack
 
         return MouthTrack
+    if kind == "choreography":
+        from choreography.model import Choreography
+
+        return Choreography
     raise SchemaError(f"unknown artefact kind {kind!r}")
 
 

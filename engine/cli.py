@@ -186,18 +186,73 @@ def lipsync(
 
 
 @app.command()
+def choreograph(
+    analysis: Annotated[Path, typer.Argument(help="The song's *.analysis.json.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the *.choreography.json.")],
+    rig: Annotated[list[str] | None, typer.Option(help="Rig per character: a shipped name (ada, bo) or a rig JSON; "
+                                                       "repeat for several characters [default: ada].")] = None,
+    moves: Annotated[Path | None, typer.Option(help="Move library JSON [default: the shipped library].")] = None,
+    pins: Annotated[Path | None, typer.Option(help="Artist pins (choreo.pins/1).")] = None,
+    mouth: Annotated[list[Path] | None, typer.Option(help="Mouth tracks (*.mouth.json): their characters dance "
+                                                          "calmer while singing.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the random choices.")] = 0,
+    fps: Annotated[str, typer.Option(help="Frame rate, e.g. 24, 30000/1001.")] = "24/1",
+    variation: Annotated[float, typer.Option(help="Share of a repeated section's moves that may change.")] = 0.0,
+    mirror_repeats: Annotated[bool, typer.Option("--mirror-repeats", help="Dance repeats mirrored.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Choreograph: analysis (+ mouths, pins) → pose keyframes per character → *.choreography.json."""
+    from rich.console import Console
+
+    from choreography.moves import load_moves
+    from choreography.pins import Pins, load_pins
+    from choreography.rig import load_rig
+    from choreography.solver import SolveParams, singing_per_beat, solve
+    from engine import artifacts
+
+    a = artifacts.load(analysis)
+    rigs = {}
+    for r in rig or ["ada"]:
+        loaded = load_rig(r)
+        rigs[loaded.name if loaded.name not in rigs else f"{loaded.name}{len(rigs) + 1}"] = loaded
+    lib = load_moves(moves)
+    pin_set = load_pins(pins) if pins is not None else Pins()
+    singing = {}
+    for m in mouth or []:
+        track = artifacts.load(m)
+        singing[track.character] = singing_per_beat(track, a)
+    params = SolveParams(fps=fps, seed=seed, variation=variation, mirror_repeats=mirror_repeats)
+    console = Console(stderr=True, quiet=quiet)
+    result = run_with_progress(console, "choreographing", lambda step: solve(a, rigs, lib, pin_set, params,
+                                                                               singing=singing))
+    artifacts.save(result, output)
+    if not quiet:
+        show = Console()
+        show.print(f"{len(result.moves)} moves for {', '.join(result.characters)} over {result.duration_frames} "
+                   f"frames at {fps}; {len(result.tracks)} keyframe channels")
+        for w in result.warnings:
+            show.print(f"[yellow]warning: {w}[/yellow]")
+        show.print(f"wrote {output}")
+
+
+@app.command()
 def inspect(file: Annotated[Path, typer.Argument(help="An artefact (*.analysis.json, ...).")]) -> None:
     """Validate an artefact against its schema and summarise it."""
     from rich.console import Console
 
     from engine import artifacts
-    from engine.summary import analysis_renderables, mouth_renderables
+    from engine.summary import analysis_renderables, choreography_renderables, mouth_renderables
 
     obj = artifacts.load(file)
     console = Console()
     schema = obj.to_dict()["schema"]
     console.print(f"{file}: valid {schema}")
-    renderables = mouth_renderables(obj) if schema.startswith("choreo.mouth/") else analysis_renderables(obj)
+    if schema.startswith("choreo.mouth/"):
+        renderables = mouth_renderables(obj)
+    elif schema.startswith("choreo.choreography/"):
+        renderables = choreography_renderables(obj)
+    else:
+        renderables = analysis_renderables(obj)
     for r in renderables:
         console.print(r)
 
@@ -218,10 +273,8 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(1)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:  # usage errors of typer's click arrive here in non-standalone mode
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(exc.exit_code)
         raise

@@ -94,3 +94,32 @@ def mouth_renderables(track: Any) -> list[Any]:
     for w in track.warnings:
         out.append(Text(f"warning: {w}", style="yellow"))
     return out
+
+
+def choreography_renderables(c: Any) -> list[Any]:
+    """Rich renderables that summarise a :class:`choreography.model.Choreography`.
+
+    Parameters
+    ----------
+    c : Choreography
+
+    Returns
+    -------
+    list
+    """
+    from collections import Counter
+
+    from rich.text import Text
+
+    head = Text()
+    head.append(f"{len(c.characters)} character(s): {', '.join(c.characters)}\n", style="bold")
+    head.append(f"  {c.duration_frames} frames at {c.fps.numerator}/{c.fps.denominator} fps, {len(c.tracks)} "
+                f"keyframe channels, {len(c.moves)} moves, {len(c.shots)} shots\n")
+    for ch in c.characters:
+        used = Counter(m.move for m in c.moves if m.character == ch)
+        head.append(f"  {ch}: {len(used)} different moves; most used "
+                    + ", ".join(f"{k} x{v}" for k, v in used.most_common(5)) + "\n")
+    out: list[Any] = [head]
+    for w in c.warnings:
+        out.append(Text(f"warning: {w}", style="yellow"))
+    return out

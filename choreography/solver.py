@@ -1,0 +1,323 @@
+"""``solve``: an analysis, rigs and a move library in; a :class:`~choreography.model.Choreography` out.
+
+Steps per character: per-beat music features; the energy target (music energy, energy pins, the final
+chorus built up); cost arrays; pins; the decoder. Sections that repeat a label are then given the first
+occurrence's moves (mirrored on request; a ``variation`` share is left free to change), by pinning them
+and decoding again. Keyframes are the moves' key poses placed on the beat grid: a move's beat offsets
+become times through the song's beat times, so tempo changes stretch moves in time, not in beats;
+values are clamped to the rig's joint limits and slowed where a joint would turn faster than its limit.
+
+Not yet here (issue 4, next steps): camera shots, lighting, formations/canon for several characters,
+foot-plant correction, CSV export and the quality report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from audio.errors import ChoreoError
+from audio.model import Analysis
+from choreography.model import Choreography, MovePlacement, Track, parse_fps, seconds_to_frame
+from choreography.music import BeatFeatures, beat_features
+from choreography.pins import Pins, apply_pins, check_pins, honoured, pinned_energy
+from choreography.plan import MoveArrays, Placement, PlanParams, cost_arrays, decode, placements
+
+STAGE_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    """Options of the choreography stage (defaults in one place; the CLI reads them).
+
+    Attributes
+    ----------
+    fps : str
+        Project frame rate, rational.
+    seed : int
+        Seed of every random choice (which repeated moves vary).
+    variation : float
+        Share (0..1) of a repeated section's moves that may differ from its first occurrence.
+    mirror_repeats : bool
+        Dance repeated sections mirrored (where a move has a mirror image).
+    plan : PlanParams
+        Weights of the cost model.
+    """
+
+    fps: str = "24/1"
+    seed: int = 0
+    variation: float = 0.0
+    mirror_repeats: bool = False
+    plan: PlanParams = field(default_factory=PlanParams)
+
+
+def move_arrays(lib) -> MoveArrays:
+    """The cost model's view of a move library (see :func:`choreography.moves.library_arrays`).
+
+    Parameters
+    ----------
+    lib : MoveLibrary
+
+    Returns
+    -------
+    MoveArrays
+    """
+    from choreography.moves import BONES, library_arrays
+
+    a = library_arrays(lib, BONES)
+    tag = {name: a["tags"][:, i] for i, name in enumerate(a["tag_names"])}
+    return MoveArrays(tuple(a["names"]), a["beats"], a["energy"], tag["accent"], tag["hold"], tag["calm"],
+                      a["transition_deg"])
+
+
+def _tags(lib) -> dict[str, np.ndarray]:
+    from choreography.moves import BONES, library_arrays
+
+    a = library_arrays(lib, BONES)
+    return {name: a["tags"][:, i] for i, name in enumerate(a["tag_names"])}
+
+
+def energy_target(analysis: Analysis, bf: BeatFeatures, build_final: float) -> np.ndarray:
+    """Music energy per beat, with the last occurrence of the loudest repeated section built up.
+
+    Parameters
+    ----------
+    analysis : Analysis
+    bf : BeatFeatures
+    build_final : float
+        Energy added there (clipped to 1).
+
+    Returns
+    -------
+    np.ndarray [shape=(n_beats,), 0..1]
+    """
+    target = 0.5 * (bf.energy + bf.intensity)
+    labels = [s.label for s in analysis.sections]
+    repeated = [i for i, lab in enumerate(labels) if labels.count(lab) > 1]
+    if repeated and build_final > 0:
+        loud = max(repeated, key=lambda i: analysis.sections[i].energy)
+        last = max(i for i, lab in enumerate(labels) if lab == labels[loud])
+        target = np.where(bf.section == last, np.clip(target + build_final, 0.0, 1.0), target)
+    return target
+
+
+def plan_character(analysis: Analysis, bf: BeatFeatures, lib, arrays: MoveArrays, tags: dict[str, np.ndarray],
+                   pins: Pins, character: str, params: SolveParams,
+                   singing: np.ndarray | None = None) -> list[Placement]:
+    """Decode one character's moves, with repeated sections tied to their first occurrence.
+
+    Parameters
+    ----------
+    analysis : Analysis
+    bf : BeatFeatures
+    lib : MoveLibrary
+    arrays : MoveArrays
+    tags : dict of str to np.ndarray
+    pins : Pins
+    character : str
+    params : SolveParams
+    singing : np.ndarray [shape=(n_beats,), 0..1], optional
+
+    Returns
+    -------
+    list of Placement
+    """
+    mine = pins.for_character(character)
+    target = pinned_energy(mine, bf, energy_target(analysis, bf, params.plan.build_final))
+
+    def run(extra_force: list[tuple[int, int]]) -> list[Placement]:
+        emit, start, trans = cost_arrays(bf, arrays, params.plan, singing=singing, energy_target=target)
+        apply_pins(mine, bf, arrays, tags, emit, start)
+        for m, b in extra_force:
+            start[m, b] -= 1.0e5  # below a pin's bonus: the artist's pins win over the repeat rule
+        return placements(decode(emit, start, trans, arrays.beats), arrays, bf.n)
+
+    plan = run([])
+    force = _repeat_forces(analysis, bf, plan, lib, arrays, params)
+    if force:
+        plan = run(force)
+    honoured(mine, bf, plan)
+    return plan
+
+
+def _repeat_forces(analysis: Analysis, bf: BeatFeatures, plan: list[Placement], lib, arrays: MoveArrays,
+                   params: SolveParams) -> list[tuple[int, int]]:
+    """(move index, beat) starts that copy each repeated section's first occurrence."""
+    rng = np.random.default_rng(params.seed)
+    index = {n: i for i, n in enumerate(arrays.names)}
+    first: dict[str, int] = {}
+    out = []
+    for s_i, sec in enumerate(analysis.sections):
+        beats_here = np.flatnonzero(bf.section == s_i)
+        if beats_here.size == 0:
+            continue
+        if sec.label not in first:
+            first[sec.label] = s_i
+            continue
+        src = np.flatnonzero(bf.section == first[sec.label])
+        shift = int(beats_here[0] - src[0])
+        for p in plan:
+            if not (src[0] <= p.start_beat and p.start_beat + p.n_beats <= src[-1] + 1):
+                continue
+            b = p.start_beat + shift
+            if b > beats_here[-1] or rng.uniform() < params.variation:
+                continue
+            name = lib.mirror_name(p.move) if params.mirror_repeats else p.move
+            out.append((index.get(name, index[p.move]), b))
+    return out
+
+
+def keyframes(plan: list[Placement], lib, rig, bf: BeatFeatures, fps: Fraction, character: str,
+              duration_frames: int) -> dict[str, Track]:
+    """Key poses of the planned moves as keyframe tracks, on the frame grid.
+
+    Parameters
+    ----------
+    plan : list of Placement
+    lib : MoveLibrary
+    rig : Rig
+    bf : BeatFeatures
+    fps : Fraction
+    character : str
+    duration_frames : int
+
+    Returns
+    -------
+    dict of channel name to Track
+        ``<character>/<bone>.rot`` (degrees, offsets from the rig's rest pose), ``<character>/root.x`` and
+        ``<character>/root.y`` (px, offsets from the rig's origin, y up).
+    """
+    from choreography.moves import BONES, REFERENCE_LEG_PX, key_arrays
+
+    leg = float(rig.lengths_px[rig.index["l_thigh"]] + rig.lengths_px[rig.index["l_shin"]])
+    scale = leg / REFERENCE_LEG_PX
+    beat_idx = np.arange(bf.n, dtype=np.float64)
+    period = float(np.median(np.diff(bf.t_s))) if bf.n > 1 else 0.5
+    frames: list[int] = []
+    values: list[np.ndarray] = []
+    eases: list[str] = []
+    from choreography.moves import EASES
+
+    for p in plan:
+        kb, kv, ke = key_arrays(lib[p.move], BONES, root_scale=scale)
+        for beat, val, ease in zip(kb, kv, ke, strict=True):
+            if beat > p.n_beats + 1e-9:
+                break
+            pos = p.start_beat + beat
+            t = float(np.interp(pos, beat_idx, bf.t_s)) if pos <= bf.n - 1 else bf.t_s[-1] + (pos - bf.n + 1) * period
+            f = min(seconds_to_frame(t, fps), duration_frames - 1)
+            if frames and f <= frames[-1]:  # the next move's entry replaces a key on the same frame
+                frames.pop()
+                values.pop()
+                eases.pop()
+            frames.append(f)
+            values.append(val)
+            eases.append(EASES[int(ease)])
+    if not frames:
+        return {}
+    vals = np.array(values)
+    rot = _limit_speed(np.clip(vals[:, :len(BONES)], rig.limits_deg[:len(BONES), 0], rig.limits_deg[:len(BONES), 1]),
+                       np.array(frames), fps, rig.max_speed_deg_s[:len(BONES)])
+    vals[:, :len(BONES)] = rot
+    names = [f"{character}/{b}.rot" for b in BONES] + [f"{character}/root.x", f"{character}/root.y"]
+    return {name: Track(tuple(frames), tuple(float(v) for v in vals[:, j]), tuple(eases))
+            for j, name in enumerate(names)}
+
+
+def _limit_speed(rot: np.ndarray, frames: np.ndarray, fps: Fraction, max_deg_s: np.ndarray) -> np.ndarray:
+    """Pull each key toward the previous one where a joint would exceed its speed limit."""
+    out = rot.copy()
+    for i in range(1, out.shape[0]):
+        dt = (frames[i] - frames[i - 1]) / float(fps)
+        step = max_deg_s * dt
+        out[i] = out[i - 1] + np.clip(out[i] - out[i - 1], -step, step)
+    return out
+
+
+def singing_per_beat(track, analysis: Analysis) -> np.ndarray:
+    """Share of each beat during which a mouth track is not at rest (the character sings).
+
+    Parameters
+    ----------
+    track : MouthTrack
+    analysis : Analysis
+
+    Returns
+    -------
+    np.ndarray [shape=(n_beats,), 0..1]
+    """
+    t = np.array([b.t for b in analysis.beats])
+    ends = np.append(t[1:], t[-1] + (np.median(np.diff(t)) if t.size > 1 else 0.5))
+    out = np.zeros(t.size)
+    fps = float(track.fps)
+    for c in track.cues:
+        if c.shape == "X":
+            continue
+        a, b = c.start_frame / fps, c.end_frame / fps
+        overlap = np.clip(np.minimum(ends, b) - np.maximum(t, a), 0.0, None)
+        out += overlap / (ends - t)
+    return np.clip(out, 0.0, 1.0)
+
+
+def solve(analysis: Analysis, rigs: dict, lib, pins: Pins | None = None, params: SolveParams | None = None, *,
+          singing: dict[str, np.ndarray] | None = None) -> Choreography:
+    """Choreograph a song for one or more characters.
+
+    Parameters
+    ----------
+    analysis : Analysis
+    rigs : dict of str to Rig
+        Character name to rig, in stage order.
+    lib : MoveLibrary
+        Mirrored variants are added when missing.
+    pins : Pins, optional
+    params : SolveParams, optional
+    singing : dict of str to np.ndarray [shape=(n_beats,), 0..1], optional
+        How much each character sings on each beat.
+
+    Returns
+    -------
+    Choreography
+
+    Raises
+    ------
+    ChoreoError
+        Empty song, pins that cannot be honoured (named), unknown characters in pins.
+    """
+    p = params or SolveParams()
+    pins = pins or Pins()
+    if not analysis.beats:
+        raise ChoreoError("the analysis has no beats; nothing to choreograph", path=analysis.source.path)
+    unknown = {q.character for q in pins.pins if q.character is not None} - set(rigs)
+    if unknown:
+        raise ChoreoError(f"pins name unknown characters {sorted(unknown)}; the characters are {sorted(rigs)}",
+                          path=pins.source or None)
+    fps = parse_fps(p.fps)
+    lib = lib.with_mirrors()
+    arrays = move_arrays(lib)
+    tags = _tags(lib)
+    bf = beat_features(analysis)
+    check_pins(pins, bf, arrays, tags, len(analysis.sections))
+    duration_frames = max(1, seconds_to_frame(analysis.source.duration_s, fps))
+    tracks: dict[str, Track] = {}
+    moves: list[MovePlacement] = []
+    for name, rig in rigs.items():
+        plan = plan_character(analysis, bf, lib, arrays, tags, pins, name, p, (singing or {}).get(name))
+        tracks.update(keyframes(plan, lib, rig, bf, fps, name, duration_frames))
+        for pl in plan:
+            start_f = seconds_to_frame(bf.t_s[pl.start_beat], fps)
+            end_b = pl.start_beat + pl.n_beats
+            end_f = seconds_to_frame(bf.t_s[end_b], fps) if end_b < bf.n else duration_frames
+            moves.append(MovePlacement(name, pl.move, start_f, max(end_f, start_f + 1), pl.start_beat,
+                                       int(bf.bar[pl.start_beat]), int(bf.beat[pl.start_beat])))
+    return Choreography(fps=fps, duration_frames=duration_frames, characters=tuple(rigs), tracks=tracks,
+                        moves=tuple(moves), shots=(),
+                        provenance={"stage": "choreograph", "stage_version": STAGE_VERSION, "seed": p.seed,
+                                    "params": {"fps": p.fps, "variation": p.variation,
+                                               "mirror_repeats": p.mirror_repeats,
+                                               "plan": p.plan.__dict__},
+                                    "rigs": {k: r.name for k, r in rigs.items()}, "moves": lib.name,
+                                    "pins": pins.source or None, "analysis": analysis.source.sha256},
+                        warnings=("camera shots and lighting are not solved yet (issue 4 in progress)",))

@@ -1,0 +1,112 @@
+"""The choreography solver end to end: invariants, repeats, pins, determinism, rational fps, CLI errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from audio.analysis import analyze
+from audio.errors import ChoreoError
+from audio.params import AnalysisParams
+from choreography.model import seconds_to_frame
+from choreography.moves import load_moves
+from choreography.pins import Pins, load_pins
+from choreography.rig import load_rig
+from choreography.solver import SolveParams, solve
+from engine import artifacts
+from tests.conftest import ROOT, run_cli
+
+
+@pytest.fixture(scope="module")
+def song():
+    ex = ROOT / "examples"
+    return analyze(ex / "example_song.ogg", AnalysisParams(backend="librosa"), midi=ex / "example_song.mid")
+
+
+@pytest.fixture(scope="module")
+def lib():
+    return load_moves()
+
+
+def test_invariants(song, lib):
+    rig = load_rig("ada")
+    c = solve(song, {"ada": rig}, lib)
+    beat_frames = {seconds_to_frame(b.t, c.fps) for b in song.beats}
+    assert all(m.start_frame in beat_frames for m in c.moves)  # moves start on beats (same frame)
+    assert c.moves[0].start_frame == seconds_to_frame(song.beats[0].t, c.fps)
+    for a, b in zip(c.moves, c.moves[1:], strict=False):
+        assert b.start_frame >= a.end_frame - 1
+    lo, hi = rig.limits_deg[:, 0], rig.limits_deg[:, 1]
+    for name, t in c.tracks.items():
+        f = np.array(t.frames)
+        assert np.all(np.diff(f) > 0) and f[0] >= 0 and f[-1] < c.duration_frames, name
+        if name.endswith(".rot"):
+            j = rig.index[name.split("/")[1][:-4]]
+            v = np.array(t.values)
+            assert np.all(v >= lo[j] - 1e-9) and np.all(v <= hi[j] + 1e-9), name
+            speed = np.abs(np.diff(v)) / (np.diff(f) / float(c.fps))
+            assert np.all(speed <= rig.max_speed_deg_s[j] + 1e-6), name
+
+
+def test_repeated_sections_dance_the_same(song, lib):
+    c = solve(song, {"ada": load_rig("ada")}, lib)
+    choruses = [s for s in song.sections if s.kind == "chorus"]
+    assert len(choruses) >= 2
+
+    def seq(sec):  # moves and their beat offsets inside the section
+        a, b = seconds_to_frame(sec.start, c.fps), seconds_to_frame(sec.end, c.fps)
+        first_beat = next(i for i, bt in enumerate(song.beats) if bt.t >= sec.start - 1e-6)
+        return [(m.move, m.start_beat - first_beat) for m in c.moves if a <= m.start_frame and m.end_frame <= b]
+
+    first, second = seq(choruses[0]), seq(choruses[1])
+    assert first and first == second
+    mirrored = solve(song, {"ada": load_rig("ada")}, lib, params=SolveParams(mirror_repeats=True))
+    names = [m.move for m in mirrored.moves]
+    assert any(n.endswith("~m") for n in names)
+
+
+def test_pins_are_honoured_through_solve(song, lib, tmp_path):
+    p = tmp_path / "pins.json"
+    p.write_text(json.dumps({"schema": "choreo.pins/1", "pins": [
+        {"type": "move", "move": "star_jump", "bar": 9}, {"type": "move", "move": "bow", "bar": 50},
+        {"type": "hold", "section": 0, "move": "idle_breathe"}]}))
+    c = solve(song, {"ada": load_rig("ada")}, lib, load_pins(p))
+    assert any(m.move == "star_jump" and m.bar == 9 and m.beat == 1 for m in c.moves)
+    assert any(m.move == "bow" and m.bar == 50 and m.beat == 1 for m in c.moves)
+    intro_end = seconds_to_frame(song.sections[1].start, c.fps)
+    assert {m.move for m in c.moves if m.end_frame <= intro_end} == {"idle_breathe"}
+
+
+def test_deterministic_and_rational_fps(song, lib):
+    a = solve(song, {"ada": load_rig("ada"), "bo": load_rig("bo")}, lib, params=SolveParams(seed=3, variation=0.3))
+    b = solve(song, {"ada": load_rig("ada"), "bo": load_rig("bo")}, lib, params=SolveParams(seed=3, variation=0.3))
+    assert artifacts.dumps(a) == artifacts.dumps(b)
+    ntsc = solve(song, {"ada": load_rig("ada")}, lib, params=SolveParams(fps="30000/1001"))
+    assert ntsc.duration_frames == seconds_to_frame(song.source.duration_s, ntsc.fps)
+    assert ntsc.to_dict()["fps"] == "30000/1001"
+
+
+def test_bad_pins_and_characters(song, lib, tmp_path):
+    p = tmp_path / "pins.json"
+    p.write_text(json.dumps({"schema": "choreo.pins/1", "pins": [{"type": "move", "move": "jump", "bar": 2,
+                                                                  "character": "zed"}]}))
+    with pytest.raises(ChoreoError, match="unknown characters"):
+        solve(song, {"ada": load_rig("ada")}, lib, load_pins(p))
+    with pytest.raises(ChoreoError, match="no beats"):
+        solve(song.__class__(**{**song.__dict__, "beats": ()}), {"ada": load_rig("ada")}, lib, Pins())
+
+
+def test_cli_choreograph(song, tmp_path):
+    a = tmp_path / "song.analysis.json"
+    artifacts.save(song, a)
+    out = tmp_path / "song.choreography.json"
+    res = run_cli("choreograph", str(a), "--rig", "ada", "--rig", "bo", "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    assert artifacts.load(out).characters == ("ada", "bo")
+    pins = tmp_path / "p.json"
+    pins.write_text(json.dumps({"schema": "choreo.pins/1", "pins": [{"type": "move", "move": "moonwalk", "bar": 3}]}))
+    res = run_cli("choreograph", str(a), "--pins", str(pins), "-o", str(tmp_path / "x.json"))
+    assert res.returncode == 2 and "moonwalk" in res.stderr and "p.json" in res.stderr
+    assert not (tmp_path / "x.json").exists()
