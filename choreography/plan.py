@@ -13,6 +13,9 @@ style model can supply its own:
 - ``trans[m, m2]`` (n_moves, n_moves): pose distance from ``m``'s exit to ``m2``'s entry, plus a
   penalty for repeating the same move.
 
+Variety across the song is not a first-order (Markov) cost, so it is added by a second pass:
+:func:`usage_costs` makes the moves the first plan used most dearer per beat.
+
 Pins make costs infinite where they forbid something, so they are always honoured.
 """
 
@@ -48,6 +51,9 @@ class PlanParams:
         Cost of a move following itself.
     build_final : float
         Energy added to the music's in the last section labelled like the loudest repeated section.
+    variety_weight : float
+        Cost per beat, per unit of a move's share of the first plan, in a second decoding pass: moves the
+        first plan leans on get dearer, so the plan spreads over more of the library.
     """
 
     energy_weight: float = 2.0
@@ -58,6 +64,7 @@ class PlanParams:
     transition_weight: float = 0.004
     repeat_penalty: float = 1.2
     build_final: float = 0.15
+    variety_weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,30 @@ def cost_arrays(bf: BeatFeatures, moves: MoveArrays, params: PlanParams | None =
     start += p.accent_weight * moves.accent[:, None] * (0.5 - bf.accent[None, :])
     trans = p.transition_weight * moves.distance + p.repeat_penalty * np.eye(moves.beats.shape[0])
     return emit, start, trans
+
+
+def usage_costs(plan: list[Placement], moves: MoveArrays, weight: float) -> np.ndarray:
+    """Per-move cost per beat from a plan's usage: ``weight`` times each move's share of the placements.
+
+    A move and its mirror image (``name~m``) share one count.
+
+    Parameters
+    ----------
+    plan : list of Placement
+    moves : MoveArrays
+    weight : float
+
+    Returns
+    -------
+    np.ndarray [shape=(n_moves,)]
+    """
+    base = [n.split("~")[0] for n in moves.names]  # a move and its mirror image count as one
+    used: dict[str, int] = {}
+    for p in plan:
+        key = p.move.split("~")[0]
+        used[key] = used.get(key, 0) + 1
+    counts = np.array([used.get(b, 0) for b in base], dtype=np.float64)
+    return weight * counts / max(1, len(plan))
 
 
 def decode(emit: np.ndarray, start: np.ndarray, trans: np.ndarray, move_beats: np.ndarray) -> list[tuple[int, int]]:

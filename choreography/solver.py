@@ -23,9 +23,10 @@ from audio.model import Analysis
 from choreography.model import Choreography, MovePlacement, Track, parse_fps, seconds_to_frame
 from choreography.music import BeatFeatures, beat_features
 from choreography.pins import Pins, apply_pins, check_pins, honoured, pinned_energy
-from choreography.plan import MoveArrays, Placement, PlanParams, cost_arrays, decode, placements
+from choreography.plan import MoveArrays, Placement, PlanParams, cost_arrays, decode, placements, usage_costs
 
 STAGE_VERSION = "1"
+VARIETY_PASSES = 3
 
 
 @dataclass(frozen=True)
@@ -127,17 +128,23 @@ def plan_character(analysis: Analysis, bf: BeatFeatures, lib, arrays: MoveArrays
     mine = pins.for_character(character)
     target = pinned_energy(mine, bf, energy_target(analysis, bf, params.plan.build_final))
 
-    def run(extra_force: list[tuple[int, int]]) -> list[Placement]:
+    def run(extra_force: list[tuple[int, int]], usage: np.ndarray) -> list[Placement]:
         emit, start, trans = cost_arrays(bf, arrays, params.plan, singing=singing, energy_target=target)
+        emit += usage[:, None]
         apply_pins(mine, bf, arrays, tags, emit, start)
         for m, b in extra_force:
             start[m, b] -= 1.0e5  # below a pin's bonus: the artist's pins win over the repeat rule
         return placements(decode(emit, start, trans, arrays.beats), arrays, bf.n)
 
-    plan = run([])
+    usage = np.zeros(len(arrays.names))
+    plan = run([], usage)
+    for _ in range(VARIETY_PASSES):
+        # Accumulate usage over the passes, so dominance does not just move from one move to the next.
+        usage = usage + usage_costs(plan, arrays, params.plan.variety_weight)
+        plan = run([], usage)
     force = _repeat_forces(analysis, bf, plan, lib, arrays, params)
     if force:
-        plan = run(force)
+        plan = run(force, usage)
     honoured(mine, bf, plan)
     return plan
 
