@@ -23,6 +23,7 @@ test-all: install
 bench: install
 	$(PY) benchmarks/bench_analysis.py
 	$(PY) benchmarks/lipsync_report.py
+	$(PY) benchmarks/bench_choreography.py
 
 lint: install
 	$(VENV)/bin/ruff check .
