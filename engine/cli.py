@@ -236,6 +236,45 @@ def choreograph(
 
 
 @app.command()
+def quality(
+    choreography_file: Annotated[Path, typer.Argument(help="A *.choreography.json.")],
+    analysis: Annotated[Path, typer.Option(help="The song's *.analysis.json.")],
+    rig: Annotated[list[str] | None, typer.Option(help="Rig per character, in order [default: the rigs named in "
+                                                       "the choreography's provenance].")] = None,
+) -> None:
+    """Print the quality report of a choreography: beat alignment, starts on beats, repeats, variety, cuts."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from choreography.quality import report
+    from choreography.rig import load_rig
+    from engine import artifacts
+
+    c = artifacts.load(choreography_file)
+    a = artifacts.load(analysis)
+    names = list(rig or [])
+    if names and len(names) != len(c.characters):
+        raise ChoreoError(f"{len(c.characters)} characters but {len(names)} --rig options")
+    by_char = dict(zip(c.characters, names, strict=True)) if names else c.provenance.get("rigs", {})
+    rigs = {ch: load_rig(by_char.get(ch, ch)) for ch in c.characters}
+    r = report(c, a, rigs)
+    table = Table(title="choreography quality")
+    table.add_column("figure")
+    for ch in c.characters:
+        table.add_column(ch, justify="right")
+    for key in ("beat_alignment", "starts_on_beats", "repeat_agreement", "distinct_moves", "placements",
+                "usage_entropy_bits"):
+        table.add_row(key, *[_fmt(r[ch][key]) for ch in c.characters])
+    console = Console()
+    console.print(table)
+    console.print(f"cuts on downbeats or section boundaries: {_fmt(r['cuts_on_downbeats_or_boundaries'])}")
+
+
+def _fmt(v) -> str:
+    return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+@app.command()
 def inspect(file: Annotated[Path, typer.Argument(help="An artefact (*.analysis.json, ...).")]) -> None:
     """Validate an artefact against its schema and summarise it."""
     from rich.console import Console

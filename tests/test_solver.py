@@ -110,3 +110,13 @@ def test_cli_choreograph(song, tmp_path):
     res = run_cli("choreograph", str(a), "--pins", str(pins), "-o", str(tmp_path / "x.json"))
     assert res.returncode == 2 and "moonwalk" in res.stderr and "p.json" in res.stderr
     assert not (tmp_path / "x.json").exists()
+
+
+def test_cli_quality_report(song, tmp_path):
+    a = tmp_path / "song.analysis.json"
+    artifacts.save(song, a)
+    out = tmp_path / "c.json"
+    artifacts.save(solve(song, {"ada": load_rig("ada")}, load_moves()), out)
+    res = run_cli("quality", str(out), "--analysis", str(a))
+    assert res.returncode == 0, res.stderr
+    assert "beat_alignment" in res.stdout and "starts_on_beats" in res.stdout
