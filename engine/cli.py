@@ -199,6 +199,8 @@ def choreograph(
     fps: Annotated[str, typer.Option(help="Frame rate, e.g. 24, 30000/1001.")] = "24/1",
     variation: Annotated[float, typer.Option(help="Share of a repeated section's moves that may change.")] = 0.0,
     mirror_repeats: Annotated[bool, typer.Option("--mirror-repeats", help="Dance repeats mirrored.")] = False,
+    csv: Annotated[bool, typer.Option("--csv", help="Also write OUT.<character>.csv per character (every frame's "
+                                                    "channel values with bar, beat and move).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Choreograph: analysis (+ mouths, pins) → pose keyframes per character → *.choreography.json."""
@@ -226,8 +228,17 @@ def choreograph(
     result = run_with_progress(console, "choreographing", lambda step: solve(a, rigs, lib, pin_set, params,
                                                                                singing=singing))
     artifacts.save(result, output)
+    written = []
+    if csv:
+        from engine.exporters.choreo_csv import write_csvs
+
+        base = str(output)[: -len(".choreography.json")] if str(output).endswith(".choreography.json") else \
+            str(output.with_suffix(""))
+        written = write_csvs(result, base, a)
     if not quiet:
         show = Console()
+        for pth in written:
+            show.print(f"wrote {pth}")
         show.print(f"{len(result.moves)} moves for {', '.join(result.characters)} over {result.duration_frames} "
                    f"frames at {fps}; {len(result.tracks)} keyframe channels")
         for w in result.warnings:

@@ -120,3 +120,16 @@ def test_cli_quality_report(song, tmp_path):
     res = run_cli("quality", str(out), "--analysis", str(a))
     assert res.returncode == 0, res.stderr
     assert "beat_alignment" in res.stdout and "starts_on_beats" in res.stdout
+
+
+def test_csv_per_character(song, tmp_path):
+    import csv
+
+    from engine.exporters.choreo_csv import write_csvs
+
+    c = solve(song, {"ada": load_rig("ada"), "bo": load_rig("bo")}, load_moves())
+    paths = write_csvs(c, tmp_path / "song", song)
+    assert [p.name for p in paths] == ["song.ada.csv", "song.bo.csv"]
+    rows = list(csv.reader(paths[0].open()))
+    assert rows[0][:5] == ["frame", "time_s", "bar", "beat", "move"] and len(rows) == c.duration_frames + 1
+    assert "l_upper_arm.rot" in rows[0] and "root.y" in rows[0]
