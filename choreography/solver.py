@@ -27,6 +27,7 @@ from choreography.plan import MoveArrays, Placement, PlanParams, cost_arrays, de
 
 STAGE_VERSION = "1"
 VARIETY_PASSES = 3
+ENSEMBLES = ("unison", "mirror", "canon", "independent")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,14 @@ class SolveParams:
         Share (0..1) of a repeated section's moves that may differ from its first occurrence.
     mirror_repeats : bool
         Dance repeated sections mirrored (where a move has a mirror image).
+    ensemble : str
+        How several characters dance together: "unison" (the first character's moves for all), "mirror"
+        (every other character mirrored), "canon" (followers start ``canon_beats`` later, each one more) or
+        "independent" (each decoded on its own, with its own pins and singing).
+    canon_beats : int
+        Offset between canon voices, in beats.
+    spacing_px : float
+        Distance between characters standing in a line (the formation), centred on the stage.
     plan : PlanParams
         Weights of the cost model.
     """
@@ -51,6 +60,9 @@ class SolveParams:
     seed: int = 0
     variation: float = 0.0
     mirror_repeats: bool = False
+    ensemble: str = "unison"
+    canon_beats: int = 2
+    spacing_px: float = 420.0
     plan: PlanParams = field(default_factory=PlanParams)
 
 
@@ -243,6 +255,38 @@ def _limit_speed(rot: np.ndarray, frames: np.ndarray, fps: Fraction, max_deg_s: 
     return out
 
 
+def follow(lead: list[Placement], lib, mode: str, offset_beats: int, n_beats: int) -> list[Placement]:
+    """A follower's plan from the leader's: the same moves, mirrored, or later by ``offset_beats`` (canon).
+
+    Parameters
+    ----------
+    lead : list of Placement
+    lib : MoveLibrary
+        With mirrors (for "mirror").
+    mode : str
+        "unison", "mirror" or "canon".
+    offset_beats : int
+        Canon delay; the follower breathes in place until its entry.
+    n_beats : int
+
+    Returns
+    -------
+    list of Placement
+    """
+    if mode == "unison":
+        return list(lead)
+    if mode == "mirror":
+        return [Placement(lib.mirror_name(p.move) if lib.mirror_name(p.move) in lib else p.move, p.start_beat,
+                          p.n_beats) for p in lead]
+    out = [Placement("idle_breathe" if "idle_breathe" in lib else lead[0].move, 0, min(offset_beats, n_beats))]
+    for p in lead:
+        b = p.start_beat + offset_beats
+        if b >= n_beats:
+            break
+        out.append(Placement(p.move, b, min(p.n_beats, n_beats - b)))
+    return [p for p in out if p.n_beats > 0]
+
+
 def singing_per_beat(track, analysis: Analysis) -> np.ndarray:
     """Share of each beat during which a mouth track is not at rest (the character sings).
 
@@ -310,9 +354,27 @@ def solve(analysis: Analysis, rigs: dict, lib, pins: Pins | None = None, params:
     duration_frames = max(1, seconds_to_frame(analysis.source.duration_s, fps))
     tracks: dict[str, Track] = {}
     moves: list[MovePlacement] = []
-    for name, rig in rigs.items():
-        plan = plan_character(analysis, bf, lib, arrays, tags, pins, name, p, (singing or {}).get(name))
-        tracks.update(keyframes(plan, lib, rig, bf, fps, name, duration_frames))
+    if p.ensemble not in ENSEMBLES:
+        raise ChoreoError(f"unknown ensemble {p.ensemble!r}; choose one of {', '.join(ENSEMBLES)}")
+    names = list(rigs)
+    followers_pinned = {q.character for q in pins.pins if q.character in names[1:]}
+    if p.ensemble != "independent" and followers_pinned:
+        raise ChoreoError(f"pins for {sorted(followers_pinned)} need --ensemble independent; in {p.ensemble} the "
+                          f"others follow {names[0]!r}", path=pins.source or None)
+    lead = plan_character(analysis, bf, lib, arrays, tags, pins, names[0], p, (singing or {}).get(names[0]))
+    for k, (name, rig) in enumerate(rigs.items()):
+        if k == 0:
+            plan = lead
+        elif p.ensemble == "independent":
+            plan = plan_character(analysis, bf, lib, arrays, tags, pins, name, p, (singing or {}).get(name))
+        else:
+            plan = follow(lead, lib, p.ensemble, k * p.canon_beats, bf.n)
+        part = keyframes(plan, lib, rig, bf, fps, name, duration_frames)
+        x0 = (k - (len(rigs) - 1) / 2.0) * p.spacing_px
+        if f"{name}/root.x" in part:
+            t = part[f"{name}/root.x"]
+            part[f"{name}/root.x"] = Track(t.frames, tuple(v + x0 for v in t.values), t.interp)
+        tracks.update(part)
         for pl in plan:
             start_f = seconds_to_frame(bf.t_s[pl.start_beat], fps)
             end_b = pl.start_beat + pl.n_beats
@@ -323,7 +385,8 @@ def solve(analysis: Analysis, rigs: dict, lib, pins: Pins | None = None, params:
                         moves=tuple(moves), shots=(),
                         provenance={"stage": "choreograph", "stage_version": STAGE_VERSION, "seed": p.seed,
                                     "params": {"fps": p.fps, "variation": p.variation,
-                                               "mirror_repeats": p.mirror_repeats,
+                                               "mirror_repeats": p.mirror_repeats, "ensemble": p.ensemble,
+                                               "canon_beats": p.canon_beats, "spacing_px": p.spacing_px,
                                                "plan": p.plan.__dict__},
                                     "rigs": {k: r.name for k, r in rigs.items()}, "moves": lib.name,
                                     "pins": pins.source or None, "analysis": analysis.source.sha256},

@@ -199,6 +199,8 @@ def choreograph(
     fps: Annotated[str, typer.Option(help="Frame rate, e.g. 24, 30000/1001.")] = "24/1",
     variation: Annotated[float, typer.Option(help="Share of a repeated section's moves that may change.")] = 0.0,
     mirror_repeats: Annotated[bool, typer.Option("--mirror-repeats", help="Dance repeats mirrored.")] = False,
+    ensemble: Annotated[str, typer.Option(help="Several characters: unison, mirror, canon or independent.")] = "unison",
+    canon_beats: Annotated[int, typer.Option(help="Canon offset between characters, in beats.")] = 2,
     csv: Annotated[bool, typer.Option("--csv", help="Also write OUT.<character>.csv per character (every frame's "
                                                     "channel values with bar, beat and move).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
@@ -223,7 +225,8 @@ def choreograph(
     for m in mouth or []:
         track = artifacts.load(m)
         singing[track.character] = singing_per_beat(track, a)
-    params = SolveParams(fps=fps, seed=seed, variation=variation, mirror_repeats=mirror_repeats)
+    params = SolveParams(fps=fps, seed=seed, variation=variation, mirror_repeats=mirror_repeats, ensemble=ensemble,
+                         canon_beats=canon_beats)
     console = Console(stderr=True, quiet=quiet)
     result = run_with_progress(console, "choreographing", lambda step: solve(a, rigs, lib, pin_set, params,
                                                                                singing=singing))

@@ -133,3 +133,32 @@ def test_csv_per_character(song, tmp_path):
     rows = list(csv.reader(paths[0].open()))
     assert rows[0][:5] == ["frame", "time_s", "bar", "beat", "move"] and len(rows) == c.duration_frames + 1
     assert "l_upper_arm.rot" in rows[0] and "root.y" in rows[0]
+
+
+@pytest.mark.parametrize("mode", ["unison", "mirror", "canon", "independent"])
+def test_ensembles(song, lib, mode):
+    rigs = {"ada": load_rig("ada"), "bo": load_rig("bo")}
+    c = solve(song, rigs, lib, params=SolveParams(ensemble=mode, canon_beats=2))
+    lead = [m for m in c.moves if m.character == "ada"]
+    follow = [m for m in c.moves if m.character == "bo"]
+    if mode == "unison":
+        assert [m.move for m in lead] == [m.move for m in follow]
+    elif mode == "mirror":
+        assert any(m.move != f.move for m, f in zip(lead, follow, strict=True))
+    elif mode == "canon":
+        assert follow[0].move == "idle_breathe" and follow[1].move == lead[0].move
+        assert follow[1].start_beat == lead[0].start_beat + 2
+    x_ada = np.mean(c.tracks["ada/root.x"].values)
+    x_bo = np.mean(c.tracks["bo/root.x"].values)
+    assert x_bo - x_ada > 200  # standing in a line, not on top of each other
+
+
+def test_follower_pins_need_independent(song, lib, tmp_path):
+    p = tmp_path / "pins.json"
+    p.write_text(json.dumps({"schema": "choreo.pins/1", "pins": [{"type": "move", "move": "jump", "bar": 3,
+                                                                  "character": "bo"}]}))
+    with pytest.raises(ChoreoError, match="independent"):
+        solve(song, {"ada": load_rig("ada"), "bo": load_rig("bo")}, lib, load_pins(p))
+    c = solve(song, {"ada": load_rig("ada"), "bo": load_rig("bo")}, lib, load_pins(p),
+              params=SolveParams(ensemble="independent"))
+    assert any(m.character == "bo" and m.move == "jump" and m.bar == 3 for m in c.moves)
