@@ -213,7 +213,7 @@ class MovePlacement:
 
 @dataclass(frozen=True)
 class Shot:
-    """A camera shot: frames (end exclusive), kind (wide, medium, close, two-shot) and whether it starts on a cut."""
+    """A camera shot: frames (end exclusive), kind (wide, medium, close, two_shot) and whether it starts on a cut."""
 
     start_frame: int
     end_frame: int

@@ -92,6 +92,15 @@ def report(c: Choreography, analysis: Analysis, rigs: dict) -> dict[str, object]
     cuts = [s.start_frame for s in c.shots if s.cut and s.start_frame > 0]
     out["cuts_on_downbeats_or_boundaries"] = (float(np.mean([f in downbeats or f in bounds for f in cuts]))
                                               if cuts else "n/a (no camera cuts)")
+    light = c.tracks.get("light/intensity")
+    if light is not None:
+        from choreography.lighting import flash_frames_of, max_in_window
+
+        flashes = flash_frames_of(light)
+        out["flashes"] = len(flashes)
+        out["max_flashes_in_any_second"] = max_in_window(flashes, c.fps)
+    else:
+        out["flashes"] = out["max_flashes_in_any_second"] = "n/a (no lighting)"
     return out
 
 

@@ -7,8 +7,8 @@ and decoding again. Keyframes are the moves' key poses placed on the beat grid: 
 become times through the song's beat times, so tempo changes stretch moves in time, not in beats;
 values are clamped to the rig's joint limits and slowed where a joint would turn faster than its limit.
 
-Not yet here (issue 4, next steps): camera shots, lighting, formations/canon for several characters,
-foot-plant correction, CSV export and the quality report.
+Camera shots come from :func:`choreography.camera.plan_shots` and lighting from
+:func:`choreography.lighting.plan_lighting`. Not yet here: foot-plant correction between keys.
 """
 
 from __future__ import annotations
@@ -381,13 +381,23 @@ def solve(analysis: Analysis, rigs: dict, lib, pins: Pins | None = None, params:
             end_f = seconds_to_frame(bf.t_s[end_b], fps) if end_b < bf.n else duration_frames
             moves.append(MovePlacement(name, pl.move, start_f, max(end_f, start_f + 1), pl.start_beat,
                                        int(bf.bar[pl.start_beat]), int(bf.beat[pl.start_beat])))
+    from choreography.camera import plan_shots
+    from choreography.lighting import plan_lighting
+
+    bounds = [(sec.start, sec.end, sec.label, sec.kind) for sec in analysis.sections]
+    shots, camera = plan_shots(bf, bounds, fps=fps, duration_frames=duration_frames, n_characters=len(rigs),
+                               seed=p.seed)
+    lights, light_stats = plan_lighting(bf, bounds, fps=fps, duration_frames=duration_frames)
+    tracks.update(camera)
+    tracks.update(lights)
     return Choreography(fps=fps, duration_frames=duration_frames, characters=tuple(rigs), tracks=tracks,
-                        moves=tuple(moves), shots=(),
+                        moves=tuple(moves), shots=tuple(shots),
                         provenance={"stage": "choreograph", "stage_version": STAGE_VERSION, "seed": p.seed,
                                     "params": {"fps": p.fps, "variation": p.variation,
                                                "mirror_repeats": p.mirror_repeats, "ensemble": p.ensemble,
                                                "canon_beats": p.canon_beats, "spacing_px": p.spacing_px,
                                                "plan": p.plan.__dict__},
                                     "rigs": {k: r.name for k, r in rigs.items()}, "moves": lib.name,
-                                    "pins": pins.source or None, "analysis": analysis.source.sha256},
-                        warnings=("camera shots and lighting are not solved yet (issue 4 in progress)",))
+                                    "pins": pins.source or None, "analysis": analysis.source.sha256,
+                                    "lighting": light_stats},
+                        warnings=("planted feet are not yet corrected between keys (they may slide a little)",))

@@ -282,6 +282,8 @@ def quality(
     console = Console()
     console.print(table)
     console.print(f"cuts on downbeats or section boundaries: {_fmt(r['cuts_on_downbeats_or_boundaries'])}")
+    console.print(f"light flashes: {_fmt(r['flashes'])}, at most {_fmt(r['max_flashes_in_any_second'])} in any "
+                  "second (limit 3)")
 
 
 def _fmt(v) -> str:

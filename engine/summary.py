@@ -119,6 +119,9 @@ def choreography_renderables(c: Any) -> list[Any]:
         used = Counter(m.move for m in c.moves if m.character == ch)
         head.append(f"  {ch}: {len(used)} different moves; most used "
                     + ", ".join(f"{k} x{v}" for k, v in used.most_common(5)) + "\n")
+    if c.shots:
+        kinds = Counter(s.kind for s in c.shots)
+        head.append("  shots: " + ", ".join(f"{k} x{v}" for k, v in sorted(kinds.items())) + "\n")
     out: list[Any] = [head]
     for w in c.warnings:
         out.append(Text(f"warning: {w}", style="yellow"))
