@@ -96,7 +96,7 @@ def main() -> None:
         from choreography.plan import cost_arrays
         from choreography.solver import move_arrays
 
-        arrays = move_arrays(lib.with_mirrors())
+        arrays, _ = move_arrays(lib.with_mirrors())
         emit, start, trans = cost_arrays(beat_features(three), arrays)
         beats = arrays.beats.astype(np.int64)
         k = _time(lambda: _kernels.move_dp_forward(emit, start, trans, beats))

@@ -7,12 +7,13 @@ and decoding again. Keyframes are the moves' key poses placed on the beat grid: 
 become times through the song's beat times, so tempo changes stretch moves in time, not in beats;
 values are clamped to the rig's joint limits and slowed where a joint would turn faster than its limit.
 
-Camera shots come from :func:`choreography.camera.plan_shots` and lighting from
-:func:`choreography.lighting.plan_lighting`. Not yet here: foot-plant correction between keys.
+Planted feet are held still by correcting the root (:func:`plant_feet`). Camera shots come from
+:func:`choreography.camera.plan_shots` and lighting from :func:`choreography.lighting.plan_lighting`.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -66,7 +67,7 @@ class SolveParams:
     plan: PlanParams = field(default_factory=PlanParams)
 
 
-def move_arrays(lib) -> MoveArrays:
+def move_arrays(lib) -> tuple[MoveArrays, dict[str, np.ndarray]]:
     """The cost model's view of a move library (see :func:`choreography.moves.library_arrays`).
 
     Parameters
@@ -75,21 +76,24 @@ def move_arrays(lib) -> MoveArrays:
 
     Returns
     -------
-    MoveArrays
+    arrays : MoveArrays
+    tags : dict of str to np.ndarray [shape=(n_moves,), bool]
+        Which moves carry each tag.
     """
     from choreography.moves import BONES, library_arrays
 
     a = library_arrays(lib, BONES)
     tag = {name: a["tags"][:, i] for i, name in enumerate(a["tag_names"])}
-    return MoveArrays(tuple(a["names"]), a["beats"], a["energy"], tag["accent"], tag["hold"], tag["calm"],
-                      a["transition_deg"])
+    return (MoveArrays(tuple(a["names"]), a["beats"], a["energy"], tag["accent"], tag["hold"], tag["calm"],
+                       a["transition_deg"]), tag)
 
 
-def _tags(lib) -> dict[str, np.ndarray]:
-    from choreography.moves import BONES, library_arrays
-
-    a = library_arrays(lib, BONES)
-    return {name: a["tags"][:, i] for i, name in enumerate(a["tag_names"])}
+@functools.lru_cache(maxsize=4)
+def _prepared(lib) -> tuple:
+    """The library with its mirror images and its solver arrays, cached for interactive re-solves."""
+    full = lib.with_mirrors()
+    arrays, tags = move_arrays(full)
+    return full, arrays, tags
 
 
 def energy_target(analysis: Analysis, bf: BeatFeatures, build_final: float) -> np.ndarray:
@@ -219,8 +223,11 @@ def keyframes(plan: list[Placement], lib, rig, bf: BeatFeatures, fps: Fraction, 
     eases: list[str] = []
     from choreography.moves import EASES
 
+    cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for p in plan:
-        kb, kv, ke = key_arrays(lib[p.move], BONES, root_scale=scale)
+        if p.move not in cache:
+            cache[p.move] = key_arrays(lib[p.move], BONES, root_scale=scale)
+        kb, kv, ke = cache[p.move]
         for beat, val, ease in zip(kb, kv, ke, strict=True):
             if beat > p.n_beats + 1e-9:
                 break
@@ -243,6 +250,80 @@ def keyframes(plan: list[Placement], lib, rig, bf: BeatFeatures, fps: Fraction, 
     names = [f"{character}/{b}.rot" for b in BONES] + [f"{character}/root.x", f"{character}/root.y"]
     return {name: Track(tuple(frames), tuple(float(v) for v in vals[:, j]), tuple(eases))
             for j, name in enumerate(names)}
+
+
+def plant_feet(tracks: dict[str, Track], plan: list[Placement], lib, rig, bf: BeatFeatures, fps: Fraction,
+               character: str, duration_frames: int) -> tuple[dict[str, Track], float]:
+    """Keep planted feet still: move the root so a planted ankle stays where the plant began.
+
+    Where a move marks a foot as planted (its ``feet`` spans), the character's root offset is corrected
+    frame by frame by the ankle's drift (forward kinematics of the sampled pose), and those frames get
+    their own root keys; elsewhere the root keeps its keys, so the correction blends out linearly.
+
+    Parameters
+    ----------
+    tracks : dict of str to Track
+        The character's channels (from :func:`keyframes`).
+    plan : list of Placement
+    lib : MoveLibrary
+    rig : Rig
+    bf : BeatFeatures
+    fps : Fraction
+    character : str
+    duration_frames : int
+
+    Returns
+    -------
+    tracks : dict of str to Track
+        With corrected ``root.x`` and ``root.y``.
+    max_slide_px : float
+        The largest ankle drift within a plant before correction (for the report).
+    """
+    from choreography.moves import BONES
+    from choreography.rig import forward_kinematics
+    from choreography.sampling import sample_character
+
+    kx, ky = f"{character}/root.x", f"{character}/root.y"
+    if kx not in tracks:
+        return tracks, 0.0
+    beat_idx = np.arange(bf.n, dtype=np.float64)
+    spans = []
+    for p in plan:
+        for fp in lib[p.move].feet:
+            a, b = p.start_beat + fp.start_beat, min(p.start_beat + fp.end_beat, p.start_beat + p.n_beats)
+            if b <= a or a > bf.n - 1:
+                continue
+            fa = seconds_to_frame(float(np.interp(a, beat_idx, bf.t_s)), fps)
+            fb = seconds_to_frame(float(np.interp(min(b, bf.n - 1), beat_idx, bf.t_s)), fps)
+            if fb > fa:
+                spans.append((fa, min(fb, duration_frames - 1), rig.index[fp.foot]))
+    if not spans:
+        return tracks, 0.0
+    rot, root = sample_character(tracks, character, BONES, duration_frames)
+    full = np.zeros((duration_frames, len(rig.bones)))
+    full[:, : len(BONES)] = rot
+    # Bones relative to the root do not depend on where the root is: one forward-kinematics pass, with
+    # the root at the origin, gives every ankle's offset from the root in every frame.
+    rel = forward_kinematics(rig, full, np.zeros((duration_frames, 2)))[:, :, 0, :]
+    corrected = root.copy()
+    dense = np.zeros(duration_frames, dtype=bool)
+    worst = 0.0
+    flip = np.array([1.0, -1.0])  # stage y is down, root.y is up
+    for fa, fb, foot in spans:
+        seg = slice(fa, fb + 1)
+        ankle = corrected[seg] * flip + rel[seg, foot]
+        drift = ankle - ankle[0]
+        worst = max(worst, float(np.abs(drift).max()))
+        corrected[seg] -= drift * flip
+        dense[seg] = True
+    out = dict(tracks)
+    for key, col in ((kx, 0), (ky, 1)):
+        t = tracks[key]
+        keep = [(f, v, e) for f, v, e in zip(t.frames, t.values, t.interp, strict=True) if not dense[f]]
+        keep += [(int(f), float(corrected[f, col]), "linear") for f in np.flatnonzero(dense)]
+        keep.sort()
+        out[key] = Track(tuple(k[0] for k in keep), tuple(k[1] for k in keep), tuple(k[2] for k in keep))
+    return out, worst
 
 
 def _limit_speed(rot: np.ndarray, frames: np.ndarray, fps: Fraction, max_deg_s: np.ndarray) -> np.ndarray:
@@ -346,9 +427,7 @@ def solve(analysis: Analysis, rigs: dict, lib, pins: Pins | None = None, params:
         raise ChoreoError(f"pins name unknown characters {sorted(unknown)}; the characters are {sorted(rigs)}",
                           path=pins.source or None)
     fps = parse_fps(p.fps)
-    lib = lib.with_mirrors()
-    arrays = move_arrays(lib)
-    tags = _tags(lib)
+    lib, arrays, tags = _prepared(lib)
     bf = beat_features(analysis)
     check_pins(pins, bf, arrays, tags, len(analysis.sections))
     duration_frames = max(1, seconds_to_frame(analysis.source.duration_s, fps))
@@ -362,6 +441,7 @@ def solve(analysis: Analysis, rigs: dict, lib, pins: Pins | None = None, params:
         raise ChoreoError(f"pins for {sorted(followers_pinned)} need --ensemble independent; in {p.ensemble} the "
                           f"others follow {names[0]!r}", path=pins.source or None)
     lead = plan_character(analysis, bf, lib, arrays, tags, pins, names[0], p, (singing or {}).get(names[0]))
+    slides: dict[str, float] = {}
     for k, (name, rig) in enumerate(rigs.items()):
         if k == 0:
             plan = lead
@@ -370,6 +450,8 @@ def solve(analysis: Analysis, rigs: dict, lib, pins: Pins | None = None, params:
         else:
             plan = follow(lead, lib, p.ensemble, k * p.canon_beats, bf.n)
         part = keyframes(plan, lib, rig, bf, fps, name, duration_frames)
+        part, slide = plant_feet(part, plan, lib, rig, bf, fps, name, duration_frames)
+        slides[name] = round(slide, 2)
         x0 = (k - (len(rigs) - 1) / 2.0) * p.spacing_px
         if f"{name}/root.x" in part:
             t = part[f"{name}/root.x"]
@@ -399,5 +481,5 @@ def solve(analysis: Analysis, rigs: dict, lib, pins: Pins | None = None, params:
                                                "plan": p.plan.__dict__},
                                     "rigs": {k: r.name for k, r in rigs.items()}, "moves": lib.name,
                                     "pins": pins.source or None, "analysis": analysis.source.sha256,
-                                    "lighting": light_stats},
-                        warnings=("planted feet are not yet corrected between keys (they may slide a little)",))
+                                    "lighting": light_stats, "foot_slide_corrected_px": slides},
+                        warnings=())
