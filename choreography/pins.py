@@ -7,7 +7,9 @@ A pins file is ``{"schema": "choreo.pins/1", "pins": [...]}``; each pin has a ``
 - ``hold``: ``{"type": "hold", "section": I, "move": NAME?, "character": NAME?}``: only hold moves (or the
   named move) during section I (0-based, in analysis order);
 - ``energy``: ``{"type": "energy", "section": I, "energy": 0..1}``: dance this section at this energy;
-- ``style``: ``{"type": "style", "section": I, "tags": [TAG, ...]}``: prefer moves with these tags there.
+- ``style``: ``{"type": "style", "section": I, "tags": [TAG, ...]}``: prefer moves with these tags there;
+- ``lock``: ``{"type": "lock", "character": NAME, "from_frame": A, "to_frame": B}``: keep that character's
+  keyframes from the previous choreography (given to the solver) between frames A and B inclusive.
 
 A pin without ``character`` applies to every character. Pins are honoured exactly: they turn costs
 infinite where they forbid something (a move pin gives its move an overwhelming bonus at its beat, so no
@@ -28,7 +30,7 @@ from choreography.music import BeatFeatures
 from choreography.plan import MoveArrays
 
 PINS_SCHEMA = "choreo.pins/1"
-PIN_TYPES = ("move", "hold", "energy", "style")
+PIN_TYPES = ("move", "hold", "energy", "style", "lock")
 FORCE_BONUS = 1.0e6
 STYLE_COST = 2.0
 
@@ -44,6 +46,8 @@ class Pin:
     section: int | None = None
     energy: float | None = None
     tags: tuple[str, ...] = ()
+    from_frame: int | None = None
+    to_frame: int | None = None
     index: int = 0
 
 
@@ -89,7 +93,7 @@ def load_pins(path: str | Path) -> Pins:
             raise ChoreoError(f"{where}: 'type' must be one of {', '.join(PIN_TYPES)}", path=path)
         t = d["type"]
         need = {"move": ("move", "bar"), "hold": ("section",), "energy": ("section", "energy"),
-                "style": ("section", "tags")}[t]
+                "style": ("section", "tags"), "lock": ("character", "from_frame", "to_frame")}[t]
         for k in need:
             if k not in d:
                 raise ChoreoError(f"{where} ({t}): field '{k}' is missing", path=path)
@@ -100,11 +104,15 @@ def load_pins(path: str | Path) -> Pins:
             raise ChoreoError(f"{where} ({t}): 'section' must be a section index >= 0", path=path)
         if energy is not None and (not isinstance(energy, int | float) or not 0 <= energy <= 1):
             raise ChoreoError(f"{where} ({t}): 'energy' must be a number in 0..1", path=path)
+        fa, fb = d.get("from_frame"), d.get("to_frame")
+        if t == "lock" and not (isinstance(fa, int) and isinstance(fb, int) and 0 <= fa <= fb):
+            raise ChoreoError(f"{where} ({t}): 'from_frame' and 'to_frame' must be frames with from <= to", path=path)
         tags = d.get("tags", [])
         if not isinstance(tags, list) or not all(isinstance(x, str) for x in tags):
             raise ChoreoError(f"{where} ({t}): 'tags' must be a list of tag names", path=path)
         out.append(Pin(type=t, character=d.get("character"), move=d.get("move"), bar=bar, section=section,
-                       energy=None if energy is None else float(energy), tags=tuple(tags), index=i))
+                       energy=None if energy is None else float(energy), tags=tuple(tags), from_frame=fa,
+                       to_frame=fb, index=i))
     return Pins(tuple(out), source=str(path))
 
 
@@ -168,6 +176,60 @@ def check_pins(pins: Pins, bf: BeatFeatures, moves: MoveArrays, tags: dict[str, 
             if t not in tags:
                 raise ChoreoError(f"{where}: unknown tag {t!r} (known: {', '.join(sorted(tags))})",
                                   path=pins.source or None)
+
+
+def apply_locks(pins: list[Pin], tracks: dict, previous, character: str, duration_frames: int) -> dict:
+    """Replace a character's keys inside locked frame ranges by the previous choreography's.
+
+    Inside ``[from_frame, to_frame]`` every frame gets a key with the previous choreography's value there,
+    so the locked stretch is exactly what it was; outside it the new keys stay.
+
+    Parameters
+    ----------
+    pins : list of Pin
+    tracks : dict of str to Track
+        The new keyframes.
+    previous : Choreography or None
+    character : str
+    duration_frames : int
+
+    Returns
+    -------
+    dict of str to Track
+
+    Raises
+    ------
+    ChoreoError
+        A lock pin without a previous choreography, or one beyond the song's frames.
+    """
+    from choreography.model import Track
+    from choreography.sampling import sample_track
+
+    locks = [p for p in pins if p.type == "lock"]
+    if not locks:
+        return tracks
+    if previous is None:
+        raise ChoreoError(f"pins[{locks[0].index}] (lock) needs the previous choreography to keep "
+                          "(choreo choreograph --previous OLD.choreography.json)")
+    out = dict(tracks)
+    for p in locks:
+        if p.to_frame >= duration_frames:
+            raise ChoreoError(f"pins[{p.index}] (lock): frame {p.to_frame} is past the song's last frame "
+                              f"({duration_frames - 1})")
+        for name in sorted(k for k in set(tracks) | set(previous.tracks) if k.startswith(f"{character}/")):
+            old = previous.tracks.get(name)
+            new = out.get(name)
+            if old is None:
+                continue
+            a, b = p.from_frame, p.to_frame
+            old_vals = sample_track(old, b + 1)
+            keep = [(f, v, e) for f, v, e in zip(new.frames, new.values, new.interp, strict=True)
+                    if f < a or f > b] if new is not None else []
+            # Every locked frame gets the previous value as a key: exact at every frame, whatever the eases.
+            inside = [(f, float(old_vals[f]), "linear") for f in range(a, b + 1)]
+            keys = sorted(keep + inside)
+            out[name] = Track(tuple(k[0] for k in keys), tuple(k[1] for k in keys), tuple(k[2] for k in keys))
+    return out
 
 
 def pinned_energy(pins: list[Pin], bf: BeatFeatures, target: np.ndarray) -> np.ndarray:

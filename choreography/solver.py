@@ -23,7 +23,7 @@ from audio.errors import ChoreoError
 from audio.model import Analysis
 from choreography.model import Choreography, MovePlacement, Track, parse_fps, seconds_to_frame
 from choreography.music import BeatFeatures, beat_features
-from choreography.pins import Pins, apply_pins, check_pins, honoured, pinned_energy
+from choreography.pins import Pins, apply_locks, apply_pins, check_pins, honoured, pinned_energy
 from choreography.plan import MoveArrays, Placement, PlanParams, cost_arrays, decode, placements, usage_costs
 
 STAGE_VERSION = "1"
@@ -394,7 +394,7 @@ def singing_per_beat(track, analysis: Analysis) -> np.ndarray:
 
 
 def solve(analysis: Analysis, rigs: dict, lib, pins: Pins | None = None, params: SolveParams | None = None, *,
-          singing: dict[str, np.ndarray] | None = None) -> Choreography:
+          singing: dict[str, np.ndarray] | None = None, previous: Choreography | None = None) -> Choreography:
     """Choreograph a song for one or more characters.
 
     Parameters
@@ -408,6 +408,8 @@ def solve(analysis: Analysis, rigs: dict, lib, pins: Pins | None = None, params:
     params : SolveParams, optional
     singing : dict of str to np.ndarray [shape=(n_beats,), 0..1], optional
         How much each character sings on each beat.
+    previous : Choreography, optional
+        The choreography that lock pins keep parts of.
 
     Returns
     -------
@@ -451,6 +453,7 @@ def solve(analysis: Analysis, rigs: dict, lib, pins: Pins | None = None, params:
             plan = follow(lead, lib, p.ensemble, k * p.canon_beats, bf.n)
         part = keyframes(plan, lib, rig, bf, fps, name, duration_frames)
         part, slide = plant_feet(part, plan, lib, rig, bf, fps, name, duration_frames)
+        part = apply_locks(pins.for_character(name), part, previous, name, duration_frames)
         slides[name] = round(slide, 2)
         x0 = (k - (len(rigs) - 1) / 2.0) * p.spacing_px
         if f"{name}/root.x" in part:

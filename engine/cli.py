@@ -195,6 +195,8 @@ def choreograph(
     pins: Annotated[Path | None, typer.Option(help="Artist pins (choreo.pins/1).")] = None,
     mouth: Annotated[list[Path] | None, typer.Option(help="Mouth tracks (*.mouth.json): their characters dance "
                                                           "calmer while singing.")] = None,
+    previous: Annotated[Path | None, typer.Option(help="The choreography that lock pins keep parts of "
+                                                       "[default: OUTPUT when it exists].")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the random choices.")] = 0,
     fps: Annotated[str, typer.Option(help="Frame rate, e.g. 24, 30000/1001.")] = "24/1",
     variation: Annotated[float, typer.Option(help="Share of a repeated section's moves that may change.")] = 0.0,
@@ -228,8 +230,11 @@ def choreograph(
     params = SolveParams(fps=fps, seed=seed, variation=variation, mirror_repeats=mirror_repeats, ensemble=ensemble,
                          canon_beats=canon_beats)
     console = Console(stderr=True, quiet=quiet)
+    prev_path = previous or (output if output.exists() else None)
+    prev = artifacts.load(prev_path) if prev_path is not None and any(q.type == "lock" for q in pin_set.pins) \
+        else None
     result = run_with_progress(console, "choreographing", lambda step: solve(a, rigs, lib, pin_set, params,
-                                                                               singing=singing))
+                                                                               singing=singing, previous=prev))
     artifacts.save(result, output)
     written = []
     if csv:

@@ -191,3 +191,25 @@ def test_planted_feet_stay_put(song, lib):
     # The root holds one planted foot exactly; two planted feet while the stance changes (a move entering
     # from another stance) would need leg IK, which is not done yet.
     assert np.median(drift) < 1.0 and np.mean(drift < 8.0) >= 0.85
+
+
+def test_lock_pin_keeps_the_previous_keys(song, lib, tmp_path):
+    from choreography.sampling import sample_track
+
+    rig = {"ada": load_rig("ada")}
+    old = solve(song, rig, lib, params=SolveParams(seed=1))
+    p = tmp_path / "pins.json"
+    p.write_text(json.dumps({"schema": "choreo.pins/1", "pins": [
+        {"type": "lock", "character": "ada", "from_frame": 100, "to_frame": 300},
+        {"type": "energy", "section": 1, "energy": 0.05}]}))
+    new = solve(song, rig, lib, load_pins(p), previous=old)
+    for name in ("ada/l_upper_arm.rot", "ada/root.y", "ada/r_shin.rot"):
+        a = sample_track(old.tracks[name], 301)[100:301]
+        b = sample_track(new.tracks[name], 301)[100:301]
+        np.testing.assert_allclose(a, b, atol=1e-9)
+    changed = any(not np.allclose(sample_track(old.tracks[k], new.duration_frames)[400:900],
+                                  sample_track(new.tracks[k], new.duration_frames)[400:900]) for k in new.tracks
+                  if k.startswith("ada/"))
+    assert changed  # outside the lock the new energy pin changed the dance
+    with pytest.raises(ChoreoError, match="needs the previous choreography"):
+        solve(song, rig, lib, load_pins(p))
