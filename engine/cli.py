@@ -296,6 +296,78 @@ def _fmt(v) -> str:
 
 
 @app.command()
+def run(
+    song: Annotated[Path, typer.Argument(help="The song (full mix).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output folder for every artefact.")],
+    vocals: Annotated[list[Path] | None, typer.Option(help="A vocal stem; repeat, one per character.")] = None,
+    character: Annotated[list[str] | None, typer.Option(help="Character name per --vocals, in order.")] = None,
+    lyrics: Annotated[Path | None, typer.Option(help="Lyrics text (UTF-8, one sung line per line).")] = None,
+    midi: Annotated[Path | None, typer.Option(help="The song's MIDI (tempo map, bars, markers).")] = None,
+    rig: Annotated[list[str] | None, typer.Option(help="Rig per character (name or file) [default: ada].")] = None,
+    moves: Annotated[Path | None, typer.Option(help="Move library JSON.")] = None,
+    pins: Annotated[Path | None, typer.Option(help="Artist pins (choreo.pins/1).")] = None,
+    backend: Annotated[str, typer.Option(help="Beat tracker: madmom or librosa.")] = _D.backend,
+    fps: Annotated[str, typer.Option(help="Frame rate.")] = "24/1",
+    seed: Annotated[int, typer.Option(help="Seed of the random choices.")] = 0,
+    ensemble: Annotated[str, typer.Option(help="unison, mirror, canon or independent.")] = "unison",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Run every stage on a song (analyze, lipsync, choreograph), each cached by content hash."""
+    _run_pipeline(song, output, vocals or [], character or [], lyrics, midi, rig or ["ada"], moves, pins, backend,
+                  fps, seed, ensemble, quiet)
+
+
+@app.command()
+def demo(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")] = Path("out/demo"),
+    backend: Annotated[str, typer.Option(help="Beat tracker: madmom or librosa.")] = _D.backend,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Run everything on the bundled example song (two characters in canon)."""
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    song = examples / "example_song.ogg"
+    if not song.exists():
+        raise ChoreoError("the bundled example song is missing (run from a checkout of choreo)", path=song)
+    _run_pipeline(song, output, [], [], None, examples / "example_song.mid", ["ada", "bo"], None, None, backend,
+                  "24/1", 0, "canon", quiet)
+
+
+def _run_pipeline(song, output, vocals, characters, lyrics, midi, rigs, moves, pins, backend, fps, seed, ensemble,
+                  quiet) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from engine.pipeline import Pipeline
+    from engine.run import RunInputs, RunParams, run_song
+
+    if characters and len(characters) != len(vocals):
+        raise ChoreoError(f"{len(vocals)} --vocals but {len(characters)} --character names; give one per stem")
+    names = characters or [v.stem for v in vocals]
+    if not vocals and len(rigs) > 1:
+        names = []  # dancers without vocals are named after their rigs by the solver stage
+    inputs = RunInputs(song=song, vocals=tuple(zip(vocals, names, strict=True)), lyrics=lyrics, midi=midi,
+                       rigs=tuple(rigs), moves=moves, pins=pins)
+    params = RunParams(analysis=AnalysisParams(backend=backend), lipsync=LipsyncParams(fps=fps), fps=fps, seed=seed,
+                       ensemble=ensemble)
+    params.analysis.validate()
+    pipe = Pipeline()
+    console = Console(stderr=True, quiet=quiet)
+    written = run_with_progress(console, f"choreo run {song.name}",
+                                lambda step: run_song(inputs, output, params, pipeline=pipe, on_step=step))
+    if not quiet:
+        table = Table(title=f"choreo run: {song.name}")
+        for col in ("stage", "from cache", "seconds"):
+            table.add_column(col)
+        for name, cached, secs in pipe.log:
+            table.add_row(name, "yes" if cached else "no", f"{secs:.2f}")
+        show = Console()
+        show.print(table)
+        for name, path in written.items():
+            show.print(f"{name:14s} {path}")
+        show.print(f"all outputs are in {output}/")
+
+
+@app.command()
 def inspect(file: Annotated[Path, typer.Argument(help="An artefact (*.analysis.json, ...).")]) -> None:
     """Validate an artefact against its schema and summarise it."""
     from rich.console import Console

@@ -1,0 +1,145 @@
+"""``choreo run``: every stage on one song, each cached by content hash, into one output folder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from audio.errors import ChoreoError
+from audio.params import AnalysisParams
+from engine.lipsync_params import LipsyncParams
+from engine.pipeline import Pipeline, artefact_digest, file_digest, publish
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """What ``choreo run`` works from.
+
+    Attributes
+    ----------
+    song : Path
+    vocals : tuple of (Path, str)
+        Vocal stems with their character names.
+    lyrics, midi, moves, pins : Path or None
+    rigs : tuple of str
+        Rig names or files, one per character (characters without a rig get the first rig).
+    """
+
+    song: Path
+    vocals: tuple[tuple[Path, str], ...] = ()
+    lyrics: Path | None = None
+    midi: Path | None = None
+    rigs: tuple[str, ...] = ("ada",)
+    moves: Path | None = None
+    pins: Path | None = None
+
+
+@dataclass(frozen=True)
+class RunParams:
+    """Parameters of every stage of a run."""
+
+    analysis: AnalysisParams = field(default_factory=AnalysisParams)
+    lipsync: LipsyncParams = field(default_factory=LipsyncParams)
+    fps: str = "24/1"
+    seed: int = 0
+    ensemble: str = "unison"
+
+
+def _json_digest(obj) -> str:
+    return hashlib.sha256(json.dumps(obj.to_dict(), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def run_song(inputs: RunInputs, out: Path, params: RunParams | None = None, *, pipeline: Pipeline | None = None,
+             on_step: Callable[[str], None] | None = None) -> dict[str, Path]:
+    """Analyse, lip-sync, choreograph a song into ``out``; unchanged stages come from the cache.
+
+    Parameters
+    ----------
+    inputs : RunInputs
+    out : Path
+        Output folder (created).
+    params : RunParams, optional
+    pipeline : Pipeline, optional
+        Holds the cache and the log of what ran.
+    on_step : callable, optional
+        Called with a step name as each stage starts.
+
+    Returns
+    -------
+    dict of str to Path
+        The artefacts written, by name.
+
+    Raises
+    ------
+    ChoreoError
+        Bad inputs (named) from any stage.
+    """
+    from audio.analysis import STAGE_VERSION as ANALYSIS_VERSION
+    from audio.analysis import analyze
+    from choreography.moves import load_moves
+    from choreography.pins import Pins, load_pins
+    from choreography.rig import load_rig
+    from choreography.solver import STAGE_VERSION as SOLVER_VERSION
+    from choreography.solver import SolveParams, singing_per_beat, solve
+    from engine.lipsync import make_track
+
+    p = params or RunParams()
+    pipe = pipeline or Pipeline()
+    step = on_step or (lambda _name: None)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ChoreoError(f"output folder cannot be created ({exc.strerror})", path=out) from exc
+    written: dict[str, Path] = {}
+    stem = inputs.song.stem
+    step("analyze")
+    song_inputs = {"song": file_digest(inputs.song)}
+    if inputs.midi is not None:
+        song_inputs["midi"] = file_digest(inputs.midi)
+    analysis = pipe.stage("analyze", ANALYSIS_VERSION, song_inputs, p.analysis,
+                          lambda: analyze(inputs.song, p.analysis, midi=inputs.midi))
+    written["analysis"] = publish(analysis, out / f"{stem}.analysis.json")
+    beats_s = [b.t for b in analysis.obj.beats]
+    mouths = {}
+    for vocal, character in inputs.vocals:
+        step(f"lipsync {character}")
+        vin = {"vocals": file_digest(vocal), "analysis": artefact_digest(analysis)}
+        if inputs.lyrics is not None:
+            vin["lyrics"] = file_digest(inputs.lyrics)
+        res = pipe.stage("lipsync", "1", vin, {"params": p.lipsync, "character": character},
+                         lambda vocal=vocal, character=character: make_track(
+                             vocal, character=character, fps=_fps(p.fps), lyrics=inputs.lyrics, beats_s=beats_s,
+                             params=p.lipsync))
+        mouths[character] = res
+        written[f"mouth:{character}"] = publish(res, out / f"{character}.mouth.json")
+    step("choreograph")
+    rigs = {}
+    if inputs.vocals:
+        for i, (_, name) in enumerate(inputs.vocals):
+            rigs[name] = load_rig(inputs.rigs[i] if i < len(inputs.rigs) else inputs.rigs[0])
+    else:  # no singers: one dancer per rig, named after it
+        for r in inputs.rigs:
+            loaded = load_rig(r)
+            rigs[loaded.name if loaded.name not in rigs else f"{loaded.name}{len(rigs) + 1}"] = loaded
+    lib = load_moves(inputs.moves)
+    pins = load_pins(inputs.pins) if inputs.pins is not None else Pins()
+    solve_params = SolveParams(fps=p.fps, seed=p.seed, ensemble=p.ensemble)
+    cin = {"analysis": artefact_digest(analysis), "moves": _json_digest(lib),
+           **{f"rig:{k}": _json_digest(r) for k, r in rigs.items()},
+           **{f"mouth:{k}": artefact_digest(m) for k, m in mouths.items()}}
+    if inputs.pins is not None:
+        cin["pins"] = file_digest(inputs.pins)
+    singing = {k: singing_per_beat(m.obj, analysis.obj) for k, m in mouths.items()}
+    chor = pipe.stage("choreograph", SOLVER_VERSION, cin, solve_params,
+                      lambda: solve(analysis.obj, rigs, lib, pins, solve_params, singing=singing))
+    written["choreography"] = publish(chor, out / f"{stem}.choreography.json")
+    return written
+
+
+def _fps(text: str):
+    from choreography.model import parse_fps
+
+    return parse_fps(text)
