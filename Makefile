@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 .PHONY: demo test test-all bench lint system install clean
 
 demo: install
-	$(VENV)/bin/choreo analyze examples/example_song.ogg -o $(OUT)/example_song.analysis.json
+	$(VENV)/bin/choreo demo -o $(OUT)
 	$(PY) examples/lipsync_example.py -o $(OUT)
 	@echo "demo output: $(OUT)/"
 
