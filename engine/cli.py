@@ -295,6 +295,42 @@ def _fmt(v) -> str:
     return f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
+@app.command("render")
+def render_cmd(
+    choreography_file: Annotated[Path, typer.Argument(help="A *.choreography.json.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")],
+    audio: Annotated[Path | None, typer.Option(help="The song, muxed into the preview.")] = None,
+    analysis: Annotated[Path | None, typer.Option(help="The song's *.analysis.json (overlay, contact sheet).")] = None,
+    mouth: Annotated[list[Path] | None, typer.Option(help="Mouth tracks (*.mouth.json), one per singer.")] = None,
+    rig: Annotated[list[str] | None, typer.Option(help="Rig per character [default: from the choreography].")] = None,
+    size: Annotated[str, typer.Option(help="Output size WIDTHxHEIGHT.")] = "1280x720",
+    passes: Annotated[str, typer.Option(help="Comma-separated passes written as PNG sequences besides the "
+                                             "preview: background, characters, mouth, lighting, overlay, "
+                                             "composite, or a character's name.")] = "",
+    prores: Annotated[bool, typer.Option("--prores", help="Also write composite.mov (ProRes 4444, alpha).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Render a choreography: H.264 preview with the song, PNG passes (straight alpha), contact sheet."""
+    from rich.console import Console
+
+    from engine import artifacts
+    from engine.render_stage import render_outputs
+
+    c = artifacts.load(choreography_file)
+    a = artifacts.load(analysis) if analysis is not None else None
+    mouths = {}
+    for m in mouth or []:
+        track = artifacts.load(m)
+        mouths[track.character] = track
+    console = Console(stderr=True, quiet=quiet)
+    written = render_outputs(c, output, size=size, passes=passes, audio=audio, analysis=a, mouths=mouths,
+                             rig_names=rig, prores=prores, console=console)
+    if not quiet:
+        show = Console()
+        for name, path in written.items():
+            show.print(f"{name:16s} {path}")
+
+
 @app.command()
 def run(
     song: Annotated[Path, typer.Argument(help="The song (full mix).")],
@@ -312,7 +348,7 @@ def run(
     ensemble: Annotated[str, typer.Option(help="unison, mirror, canon or independent.")] = "unison",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
-    """Run every stage on a song (analyze, lipsync, choreograph), each cached by content hash."""
+    """Run every stage on a song (analyze, lipsync, choreograph, render), each cached by content hash."""
     _run_pipeline(song, output, vocals or [], character or [], lyrics, midi, rig or ["ada"], moves, pins, backend,
                   fps, seed, ensemble, quiet)
 

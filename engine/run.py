@@ -46,6 +46,9 @@ class RunParams:
     fps: str = "24/1"
     seed: int = 0
     ensemble: str = "unison"
+    render: bool = True
+    size: str = "1280x720"
+    passes: str = ""
 
 
 def _json_digest(obj) -> str:
@@ -136,6 +139,25 @@ def run_song(inputs: RunInputs, out: Path, params: RunParams | None = None, *, p
     chor = pipe.stage("choreograph", SOLVER_VERSION, cin, solve_params,
                       lambda: solve(analysis.obj, rigs, lib, pins, solve_params, singing=singing))
     written["choreography"] = publish(chor, out / f"{stem}.choreography.json")
+    if p.render:
+        import time
+
+        from engine.render_stage import render_outputs
+
+        step("render")
+        t0 = time.perf_counter()
+        key = hashlib.sha256(json.dumps({"choreography": artefact_digest(chor), "song": song_inputs["song"],
+                                         "analysis": artefact_digest(analysis),
+                                         "mouths": {k: artefact_digest(m) for k, m in mouths.items()},
+                                         "size": p.size, "passes": p.passes, "version": "1"},
+                                        sort_keys=True).encode()).hexdigest()
+        before = (out / ".render.json").read_text() if (out / ".render.json").exists() else ""
+        outputs = render_outputs(chor.obj, out, size=p.size, passes=p.passes, audio=inputs.song,
+                                 analysis=analysis.obj, mouths={k: m.obj for k, m in mouths.items()},
+                                 rigs=rigs, key=key)
+        reused = before != "" and json.loads(before).get("key") == key
+        pipe.log.append(("render", reused, time.perf_counter() - t0))
+        written.update(outputs)
     return written
 
 

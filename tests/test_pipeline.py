@@ -22,7 +22,7 @@ def _inputs(tmp_path, pins=None):
     return RunInputs(song=song, midi=tmp_path / "song.mid", rigs=("ada", "bo"), pins=pins)
 
 
-PARAMS = RunParams(analysis=AnalysisParams(backend="librosa"), ensemble="canon")
+PARAMS = RunParams(analysis=AnalysisParams(backend="librosa"), ensemble="canon", render=False)
 
 
 def test_cache_skips_unchanged_stages_and_pins_only_resolve(tmp_path):
@@ -73,17 +73,36 @@ def test_cache_key_depends_on_params_and_inputs():
     assert a != cache_key("analyze", "2", {"song": "x"}, AnalysisParams())
 
 
-def test_cli_run_and_bad_input(tmp_path):
-    env_cache = tmp_path / "cache"
-    import os
+def _short_song(tmp_path):
+    import soundfile as sf
 
-    os.environ["CHOREO_CACHE"] = str(env_cache)
-    try:
-        res = run_cli("run", str(EX / "example_song.ogg"), "--midi", str(EX / "example_song.mid"), "--backend",
-                      "librosa", "-o", str(tmp_path / "out"))
-        assert res.returncode == 0, res.stderr
-        assert (tmp_path / "out" / "example_song.choreography.json").exists()
-        res = run_cli("run", str(tmp_path / "missing.ogg"), "-o", str(tmp_path / "out2"))
-        assert res.returncode == 2 and "missing.ogg" in res.stderr
-    finally:
-        del os.environ["CHOREO_CACHE"]
+    from audio.synth import SongSpec, synthesize, write_midi
+
+    song = synthesize(SongSpec(form=(("verse", 4), ("chorus", 4)), bpm=120, seed=2))
+    sf.write(str(tmp_path / "short.wav"), song.y, song.sr)
+    write_midi(song, tmp_path / "short.mid")
+    return tmp_path / "short.wav", tmp_path / "short.mid", song.duration_s
+
+
+def test_cli_run_renders_a_synced_preview(tmp_path, monkeypatch):
+    import subprocess
+
+    wav, mid, dur = _short_song(tmp_path)
+    monkeypatch.setenv("CHOREO_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    res = run_cli("run", str(wav), "--midi", str(mid), "--backend", "librosa", "--rig", "ada", "--rig", "bo",
+                  "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    for name in ("short.analysis.json", "short.choreography.json", "preview.mp4", "contact_sheet.png"):
+        assert (out / name).exists(), name
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_type,nb_frames,duration,pix_fmt",
+                            "-of", "json", str(out / "preview.mp4")], capture_output=True, text=True, check=True)
+    streams = {s["codec_type"]: s for s in json.loads(probe.stdout)["streams"]}
+    assert int(streams["video"]["nb_frames"]) == round(dur * 24)
+    assert streams["video"]["pix_fmt"] == "yuv420p"
+    assert abs(float(streams["audio"]["duration"]) - float(streams["video"]["duration"])) < 0.05
+    res = run_cli("run", str(wav), "--midi", str(mid), "--backend", "librosa", "--rig", "ada", "--rig", "bo",
+                  "-o", str(out))
+    assert res.returncode == 0 and res.stdout.count("yes") == 3  # analyze, choreograph and render reused
+    res = run_cli("run", str(tmp_path / "missing.ogg"), "-o", str(tmp_path / "out2"))
+    assert res.returncode == 2 and "missing.ogg" in res.stderr

@@ -1,0 +1,103 @@
+"""The render stage as the CLI and ``choreo run`` use it: rigs, spec, progress bar and a re-render guard."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from audio.errors import ChoreoError
+
+
+def render_spec(size: str, passes: str):
+    """A :class:`render.spec.RenderSpec` from CLI-style options.
+
+    Parameters
+    ----------
+    size : str
+        ``WIDTHxHEIGHT``.
+    passes : str
+        Comma-separated pass names written as PNG sequences (the composite always goes to the preview).
+
+    Returns
+    -------
+    RenderSpec
+    """
+    from render.spec import RenderSpec, parse_size
+
+    w, h = parse_size(size)
+    if w % 2 or h % 2:
+        raise ChoreoError(f"size {size}: H.264 previews need an even width and height")
+    extra = tuple(p.strip() for p in passes.split(",") if p.strip())
+    return RenderSpec(width=w, height=h, passes=("composite", *[p for p in extra if p != "composite"]))
+
+
+def rigs_for(c, rig_names: list[str] | None) -> dict:
+    """The rig of every character: given names/files in order, else the ones the choreography records.
+
+    Parameters
+    ----------
+    c : Choreography
+    rig_names : list of str or None
+
+    Returns
+    -------
+    dict of str to Rig
+    """
+    from choreography.rig import load_rig
+
+    if rig_names and len(rig_names) != len(c.characters):
+        raise ChoreoError(f"{len(c.characters)} characters but {len(rig_names)} --rig options")
+    recorded = c.provenance.get("rigs", {})
+    names = dict(zip(c.characters, rig_names, strict=True)) if rig_names else recorded
+    return {ch: load_rig(names.get(ch, ch)) for ch in c.characters}
+
+
+def render_outputs(c, out: Path, *, size: str = "1280x720", passes: str = "", audio=None, analysis=None,
+                   mouths=None, rig_names=None, rigs: dict | None = None, prores: bool = False, console=None,
+                   key: str | None = None):
+    """Render with a progress bar; skip when ``key`` matches the last render in ``out`` and its files exist.
+
+    Parameters
+    ----------
+    c : Choreography
+    out : Path
+    size, passes : str
+        See :func:`render_spec`.
+    audio : Path, optional
+    analysis : Analysis, optional
+    mouths : dict, optional
+    rig_names : list of str, optional
+    rigs : dict of str to Rig, optional
+        Loaded rigs (take precedence over ``rig_names``).
+    prores : bool
+    console : rich.console.Console, optional
+    key : str, optional
+        Content hash of everything the render depends on (``choreo run`` passes one).
+
+    Returns
+    -------
+    dict of str to Path
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from engine.artifacts import write_atomic
+    from render.render import render
+
+    stamp = Path(out) / ".render.json"
+    if key is not None and stamp.exists():
+        try:
+            last = json.loads(stamp.read_text())
+        except (OSError, json.JSONDecodeError):
+            last = {}
+        if last.get("key") == key and all(Path(p).exists() for p in last.get("outputs", {}).values()):
+            return {k: Path(v) for k, v in last["outputs"].items()}
+    spec = render_spec(size, passes)
+    rigs = rigs if rigs is not None else rigs_for(c, rig_names)
+    with Progress(TextColumn("rendering"), BarColumn(), TextColumn("{task.completed}/{task.total} frames"),
+                  TimeRemainingColumn(), console=console, transient=True) as progress:
+        task = progress.add_task("render", total=c.duration_frames)
+        written = render(c, spec, rigs=rigs, out_dir=out, audio=audio, mouths=mouths, analysis=analysis,
+                         prores=prores, on_progress=lambda done, total: progress.update(task, completed=done))
+    if key is not None:
+        write_atomic(stamp, json.dumps({"key": key, "outputs": {k: str(v) for k, v in written.items()}}))
+    return written
