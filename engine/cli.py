@@ -346,11 +346,14 @@ def run(
     fps: Annotated[str, typer.Option(help="Frame rate.")] = "24/1",
     seed: Annotated[int, typer.Option(help="Seed of the random choices.")] = 0,
     ensemble: Annotated[str, typer.Option(help="unison, mirror, canon or independent.")] = "unison",
+    size: Annotated[str, typer.Option(help="Preview size WIDTHxHEIGHT.")] = "1280x720",
+    passes: Annotated[str, typer.Option(help="Comma-separated passes to write as PNG sequences "
+                                             "(background, characters, mouth, lighting, overlay, a character).")] = "",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Run every stage on a song (analyze, lipsync, choreograph, render), each cached by content hash."""
     _run_pipeline(song, output, vocals or [], character or [], lyrics, midi, rig or ["ada"], moves, pins, backend,
-                  fps, seed, ensemble, quiet)
+                  fps, seed, ensemble, quiet, size=size, passes=passes)
 
 
 @app.command()
@@ -365,11 +368,11 @@ def demo(
     if not song.exists():
         raise ChoreoError("the bundled example song is missing (run from a checkout of choreo)", path=song)
     _run_pipeline(song, output, [], [], None, examples / "example_song.mid", ["ada", "bo"], None, None, backend,
-                  "24/1", 0, "canon", quiet)
+                  "24/1", 0, "canon", quiet, passes="characters,overlay")
 
 
 def _run_pipeline(song, output, vocals, characters, lyrics, midi, rigs, moves, pins, backend, fps, seed, ensemble,
-                  quiet) -> None:
+                  quiet, *, size: str = "1280x720", passes: str = "") -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -384,7 +387,7 @@ def _run_pipeline(song, output, vocals, characters, lyrics, midi, rigs, moves, p
     inputs = RunInputs(song=song, vocals=tuple(zip(vocals, names, strict=True)), lyrics=lyrics, midi=midi,
                        rigs=tuple(rigs), moves=moves, pins=pins)
     params = RunParams(analysis=AnalysisParams(backend=backend), lipsync=LipsyncParams(fps=fps), fps=fps, seed=seed,
-                       ensemble=ensemble)
+                       ensemble=ensemble, size=size, passes=passes)
     params.analysis.validate()
     pipe = Pipeline()
     console = Console(stderr=True, quiet=quiet)
