@@ -173,3 +173,26 @@ def test_off_canvas_zero_size_and_empty_passes(rigs):
     bufs = r.new_buffers()
     r.render(4, bufs)
     assert bufs["characters"].max() == 0 and np.all(bufs["composite"][..., 3] == 255)
+
+
+def test_golden_frames_within_tolerance():
+    from tests.golden_frames import GOLDEN, render_golden
+
+    for f, img in render_golden().items():
+        gold = np.load(GOLDEN / f"frame_{f:03d}.npy")
+        diff = np.abs(img.astype(int) - gold.astype(int))
+        assert diff.mean() < 1.5 and np.mean(diff > 40) < 0.01, f"frame {f} drifted from its golden image"
+
+
+def test_cli_render_into_an_unwritable_place(tmp_path):
+    from engine import artifacts
+    from tests.conftest import run_cli
+    from tests.golden_frames import golden_choreography
+
+    c = tmp_path / "g.choreography.json"
+    artifacts.save(golden_choreography(), c)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = run_cli("render", str(c), "--rig", "ada", "--rig", "bo", "-o", str(blocker / "out"))
+    assert res.returncode == 2 and "file" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert blocker.read_text() == "x"
