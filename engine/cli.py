@@ -357,6 +357,47 @@ def run(
 
 
 @app.command()
+def batch(
+    source: Annotated[Path, typer.Argument(help="A folder of songs (NAME.lyrics.txt and NAME.mid paired) or a "
+                                                "YAML/JSON manifest.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output folder (one subfolder per song).")],
+    workers: Annotated[int, typer.Option(help="Worker processes of the embedded Dask cluster.")] = 2,
+    scheduler: Annotated[str | None, typer.Option(help="An existing Dask scheduler, tcp://HOST:PORT.")] = None,
+    backend: Annotated[str, typer.Option(help="Beat tracker: madmom or librosa.")] = _D.backend,
+    render: Annotated[bool, typer.Option("--render/--no-render", help="Render previews too.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Sync every song of an episode or season on Dask; OUT/batch-report.json says what happened."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from engine.batch import discover, run_batch
+    from engine.run import RunParams
+
+    jobs = discover(source)
+    params = RunParams(analysis=AnalysisParams(backend=backend), render=render)
+    params.analysis.validate()
+    console = Console(stderr=True, quiet=quiet)
+    with Progress(TextColumn("batch"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
+        task = progress.add_task("", total=len(jobs))
+
+        def done(res):
+            progress.update(task, advance=1, description=f"{res['name']}: {res['status']}")
+
+        report = run_batch(jobs, output, params, workers=workers, scheduler=scheduler, on_result=done)
+    if not quiet:
+        show = Console()
+        for r in report["songs"]:
+            line = f"{r['status']:6s} {r['name']:30s} {r['seconds']:7.1f} s"
+            show.print(line + (f"  {r['error']}" if r["error"] else ""))
+        show.print(f"{report['ok']} ok, {report['failed']} failed in {report['seconds']:.1f} s; "
+                   f"report: {output / 'batch-report.json'}")
+    if report["failed"]:
+        raise typer.Exit(1)
+
+
+@app.command()
 def demo(
     output: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")] = Path("out/demo"),
     backend: Annotated[str, typer.Option(help="Beat tracker: madmom or librosa.")] = _D.backend,
@@ -431,7 +472,9 @@ def inspect(file: Annotated[Path, typer.Argument(help="An artefact (*.analysis.j
 def main() -> None:
     """Console-script entry point: run the app, turning user errors into one line and exit code 2."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:  # typer.Exit(n) comes back as a return value in this mode
+            sys.exit(code)
     except ChoreoError as exc:
         if os.environ.get("CHOREO_DEBUG") == "1":
             raise

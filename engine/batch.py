@@ -1,0 +1,208 @@
+"""``choreo batch``: every song of an episode or season, one task per song, on Dask.
+
+Songs come from a folder (every audio file; ``NAME.lyrics.txt`` and ``NAME.mid`` beside it are paired
+with ``NAME.*``) or a manifest (YAML or JSON: ``songs: [{audio, vocals: {character: stem}, lyrics, midi,
+rigs, moves, pins}]``, paths relative to the manifest). Each song runs :func:`engine.run.run_song` in a
+worker process of a Dask LocalCluster (or on an existing scheduler), with the shared content-addressed
+cache, so a rerun skips songs whose outputs are current. A song that fails is reported and the batch
+carries on; ``OUT/batch-report.json`` is written atomically at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from audio.decode import SUPPORTED_SUFFIXES
+from audio.errors import ChoreoError
+
+
+@dataclass(frozen=True)
+class SongJob:
+    """One song of a batch (paths absolute)."""
+
+    audio: str
+    name: str
+    vocals: tuple[tuple[str, str], ...] = ()
+    lyrics: str | None = None
+    midi: str | None = None
+    rigs: tuple[str, ...] = ("ada",)
+    moves: str | None = None
+    pins: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def discover(source: str | Path) -> list[SongJob]:
+    """The songs of a folder or a manifest.
+
+    Parameters
+    ----------
+    source : str or Path
+        A folder of audio files, or a ``.yaml``/``.yml``/``.json`` manifest.
+
+    Returns
+    -------
+    list of SongJob, sorted by name
+
+    Raises
+    ------
+    ChoreoError
+        Missing source, unreadable manifest, or a manifest entry without audio (named).
+    """
+    src = Path(source)
+    if not src.exists():
+        raise ChoreoError("batch source not found", path=src)
+    if src.is_dir():
+        jobs = []
+        for p in sorted(src.iterdir()):
+            if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES:
+                lyr, mid = p.with_name(f"{p.stem}.lyrics.txt"), p.with_name(f"{p.stem}.mid")
+                jobs.append(SongJob(audio=str(p.resolve()), name=p.stem,
+                                    lyrics=str(lyr.resolve()) if lyr.exists() else None,
+                                    midi=str(mid.resolve()) if mid.exists() else None))
+        if not jobs:
+            raise ChoreoError("no audio files in this folder", path=src)
+        return jobs
+    return _manifest(src)
+
+
+def _manifest(path: Path) -> list[SongJob]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ChoreoError(f"manifest cannot be read ({exc})", path=path) from exc
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            doc = yaml.safe_load(text)
+        else:
+            doc = json.loads(text)
+    except Exception as exc:  # noqa: BLE001 - yaml and json raise different types; both mean "bad manifest"
+        raise ChoreoError(f"manifest is not valid {path.suffix[1:].upper()} ({exc})", path=path) from exc
+    songs = doc.get("songs") if isinstance(doc, dict) else None
+    if not isinstance(songs, list) or not songs:
+        raise ChoreoError("manifest needs a non-empty 'songs' list", path=path)
+    base = path.parent
+
+    def rel(v: Any) -> str | None:
+        return None if v is None else str((base / str(v)).resolve())
+
+    jobs, names = [], set()
+    for i, s in enumerate(songs):
+        if not isinstance(s, dict) or "audio" not in s:
+            raise ChoreoError(f"songs[{i}] has no 'audio'", path=path)
+        name = str(s.get("name") or Path(str(s["audio"])).stem)
+        if name in names:
+            raise ChoreoError(f"songs[{i}]: the name {name!r} is used twice (set 'name')", path=path)
+        names.add(name)
+        vocals = tuple((rel(v), str(c)) for c, v in (s.get("vocals") or {}).items())
+        rigs = s.get("rigs") or ["ada"]
+        jobs.append(SongJob(audio=rel(s["audio"]), name=name, vocals=vocals, lyrics=rel(s.get("lyrics")),
+                            midi=rel(s.get("midi")), rigs=tuple(str(r) for r in rigs), moves=rel(s.get("moves")),
+                            pins=rel(s.get("pins"))))
+    return jobs
+
+
+def process_song(job: SongJob, out_root: str, params: Any) -> dict[str, Any]:
+    """Run one song (in a worker); never raises for a bad song: the failure goes into the result.
+
+    Parameters
+    ----------
+    job : SongJob
+    out_root : str
+        The batch output folder; the song goes to ``out_root/NAME/``.
+    params : RunParams
+
+    Returns
+    -------
+    dict
+        ``{input, name, status: ok|failed, error, outputs, seconds}``.
+    """
+    from engine.pipeline import Pipeline
+    from engine.run import RunInputs, run_song
+
+    t0 = time.perf_counter()
+    result: dict[str, Any] = {"input": job.audio, "name": job.name, "status": "ok", "error": None, "outputs": {},
+                              "seconds": 0.0, "stages": []}
+    try:
+        inputs = RunInputs(song=Path(job.audio), vocals=tuple((Path(v), c) for v, c in job.vocals),
+                           lyrics=Path(job.lyrics) if job.lyrics else None, midi=Path(job.midi) if job.midi else None,
+                           rigs=job.rigs, moves=Path(job.moves) if job.moves else None,
+                           pins=Path(job.pins) if job.pins else None)
+        pipe = Pipeline()
+        written = run_song(inputs, Path(out_root) / job.name, params, pipeline=pipe)
+        result["outputs"] = {k: str(v) for k, v in written.items()}
+        result["stages"] = [{"stage": n, "cached": c, "seconds": round(s, 3)} for n, c, s in pipe.log]
+    except ChoreoError as exc:
+        result.update(status="failed", error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - a crash in one song must not stop the batch
+        result.update(status="failed", error=f"internal error: {type(exc).__name__}: {exc}")
+    result["seconds"] = round(time.perf_counter() - t0, 3)
+    return result
+
+
+def run_batch(jobs: list[SongJob], out: Path, params: Any, *, workers: int = 2, scheduler: str | None = None,
+              on_result=None) -> dict[str, Any]:
+    """Run every job on Dask and write ``out/batch-report.json``.
+
+    Parameters
+    ----------
+    jobs : list of SongJob
+    out : Path
+    params : RunParams
+    workers : int
+        Worker processes of the embedded LocalCluster (ignored with ``scheduler``).
+    scheduler : str, optional
+        Address of an existing Dask scheduler (``tcp://HOST:PORT``).
+    on_result : callable, optional
+        Called with each song's result as it finishes.
+
+    Returns
+    -------
+    dict
+        The report.
+    """
+    from distributed import Client, LocalCluster, as_completed
+
+    from engine.artifacts import write_atomic
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ChoreoError(f"output folder cannot be created ({exc.strerror})", path=out) from exc
+    t0 = time.perf_counter()
+    cluster = None
+    if scheduler:
+        client = Client(scheduler, timeout="20s")
+    else:
+        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=50)
+        client = Client(cluster)
+    results = []
+    try:
+        futures = {client.submit(process_song, job, str(out), params, key=f"song-{i}-{job.name}", pure=False): job
+                   for i, job in enumerate(jobs)}
+        for fut in as_completed(futures):
+            job = futures[fut]
+            try:
+                res = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a killed worker or a lost task fails this song only
+                res = {"input": job.audio, "name": job.name, "status": "failed", "outputs": {}, "seconds": 0.0,
+                       "error": f"worker failed ({type(exc).__name__}: {exc}); rerun to retry", "stages": []}
+            results.append(res)
+            if on_result is not None:
+                on_result(res)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    results.sort(key=lambda r: r["name"])
+    failed = [r for r in results if r["status"] != "ok"]
+    report = {"schema": "choreo.batch/1", "songs": results, "ok": len(results) - len(failed), "failed": len(failed),
+              "seconds": round(time.perf_counter() - t0, 3)}
+    write_atomic(out / "batch-report.json", json.dumps(report, indent=1) + "\n")
+    return report

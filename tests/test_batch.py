@@ -1,0 +1,64 @@
+"""choreo batch: folder and manifest discovery, bad songs do not stop the batch, reruns reuse the cache."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import soundfile as sf
+
+from audio.errors import ChoreoError
+from engine.batch import discover
+from tests.conftest import run_cli
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    from audio.synth import SongSpec, synthesize, write_midi
+
+    d = tmp_path_factory.mktemp("songs")
+    for name, seed in (("song one", 1), ("sông_two", 2)):  # a space and non-ASCII in names
+        song = synthesize(SongSpec(form=(("verse", 4), ("chorus", 4)), bpm=118, seed=seed))
+        sf.write(str(d / f"{name}.wav"), song.y, song.sr)
+        write_midi(song, d / f"{name}.mid")
+    (d / "corrupt.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" * 50)
+    (d / "empty.mp3").write_bytes(b"")
+    (d / "notes.txt").write_text("not audio")
+    return d
+
+
+def test_discover_pairs_midi_and_skips_non_audio(folder):
+    jobs = discover(folder)
+    assert [j.name for j in jobs] == ["corrupt", "empty", "song one", "sông_two"]
+    assert jobs[2].midi and jobs[2].midi.endswith("song one.mid") and jobs[0].midi is None
+
+
+def test_manifest_yaml_and_errors(folder, tmp_path):
+    m = tmp_path / "episode.yaml"
+    m.write_text(f"songs:\n  - audio: {folder}/song one.wav\n    midi: {folder}/song one.mid\n    rigs: [ada, bo]\n")
+    jobs = discover(m)
+    assert jobs[0].rigs == ("ada", "bo") and jobs[0].midi.endswith(".mid")
+    m.write_text("songs: [{name: x}]")
+    with pytest.raises(ChoreoError, match=r"songs\[0\] has no 'audio'"):
+        discover(m)
+    with pytest.raises(ChoreoError, match="not found"):
+        discover(tmp_path / "nope")
+
+
+def test_batch_carries_on_and_reports(folder, tmp_path, monkeypatch):
+    monkeypatch.setenv("CHOREO_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    args = ("batch", str(folder), "-o", str(out), "--backend", "librosa", "--no-render", "--workers", "2")
+    res = run_cli(*args)
+    assert res.returncode == 1, res.stderr  # some songs failed
+    report = json.loads((out / "batch-report.json").read_text())
+    status = {s["name"]: s for s in report["songs"]}
+    assert status["song one"]["status"] == "ok" and status["sông_two"]["status"] == "ok"
+    assert status["corrupt"]["status"] == "failed" and "corrupt" in status["corrupt"]["error"]
+    assert status["empty"]["status"] == "failed" and "empty" in status["empty"]["error"]
+    assert (out / "song one" / "song one.choreography.json").exists()
+    assert not (out / "corrupt").exists() or not any((out / "corrupt").iterdir())
+    again = run_cli(*args)
+    report = json.loads((out / "batch-report.json").read_text())
+    ok = [s for s in report["songs"] if s["status"] == "ok"]
+    assert again.returncode == 1 and all(all(st["cached"] for st in s["stages"]) for s in ok)
