@@ -25,6 +25,7 @@ bench: install
 	$(PY) benchmarks/lipsync_report.py
 	$(PY) benchmarks/bench_choreography.py
 	$(PY) benchmarks/bench_render.py
+	$(PY) benchmarks/bench_batch.py
 
 lint: install
 	$(VENV)/bin/ruff check .
