@@ -80,15 +80,6 @@ def run_song(inputs: RunInputs, out: Path, params: RunParams | None = None, *, p
     ChoreoError
         Bad inputs (named) from any stage.
     """
-    from audio.analysis import STAGE_VERSION as ANALYSIS_VERSION
-    from audio.analysis import analyze
-    from choreography.moves import load_moves
-    from choreography.pins import Pins, load_pins
-    from choreography.rig import load_rig
-    from choreography.solver import STAGE_VERSION as SOLVER_VERSION
-    from choreography.solver import SolveParams, singing_per_beat, solve
-    from engine.lipsync import make_track
-
     p = params or RunParams()
     pipe = pipeline or Pipeline()
     step = on_step or (lambda _name: None)
@@ -97,28 +88,41 @@ def run_song(inputs: RunInputs, out: Path, params: RunParams | None = None, *, p
     except OSError as exc:
         raise ChoreoError(f"output folder cannot be created ({exc.strerror})", path=out) from exc
     written: dict[str, Path] = {}
+    targets: list[Path] = []
+    try:
+        _stages(inputs, out, p, pipe, step, written, targets)
+    except BaseException:
+        # A failed song leaves no artefacts: neither this run's nor stale ones from an earlier run.
+        for t in targets:
+            t.unlink(missing_ok=True)
+        (out / ".render.json").unlink(missing_ok=True)
+        raise
+    return written
+
+
+def _stages(inputs: RunInputs, out: Path, p: RunParams, pipe: Pipeline, step, written: dict[str, Path],
+            targets: list[Path]) -> None:
+    """The stages of :func:`run_song`; every output path is registered in ``targets`` before it is written."""
+    from audio.analysis import STAGE_VERSION as ANALYSIS_VERSION
+    from audio.analysis import analyze
+    from audio.lyrics import read_lyrics
+    from choreography.moves import load_moves
+    from choreography.pins import Pins, load_pins
+    from choreography.rig import load_rig
+    from choreography.solver import STAGE_VERSION as SOLVER_VERSION
+    from choreography.solver import SolveParams, singing_per_beat, solve
+    from engine.lipsync import make_track
+
+    def put(result, dest: Path) -> Path:
+        targets.append(dest)
+        return publish(result, dest)
+
     stem = inputs.song.stem
-    step("analyze")
-    song_inputs = {"song": file_digest(inputs.song)}
-    if inputs.midi is not None:
-        song_inputs["midi"] = file_digest(inputs.midi)
-    analysis = pipe.stage("analyze", ANALYSIS_VERSION, song_inputs, p.analysis,
-                          lambda: analyze(inputs.song, p.analysis, midi=inputs.midi))
-    written["analysis"] = publish(analysis, out / f"{stem}.analysis.json")
-    beats_s = [b.t for b in analysis.obj.beats]
-    mouths = {}
-    for vocal, character in inputs.vocals:
-        step(f"lipsync {character}")
-        vin = {"vocals": file_digest(vocal), "analysis": artefact_digest(analysis)}
-        if inputs.lyrics is not None:
-            vin["lyrics"] = file_digest(inputs.lyrics)
-        res = pipe.stage("lipsync", "1", vin, {"params": p.lipsync, "character": character},
-                         lambda vocal=vocal, character=character: make_track(
-                             vocal, character=character, fps=_fps(p.fps), lyrics=inputs.lyrics, beats_s=beats_s,
-                             params=p.lipsync))
-        mouths[character] = res
-        written[f"mouth:{character}"] = publish(res, out / f"{character}.mouth.json")
-    step("choreograph")
+    targets += [out / f"{stem}.analysis.json", out / f"{stem}.choreography.json", out / "preview.mp4",
+                out / "contact_sheet.png", *[out / f"{c}.mouth.json" for _, c in inputs.vocals]]
+    # Cheap inputs are checked before the expensive stages, so a bad lyrics file or rig fails in a moment.
+    lib = load_moves(inputs.moves)
+    pins = load_pins(inputs.pins) if inputs.pins is not None else Pins()
     rigs = {}
     if inputs.vocals:
         for i, (_, name) in enumerate(inputs.vocals):
@@ -127,8 +131,27 @@ def run_song(inputs: RunInputs, out: Path, params: RunParams | None = None, *, p
         for r in inputs.rigs:
             loaded = load_rig(r)
             rigs[loaded.name if loaded.name not in rigs else f"{loaded.name}{len(rigs) + 1}"] = loaded
-    lib = load_moves(inputs.moves)
-    pins = load_pins(inputs.pins) if inputs.pins is not None else Pins()
+    if inputs.lyrics is not None:
+        read_lyrics(inputs.lyrics)
+    vocal_digests = {character: file_digest(vocal) for vocal, character in inputs.vocals}
+    step("analyze")
+    song_inputs = {"song": file_digest(inputs.song)}
+    if inputs.midi is not None:
+        song_inputs["midi"] = file_digest(inputs.midi)
+    analysis = pipe.stage("analyze", ANALYSIS_VERSION, song_inputs, p.analysis,
+                          lambda: analyze(inputs.song, p.analysis, midi=inputs.midi))
+    beats_s = [b.t for b in analysis.obj.beats]
+    mouths = {}
+    for vocal, character in inputs.vocals:
+        step(f"lipsync {character}")
+        vin = {"vocals": vocal_digests[character], "analysis": artefact_digest(analysis)}
+        if inputs.lyrics is not None:
+            vin["lyrics"] = file_digest(inputs.lyrics)
+        mouths[character] = pipe.stage("lipsync", "1", vin, {"params": p.lipsync, "character": character},
+                                       lambda vocal=vocal, character=character: make_track(
+                                           vocal, character=character, fps=_fps(p.fps), lyrics=inputs.lyrics,
+                                           beats_s=beats_s, params=p.lipsync))
+    step("choreograph")
     solve_params = SolveParams(fps=p.fps, seed=p.seed, ensemble=p.ensemble)
     cin = {"analysis": artefact_digest(analysis), "moves": _json_digest(lib),
            **{f"rig:{k}": _json_digest(r) for k, r in rigs.items()},
@@ -138,7 +161,10 @@ def run_song(inputs: RunInputs, out: Path, params: RunParams | None = None, *, p
     singing = {k: singing_per_beat(m.obj, analysis.obj) for k, m in mouths.items()}
     chor = pipe.stage("choreograph", SOLVER_VERSION, cin, solve_params,
                       lambda: solve(analysis.obj, rigs, lib, pins, solve_params, singing=singing))
-    written["choreography"] = publish(chor, out / f"{stem}.choreography.json")
+    written["analysis"] = put(analysis, out / f"{stem}.analysis.json")
+    for character, res in mouths.items():
+        written[f"mouth:{character}"] = put(res, out / f"{character}.mouth.json")
+    written["choreography"] = put(chor, out / f"{stem}.choreography.json")
     if p.render:
         import time
 
@@ -158,8 +184,6 @@ def run_song(inputs: RunInputs, out: Path, params: RunParams | None = None, *, p
         reused = before != "" and json.loads(before).get("key") == key
         pipe.log.append(("render", reused, time.perf_counter() - t0))
         written.update(outputs)
-    return written
-
 
 def _fps(text: str):
     from choreography.model import parse_fps
