@@ -14,6 +14,7 @@ song, padded with silence and cut to exactly the video's duration (frame count /
 
 from __future__ import annotations
 
+import abc
 import json
 import os
 import shutil
@@ -105,7 +106,7 @@ def _check_frame(frame: Any, width: int | None, height: int | None) -> np.ndarra
 
 
 def _last_line(text: str) -> str:
-    """The last non-empty line of ffmpeg's stderr (the reason it failed), or a placeholder."""
+    """The last non-empty line of ffmpeg's stderr (the reason it failed), or a generic reason if it printed none."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     return lines[-1] if lines else "no message"
 
@@ -120,7 +121,34 @@ def _make_folder(folder: Path) -> None:
         raise ChoreoError("output folder is not writable", path=folder)
 
 
-class VideoSink:
+class _Sink(abc.ABC):
+    """Context-manager protocol shared by the sinks: ``open`` on entry, ``close`` on success, else ``abort``."""
+
+    @abc.abstractmethod
+    def open(self) -> None:
+        """Start writing."""
+
+    @abc.abstractmethod
+    def close(self):
+        """Finish and put the output in place."""
+
+    @abc.abstractmethod
+    def abort(self) -> None:
+        """Stop and remove everything written so far."""
+
+    def __enter__(self):
+        self.open()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class VideoSink(_Sink):
     """Encode RGBA frames to a video file (H.264 preview or ProRes 4444 with alpha) by piping to ffmpeg.
 
     Parameters
@@ -180,17 +208,6 @@ class VideoSink:
     def duration_s(self) -> float:
         """Duration of the frames written so far, in seconds."""
         return float(self.frame_count / self.fps)
-
-    def __enter__(self) -> VideoSink:
-        self.open()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
     def _mkstemp(self, suffix: str) -> Path:
         try:
@@ -398,7 +415,7 @@ def encode_png(frame: np.ndarray, compress_level: int = 1) -> bytes:
             + chunk(b"IDAT", zlib.compress(rows.tobytes(), compress_level)) + chunk(b"IEND", b""))
 
 
-class PngSequenceSink:
+class PngSequenceSink(_Sink):
     """Write one pass as a numbered PNG sequence with straight alpha and a JSON sidecar.
 
     Parameters
@@ -441,17 +458,6 @@ class PngSequenceSink:
     def sidecar_path(self) -> Path:
         """The final path of the JSON sidecar."""
         return self.folder / f"{self.name}.json"
-
-    def __enter__(self) -> PngSequenceSink:
-        self.open()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
     def open(self) -> None:
         """Create the temporary frame folder. Called by ``__enter__``.
