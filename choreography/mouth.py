@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from audio.errors import ChoreoError
-from audio.jsonfile import read_json_object
+from audio.files import read_json_object
 from audio.model import Phone, Word
 from choreography.model import (
     SHAPES,

@@ -76,7 +76,7 @@ from typing import Any
 import numpy as np
 
 from audio.errors import SchemaError
-from audio.jsonfile import read_json_object
+from audio.files import read_json_object
 
 MOVES_SCHEMA = "choreo.moves/1"
 BONES = (

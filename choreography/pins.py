@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from audio.errors import ChoreoError
-from audio.jsonfile import read_json_object
+from audio.files import read_json_object
 from choreography.music import BeatFeatures
 from choreography.plan import MoveArrays
 

@@ -61,7 +61,7 @@ from typing import Any
 import numpy as np
 
 from audio.errors import ChoreoError
-from audio.jsonfile import read_json_object
+from audio.files import read_json_object
 
 RIG_SCHEMA = "choreo.rig/1"
 STAGE_SIZE_PX = (1920, 1080)

@@ -10,14 +10,12 @@ renames it into place, so a crash never leaves half a file.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from audio.errors import ChoreoError, SchemaError
-from audio.jsonfile import read_json_object
+from audio.errors import SchemaError
+from audio.files import read_json_object, write_atomic
 
 # (kind, from_version) -> function turning a version-n dict into a version-(n+1) dict.
 UPGRADES: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
@@ -148,51 +146,6 @@ def dumps(obj: Any) -> str:
     str
     """
     return json.dumps(obj.to_dict(), ensure_ascii=False, indent=1, allow_nan=False) + "\n"
-
-
-def write_atomic(path: str | Path, data: str | bytes) -> Path:
-    """Write a file atomically: a temporary file in the same folder, flushed, then renamed.
-
-    Parameters
-    ----------
-    path : str or Path
-    data : str or bytes
-
-    Returns
-    -------
-    Path
-        The written path.
-
-    The folder is created when missing.
-
-    Raises
-    ------
-    ChoreoError
-        When the folder cannot be created or written to, or the disk is full.
-    """
-    p = Path(path)
-    folder = p.parent if str(p.parent) else Path(".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ChoreoError(f"output folder cannot be created ({exc.strerror})", path=folder) from exc
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise ChoreoError(f"cannot write here ({exc.strerror})", path=folder) from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise ChoreoError(f"cannot be written ({exc.strerror})", path=p) from exc
-        raise
-    return p
 
 
 def save(obj: Any, path: str | Path) -> Path:

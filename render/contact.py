@@ -9,7 +9,7 @@ import numpy as np
 import skia
 
 from audio.errors import ChoreoError
-from engine.artifacts import write_atomic
+from audio.files import write_atomic
 
 PAD_PX = 8
 LABEL_PX = 22

@@ -30,7 +30,7 @@ from typing import IO, Any
 import numpy as np
 
 from audio.errors import ChoreoError
-from engine.artifacts import write_atomic
+from audio.files import write_atomic
 
 AUDIO_RATE_HZ = 48000
 PNG_SCHEMA = "choreo.render/1"

@@ -1,0 +1,94 @@
+"""File helpers every stage uses: reading user JSON with errors naming the file, and atomic writes.
+
+They live in the lowest layer (``audio`` imports no other package) so that every stage can use them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from audio.errors import ChoreoError
+
+
+def read_json_object(path: str | Path, *, what: str = "") -> dict[str, Any]:
+    """Read a file that must hold one JSON object.
+
+    Parameters
+    ----------
+    path : str or Path
+    what : str
+        What the file is, for messages ("mouth mapping"); empty for none.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ChoreoError
+        Missing or unreadable file, invalid JSON (with the line), or JSON that is not an object.
+    """
+    p = Path(path)
+    label = f"{what} " if what else ""
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ChoreoError(f"{label}file not found", path=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ChoreoError(f"{label}cannot be read ({exc})", path=path) from exc
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ChoreoError(f"{label}is not valid JSON (line {exc.lineno}: {exc.msg})", path=path) from exc
+    if not isinstance(doc, dict):
+        raise ChoreoError(f"{label}is not a JSON object", path=path)
+    return doc
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> Path:
+    """Write a file atomically: a temporary file in the same folder, flushed, then renamed.
+
+    Parameters
+    ----------
+    path : str or Path
+    data : str or bytes
+
+    Returns
+    -------
+    Path
+        The written path.
+
+    The folder is created when missing.
+
+    Raises
+    ------
+    ChoreoError
+        When the folder cannot be created or written to, or the disk is full.
+    """
+    p = Path(path)
+    folder = p.parent if str(p.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ChoreoError(f"output folder cannot be created ({exc.strerror})", path=folder) from exc
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise ChoreoError(f"cannot write here ({exc.strerror})", path=folder) from exc
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise ChoreoError(f"cannot be written ({exc.strerror})", path=p) from exc
+        raise
+    return p
