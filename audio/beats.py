@@ -84,7 +84,9 @@ def madmom_activations(y: np.ndarray, sr: int, *, chunk_s: float = 60.0, context
 
     y44 = resample_mono(y, sr, 44100)
     hop = int(44100 / MADMOM_FPS)
-    proc = RNNDownBeatProcessor(intra_op_num_threads=max(1, min(2, os.cpu_count() or 1)))
+    # CHOREO_THREADS is set by batch workers so that songs running side by side share the cores.
+    threads = int(os.environ.get("CHOREO_THREADS") or max(1, min(2, os.cpu_count() or 1)))
+    proc = RNNDownBeatProcessor(intra_op_num_threads=threads)
     n_frames = int(np.ceil(y44.shape[0] / hop))
     step, ctx = int(chunk_s * MADMOM_FPS), int(context_s * MADMOM_FPS)
     if n_frames <= step + 2 * ctx:

@@ -37,8 +37,10 @@ def _run(folder: Path, out: Path, workers: int, cache: Path, render: bool = Fals
     os.environ["CHOREO_CACHE"] = str(cache)
     jobs = discover(folder)
     params = RunParams(analysis=AnalysisParams(backend="librosa"), render=render)
+    from engine.batch import worker_env
+
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=50) as cluster, Client(cluster) as client:
+                      silence_logs=50, env=worker_env(workers)) as cluster, Client(cluster) as client:
         client.run(lambda: None)  # workers up before timing
         t0 = time.perf_counter()
         rss = []

@@ -145,6 +145,27 @@ def process_song(job: SongJob, out_root: str, params: Any) -> dict[str, Any]:
     return result
 
 
+def worker_env(workers: int) -> dict[str, str]:
+    """Environment for batch workers: each gets its share of the cores for every threaded library.
+
+    Without this, every song would start as many BLAS, numba, onnxruntime and x264 threads as the machine
+    has cores, and songs running side by side would fight over them.
+
+    Parameters
+    ----------
+    workers : int
+
+    Returns
+    -------
+    dict of str to str
+    """
+    import os
+
+    share = str(max(1, (os.cpu_count() or 1) // max(1, workers)))
+    return {k: share for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
+                               "CHOREO_THREADS")}
+
+
 def run_batch(jobs: list[SongJob], out: Path, params: Any, *, workers: int = 2, scheduler: str | None = None,
               on_result=None) -> dict[str, Any]:
     """Run every job on Dask and write ``out/batch-report.json``.
@@ -180,7 +201,7 @@ def run_batch(jobs: list[SongJob], out: Path, params: Any, *, workers: int = 2, 
         client = Client(scheduler, timeout="20s")
     else:
         cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=50)
+                               dashboard_address=None, silence_logs=50, env=worker_env(workers))
         client = Client(cluster)
     results = []
     try:

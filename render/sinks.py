@@ -33,6 +33,8 @@ from audio.errors import ChoreoError
 from audio.files import write_atomic
 
 AUDIO_RATE_HZ = 48000
+# Set by batch workers: how many threads one song's encoder (and analysis) may use.
+THREADS_ENV = "CHOREO_THREADS"
 PNG_SCHEMA = "choreo.render/1"
 
 # codec name -> (container suffix, video encoder options, audio encoder options)
@@ -240,6 +242,9 @@ class VideoSink(_Sink):
                "-map", "0:v:0", *vopts, "-r", f"{self.fps.numerator}/{self.fps.denominator}", "-an"]
         if self.audio is None and suffix == ".mp4":
             cmd += ["-movflags", "+faststart"]
+        threads = os.environ.get(THREADS_ENV)
+        if threads:  # batch workers share the machine: each encoder gets its share of the cores
+            cmd += ["-threads", threads, "-filter_threads", threads]
         cmd.append(str(video_tmp))
         try:
             self._stderr = tempfile.TemporaryFile()
