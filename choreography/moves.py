@@ -77,15 +77,10 @@ import numpy as np
 
 from audio.errors import SchemaError
 from audio.files import read_json_object
+from choreography.rig import REQUIRED_BONES
 
 MOVES_SCHEMA = "choreo.moves/1"
-BONES = (
-    "root", "spine", "chest", "neck", "head",
-    "l_upper_arm", "l_forearm", "l_hand",
-    "r_upper_arm", "r_forearm", "r_hand",
-    "l_thigh", "l_shin", "l_foot",
-    "r_thigh", "r_shin", "r_foot",
-)
+BONES = REQUIRED_BONES  # every rig has these bones, in this order
 ROOT_KEYS = ("root_x", "root_y")
 EASES = ("linear", "in", "out", "in_out", "hold", "overshoot", "anticipate")
 TAGS = ("arms", "legs", "full_body", "accent", "hold", "travel", "calm", "jump", "spin", "clap", "step")

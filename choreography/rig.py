@@ -487,6 +487,25 @@ def _topological_order(parents: np.ndarray) -> np.ndarray:
 # Poses
 
 
+def dancers(rig_names: list[str] | tuple[str, ...]) -> dict[str, Rig]:
+    """Load rigs for dancers named after them (a second "ada" becomes "ada2", and so on).
+
+    Parameters
+    ----------
+    rig_names : sequence of str
+        Shipped rig names or rig files.
+
+    Returns
+    -------
+    dict of str to Rig, in order
+    """
+    out: dict[str, Rig] = {}
+    for r in rig_names:
+        loaded = load_rig(r)
+        out[loaded.name if loaded.name not in out else f"{loaded.name}{len(out) + 1}"] = loaded
+    return out
+
+
 def bone_index(rig: Rig, name: str) -> int:
     """Index of a bone by name, in the rig's bone order.
 

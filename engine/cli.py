@@ -212,15 +212,12 @@ def choreograph(
 
     from choreography.moves import load_moves
     from choreography.pins import Pins, load_pins
-    from choreography.rig import load_rig
+    from choreography.rig import dancers
     from choreography.solver import SolveParams, singing_per_beat, solve
     from engine import artifacts
 
     a = artifacts.load(analysis)
-    rigs = {}
-    for r in rig or ["ada"]:
-        loaded = load_rig(r)
-        rigs[loaded.name if loaded.name not in rigs else f"{loaded.name}{len(rigs) + 1}"] = loaded
+    rigs = dancers(rig or ["ada"])
     lib = load_moves(moves)
     pin_set = load_pins(pins) if pins is not None else Pins()
     singing = {}
@@ -266,16 +263,12 @@ def quality(
     from rich.table import Table
 
     from choreography.quality import report
-    from choreography.rig import load_rig
     from engine import artifacts
+    from engine.render_stage import rigs_for
 
     c = artifacts.load(choreography_file)
     a = artifacts.load(analysis)
-    names = list(rig or [])
-    if names and len(names) != len(c.characters):
-        raise ChoreoError(f"{len(c.characters)} characters but {len(names)} --rig options")
-    by_char = dict(zip(c.characters, names, strict=True)) if names else c.provenance.get("rigs", {})
-    rigs = {ch: load_rig(by_char.get(ch, ch)) for ch in c.characters}
+    rigs = rigs_for(c, rig)
     r = report(c, a, rigs)
     table = Table(title="choreography quality")
     table.add_column("figure")
@@ -423,8 +416,6 @@ def _run_pipeline(song, output, vocals, characters, lyrics, midi, rigs, moves, p
     if characters and len(characters) != len(vocals):
         raise ChoreoError(f"{len(vocals)} --vocals but {len(characters)} --character names; give one per stem")
     names = characters or [v.stem for v in vocals]
-    if not vocals and len(rigs) > 1:
-        names = []  # dancers without vocals are named after their rigs by the solver stage
     inputs = RunInputs(song=song, vocals=tuple(zip(vocals, names, strict=True)), lyrics=lyrics, midi=midi,
                        rigs=tuple(rigs), moves=moves, pins=pins)
     params = RunParams(analysis=AnalysisParams(backend=backend), lipsync=LipsyncParams(fps=fps), fps=fps, seed=seed,

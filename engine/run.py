@@ -106,9 +106,10 @@ def _stages(inputs: RunInputs, out: Path, p: RunParams, pipe: Pipeline, step, wr
     from audio.analysis import STAGE_VERSION as ANALYSIS_VERSION
     from audio.analysis import analyze
     from audio.lyrics import read_lyrics
+    from choreography.model import parse_fps
     from choreography.moves import load_moves
     from choreography.pins import Pins, load_pins
-    from choreography.rig import load_rig
+    from choreography.rig import dancers, load_rig
     from choreography.solver import STAGE_VERSION as SOLVER_VERSION
     from choreography.solver import SolveParams, singing_per_beat, solve
     from engine.lipsync import make_track
@@ -128,9 +129,7 @@ def _stages(inputs: RunInputs, out: Path, p: RunParams, pipe: Pipeline, step, wr
         for i, (_, name) in enumerate(inputs.vocals):
             rigs[name] = load_rig(inputs.rigs[i] if i < len(inputs.rigs) else inputs.rigs[0])
     else:  # no singers: one dancer per rig, named after it
-        for r in inputs.rigs:
-            loaded = load_rig(r)
-            rigs[loaded.name if loaded.name not in rigs else f"{loaded.name}{len(rigs) + 1}"] = loaded
+        rigs = dancers(inputs.rigs)
     if inputs.lyrics is not None:
         read_lyrics(inputs.lyrics)
     vocal_digests = {character: file_digest(vocal) for vocal, character in inputs.vocals}
@@ -149,7 +148,7 @@ def _stages(inputs: RunInputs, out: Path, p: RunParams, pipe: Pipeline, step, wr
             vin["lyrics"] = file_digest(inputs.lyrics)
         mouths[character] = pipe.stage("lipsync", "1", vin, {"params": p.lipsync, "character": character},
                                        lambda vocal=vocal, character=character: make_track(
-                                           vocal, character=character, fps=_fps(p.fps), lyrics=inputs.lyrics,
+                                           vocal, character=character, fps=parse_fps(p.fps), lyrics=inputs.lyrics,
                                            beats_s=beats_s, params=p.lipsync))
     step("choreograph")
     solve_params = SolveParams(fps=p.fps, seed=p.seed, ensemble=p.ensemble)
@@ -184,8 +183,3 @@ def _stages(inputs: RunInputs, out: Path, p: RunParams, pipe: Pipeline, step, wr
         reused = before != "" and json.loads(before).get("key") == key
         pipe.log.append(("render", reused, time.perf_counter() - t0))
         written.update(outputs)
-
-def _fps(text: str):
-    from choreography.model import parse_fps
-
-    return parse_fps(text)
