@@ -212,7 +212,7 @@ def keyframes(plan: list[Placement], lib, rig, bf: BeatFeatures, fps: Fraction, 
         ``<character>/<bone>.rot`` (degrees, offsets from the rig's rest pose), ``<character>/root.x`` and
         ``<character>/root.y`` (px, offsets from the rig's origin, y up).
     """
-    from choreography.moves import BONES, REFERENCE_LEG_PX, key_arrays
+    from choreography.moves import BONES, EASES, REFERENCE_LEG_PX, key_arrays
 
     leg = float(rig.lengths_px[rig.index["l_thigh"]] + rig.lengths_px[rig.index["l_shin"]])
     scale = leg / REFERENCE_LEG_PX
@@ -221,8 +221,6 @@ def keyframes(plan: list[Placement], lib, rig, bf: BeatFeatures, fps: Fraction, 
     frames: list[int] = []
     values: list[np.ndarray] = []
     eases: list[str] = []
-    from choreography.moves import EASES
-
     cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for p in plan:
         if p.move not in cache:

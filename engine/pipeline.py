@@ -154,7 +154,10 @@ class Pipeline:
 
 
 def artefact_digest(result: StageResult) -> str:
-    """Content hash of a stage's artefact (the input hash of the stages after it).
+    """Content identity of a stage's artefact, for the stages after it.
+
+    The artefact is a deterministic function of what its cache key hashes (inputs, parameters, stage
+    version), so the key identifies its content without reading and hashing the file again.
 
     Parameters
     ----------
@@ -164,7 +167,7 @@ def artefact_digest(result: StageResult) -> str:
     -------
     str
     """
-    return file_digest(result.path)
+    return result.key
 
 
 def publish(result: StageResult, dest: Path) -> Path:
