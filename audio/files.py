@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,49 @@ def read_json_object(path: str | Path, *, what: str = "") -> dict[str, Any]:
     return doc
 
 
+PARTIAL_MARK = ".partial-"
+"""What every temporary output name holds: ``.NAME.partial-XXXX[.suffix]``, beside its final path."""
+
+
+def partial_prefix(path: str | Path) -> str:
+    """The prefix for ``tempfile.mkstemp``/``mkdtemp`` of a file being written towards ``path``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The final path.
+
+    Returns
+    -------
+    str
+    """
+    return f".{Path(path).name}{PARTIAL_MARK}"
+
+
+def remove_partials(folder: str | Path) -> list[Path]:
+    """Delete what a killed or interrupted writer left in ``folder``: files and folders named by :func:`partial_prefix`.
+
+    Only call it when nothing is writing into ``folder`` (a song's output folder between runs).
+
+    Parameters
+    ----------
+    folder : str or Path
+
+    Returns
+    -------
+    list of Path
+        What was removed (empty when the folder does not exist).
+    """
+    removed = []
+    for p in Path(folder).glob(f".*{PARTIAL_MARK}*"):
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+        removed.append(p)
+    return removed
+
+
 def write_atomic(path: str | Path, data: str | bytes) -> Path:
     """Write a file atomically: a temporary file in the same folder, flushed, then renamed.
 
@@ -77,7 +121,7 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
         raise ChoreoError(f"output folder cannot be created ({exc.strerror})", path=folder) from exc
     raw = data.encode("utf-8") if isinstance(data, str) else data
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=partial_prefix(p), dir=folder)
     except OSError as exc:
         raise ChoreoError(f"cannot write here ({exc.strerror})", path=folder) from exc
     try:

@@ -18,6 +18,10 @@ from typing import Any
 
 from audio.decode import SUPPORTED_SUFFIXES
 from audio.errors import ChoreoError
+from audio.files import remove_partials, write_atomic
+
+REPORT = "batch-report.json"
+CONNECT_TIMEOUT = "20s"  # how long to try reaching an external scheduler
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,7 @@ def process_song(job: SongJob, out_root: str, params: Any) -> dict[str, Any]:
     t0 = time.perf_counter()
     result: dict[str, Any] = {"input": job.audio, "name": job.name, "status": "ok", "error": None, "outputs": {},
                               "seconds": 0.0, "stages": []}
+    remove_partials(Path(out_root) / job.name)  # what a killed or interrupted earlier run left
     try:
         inputs = RunInputs(song=Path(job.audio), vocals=tuple((Path(v), c) for v, c in job.vocals),
                            lyrics=Path(job.lyrics) if job.lyrics else None, midi=Path(job.midi) if job.midi else None,
@@ -186,10 +191,19 @@ def run_batch(jobs: list[SongJob], out: Path, params: Any, *, workers: int = 2, 
     -------
     dict
         The report.
+
+    Raises
+    ------
+    ChoreoError
+        The output folder cannot be made, or the scheduler cannot be reached.
+
+    Notes
+    -----
+    The report is written however the batch ends: songs that had not finished when it was interrupted
+    (Ctrl-C) are listed as failed, and what the stopped workers were writing is removed. Dask retries a song
+    whose worker died (``distributed.scheduler.allowed-failures``); one that keeps killing its workers fails.
     """
     from distributed import Client, LocalCluster, as_completed
-
-    from engine.artifacts import write_atomic
 
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -198,32 +212,64 @@ def run_batch(jobs: list[SongJob], out: Path, params: Any, *, workers: int = 2, 
     t0 = time.perf_counter()
     cluster = None
     if scheduler:
-        client = Client(scheduler, timeout="20s")
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except OSError as exc:
+            raise ChoreoError(f"cannot reach the Dask scheduler ({exc})", path=scheduler) from exc
     else:
         cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=50, env=worker_env(workers))
         client = Client(cluster)
-    results = []
+    results: dict[str, dict[str, Any]] = {}
+    finished = False
+    waiting = list(enumerate(jobs))[::-1]
+    futures: dict[Any, SongJob] = {}
+    running = as_completed()
+
+    def top_up() -> None:
+        # No more songs in flight than the workers have threads: nothing waits in a worker's queue, so a
+        # killed worker takes only the song it was running, and a worker that joins gets the next song.
+        while waiting and len(futures) - len(results) < max(1, sum(client.nthreads().values())):
+            i, job = waiting.pop()
+            fut = client.submit(process_song, job, str(out), params, key=f"song-{i}-{job.name}", pure=False)
+            futures[fut] = job
+            running.add(fut)
+
     try:
-        futures = {client.submit(process_song, job, str(out), params, key=f"song-{i}-{job.name}", pure=False): job
-                   for i, job in enumerate(jobs)}
-        for fut in as_completed(futures):
+        top_up()
+        for fut in running:
             job = futures[fut]
             try:
                 res = fut.result()
             except Exception as exc:  # noqa: BLE001 - a killed worker or a lost task fails this song only
-                res = {"input": job.audio, "name": job.name, "status": "failed", "outputs": {}, "seconds": 0.0,
-                       "error": f"worker failed ({type(exc).__name__}: {exc}); rerun to retry", "stages": []}
-            results.append(res)
+                res = _failed(job, f"worker failed ({type(exc).__name__}: {exc}); rerun to retry")
+            results[job.name] = res
             if on_result is not None:
                 on_result(res)
+            top_up()
+        finished = True
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
-    results.sort(key=lambda r: r["name"])
-    failed = [r for r in results if r["status"] != "ok"]
-    report = {"schema": "choreo.batch/1", "songs": results, "ok": len(results) - len(failed), "failed": len(failed),
-              "seconds": round(time.perf_counter() - t0, 3)}
-    write_atomic(out / "batch-report.json", json.dumps(report, indent=1) + "\n")
+        if finished or cluster is not None:  # no worker is writing any more: sweep what killed ones left
+            for job in jobs:
+                remove_partials(out / job.name)
+        songs = [results.get(job.name) or _failed(job, "interrupted before it finished; rerun to complete")
+                 for job in jobs]
+        report = _write_report(out, songs, time.perf_counter() - t0)
+    return report
+
+
+def _failed(job: SongJob, error: str) -> dict[str, Any]:
+    return {"input": job.audio, "name": job.name, "status": "failed", "error": error, "outputs": {}, "seconds": 0.0,
+            "stages": []}
+
+
+def _write_report(out: Path, songs: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
+    songs = sorted(songs, key=lambda r: r["name"])
+    failed = sum(r["status"] != "ok" for r in songs)
+    report = {"schema": "choreo.batch/1", "songs": songs, "ok": len(songs) - failed, "failed": failed,
+              "seconds": round(seconds, 3)}
+    write_atomic(out / REPORT, json.dumps(report, indent=1) + "\n")
     return report

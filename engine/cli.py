@@ -460,10 +460,15 @@ def inspect(file: Annotated[Path, typer.Argument(help="An artefact (*.analysis.j
         console.print(r)
 
 
+INTERRUPTED = 130  # the exit code of a command stopped by Ctrl-C, as shells report SIGINT
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning user errors into one line and exit code 2."""
     try:
         code = app(standalone_mode=False)
+        if code == INTERRUPTED:  # typer turns Ctrl-C into this return value
+            print("choreo: interrupted", file=sys.stderr)
         if isinstance(code, int) and code:  # typer.Exit(n) comes back as a return value in this mode
             sys.exit(code)
     except ChoreoError as exc:
@@ -471,9 +476,9 @@ def main() -> None:
             raise
         print(f"choreo: error: {exc}", file=sys.stderr)
         sys.exit(2)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C outside a command (while typer parses the command line)
         print("choreo: interrupted", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(INTERRUPTED)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:

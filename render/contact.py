@@ -10,6 +10,7 @@ import skia
 
 from audio.errors import ChoreoError
 from audio.files import write_atomic
+from render.fonts import typeface
 
 PAD_PX = 8
 LABEL_PX = 22
@@ -92,7 +93,7 @@ def contact_sheet(frames: list[np.ndarray], labels: list[str], path: str | Path,
     surface = skia.Surface(width, height)
     canvas = surface.getCanvas()
     canvas.clear(BACKGROUND)
-    font = skia.Font(skia.Typeface("DejaVu Sans"), FONT_PX)
+    font = skia.Font(typeface(), FONT_PX)
     text_paint = skia.Paint(AntiAlias=True, Color=TEXT)
     sampling = skia.SamplingOptions(skia.FilterMode.kLinear, skia.MipmapMode.kLinear)
     for i, (frame, label) in enumerate(zip(frames, labels, strict=True)):

@@ -30,6 +30,7 @@ from audio.model import Analysis
 from choreography.model import SHAPES, Choreography, MouthTrack, seconds_to_frame
 from choreography.rig import STAGE_SIZE_PX, Rig, forward_kinematics, mouth_xy, world_angles
 from choreography.sampling import sample_character, sample_track
+from render.fonts import typeface
 from render.spec import PASS_KINDS, RenderSpec
 
 LIGHT_MAX_ALPHA = 0.55
@@ -58,13 +59,6 @@ def _stroke(color: int, width: float) -> skia.Paint:
 
 def _fill(color: int) -> skia.Paint:
     return skia.Paint(Color=color, AntiAlias=True, Style=skia.Paint.kFill_Style)
-
-
-def _default_typeface() -> skia.Typeface | None:
-    try:
-        return skia.FontMgr.RefDefault().legacyMakeTypeface("", skia.FontStyle())
-    except Exception:  # pragma: no cover - depends on the platform's fonts
-        return None
 
 
 def _hsv_to_rgb(hue_deg: np.ndarray, sat: np.ndarray) -> np.ndarray:
@@ -274,7 +268,7 @@ class FrameRenderer:
         self._tongue = _fill(skia.Color(217, 104, 122))
         k = self.spec.height / 720.0
         self._k = k
-        tf = _default_typeface()
+        tf = typeface()
         self._font_big = skia.Font(tf, 30.0 * k)
         self._font = skia.Font(tf, 18.0 * k)
         self._font_word = skia.Font(tf, 36.0 * k)

@@ -30,7 +30,7 @@ from typing import IO, Any
 import numpy as np
 
 from audio.errors import ChoreoError
-from audio.files import write_atomic
+from audio.files import partial_prefix, write_atomic
 
 AUDIO_RATE_HZ = 48000
 # Set by batch workers: how many threads one song's encoder (and analysis) may use.
@@ -213,7 +213,7 @@ class VideoSink(_Sink):
 
     def _mkstemp(self, suffix: str) -> Path:
         try:
-            fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=suffix, dir=self.path.parent)
+            fd, name = tempfile.mkstemp(prefix=partial_prefix(self.path), suffix=suffix, dir=self.path.parent)
         except OSError as exc:
             raise ChoreoError(f"output folder is not writable ({exc.strerror or exc})", path=self.path.parent) from exc
         os.close(fd)
@@ -474,7 +474,7 @@ class PngSequenceSink(_Sink):
         """
         _make_folder(self.folder)
         try:
-            self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.name}.", suffix=".tmp", dir=self.folder))
+            self._tmp = Path(tempfile.mkdtemp(prefix=partial_prefix(self.frames_dir), dir=self.folder))
         except OSError as exc:
             raise ChoreoError(f"output folder is not writable ({exc.strerror or exc})", path=self.folder) from exc
 

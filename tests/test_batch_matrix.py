@@ -19,6 +19,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from audio.files import PARTIAL_MARK
+
 
 @dataclass(frozen=True)
 class Case:
@@ -245,11 +247,11 @@ def batch(tmp_path_factory):
         jobs = discover(manifest)
         params = RunParams(analysis=AnalysisParams(backend="librosa"), render=False)
         first = run_batch(jobs, out, params, workers=2)
-        leftovers = sorted(str(p.relative_to(out)) for p in out.rglob("*.tmp"))
+        leftovers = sorted(str(p.relative_to(out)) for p in out.rglob(f"*{PARTIAL_MARK}*"))
         artefacts = {c.name: sorted(p.name for p in (out / c.name).glob("*.json")) if (out / c.name).is_dir()
                      else [] for c in CASES}
         second = run_batch(discover(manifest), out, params, workers=2)
-        leftovers += sorted(str(p.relative_to(out)) for p in out.rglob("*.tmp"))
+        leftovers += sorted(str(p.relative_to(out)) for p in out.rglob(f"*{PARTIAL_MARK}*"))
     finally:
         if old is None:
             os.environ.pop("CHOREO_CACHE", None)
@@ -295,7 +297,7 @@ def test_failed_song_leaves_no_artefacts(batch, case):
 
 def test_no_tmp_files_left(batch):
     assert batch["leftovers"] == []
-    assert not list(batch["out"].rglob("*.tmp"))
+    assert not list(batch["out"].rglob(f"*{PARTIAL_MARK}*"))
 
 
 def test_report_lists_every_song_once(batch):
