@@ -16,6 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from audio.errors import InputError
 
@@ -150,6 +151,12 @@ def syllabify(phones: list[str] | tuple[str, ...]) -> tuple[Syllable, ...]:
     return tuple(sylls)
 
 
+FOREIGN_SHARE = 0.2
+"""Share of distinct words outside the English dictionary from which lyrics may be in another language."""
+FOREIGN_MIN_WORDS = 6
+"""Fewer distinct words than this are too few to tell a language."""
+
+
 def pronounce_words(lines: list[list[str]], *, voice: str = "en-us") -> tuple[list[LyricWord], list[str]]:
     """Pronounce and syllabify every word: the pronunciation dictionary first, espeak-ng for the rest.
 
@@ -189,7 +196,47 @@ def pronounce_words(lines: list[list[str]], *, voice: str = "en-us") -> tuple[li
                 continue
             words.append(LyricWord(text=text, syllables=syllabify(prons[0]), line=li, line_end=wi == len(line) - 1,
                                    source=source))
+    if english:
+        lang = other_language(lines, lexicon)
+        if lang is not None:
+            guessed.insert(0, f"the lyrics look like another language ({lang!r}), but the voice is {voice!r}: "
+                              f"give that language's espeak-ng voice ('{lang}'); the mouth shapes follow English "
+                              "pronunciation meanwhile")
     return words, guessed
+
+
+def other_language(lines: list[list[str]], lexicon: dict[str, Any]) -> str | None:
+    """The language of lyrics that are clearly not English, else None.
+
+    Two signs must agree: langdetect (its profiles ship in the package) names another language with
+    probability >= 0.9, and at least a fifth of the distinct words are not in the English dictionary.
+    The second keeps vocables ("la la la oh yeah baby") and short lines from being flagged.
+
+    Parameters
+    ----------
+    lines : list of list of str
+    lexicon : dict
+        The English pronouncing dictionary (lower-case words).
+
+    Returns
+    -------
+    str or None
+        An ISO 639-1 code ("fr", "es", ...), which is also the espeak-ng voice of that language.
+    """
+    distinct = {w.lower().replace("’", "'") for line in lines for w in line}
+    if len(distinct) < FOREIGN_MIN_WORDS:
+        return None
+    unknown = sum(w not in lexicon for w in distinct)
+    if unknown < FOREIGN_SHARE * len(distinct):
+        return None
+    from langdetect import DetectorFactory, LangDetectException, detect_langs
+
+    DetectorFactory.seed = 0  # langdetect samples at random; a seed makes it deterministic
+    try:
+        best = detect_langs(" ".join(" ".join(line) for line in lines))[0]
+    except LangDetectException:
+        return None
+    return best.lang if best.lang != "en" and best.prob >= 0.9 else None
 
 
 def _espeak_pronounce(word: str, voice: str) -> list[str]:

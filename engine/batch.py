@@ -2,7 +2,7 @@
 
 Songs come from a folder (every audio file; ``NAME.lyrics.txt`` and ``NAME.mid`` beside it are paired
 with ``NAME.*``) or a manifest (YAML or JSON: ``songs: [{audio, vocals: {character: stem}, lyrics, midi,
-rigs, moves, pins}]``, paths relative to the manifest). Each song runs :func:`engine.run.run_song` in a
+rigs, moves, pins, voice}]``, paths relative to the manifest). Each song runs :func:`engine.run.run_song` in a
 worker process of a Dask LocalCluster (or on an existing scheduler), with the shared content-addressed
 cache, so a rerun skips songs whose outputs are current. A song that fails is reported and the batch
 carries on; ``OUT/batch-report.json`` is written atomically at the end.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ class SongJob:
     rigs: tuple[str, ...] = ("ada",)
     moves: str | None = None
     pins: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    voice: str | None = None
 
 
 def discover(source: str | Path) -> list[SongJob]:
@@ -107,7 +107,7 @@ def _manifest(path: Path) -> list[SongJob]:
         rigs = s.get("rigs") or ["ada"]
         jobs.append(SongJob(audio=rel(s["audio"]), name=name, vocals=vocals, lyrics=rel(s.get("lyrics")),
                             midi=rel(s.get("midi")), rigs=tuple(str(r) for r in rigs), moves=rel(s.get("moves")),
-                            pins=rel(s.get("pins"))))
+                            pins=rel(s.get("pins")), voice=str(s["voice"]) if s.get("voice") else None))
     return jobs
 
 
@@ -138,6 +138,8 @@ def process_song(job: SongJob, out_root: str, params: Any) -> dict[str, Any]:
                            lyrics=Path(job.lyrics) if job.lyrics else None, midi=Path(job.midi) if job.midi else None,
                            rigs=job.rigs, moves=Path(job.moves) if job.moves else None,
                            pins=Path(job.pins) if job.pins else None)
+        if job.voice:
+            params = replace(params, lipsync=replace(params.lipsync, voice=job.voice))
         pipe = Pipeline()
         written = run_song(inputs, Path(out_root) / job.name, params, pipeline=pipe)
         result["outputs"] = {k: str(v) for k, v in written.items()}

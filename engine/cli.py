@@ -342,11 +342,13 @@ def run(
     size: Annotated[str, typer.Option(help="Preview size WIDTHxHEIGHT.")] = "1280x720",
     passes: Annotated[str, typer.Option(help="Comma-separated passes to write as PNG sequences "
                                              "(background, characters, mouth, lighting, overlay, a character).")] = "",
+    voice: Annotated[str, typer.Option(help="espeak-ng voice for lyrics outside the English dictionary "
+                                            "(fr, es, de, ...).")] = _L.voice,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Run every stage on a song (analyze, lipsync, choreograph, render), each cached by content hash."""
     _run_pipeline(song, output, vocals or [], character or [], lyrics, midi, rig or ["ada"], moves, pins, backend,
-                  fps, seed, ensemble, quiet, size=size, passes=passes)
+                  fps, seed, ensemble, quiet, size=size, passes=passes, voice=voice)
 
 
 @app.command()
@@ -406,7 +408,7 @@ def demo(
 
 
 def _run_pipeline(song, output, vocals, characters, lyrics, midi, rigs, moves, pins, backend, fps, seed, ensemble,
-                  quiet, *, size: str = "1280x720", passes: str = "") -> None:
+                  quiet, *, size: str = "1280x720", passes: str = "", voice: str = _L.voice) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -418,8 +420,8 @@ def _run_pipeline(song, output, vocals, characters, lyrics, midi, rigs, moves, p
     names = characters or [v.stem for v in vocals]
     inputs = RunInputs(song=song, vocals=tuple(zip(vocals, names, strict=True)), lyrics=lyrics, midi=midi,
                        rigs=tuple(rigs), moves=moves, pins=pins)
-    params = RunParams(analysis=AnalysisParams(backend=backend), lipsync=LipsyncParams(fps=fps), fps=fps, seed=seed,
-                       ensemble=ensemble, size=size, passes=passes)
+    params = RunParams(analysis=AnalysisParams(backend=backend), lipsync=LipsyncParams(fps=fps, voice=voice), fps=fps,
+                       seed=seed, ensemble=ensemble, size=size, passes=passes)
     params.analysis.validate()
     pipe = Pipeline()
     console = Console(stderr=True, quiet=quiet)

@@ -74,6 +74,7 @@ GOOD = [
     Case("lyrics_good", "ok"),
     Case("lyrics_mismatched", "ok"),
     Case("lyrics_french", "ok"),
+    Case("lyrics_french_voice_fr", "ok"),
     Case("midi_good", "ok"),
 ]
 CASES = BAD + GOOD
@@ -168,6 +169,7 @@ def _build(d: Path, out: Path) -> Path:
     add("lyrics_good", "wav.wav", vocals=vocal, lyrics="good.lyrics.txt")
     add("lyrics_mismatched", "wav.wav", vocals=vocal, lyrics="other.lyrics.txt")
     add("lyrics_french", "wav.wav", vocals={"ada": "vocals_fr.wav"}, lyrics="french.lyrics.txt")
+    add("lyrics_french_voice_fr", "wav.wav", vocals={"ada": "vocals_fr.wav"}, lyrics="french.lyrics.txt", voice="fr")
     add("lyrics_missing", "wav.wav", vocals=vocal, lyrics="nowhere.lyrics.txt")
     add("lyrics_not_utf8", "wav.wav", vocals=vocal, lyrics="latin1.lyrics.txt")
     add("lyrics_empty", "wav.wav", vocals=vocal, lyrics="empty.lyrics.txt")
@@ -327,3 +329,9 @@ def test_mismatched_lyrics_warn(batch):
 def test_matching_lyrics_do_not_warn(batch):
     w = _mouth_warnings(batch, "lyrics_good")
     assert "do not match" not in w and "could not confirm" not in w, w
+
+
+def test_lyrics_in_another_language_are_flagged(batch):
+    assert "another language" in _mouth_warnings(batch, "lyrics_french")
+    assert "another language" not in _mouth_warnings(batch, "lyrics_french_voice_fr")
+    assert "another language" not in _mouth_warnings(batch, "lyrics_good")

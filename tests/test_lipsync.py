@@ -182,3 +182,22 @@ def test_lyrics_in_another_language(tmp_path):
     errs = [abs(a.start - b.start) for a, b in zip(tr.words, spoken.words, strict=True)]
     print(tr.method, np.round(errs, 2))
     assert np.median(errs) < 0.3
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("bonjour mes amis je chante une belle chanson pour vous ce soir", "fr"),
+    ("hola amigos canto una cancion para ustedes esta noche", "es"),
+    ("ich singe heute abend ein schönes lied für euch", "de"),
+    ("the quick brown fox jumps over the lazy dog and sings a happy song tonight", None),
+    ("la la la oh yeah baby baby oh oh la la yeah", None),  # vocables: langdetect alone would say Somali
+    ("je t'aime", None),  # too few words to tell
+])
+def test_lyrics_language_is_told(text, lang):
+    from audio.lyrics import other_language, pronounce_words
+    from audio.speech import load_dictionary
+
+    assert other_language([text.split()], load_dictionary()) == lang
+    _, notes = pronounce_words([text.split()])
+    assert any("another language" in n for n in notes) == (lang is not None)
+    _, notes = pronounce_words([text.split()], voice=lang or "en-us")
+    assert not any("another language" in n for n in notes)
