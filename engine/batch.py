@@ -130,10 +130,9 @@ def process_song(job: SongJob, out_root: str, params: Any) -> dict[str, Any]:
     from engine.run import RunInputs, run_song
 
     t0 = time.perf_counter()
-    result: dict[str, Any] = {"input": job.audio, "name": job.name, "status": "ok", "error": None, "outputs": {},
-                              "seconds": 0.0, "stages": []}
-    remove_partials(Path(out_root) / job.name)  # what a killed or interrupted earlier run left
+    result = _entry(job)
     try:
+        remove_partials(Path(out_root) / job.name)  # what a killed or interrupted earlier run left
         inputs = RunInputs(song=Path(job.audio), vocals=tuple((Path(v), c) for v, c in job.vocals),
                            lyrics=Path(job.lyrics) if job.lyrics else None, midi=Path(job.midi) if job.midi else None,
                            rigs=job.rigs, moves=Path(job.moves) if job.moves else None,
@@ -244,7 +243,7 @@ def run_batch(jobs: list[SongJob], out: Path, params: Any, *, workers: int = 2, 
             try:
                 res = fut.result()
             except Exception as exc:  # noqa: BLE001 - a killed worker or a lost task fails this song only
-                res = _failed(job, f"worker failed ({type(exc).__name__}: {exc}); rerun to retry")
+                res = _entry(job, f"worker failed ({type(exc).__name__}: {exc}); rerun to retry")
             results[job.name] = res
             if on_result is not None:
                 on_result(res)
@@ -257,15 +256,16 @@ def run_batch(jobs: list[SongJob], out: Path, params: Any, *, workers: int = 2, 
         if finished or cluster is not None:  # no worker is writing any more: sweep what killed ones left
             for job in jobs:
                 remove_partials(out / job.name)
-        songs = [results.get(job.name) or _failed(job, "interrupted before it finished; rerun to complete")
+        songs = [results.get(job.name) or _entry(job, "interrupted before it finished; rerun to complete")
                  for job in jobs]
         report = _write_report(out, songs, time.perf_counter() - t0)
     return report
 
 
-def _failed(job: SongJob, error: str) -> dict[str, Any]:
-    return {"input": job.audio, "name": job.name, "status": "failed", "error": error, "outputs": {}, "seconds": 0.0,
-            "stages": []}
+def _entry(job: SongJob, error: str | None = None) -> dict[str, Any]:
+    """A song's line in the report: ok until an error is given."""
+    return {"input": job.audio, "name": job.name, "status": "ok" if error is None else "failed", "error": error,
+            "outputs": {}, "seconds": 0.0, "stages": []}
 
 
 def _write_report(out: Path, songs: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
