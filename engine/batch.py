@@ -11,6 +11,7 @@ carries on; ``OUT/batch-report.json`` is written atomically at the end.
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -210,6 +211,10 @@ def run_batch(jobs: list[SongJob], out: Path, params: Any, *, workers: int = 2, 
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ChoreoError(f"output folder cannot be created ({exc.strerror})", path=out) from exc
+    try:  # before any song runs: the report has to go here
+        tempfile.TemporaryFile(dir=out).close()
+    except OSError as exc:
+        raise ChoreoError(f"output folder is not writable ({exc.strerror})", path=out) from exc
     t0 = time.perf_counter()
     cluster = None
     if scheduler:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import subprocess
 
 import pytest
 import soundfile as sf
@@ -62,3 +65,52 @@ def test_batch_carries_on_and_reports(folder, tmp_path, monkeypatch):
     report = json.loads((out / "batch-report.json").read_text())
     ok = [s for s in report["songs"] if s["status"] == "ok"]
     assert again.returncode == 1 and all(all(st["cached"] for st in s["stages"]) for s in ok)
+
+
+@contextlib.contextmanager
+def _read_only(folder):
+    """Make ``folder`` read-only for this user, root included (chattr +i), or skip where that cannot be done."""
+    folder.mkdir(parents=True, exist_ok=True)
+    root = os.geteuid() == 0
+    if root:
+        done = subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0
+    else:
+        folder.chmod(0o555)
+        done = True
+    try:
+        if not done:
+            pytest.skip("this machine cannot make a folder read-only (chattr +i refused)")
+        yield folder
+    finally:
+        if root:
+            subprocess.run(["chattr", "-i", str(folder)], capture_output=True)
+        else:
+            folder.chmod(0o755)
+
+
+def test_read_only_output_folder_is_one_clear_line(folder, tmp_path, monkeypatch):
+    monkeypatch.setenv("CHOREO_CACHE", str(tmp_path / "cache"))
+    with _read_only(tmp_path / "out") as out:
+        res = run_cli("batch", str(folder), "-o", str(out), "--backend", "librosa", "--no-render")
+        assert res.returncode == 2 and not list(out.iterdir())
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "not writable" in lines[0] and str(out) in lines[0], res.stderr
+
+
+def test_read_only_song_folder_fails_that_song_only(folder, tmp_path, monkeypatch):
+    from audio.params import AnalysisParams
+    from engine.batch import run_batch
+    from engine.run import RunParams
+
+    monkeypatch.setenv("CHOREO_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    jobs = [j for j in discover(folder) if j.name in ("song one", "sông_two")]
+    with _read_only(out / "song one"):
+        report = run_batch(jobs, out, RunParams(analysis=AnalysisParams(backend="librosa"), render=False), workers=1)
+        assert not list((out / "song one").iterdir())
+    status = {s["name"]: s for s in report["songs"]}
+    err = status["song one"]["error"]
+    assert status["song one"]["status"] == "failed" and "song one" in err and "cannot write" in err, err
+    assert status["sông_two"]["status"] == "ok"
+    again = run_batch(jobs, out, RunParams(analysis=AnalysisParams(backend="librosa"), render=False), workers=1)
+    assert again["failed"] == 0
