@@ -32,9 +32,10 @@ def _without_fontconfig_warnings() -> Iterator[None]:
             os.dup2(saved, 2)
             os.close(saved)
             caught.seek(0)
-            for line in caught.read().decode("utf-8", "replace").splitlines():
-                if not line.startswith("Fontconfig warning"):
-                    print(line, file=sys.stderr)
+            kept = b"".join(line for line in caught.read().splitlines(keepends=True)
+                            if not line.startswith(b"Fontconfig warning"))
+            if kept:  # byte for byte, so a progress bar drawn meanwhile comes back intact
+                os.write(2, kept)
 
 
 @functools.lru_cache(maxsize=1)
