@@ -116,13 +116,16 @@ def syllable_dp_forward(enter_cost, hold_cost, pause_cost_line, pause_cost_mid, 
     for f in range(1, n):
         new = np.full(len(states), np.inf)
         for j, state in enumerate(states):
-            best, code = np.inf, 0
+            best, code, add = np.inf, 0, 0.0
+            # Every way into a state pays the same frame cost: pick the predecessor on what it brings, then
+            # add the frame cost, as the kernel does (adding first could round two options into a tie).
             for prev, c, trans, frame in options(state, f):
-                v = cost[index[prev]] + trans + frame
+                v = cost[index[prev]] + trans
+                add = frame
                 if v < best:  # ties keep the first option, as the kernel does (a <= b)
                     best, code = v, c
             if np.isfinite(best) or j == 0:
-                new[j] = best
+                new[j] = best + add
                 choice[f, j] = code
         cost = new
     return cost, choice
