@@ -22,7 +22,7 @@ from audio.errors import ChoreoError
 from audio.files import remove_partials, write_atomic
 
 REPORT = "batch-report.json"
-CONNECT_TIMEOUT = "20s"  # how long to try reaching an external scheduler
+CONNECT_TIMEOUT = "20s"  # how long to try reaching an external scheduler, and to wait for its first worker
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ def run_batch(jobs: list[SongJob], out: Path, params: Any, *, workers: int = 2, 
     Raises
     ------
     ChoreoError
-        The output folder cannot be made, or the scheduler cannot be reached.
+        The output folder cannot be made or written, or the scheduler cannot be reached or has no workers.
 
     Notes
     -----
@@ -222,6 +222,12 @@ def run_batch(jobs: list[SongJob], out: Path, params: Any, *, workers: int = 2, 
             client = Client(scheduler, timeout=CONNECT_TIMEOUT)
         except OSError as exc:
             raise ChoreoError(f"cannot reach the Dask scheduler ({exc})", path=scheduler) from exc
+        try:
+            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+        except TimeoutError:
+            client.close()
+            raise ChoreoError(f"the Dask scheduler has no workers (waited {CONNECT_TIMEOUT}); start some with "
+                              f"'dask worker {scheduler}'", path=scheduler) from None
     else:
         cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=50, env=worker_env(workers))

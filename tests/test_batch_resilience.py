@@ -188,3 +188,15 @@ def test_unreachable_scheduler_is_one_clear_line(songs, tmp_path, monkeypatch):
     monkeypatch.setattr(batch, "CONNECT_TIMEOUT", "2s")
     with pytest.raises(ChoreoError, match="cannot reach the Dask scheduler"):
         batch.run_batch(batch.discover(songs), tmp_path / "out", _params(), scheduler="tcp://127.0.0.1:9")
+
+
+def test_scheduler_without_workers_is_one_clear_line(songs, tmp_path, monkeypatch):
+    from distributed import LocalCluster
+
+    from audio.errors import ChoreoError
+    from engine import batch
+
+    monkeypatch.setattr(batch, "CONNECT_TIMEOUT", "2s")
+    with LocalCluster(n_workers=0, dashboard_address=None, silence_logs=50) as cluster:
+        with pytest.raises(ChoreoError, match="has no workers"):
+            batch.run_batch(batch.discover(songs), tmp_path / "out", _params(), scheduler=cluster.scheduler_address)
