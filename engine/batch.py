@@ -128,16 +128,13 @@ def process_song(job: SongJob, out_root: str, params: Any) -> dict[str, Any]:
         ``{input, name, status: ok|failed, error, outputs, seconds}``.
     """
     from engine.pipeline import Pipeline
-    from engine.run import RunInputs, run_song
+    from engine.run import run_song
 
     t0 = time.perf_counter()
     result = _entry(job)
     try:
         remove_partials(Path(out_root) / job.name)  # what a killed or interrupted earlier run left
-        inputs = RunInputs(song=Path(job.audio), vocals=tuple((Path(v), c) for v, c in job.vocals),
-                           lyrics=Path(job.lyrics) if job.lyrics else None, midi=Path(job.midi) if job.midi else None,
-                           rigs=job.rigs, moves=Path(job.moves) if job.moves else None,
-                           pins=Path(job.pins) if job.pins else None)
+        inputs = _inputs(job)
         if job.voice:
             params = replace(params, lipsync=replace(params.lipsync, voice=job.voice))
         pipe = Pipeline()
@@ -207,6 +204,8 @@ def run_batch(jobs: list[SongJob], out: Path, params: Any, *, workers: int = 2, 
     """
     from distributed import Client, LocalCluster, as_completed
 
+    from engine.run import remove_song_outputs
+
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -255,6 +254,7 @@ def run_batch(jobs: list[SongJob], out: Path, params: Any, *, workers: int = 2, 
                 res = fut.result()
             except Exception as exc:  # noqa: BLE001 - a killed worker or a lost task fails this song only
                 res = _entry(job, f"worker failed ({type(exc).__name__}: {exc}); rerun to retry")
+                remove_song_outputs(_inputs(job), out / job.name)  # what its stages had finished
             results[job.name] = res
             if on_result is not None:
                 on_result(res)
@@ -271,6 +271,16 @@ def run_batch(jobs: list[SongJob], out: Path, params: Any, *, workers: int = 2, 
                  for job in jobs]
         report = _write_report(out, songs, time.perf_counter() - t0)
     return report
+
+
+def _inputs(job: SongJob):
+    from engine.run import RunInputs
+
+    def path(v: str | None) -> Path | None:
+        return Path(v) if v else None
+
+    return RunInputs(song=Path(job.audio), vocals=tuple((Path(v), c) for v, c in job.vocals), lyrics=path(job.lyrics),
+                     midi=path(job.midi), rigs=job.rigs, moves=path(job.moves), pins=path(job.pins))
 
 
 def _entry(job: SongJob, error: str | None = None) -> dict[str, Any]:

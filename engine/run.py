@@ -88,21 +88,33 @@ def run_song(inputs: RunInputs, out: Path, params: RunParams | None = None, *, p
     except OSError as exc:
         raise ChoreoError(f"output folder cannot be created ({exc.strerror})", path=out) from exc
     written: dict[str, Path] = {}
-    targets: list[Path] = []
     try:
-        _stages(inputs, out, p, pipe, step, written, targets)
+        _stages(inputs, out, p, pipe, step, written)
     except BaseException:
-        # A failed song leaves no artefacts: neither this run's nor stale ones from an earlier run.
-        for t in targets:
-            t.unlink(missing_ok=True)
-        (out / ".render.json").unlink(missing_ok=True)
+        remove_song_outputs(inputs, out)
         raise
     return written
 
 
-def _stages(inputs: RunInputs, out: Path, p: RunParams, pipe: Pipeline, step, written: dict[str, Path],
-            targets: list[Path]) -> None:
-    """The stages of :func:`run_song`; every output path is registered in ``targets`` before it is written."""
+def remove_song_outputs(inputs: RunInputs, out: Path) -> None:
+    """Delete the artefacts a run of this song writes into ``out``: a failed song leaves none.
+
+    Neither this run's nor stale ones from an earlier run survive; PNG pass folders are left (each is
+    complete: it is renamed into place only when finished).
+
+    Parameters
+    ----------
+    inputs : RunInputs
+    out : Path
+    """
+    stem = inputs.song.stem
+    for name in (f"{stem}.analysis.json", f"{stem}.choreography.json", "preview.mp4", "contact_sheet.png",
+                 ".render.json", *[f"{c}.mouth.json" for _, c in inputs.vocals]):
+        (out / name).unlink(missing_ok=True)
+
+
+def _stages(inputs: RunInputs, out: Path, p: RunParams, pipe: Pipeline, step, written: dict[str, Path]) -> None:
+    """The stages of :func:`run_song`; what they write is listed in :func:`remove_song_outputs`."""
     from audio.analysis import STAGE_VERSION as ANALYSIS_VERSION
     from audio.analysis import analyze
     from audio.lyrics import read_lyrics
@@ -114,13 +126,7 @@ def _stages(inputs: RunInputs, out: Path, p: RunParams, pipe: Pipeline, step, wr
     from choreography.solver import SolveParams, singing_per_beat, solve
     from engine.lipsync import make_track
 
-    def put(result, dest: Path) -> Path:
-        targets.append(dest)
-        return publish(result, dest)
-
     stem = inputs.song.stem
-    targets += [out / f"{stem}.analysis.json", out / f"{stem}.choreography.json", out / "preview.mp4",
-                out / "contact_sheet.png", *[out / f"{c}.mouth.json" for _, c in inputs.vocals]]
     # Cheap inputs are checked before the expensive stages, so a bad lyrics file or rig fails in a moment.
     lib = load_moves(inputs.moves)
     pins = load_pins(inputs.pins) if inputs.pins is not None else Pins()
@@ -160,10 +166,10 @@ def _stages(inputs: RunInputs, out: Path, p: RunParams, pipe: Pipeline, step, wr
     singing = {k: singing_per_beat(m.obj, analysis.obj) for k, m in mouths.items()}
     chor = pipe.stage("choreograph", SOLVER_VERSION, cin, solve_params,
                       lambda: solve(analysis.obj, rigs, lib, pins, solve_params, singing=singing))
-    written["analysis"] = put(analysis, out / f"{stem}.analysis.json")
+    written["analysis"] = publish(analysis, out / f"{stem}.analysis.json")
     for character, res in mouths.items():
-        written[f"mouth:{character}"] = put(res, out / f"{character}.mouth.json")
-    written["choreography"] = put(chor, out / f"{stem}.choreography.json")
+        written[f"mouth:{character}"] = publish(res, out / f"{character}.mouth.json")
+    written["choreography"] = publish(chor, out / f"{stem}.choreography.json")
     if p.render:
         import time
 

@@ -113,6 +113,7 @@ def test_song_whose_worker_dies_fails_alone_and_rerun_completes(songs, tmp_path,
     assert "worker failed" in status[victim]["error"] and "rerun" in status[victim]["error"]
     assert all(s["status"] == "ok" for n, s in status.items() if n != victim), report
     assert _partials(out) == []
+    assert not [p.name for p in (out / victim).iterdir()], "a failed song keeps no artefacts"
     on_disk = json.loads((out / "batch-report.json").read_text())
     assert _by_name(on_disk)[victim]["status"] == "failed"
     again = run_batch(discover(songs), out, _params(), workers=2)
