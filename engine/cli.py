@@ -116,7 +116,7 @@ def run_with_progress(console, title: str, work):
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                  transient=True) as progress:
+                  transient=True, disable=not console.is_interactive) as progress:
         task = progress.add_task(title, total=None)
         return work(lambda name: progress.update(task, description=f"{title}: {name}"))
 
@@ -373,12 +373,17 @@ def batch(
     params = RunParams(analysis=AnalysisParams(backend=backend), render=render)
     params.analysis.validate()
     console = Console(stderr=True, quiet=quiet)
+    live = console.is_interactive
     with Progress(TextColumn("batch"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                  TimeElapsedColumn(), console=console, transient=True) as progress:
+                  TimeElapsedColumn(), console=console, transient=True, disable=not live) as progress:
         task = progress.add_task("", total=len(jobs))
 
         def done(res):
             progress.update(task, advance=1, description=f"{res['name']}: {res['status']}")
+            if not live:  # a log file or a farm's job output gets a line per song instead of a bar
+                n = int(progress.tasks[0].completed)
+                console.print(f"[{n}/{len(jobs)}] {res['name']}: {res['status']} ({res['seconds']:.1f} s)",
+                              markup=False, highlight=False)
 
         report = run_batch(jobs, output, params, workers=workers, scheduler=scheduler, on_result=done)
     if not quiet:

@@ -71,7 +71,7 @@ def render_outputs(c, out: Path, *, size: str = "1280x720", passes: str = "", au
         Loaded rigs (take precedence over ``rig_names``).
     prores : bool
     console : rich.console.Console, optional
-        Where the progress bar goes; none without it.
+        Where the progress bar goes (on a terminal); none without it.
     key : str, optional
         Content hash of everything the render depends on (``choreo run`` passes one).
 
@@ -95,7 +95,8 @@ def render_outputs(c, out: Path, *, size: str = "1280x720", passes: str = "", au
     spec = render_spec(size, passes)
     rigs = rigs if rigs is not None else rigs_for(c, rig_names)
     with Progress(TextColumn("rendering"), BarColumn(), TextColumn("{task.completed}/{task.total} frames"),
-                  TimeRemainingColumn(), console=console, transient=True, disable=console is None) as progress:
+                  TimeRemainingColumn(), console=console, transient=True,
+                  disable=console is None or not console.is_interactive) as progress:
         task = progress.add_task("render", total=c.duration_frames)
         written = render(c, spec, rigs=rigs, out_dir=out, audio=audio, mouths=mouths, analysis=analysis,
                          prores=prores, on_progress=lambda done, total: progress.update(task, completed=done))

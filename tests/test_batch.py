@@ -114,3 +114,11 @@ def test_read_only_song_folder_fails_that_song_only(folder, tmp_path, monkeypatc
     assert status["sông_two"]["status"] == "ok"
     again = run_batch(jobs, out, RunParams(analysis=AnalysisParams(backend="librosa"), render=False), workers=1)
     assert again["failed"] == 0
+
+
+def test_batch_log_has_a_line_per_song_when_not_on_a_terminal(folder, tmp_path, monkeypatch):
+    monkeypatch.setenv("CHOREO_CACHE", str(tmp_path / "cache"))
+    res = run_cli("batch", str(folder), "-o", str(tmp_path / "out"), "--backend", "librosa", "--no-render")
+    lines = [ln for ln in res.stderr.splitlines() if ln.startswith("[")]
+    assert len(lines) == 4 and lines[-1].startswith("[4/4] "), res.stderr
+    assert sum(": failed (" in ln for ln in lines) == 2 and sum(": ok (" in ln for ln in lines) == 2
