@@ -51,7 +51,7 @@ def read_json_object(path: str | Path, *, what: str = "") -> dict[str, Any]:
 
 
 PARTIAL_MARK = ".partial-"
-"""What every temporary output name holds: ``.NAME.partial-XXXX[.suffix]``, beside its final path."""
+"""What every temporary output name holds: ``.NAME.partial-<random>[.suffix]``, beside its final path."""
 
 
 def partial_prefix(path: str | Path) -> str:

@@ -204,8 +204,6 @@ def run_batch(jobs: list[SongJob], out: Path, params: Any, *, workers: int = 2, 
     """
     from distributed import Client, LocalCluster, as_completed
 
-    from engine.run import remove_song_outputs
-
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -240,7 +238,8 @@ def run_batch(jobs: list[SongJob], out: Path, params: Any, *, workers: int = 2, 
     def top_up() -> None:
         # No more songs in flight than the workers have threads: nothing waits in a worker's queue, so a
         # killed worker takes only the song it was running, and a worker that joins gets the next song.
-        while waiting and len(futures) - len(results) < max(1, sum(client.nthreads().values())):
+        slots = max(1, sum(client.nthreads().values()))
+        while waiting and len(futures) - len(results) < slots:
             i, job = waiting.pop()
             fut = client.submit(process_song, job, str(out), params, key=f"song-{i}-{job.name}", pure=False)
             futures[fut] = job
@@ -254,7 +253,7 @@ def run_batch(jobs: list[SongJob], out: Path, params: Any, *, workers: int = 2, 
                 res = fut.result()
             except Exception as exc:  # noqa: BLE001 - a killed worker or a lost task fails this song only
                 res = _entry(job, f"worker failed ({type(exc).__name__}: {exc}); rerun to retry")
-                remove_song_outputs(_inputs(job), out / job.name)  # what its stages had finished
+                _clear_song(job, out)
             results[job.name] = res
             if on_result is not None:
                 on_result(res)
@@ -264,16 +263,26 @@ def run_batch(jobs: list[SongJob], out: Path, params: Any, *, workers: int = 2, 
         client.close()
         if cluster is not None:
             cluster.close()
-        if finished or cluster is not None:  # no worker is writing any more: sweep what killed ones left
+        if not finished and cluster is not None:  # interrupted: the stopped workers wrote these songs last
             for job in jobs:
-                remove_partials(out / job.name)
+                if job.name not in results:
+                    remove_partials(out / job.name)
         songs = [results.get(job.name) or _entry(job, "interrupted before it finished; rerun to complete")
                  for job in jobs]
         report = _write_report(out, songs, time.perf_counter() - t0)
     return report
 
 
+def _clear_song(job: SongJob, out: Path) -> None:
+    """Take out what a song whose worker was lost had written: finished artefacts and partial files."""
+    from engine.run import remove_song_outputs
+
+    remove_song_outputs(_inputs(job), out / job.name)
+    remove_partials(out / job.name)
+
+
 def _inputs(job: SongJob):
+    """The song's :class:`engine.run.RunInputs` (paths only; nothing is read)."""
     from engine.run import RunInputs
 
     def path(v: str | None) -> Path | None:

@@ -15,11 +15,14 @@ song, padded with silence and cut to exactly the video's duration (frame count /
 from __future__ import annotations
 
 import abc
+import ctypes
 import json
 import os
 import shutil
+import signal
 import struct
 import subprocess
+import sys
 import tempfile
 import zlib
 from fractions import Fraction
@@ -150,6 +153,26 @@ class _Sink(abc.ABC):
             self.abort()
 
 
+_PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def _die_with_parent() -> None:
+    """In the child, before ffmpeg starts: be killed when the process that started it dies (Linux)."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _start_ffmpeg(cmd: list[str], stdin: Any, stderr: IO[bytes]) -> subprocess.Popen[bytes]:
+    """Start ffmpeg in its own session (a terminal's Ctrl-C stays away: the sink stops it in ``abort``).
+
+    It dies with the process that started it, so an encoder of a killed batch worker cannot go on writing
+    (or re-open, for ``+faststart``) a partial file after the batch has swept it away.
+    """
+    return subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True,
+                            preexec_fn=_die_with_parent)  # noqa: PLW1509 - only a prctl call runs in the child
+
+
 class VideoSink(_Sink):
     """Encode RGBA frames to a video file (H.264 preview or ProRes 4444 with alpha) by piping to ffmpeg.
 
@@ -248,9 +271,7 @@ class VideoSink(_Sink):
         cmd.append(str(video_tmp))
         try:
             self._stderr = tempfile.TemporaryFile()
-            # A new session keeps a terminal's Ctrl-C away from ffmpeg; we stop it ourselves in abort().
-            self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                          stderr=self._stderr, start_new_session=True)
+            self._proc = _start_ffmpeg(cmd, subprocess.PIPE, self._stderr)
         except BaseException:
             self.abort()
             raise
@@ -358,8 +379,7 @@ class VideoSink(_Sink):
         assert self._stderr is not None
         self._stderr.seek(0)
         self._stderr.truncate()
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                      stderr=self._stderr, start_new_session=True)
+        self._proc = _start_ffmpeg(cmd, subprocess.DEVNULL, self._stderr)
         if self._proc.wait() != 0:
             raise self._fail("adding the audio failed")
         return out

@@ -110,15 +110,20 @@ def _syll_inputs(rng, n, n_syll):
     return (1.0 - onset, 2.0 * (1.0 - voiced), 0.2 + 1.5 * voiced, 1.0 + 3.0 * voiced, line_end)
 
 
+def _same_syllable_dp(seed, n, n_syll, m, pause_enter_mid):
+    """Kernel and reference forward passes on the same random inputs: equal costs and choices."""
+    args = _syll_inputs(np.random.default_rng(seed), n, n_syll)
+    c1, ch1 = K.syllable_dp_forward(*args, m, pause_enter_mid)
+    c2, ch2 = R.syllable_dp_forward(*args, m, pause_enter_mid)
+    np.testing.assert_allclose(c1, c2, rtol=1e-12)
+    np.testing.assert_array_equal(ch1, ch2)
+    return c1, ch1, ch2
+
+
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("n,n_syll,m", [(0, 0, 2), (1, 1, 2), (10, 1, 2), (40, 5, 2), (60, 7, 3), (120, 12, 4)])
 def test_syllable_dp_matches_reference(seed, n, n_syll, m):
-    rng = np.random.default_rng(seed)
-    args = _syll_inputs(rng, n, n_syll)
-    c1, ch1 = K.syllable_dp_forward(*args, m, 2.0)
-    c2, ch2 = R.syllable_dp_forward(*args, m, 2.0)
-    np.testing.assert_allclose(c1, c2, rtol=1e-12)
-    np.testing.assert_array_equal(ch1, ch2)
+    c1, ch1, ch2 = _same_syllable_dp(seed, n, n_syll, m, 2.0)
     if n and n_syll and n >= n_syll * m:
         width = m + 1
         last_pause, last_sing = 1 + (n_syll - 1) * width + m, 1 + (n_syll - 1) * width + m - 1
@@ -150,9 +155,4 @@ def test_syllable_dp_finds_planted_syllables():
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 60), st.integers(0, 6), st.integers(2, 4), st.integers(0, 2**31 - 1))
 def test_syllable_dp_hypothesis(n, n_syll, m, seed):
-    rng = np.random.default_rng(seed)
-    args = _syll_inputs(rng, n, n_syll)
-    c1, ch1 = K.syllable_dp_forward(*args, m, 1.0)
-    c2, ch2 = R.syllable_dp_forward(*args, m, 1.0)
-    np.testing.assert_allclose(c1, c2, rtol=1e-12)
-    np.testing.assert_array_equal(ch1, ch2)
+    _same_syllable_dp(seed, n, n_syll, m, 1.0)
