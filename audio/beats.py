@@ -4,8 +4,9 @@ Two backends give the same output, a :class:`BeatTrack`:
 
 ``madmom``
     madmom's RNN (an ensemble of recurrent networks giving beat and downbeat activations at
-    100 frames/s) decoded by its dynamic Bayesian network beat tracker. The downbeat activation
-    sampled at each beat is the bar evidence. The networks are licensed CC BY-NC-SA 4.0.
+    100 frames/s) decoded by its joint beat and bar DBN, as madmom's own pipeline does. The bar
+    evidence is the mean of the downbeat activation at each beat and madmom's beat-synchronous
+    BarTracker networks (:mod:`audio.downbeats`). The networks are licensed CC BY-NC-SA 4.0.
 ``librosa``
     Our own decoder: a local tempo curve from librosa's tempogram, folded to the song's tempo
     octave, and a tempo-varying dynamic programme over the onset envelope (numba). Bar evidence
@@ -16,7 +17,9 @@ The danceable pulse rule (both backends)
 The reported beat is the metrical level the tracker locks to, provided its median tempo lies in
 ``[min_bpm, max_bpm]`` (60-200 BPM by default). A faster level is grouped in twos (threes when the
 beat is subdivided in three), a slower one is split, until it lies in the range. In compound meters
-the beat is the dotted quarter (6/8 has two beats per bar).
+the beat is the dotted quarter (6/8 has two beats per bar). The librosa backend also splits a level
+whose off-beats are as accented as its beats (see :func:`fold_to_pulse`); the madmom backend keeps
+the level its networks chose.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from audio.errors import ChoreoError
 from audio.features import ENVELOPE_LATENCY_S, Features
 
 MADMOM_FPS = 100.0
+# Off-beats at least this accented relative to the beats make the tracked level half the pulse (fold_to_pulse).
+OFFBEAT_LIMIT = 0.8
 
 
 @dataclass(frozen=True)
@@ -109,19 +114,23 @@ def madmom_activations(y: np.ndarray, sr: int, *, chunk_s: float = 60.0, context
     return total / np.maximum(weight, 1e-9)[:, None]
 
 
-def track_beats_madmom(act: np.ndarray, feat: Features, *, min_bpm: float, max_bpm: float) -> BeatTrack:
-    """Decode madmom activations into beats with madmom's DBN beat tracker.
+def track_beats_madmom(act: np.ndarray, y: np.ndarray, sr: int, *, min_bpm: float, max_bpm: float) -> BeatTrack:
+    """Decode madmom activations into beats, with bar evidence from two downbeat networks.
 
-    The bar evidence of a beat is the mean of madmom's downbeat activation there (scaled to max 1) and
-    our own :func:`accent_evidence`: the network is sure about phase in 4/4 but tells 2/4 from 4/4 and
-    slow songs poorly, where harmonic rhythm helps.
+    Beats come from madmom's own joint beat and downbeat DBN (bars of 3 or 4 beats), as its DBNDownBeatTracker
+    gives them: the bar-level model keeps the beat tracker from drifting off the beat in a quiet or syncopated
+    passage. Its downbeats are not used: on real pop and rock they are often a beat or two off. The bar
+    evidence of a beat is instead the mean of the frame-level network's downbeat activation at the beat
+    (scaled to max 1) and the beat-synchronous BarTracker networks of :mod:`audio.downbeats`.
 
     Parameters
     ----------
     act : np.ndarray [shape=(frames, 2)]
         Output of :func:`madmom_activations`.
-    feat : Features
-        Of the same audio (for the accent evidence).
+    y : np.ndarray [shape=(n,), float32]
+        The mono signal the activations were computed from (for the BarTracker's features).
+    sr : int, Hz
+        Sample rate of ``y``.
     min_bpm, max_bpm : float
         Tempo range of the decoder.
 
@@ -129,19 +138,19 @@ def track_beats_madmom(act: np.ndarray, feat: Features, *, min_bpm: float, max_b
     -------
     BeatTrack
     """
-    from madmom.features.beats import DBNBeatTrackingProcessor
+    from madmom.features.downbeats import DBNDownBeatTrackingProcessor
 
-    beat_act = np.clip(act[:, 0] + act[:, 1], 0.0, 1.0)
-    dbn = DBNBeatTrackingProcessor(min_bpm=min_bpm, max_bpm=max_bpm, fps=MADMOM_FPS)
-    times = np.asarray(dbn(beat_act), dtype=np.float64)
+    from audio.downbeats import bar_network_evidence
+
+    dbn = DBNDownBeatTrackingProcessor(beats_per_bar=[3, 4], min_bpm=min_bpm, max_bpm=max_bpm, fps=MADMOM_FPS)
+    times = np.asarray(dbn(act), dtype=np.float64).reshape(-1, 2)[:, 0]
+    if times.size == 0:
+        return BeatTrack(times_s=times, downbeat_evidence=np.zeros(0))
     idx = np.clip(np.rint(times * MADMOM_FPS).astype(np.int64), 0, act.shape[0] - 1)
     # The downbeat activation peaks within a frame or two of the beat.
-    lo = np.clip(idx - 2, 0, None)
-    if idx.size == 0:
-        return BeatTrack(times_s=times, downbeat_evidence=np.zeros(0))
-    net = np.array([act[a: b + 3, 1].max() for a, b in zip(lo, idx, strict=True)])
+    net = np.array([act[max(0, i - 2): i + 3, 1].max() for i in idx])
     net = net / max(float(net.max()), 1e-6)
-    return BeatTrack(times_s=times, downbeat_evidence=0.5 * net + 0.5 * accent_evidence(feat, times))
+    return BeatTrack(times_s=times, downbeat_evidence=0.5 * net + 0.5 * bar_network_evidence(y, sr, times))
 
 
 def local_tempo(feat: Features, *, min_bpm: float, max_bpm: float, window_s: float = 8.0,
@@ -371,7 +380,7 @@ def offbeat_ratio(feat: Features, times_s: np.ndarray) -> float:
 
 
 def fold_to_pulse(feat: Features, times_s: np.ndarray, evidence: np.ndarray, sub: int, *, min_bpm: float,
-                  max_bpm: float, offbeat_limit: float = 0.8) -> tuple[np.ndarray, np.ndarray, str]:
+                  max_bpm: float, offbeat_limit: float | None = OFFBEAT_LIMIT) -> tuple[np.ndarray, np.ndarray, str]:
     """Apply the danceable pulse rule (module docstring) to a beat track.
 
     1. A level faster than ``max_bpm`` is grouped by 2 (by 3 when subdivided in three), keeping the
@@ -389,7 +398,10 @@ def fold_to_pulse(feat: Features, times_s: np.ndarray, evidence: np.ndarray, sub
     sub : int
         Subdivision (2 or 3) of the tracked beat.
     min_bpm, max_bpm : float
-    offbeat_limit : float
+    offbeat_limit : float or None
+        None turns step 2 off. The madmom backend does: its networks learnt the beat level from human
+        annotations, and on real recordings step 2 was seen to move a correct level (a ballroom waltz) and
+        never to fix one (the annotated dev set). The librosa backend keeps it.
 
     Returns
     -------
@@ -406,7 +418,8 @@ def fold_to_pulse(feat: Features, times_s: np.ndarray, evidence: np.ndarray, sub
         return (times_s[phase::group], evidence[phase::group],
                 f"tracked {bpm:.0f} BPM > {max_bpm:g}: grouped by {group}")
     ratio = offbeat_ratio(feat, times_s)
-    if bpm < min_bpm or (ratio > offbeat_limit and 2 * bpm <= max_bpm):
+    split = offbeat_limit is not None and ratio > offbeat_limit and 2 * bpm <= max_bpm
+    if bpm < min_bpm or split:
         why = f"{bpm:.0f} BPM < {min_bpm:g}" if bpm < min_bpm else f"off-beats as strong as beats ({ratio:.2f})"
         t = np.sort(np.concatenate([times_s, 0.5 * (times_s[1:] + times_s[:-1])]))
         ev = np.zeros(t.shape[0])

@@ -44,40 +44,64 @@ CASES: dict[str, SongSpec] = {
 METRICS = ("beat_f", "cmlt", "downbeat_f", "meter_ok", "tempo_ok", "boundary_hr3", "label_f", "beat_err_ms")
 
 
+def score_beats(ref_beats_s, ref_downbeats_s, est_beats_s, est_downbeats_s) -> dict[str, float]:
+    """Beat F-measure, CMLt and downbeat F-measure (mir_eval; the first 5 s are ignored, as mir_eval does).
+
+    Returns a dict with ``beat_f``, ``cmlt``, ``downbeat_f`` and ``beat_err_ms`` (the mean absolute error
+    of the estimated beats within 70 ms of a reference beat, in milliseconds; 70 when none is).
+    """
+    import mir_eval
+
+    ref = mir_eval.beat.trim_beats(np.asarray(ref_beats_s, dtype=float))
+    est = mir_eval.beat.trim_beats(np.asarray(est_beats_s, dtype=float))
+    _, cmlt, _, _ = mir_eval.beat.continuity(ref, est)
+    down_f = mir_eval.beat.f_measure(mir_eval.beat.trim_beats(np.asarray(ref_downbeats_s, dtype=float)),
+                                     mir_eval.beat.trim_beats(np.asarray(est_downbeats_s, dtype=float)))
+    near = [x - ref[np.argmin(np.abs(ref - x))] for x in est] if ref.size else []
+    matched = [d for d in near if abs(d) < 0.07]
+    return {"beat_f": mir_eval.beat.f_measure(ref, est), "cmlt": cmlt, "downbeat_f": down_f,
+            "beat_err_ms": 1000 * float(np.mean(np.abs(matched))) if matched else 70.0}
+
+
+def score_sections(ref_bounds_s, ref_labels, est_bounds_s, est_labels, duration_s: float) -> dict[str, float]:
+    """Section boundary hit rate F at 0.5 s and 3 s and pairwise label F (mir_eval).
+
+    Parameters are section start times (each list starts at the first section; the last section ends at
+    ``duration_s``) with one label per section. The song's start and end are not counted as boundaries.
+    """
+    import mir_eval
+
+    def intervals(starts):
+        edges = np.append(np.asarray(starts, dtype=float), duration_s)
+        edges[0] = 0.0
+        return np.column_stack([edges[:-1], edges[1:]])
+
+    ref_iv, est_iv = intervals(ref_bounds_s), intervals(est_bounds_s)
+    out = {}
+    for name, window in (("boundary_hr05", 0.5), ("boundary_hr3", 3.0)):
+        if len(ref_iv) > 1 and len(est_iv) > 1:
+            out[name] = mir_eval.segment.detection(ref_iv, est_iv, window=window, trim=True)[2]
+        else:
+            out[name] = float(len(ref_iv) == 1 and len(est_iv) == 1)
+    out["label_f"] = mir_eval.segment.pairwise(ref_iv, list(ref_labels), est_iv, list(est_labels))[2]
+    return out
+
+
 def score(analysis, song) -> dict[str, float]:
     """Score one analysis against its synthesized ground truth.
 
     Returns a dict with every name in ``METRICS`` (0..1; meter_ok and tempo_ok are 0 or 1; beat_err_ms is
     the mean absolute error of the beats within 70 ms of a true beat, in milliseconds).
     """
-    import mir_eval
-
-    est_beats = np.array([b.t for b in analysis.beats])
-    est_down = np.array([b.t for b in analysis.beats if b.beat == 1])
-    ref_beats = mir_eval.beat.trim_beats(song.beats_s)
-    beats_t = mir_eval.beat.trim_beats(est_beats)
-    beat_f = mir_eval.beat.f_measure(ref_beats, beats_t)
-    _, cmlt, _, _ = mir_eval.beat.continuity(ref_beats, beats_t)
-    down_f = mir_eval.beat.f_measure(mir_eval.beat.trim_beats(song.downbeats_s), mir_eval.beat.trim_beats(est_down))
+    beats = score_beats(song.beats_s, song.downbeats_s, [b.t for b in analysis.beats],
+                        [b.t for b in analysis.beats if b.beat == 1])
     true_bpm = float(np.median(song.tempo_bpm))
     tempo_ok = float(abs(analysis.tempo.bpm - true_bpm) / true_bpm < 0.04)
-    dur = song.duration_s
-    ref_b = np.concatenate([[0.0], song.boundaries_s[1:-1], [dur]])
-    ref_iv = np.column_stack([ref_b[:-1], ref_b[1:]])
-    est_iv = np.array([[s.start, s.end] for s in analysis.sections])
-    est_iv[-1, 1] = dur
-    if len(ref_b) > 2 and len(est_iv) > 1:
-        _, _, hr3 = mir_eval.segment.detection(ref_iv, est_iv, window=3.0, trim=True)
-    else:
-        hr3 = float(len(ref_b) <= 2 and len(est_iv) == 1)
-    _, _, label_f = mir_eval.segment.pairwise(ref_iv, list(song.section_labels), est_iv,
-                                              [s.label for s in analysis.sections])
-    near = [x - ref_beats[np.argmin(np.abs(ref_beats - x))] for x in beats_t] if ref_beats.size else []
-    matched = [d for d in near if abs(d) < 0.07]
-    return {"beat_f": beat_f, "cmlt": cmlt, "downbeat_f": down_f,
-            "beat_err_ms": 1000 * float(np.mean(np.abs(matched))) if matched else 70.0,
-            "meter_ok": float(analysis.meter.time_signature == song.time_signature), "tempo_ok": tempo_ok,
-            "boundary_hr3": hr3, "label_f": label_f}
+    sections = score_sections(np.concatenate([[0.0], song.boundaries_s[1:-1]]), song.section_labels,
+                              [s.start for s in analysis.sections], [s.label for s in analysis.sections],
+                              song.duration_s)
+    return {**beats, "meter_ok": float(analysis.meter.time_signature == song.time_signature), "tempo_ok": tempo_ok,
+            "boundary_hr3": sections["boundary_hr3"], "label_f": sections["label_f"]}
 
 
 def evaluate(backend: str, cases: dict[str, SongSpec] | None = None) -> list[dict]:
