@@ -112,7 +112,7 @@ def analyze(path: str | Path, params: AnalysisParams | None = None, *, midi: str
         sections = _sections_from_markers(midi_timing, prov_extra["midi"]["offset_s"], downbeats, audio.duration_s,
                                           energy, feat.frame_rate_hz)
     if sections is None:
-        sections = segment(feat, downbeats, audio.duration_s, energy, min_bars=params.min_section_bars,
+        sections = segment(feat, times, beat, audio.duration_s, energy, min_bars=params.min_section_bars,
                            label_threshold=params.label_threshold)
     if len(sections) == 1 and sections[0].confidence < 0.5:
         warnings.append("too few bars for a section structure: one section covers the song")

@@ -22,7 +22,8 @@ class AnalysisParams:
     beats_per_bar : int or None
         Force the meter instead of detecting it.
     min_section_bars : int
-        Shortest section, in bars.
+        Shortest section, in bars (2: real songs have 2-bar intros and bridges; a short section still needs
+        a strong boundary on each side).
     label_threshold : float
         Bar-sequence similarity above which two sections share a repeat label.
     midi_tolerance_s : float, seconds
@@ -37,7 +38,7 @@ class AnalysisParams:
     min_bpm: float = 60.0
     max_bpm: float = 200.0
     beats_per_bar: int | None = None
-    min_section_bars: int = 4
+    min_section_bars: int = 2
     label_threshold: float = 0.55
     midi_tolerance_s: float = 0.07
     midi_min_f: float = 0.5

@@ -1,14 +1,30 @@
-"""Sections: bar-level self-similarity, novelty boundaries, repeat labels and kinds.
+"""Sections: boundaries from several views of the song, repeat labels and kinds.
 
 Conventions
 -----------
 Everything works on bars (downbeat to downbeat), so boundaries are bar lines by construction. The
 first section starts at 0 s (a lead-in or pickup belongs to it) and the last ends at the song's end.
 
-Steps: (1) two feature vectors per bar, texture (timbre, loudness, density) and content (texture plus
-harmony); (2) cosine self-similarity matrices; (3) a checkerboard novelty curve on texture whose peaks,
-at least ``min_bars`` apart, are boundaries; (4) segments are labelled A, B, C... by comparing their
-content bar against bar; (5) kinds from repetition, position and energy:
+Steps:
+
+1. Features per bar: texture (timbre as MFCC mean and spread, loudness, note density) and harmony
+   (the chroma of each half of the bar); per beat: chroma and timbre.
+2. Two kinds of novelty (Paulus, Müller and Klapuri's survey calls them homogeneity and repetition):
+
+   - homogeneity: a checkerboard kernel (Foote 2000) slid along the diagonal of the texture and the
+     harmony self-similarity matrices, about 8 s on each side, finds where the sound changes;
+   - repetition: structure features (Serrà, Müller, Grosche and Arcos 2014) find where the pattern of
+     repeats changes, which is how a second verse is told from the first verse it follows, or a chorus
+     that sounds like the verse: a recurrence plot of one-bar embeddings of the beats (mutual nearest
+     neighbours), turned into lag coordinates and smoothed; the novelty is the distance between the
+     lag rows of neighbouring beats.
+
+   The two are averaged (each kind sees boundaries the other misses).
+3. Boundaries are novelty peaks that stand above the median of the novelty around them (a section's
+   length either side) by ``peak_threshold`` of the strongest, at least ``min_bars`` apart; a short
+   section survives when its edges are strong peaks. The peak's height is the boundary's confidence.
+4. Segments are labelled A, B, C... by comparing their content (harmony and texture) bar against bar.
+5. Kinds from repetition, position and energy:
 
 - the repeated label with the highest energy is the chorus, the other repeated label the verse;
 - an unrepeated first (last) section quieter than the song's median section is the intro (outro);
@@ -24,11 +40,11 @@ from audio.model import Section
 
 
 def bar_features(feat: Features, bar_starts_s: np.ndarray, end_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Two standardised feature vectors per bar: texture (for boundaries) and content (for labels).
+    """Two feature matrices per bar: texture (timbre, loudness, density) and harmony (half-bar chroma).
 
     Texture is what stays constant inside a section and changes between sections: timbre (MFCC mean and
-    spread), loudness and note density. Content adds the harmony (chroma), which changes from bar to bar
-    inside a section but repeats when the section repeats.
+    spread), loudness and note density, standardised per song. Harmony is the unit chroma of the first
+    and of the second half of each bar, so that a bar's chord change is part of it.
 
     Parameters
     ----------
@@ -41,21 +57,49 @@ def bar_features(feat: Features, bar_starts_s: np.ndarray, end_s: float) -> tupl
     Returns
     -------
     texture : np.ndarray [shape=(b, 26)]
-    content : np.ndarray [shape=(b, 38)]
+    harmony : np.ndarray [shape=(b, 24)]
     """
     edges = feat.frame_of(np.append(bar_starts_s, end_s))
     db = 20 * np.log10(np.maximum(feat.rms, 1e-6))
-    tex, chroma = [], []
+    tex, harm = [], []
     for a, b in zip(edges[:-1], edges[1:], strict=True):
-        b = max(b, a + 1)
+        b = max(b, a + 2)
         m = feat.mfcc[1:, a:b]
         density = np.log1p(feat.onset_env[a:b].mean())
         tex.append(np.concatenate([m.mean(axis=1), m.std(axis=1), [db[a:b].mean(), density]]))
-        c = feat.chroma[:, a:b].mean(axis=1)
-        chroma.append(c / (np.linalg.norm(c) + 1e-9))
-    texture = _standardise(np.array(tex))
-    content = np.concatenate([_standardise(np.array(chroma)), texture], axis=1)
-    return texture, content
+        mid = (a + b) // 2
+        harm.append(np.concatenate([_unit(feat.chroma[:, a:mid].mean(axis=1)),
+                                    _unit(feat.chroma[:, mid:b].mean(axis=1))]))
+    return _standardise(np.array(tex)), np.array(harm)
+
+
+def beat_features(feat: Features, beats_s: np.ndarray, end_s: float) -> np.ndarray:
+    """One vector per beat for the repetition view: unit chroma and (down-weighted) standardised timbre.
+
+    Parameters
+    ----------
+    feat : Features
+    beats_s : np.ndarray [shape=(n,), seconds, increasing]
+    end_s : float, seconds
+        End of the last beat.
+
+    Returns
+    -------
+    np.ndarray [shape=(n, 24)]
+        12 chroma values (unit norm) and 12 MFCCs (standardised, scaled to a total weight of 0.5).
+    """
+    edges = feat.frame_of(np.append(beats_s, end_s))
+    chroma, timbre = [], []
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        b = max(b, a + 1)
+        chroma.append(_unit(feat.chroma[:, a:b].mean(axis=1)))
+        timbre.append(feat.mfcc[1:, a:b].mean(axis=1))
+    timbre_z = _standardise(np.array(timbre))
+    return np.concatenate([np.array(chroma), 0.5 * timbre_z / np.sqrt(timbre_z.shape[1])], axis=1)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / (np.linalg.norm(v) + 1e-9)
 
 
 def _standardise(x: np.ndarray) -> np.ndarray:
@@ -107,29 +151,84 @@ def novelty(ssm: np.ndarray, *, half_bars: int = 4) -> np.ndarray:
     return nov / nov.max() if nov.max() > 0 else nov
 
 
-def pick_boundaries(nov: np.ndarray, *, min_bars: int = 4, threshold: float = 0.25) -> list[int]:
-    """Bar indices where sections start: novelty peaks at least ``min_bars`` apart, strongest first.
+def repetition_novelty(x: np.ndarray, *, embed: int, k_frac: float = 0.03, sigma: float = 4.0) -> np.ndarray:
+    """Novelty of the repetition structure (Serrà et al. 2014's structure features), one value per row.
+
+    Rows are embedded with the ``embed - 1`` rows after them (a beat and the rest of its bar); each
+    embedded row keeps its ``k_frac * n`` nearest neighbours, and only mutual neighbours count as a
+    recurrence. Recurrences are moved to lag coordinates (row ``i``, lag ``l``: does ``i`` recur ``l``
+    rows later?) and smoothed with a Gaussian of ``sigma`` rows along time, so that a row says which
+    lags repeat around it. Inside a section the lags stay the same; at a boundary they change.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n, d)]
+        One feature vector per beat.
+    embed : int >= 1
+        Rows per embedded vector.
+    k_frac : float
+        Fraction of the rows kept as nearest neighbours (at least 2).
+    sigma : float, rows
+        Smoothing along time.
+
+    Returns
+    -------
+    np.ndarray [shape=(n,), 0..1]
+        Novelty of a boundary just before row ``i`` (0 for ``i = 0``), normalised to max 1.
+    """
+    from scipy.ndimage import gaussian_filter
+
+    n = x.shape[0]
+    if n < 3:
+        return np.zeros(n)
+    emb = np.concatenate([x[np.minimum(np.arange(n) + j, n - 1)] for j in range(max(1, embed))], axis=1)
+    sq = np.sum(emb * emb, axis=1)
+    dist = sq[:, None] + sq[None, :] - 2.0 * emb @ emb.T
+    np.fill_diagonal(dist, np.inf)
+    k = min(n - 1, max(2, int(round(k_frac * n))))
+    near = np.argpartition(dist, k - 1, axis=1)[:, :k]
+    rec = np.zeros((n, n))
+    rec[np.arange(n)[:, None], near] = 1.0
+    rec *= rec.T
+    rows = np.arange(n)[:, None]
+    lag = rec[rows, (rows + np.arange(n)[None, :]) % n]
+    lag = gaussian_filter(lag, sigma=(sigma, 0.5), mode="nearest")
+    nov = np.zeros(n)
+    nov[1:] = np.sqrt(np.sum(np.diff(lag, axis=0) ** 2, axis=1))
+    return nov / nov.max() if nov.max() > 0 else nov
+
+
+def pick_boundaries(nov: np.ndarray, *, min_bars: int = 2, threshold: float = 0.15,
+                    window_bars: int = 8) -> list[int]:
+    """Bar indices where sections start: novelty peaks that stand out from their surroundings.
+
+    A peak counts when it exceeds the median novelty within ``window_bars`` on either side by
+    ``threshold`` times the strongest novelty of the song; peaks are taken strongest first, at least
+    ``min_bars`` from each other and from the ends.
 
     Parameters
     ----------
     nov : np.ndarray [shape=(b,)]
     min_bars : int
     threshold : float
-        Peaks below this fraction of the strongest are ignored.
+    window_bars : int
 
     Returns
     -------
     list of int, increasing, always starting with 0
     """
+    from scipy.ndimage import median_filter
+
     b = nov.shape[0]
+    if b == 0:
+        return [0]
+    local = median_filter(nov, size=2 * max(1, window_bars) + 1, mode="nearest")
     chosen: list[int] = []
-    order = np.argsort(-nov, kind="stable")
-    for i in order:
+    for i in np.argsort(-nov, kind="stable"):
         i = int(i)
-        if nov[i] < threshold or i < min_bars or b - i < min_bars:
+        if i < min_bars or b - i < min_bars or nov[i] - local[i] <= threshold * nov.max():
             continue
-        is_peak = nov[i] >= nov[max(0, i - 1): i + 2].max()
-        if is_peak and all(abs(i - c) >= min_bars for c in chosen):
+        if nov[i] >= nov[max(0, i - 1): i + 2].max() and all(abs(i - c) >= min_bars for c in chosen):
             chosen.append(i)
     return [0, *sorted(chosen)]
 
@@ -253,15 +352,18 @@ def assign_kinds(labels: list[str], energies: list[float]) -> list[str]:
     return kinds
 
 
-def segment(feat: Features, downbeats_s: np.ndarray, duration_s: float, energy: np.ndarray, *,
-            min_bars: int = 4, label_threshold: float = 0.55) -> list[Section]:
+def segment(feat: Features, beats_s: np.ndarray, beat_in_bar: np.ndarray, duration_s: float, energy: np.ndarray, *,
+            min_bars: int = 2, label_threshold: float = 0.55, peak_threshold: float = 0.15,
+            kernel_s: float = 8.0, section_s: float = 16.0) -> list[Section]:
     """Split a song into labelled sections on bar lines.
 
     Parameters
     ----------
     feat : Features
-    downbeats_s : np.ndarray [shape=(b,), seconds, increasing]
-        Bar start times.
+    beats_s : np.ndarray [shape=(n,), seconds, increasing]
+        Beat times.
+    beat_in_bar : np.ndarray [shape=(n,), int, 1-based]
+        Position of each beat in its bar (1 is the downbeat).
     duration_s : float, seconds
     energy : np.ndarray [shape=(n_frames,), 0..1]
         The energy curve at ``feat.frame_rate_hz`` (for section energy and kinds).
@@ -269,24 +371,44 @@ def segment(feat: Features, downbeats_s: np.ndarray, duration_s: float, energy: 
         Shortest section, in bars.
     label_threshold : float
         Similarity above which two segments get the same letter.
+    peak_threshold : float
+        How far a boundary's novelty must stand above its surroundings (fraction of the strongest).
+    kernel_s : float, seconds
+        Half-width of the checkerboard kernel (converted to bars at the song's tempo).
+    section_s : float, seconds
+        The surroundings a peak is compared with, on each side: about a typical section.
 
     Returns
     -------
     list of Section
         Contiguous, covering 0..duration_s.
     """
-    downbeats_s = np.asarray(downbeats_s, dtype=np.float64)
-    if downbeats_s.shape[0] < 2 * min_bars:
-        starts_s = [0.0]
-        labels = ["A"]
-        confidences = [0.3]
+    beats_s = np.asarray(beats_s, dtype=np.float64)
+    down_idx = np.flatnonzero(np.asarray(beat_in_bar) == 1)
+    downbeats_s = beats_s[down_idx]
+    n_bars = downbeats_s.shape[0]
+    if n_bars < 2 * max(min_bars, 4):
+        starts_s, labels, confidences = [0.0], ["A"], [0.3]
     else:
-        bar_len = float(np.median(np.diff(downbeats_s)))
-        end_s = min(duration_s, downbeats_s[-1] + bar_len)
-        texture, content = bar_features(feat, downbeats_s, end_s)
-        nov = novelty(self_similarity(texture), half_bars=min(4, max(1, downbeats_s.shape[0] // 4)))
-        starts = pick_boundaries(nov, min_bars=min_bars)
-        labels = label_segments(self_similarity(content), starts, downbeats_s.shape[0], threshold=label_threshold)
+        bar_s = float(np.median(np.diff(downbeats_s)))
+        end_s = min(duration_s, downbeats_s[-1] + bar_s)
+        texture, harmony = bar_features(feat, downbeats_s, end_s)
+        half = min(max(2, int(round(kernel_s / bar_s))), max(1, n_bars // 4))
+        homogeneity = 0.5 * (novelty(self_similarity(texture), half_bars=half)
+                             + novelty(self_similarity(harmony - harmony.mean(axis=0)), half_bars=half))
+        beat_s = float(np.median(np.diff(beats_s)))
+        per_bar = max(1, int(round(bar_s / beat_s)))
+        rep_beats = repetition_novelty(beat_features(feat, beats_s, min(duration_s, beats_s[-1] + beat_s)),
+                                       embed=per_bar, sigma=float(per_bar))
+        # A boundary found on the beat level lands on the downbeat within a beat of it.
+        repetition = np.array([rep_beats[max(0, i - 1): i + 2].max() for i in down_idx])
+        # Each view normalised to its own strongest boundary, then averaged.
+        nov = 0.5 * homogeneity / max(homogeneity.max(), 1e-9) + 0.5 * repetition / max(repetition.max(), 1e-9)
+        nov = nov / nov.max() if nov.max() > 0 else nov
+        starts = pick_boundaries(nov, min_bars=min_bars, threshold=peak_threshold,
+                                 window_bars=max(2, int(round(section_s / bar_s))))
+        content = np.concatenate([_standardise(harmony), texture], axis=1)
+        labels = label_segments(self_similarity(content), starts, n_bars, threshold=label_threshold)
         starts_s = [0.0] + [float(downbeats_s[i]) for i in starts[1:]]
         confidences = [1.0] + [float(nov[i]) for i in starts[1:]]
     ends_s = [*starts_s[1:], float(duration_s)]
