@@ -22,6 +22,7 @@ test-all: install
 
 bench: install
 	$(PY) benchmarks/bench_analysis.py
+	$(PY) benchmarks/real_accuracy.py
 	$(PY) benchmarks/lipsync_report.py
 	$(PY) benchmarks/bench_choreography.py
 	$(PY) benchmarks/bench_render.py

@@ -119,7 +119,7 @@ def track_beats_madmom(act: np.ndarray, y: np.ndarray, sr: int, *, min_bpm: floa
 
     Beats come from madmom's DBN beat tracker on the sum of the beat and downbeat activations. (madmom's
     joint beat and bar DBN was tried: on the dev set it fixed one drifting passage, but it costs 2.4 s more
-    per 3 minutes and reads a synthesized 180 BPM song at 90 BPM.) The bar evidence of a beat is the mean
+    per 3 minutes, half the analysis' budget.) The bar evidence of a beat is the mean
     of the frame-level network's downbeat activation at the beat (scaled to max 1) and the beat-synchronous
     BarTracker networks of :mod:`audio.downbeats`; madmom's own downbeat decoding is not used, as on real
     pop and rock it is often a beat or two off.
