@@ -82,7 +82,7 @@ def analyze(path: str | Path, params: AnalysisParams | None = None, *, midi: str
         sub, ratio = beats_mod.subdivision(feat, track.times_s)
         times, evidence, note = beats_mod.fold_to_pulse(
             feat, track.times_s, track.downbeat_evidence, sub, min_bpm=params.min_bpm, max_bpm=params.max_bpm,
-            offbeat_limit=None if params.backend == "madmom" else beats_mod.OFFBEAT_LIMIT)
+            offbeat_limit=track.offbeat_limit)
         if note:
             warnings.append(f"danceable pulse rule: {note}")
             sub, ratio = beats_mod.subdivision(feat, times)
@@ -137,8 +137,10 @@ def analyze(path: str | Path, params: AnalysisParams | None = None, *, midi: str
 
 def _track(y: np.ndarray, feat: F.Features, params: AnalysisParams) -> beats_mod.BeatTrack:
     if params.backend == "madmom":
-        act = beats_mod.madmom_activations(y, F.ANALYSIS_SR)
-        return beats_mod.track_beats_madmom(act, y, F.ANALYSIS_SR, min_bpm=params.min_bpm * 0.9,
+        # Both madmom steps read 44.1 kHz audio: resample once.
+        y44 = F.resample_mono(y, F.ANALYSIS_SR, 44100)
+        act = beats_mod.madmom_activations(y44, 44100)
+        return beats_mod.track_beats_madmom(act, y44, 44100, min_bpm=params.min_bpm * 0.9,
                                             max_bpm=params.max_bpm * 1.1)
     return beats_mod.track_beats_librosa(feat, min_bpm=params.min_bpm, max_bpm=params.max_bpm)
 

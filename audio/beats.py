@@ -31,7 +31,7 @@ import numpy as np
 
 from audio import _kernels
 from audio.errors import ChoreoError
-from audio.features import ENVELOPE_LATENCY_S, Features
+from audio.features import ENVELOPE_LATENCY_S, Features, span_means
 
 MADMOM_FPS = 100.0
 # Off-beats at least this accented relative to the beats make the tracked level half the pulse (fold_to_pulse).
@@ -47,10 +47,47 @@ class BeatTrack:
     times_s : np.ndarray [shape=(n,), seconds, increasing]
     downbeat_evidence : np.ndarray [shape=(n,), 0..1]
         How strongly each beat looks like the first beat of a bar.
+    offbeat_limit : float or None
+        What :func:`fold_to_pulse` step 2 uses for this tracker: None when the tracker's beat level is
+        trusted as it is (madmom's networks learnt it from human annotations).
     """
 
     times_s: np.ndarray
     downbeat_evidence: np.ndarray
+    offbeat_limit: float | None = None
+
+
+def madmom_threads() -> int:
+    """Threads for onnxruntime: ``CHOREO_THREADS`` when set (batch workers share the cores), else up to 2.
+
+    Returns
+    -------
+    int
+    """
+    return int(os.environ.get("CHOREO_THREADS") or max(1, min(2, os.cpu_count() or 1)))
+
+
+def chunk_bounds(n_frames: int, step: int, context: int) -> list[tuple[int, int, int, int]]:
+    """Chunks of ``step`` frames with ``context`` frames either side, for processing a long song piecewise.
+
+    Parameters
+    ----------
+    n_frames : int
+    step : int >= 1
+        Frames kept from each chunk.
+    context : int >= 0
+        Extra frames read on each side (clipped to the song).
+
+    Returns
+    -------
+    list of (start, stop, lo, hi)
+        The kept frames ``start:stop`` and the frames read ``lo:hi``; at least one chunk.
+    """
+    out = []
+    for start in range(0, max(n_frames, 1), step):
+        stop = min(n_frames, start + step)
+        out.append((start, stop, max(0, start - context), min(n_frames, stop + context)))
+    return out
 
 
 def madmom_activations(y: np.ndarray, sr: int, *, chunk_s: float = 60.0, context_s: float = 10.0) -> np.ndarray:
@@ -64,7 +101,7 @@ def madmom_activations(y: np.ndarray, sr: int, *, chunk_s: float = 60.0, context
     Parameters
     ----------
     y : np.ndarray [shape=(n,), float32]
-        Mono signal; it is resampled to 44.1 kHz as the networks expect.
+        Mono signal; it is resampled to 44.1 kHz as the networks expect (pass it at 44.1 kHz to skip that).
     sr : int, Hz
     chunk_s : float, seconds
         Length of the kept part of each chunk.
@@ -89,19 +126,15 @@ def madmom_activations(y: np.ndarray, sr: int, *, chunk_s: float = 60.0, context
 
     y44 = resample_mono(y, sr, 44100)
     hop = int(44100 / MADMOM_FPS)
-    # CHOREO_THREADS is set by batch workers so that songs running side by side share the cores.
-    threads = int(os.environ.get("CHOREO_THREADS") or max(1, min(2, os.cpu_count() or 1)))
-    proc = RNNDownBeatProcessor(intra_op_num_threads=threads)
+    proc = RNNDownBeatProcessor(intra_op_num_threads=madmom_threads())
     n_frames = int(np.ceil(y44.shape[0] / hop))
     step, ctx = int(chunk_s * MADMOM_FPS), int(context_s * MADMOM_FPS)
     if n_frames <= step + 2 * ctx:
         return np.asarray(proc(Signal(y44, sample_rate=44100, num_channels=1)), dtype=np.float64)
     total = np.zeros((n_frames, 2))
     weight = np.zeros(n_frames)
-    for start in range(0, n_frames, step):
-        stop = min(n_frames, start + step)
+    for _start, _stop, lo, hi in chunk_bounds(n_frames, step, ctx):
         # Chunks start on a frame boundary, so the chunk's frame k is the song's frame lo + k.
-        lo, hi = max(0, start - ctx), min(n_frames, stop + ctx)
         act = np.asarray(proc(Signal(y44[lo * hop: hi * hop], sample_rate=44100, num_channels=1)))[: hi - lo]
         # Cross-fade neighbouring chunks over their shared context instead of cutting between them.
         w = np.ones(act.shape[0])
@@ -129,7 +162,8 @@ def track_beats_madmom(act: np.ndarray, y: np.ndarray, sr: int, *, min_bpm: floa
     act : np.ndarray [shape=(frames, 2)]
         Output of :func:`madmom_activations`.
     y : np.ndarray [shape=(n,), float32]
-        The mono signal the activations were computed from (for the BarTracker's features).
+        The mono signal the activations were computed from (for the BarTracker's features; at 44.1 kHz it
+        is not resampled again).
     sr : int, Hz
         Sample rate of ``y``.
     min_bpm, max_bpm : float
@@ -146,12 +180,13 @@ def track_beats_madmom(act: np.ndarray, y: np.ndarray, sr: int, *, min_bpm: floa
     dbn = DBNBeatTrackingProcessor(min_bpm=min_bpm, max_bpm=max_bpm, fps=MADMOM_FPS)
     times = np.asarray(dbn(np.clip(act[:, 0] + act[:, 1], 0.0, 1.0)), dtype=np.float64)
     if times.size == 0:
-        return BeatTrack(times_s=times, downbeat_evidence=np.zeros(0))
+        return BeatTrack(times_s=times, downbeat_evidence=np.zeros(0), offbeat_limit=None)
     idx = np.clip(np.rint(times * MADMOM_FPS).astype(np.int64), 0, act.shape[0] - 1)
     # The downbeat activation peaks within a frame or two of the beat.
     net = np.array([act[max(0, i - 2): i + 3, 1].max() for i in idx])
     net = net / max(float(net.max()), 1e-6)
-    return BeatTrack(times_s=times, downbeat_evidence=0.5 * net + 0.5 * bar_network_evidence(y, sr, times))
+    return BeatTrack(times_s=times, downbeat_evidence=0.5 * net + 0.5 * bar_network_evidence(y, sr, times),
+                     offbeat_limit=None)
 
 
 def local_tempo(feat: Features, *, min_bpm: float, max_bpm: float, window_s: float = 8.0,
@@ -222,7 +257,7 @@ def track_beats_librosa(feat: Features, *, min_bpm: float, max_bpm: float, tight
     env = feat.onset_env.astype(np.float64)
     std = env.std()
     if std <= 0:
-        return BeatTrack(np.zeros(0), np.zeros(0))
+        return BeatTrack(np.zeros(0), np.zeros(0), OFFBEAT_LIMIT)
     onset = env / std
     bpm = local_tempo(feat, min_bpm=min_bpm, max_bpm=max_bpm)
     period = 60.0 * feat.frame_rate_hz / bpm
@@ -231,7 +266,7 @@ def track_beats_librosa(feat: Features, *, min_bpm: float, max_bpm: float, tight
     frames = _kernels.backtrack_links(backlink, last)
     frames = _trim_weak(frames, onset)
     times = np.maximum(frames / feat.frame_rate_hz - ENVELOPE_LATENCY_S, 0.0)
-    return BeatTrack(times_s=times, downbeat_evidence=accent_evidence(feat, times))
+    return BeatTrack(times_s=times, downbeat_evidence=accent_evidence(feat, times), offbeat_limit=OFFBEAT_LIMIT)
 
 
 def _last_beat(score: np.ndarray, period: np.ndarray) -> int:
@@ -289,12 +324,13 @@ def accent_evidence(feat: Features, times_s: np.ndarray) -> np.ndarray:
     idx = feat.frame_of(times_s)
     low = _near_max(feat.low_onset_env, idx)
     full = _near_max(feat.onset_env, idx)
-    chroma = _span_means(feat.chroma, idx)
+    stops = np.append(idx[1:], feat.n_frames)
+    chroma = span_means(feat.chroma, idx, stops)
     unit = chroma / (np.linalg.norm(chroma, axis=0) + 1e-9)
     harmonic = np.zeros(n)
     harmonic[1:] = 1.0 - np.sum(unit[:, 1:] * unit[:, :-1], axis=0)
     harmonic[0] = harmonic[1:].mean()
-    timbre = _context_distance(_span_means(feat.mfcc[1:], idx), 2)
+    timbre = _context_distance(span_means(feat.mfcc[1:], idx, stops), 2)
     z = _zscore(low) - 0.5 * _zscore(full) + _zscore(harmonic) + _zscore(timbre)
     # Logistic slope on the unit-deviation sum; on the dev clips any slope from 1.35 to 2.25 scores about alike.
     return 1.0 / (1.0 + np.exp(-1.8 * _zscore(z)))
@@ -305,17 +341,6 @@ def _near_max(env: np.ndarray, idx: np.ndarray, reach: int = 2) -> np.ndarray:
     from scipy.ndimage import maximum_filter1d
 
     return maximum_filter1d(env, size=2 * reach + 1, mode="nearest")[idx]
-
-
-def _span_means(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Mean of the columns of ``x`` (d, frames) over each beat span (beat i to beat i + 1, the last to the end)."""
-    nf = x.shape[1]
-    starts = np.asarray(idx, dtype=np.int64)
-    stops = np.maximum(np.append(starts[1:], nf), starts + 1)
-    cum = np.concatenate([np.zeros((x.shape[0], 1)), np.cumsum(x, axis=1)], axis=1)
-    stops = np.minimum(stops, nf)
-    width = np.maximum(stops - starts, 1)
-    return (cum[:, stops] - cum[:, starts]) / width
 
 
 def _context_distance(spans: np.ndarray, width: int) -> np.ndarray:

@@ -17,9 +17,9 @@ against madmom's own on real audio.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
+
+from audio.beats import chunk_bounds, madmom_threads
 
 FPS = 100.0
 SR = 44100
@@ -93,9 +93,7 @@ def _percussive_features(proc, y44: np.ndarray) -> np.ndarray:
     n_frames = int(np.ceil(y44.shape[0] / hop))
     step, ctx = int(CHUNK_S * FPS), int(CONTEXT_S * FPS)
     parts = []
-    for start in range(0, max(n_frames, 1), step):
-        stop = min(n_frames, start + step)
-        lo, hi = max(0, start - ctx), min(n_frames, stop + ctx)
+    for start, stop, lo, hi in chunk_bounds(n_frames, step, ctx):
         feat = np.asarray(proc.perc_feat(Signal(y44[lo * hop: hi * hop], sample_rate=SR, num_channels=1)))
         parts.append(feat[start - lo: start - lo + stop - start])
     return np.concatenate(parts, axis=0)
@@ -107,7 +105,7 @@ def bar_network_evidence(y: np.ndarray, sr: int, beats_s: np.ndarray) -> np.ndar
     Parameters
     ----------
     y : np.ndarray [shape=(n,), float32]
-        Mono signal; resampled to 44.1 kHz as the networks expect.
+        Mono signal; resampled to 44.1 kHz as the networks expect (pass it at 44.1 kHz to skip that).
     sr : int, Hz
     beats_s : np.ndarray [shape=(b,), seconds, increasing]
 
@@ -125,9 +123,7 @@ def bar_network_evidence(y: np.ndarray, sr: int, beats_s: np.ndarray) -> np.ndar
     if beats_s.shape[0] < 2:
         return np.zeros(beats_s.shape[0])
     y44 = resample_mono(y, sr, SR)
-    # CHOREO_THREADS is set by batch workers so that songs running side by side share the cores.
-    threads = int(os.environ.get("CHOREO_THREADS") or max(1, min(2, os.cpu_count() or 1)))
-    proc = RNNBarProcessor(intra_op_num_threads=threads)
+    proc = RNNBarProcessor(intra_op_num_threads=madmom_threads())
     perc = _percussive_features(proc, y44)
     harm = clp_chroma(y44)
     # madmom's synchroniser drops beats after the end of the features; both features reach the end.

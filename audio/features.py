@@ -120,6 +120,26 @@ def compute_features(y: np.ndarray, sr: int = ANALYSIS_SR, *, frame_rate_hz: flo
                     mfcc=mfcc[:, :n].astype(np.float64))
 
 
+def span_means(x: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Mean of the columns of ``x`` over each frame span ``starts[i]:stops[i]`` (cumulative sums, no loop).
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(d, n_frames)]
+    starts, stops : np.ndarray [shape=(k,), int, frames]
+        Stops past the end are clipped to it; a span is at least one frame wide (``starts`` must lie inside).
+
+    Returns
+    -------
+    np.ndarray [shape=(d, k)]
+    """
+    n = x.shape[1]
+    starts = np.asarray(starts, dtype=np.int64)
+    stops = np.minimum(np.maximum(np.asarray(stops, dtype=np.int64), starts + 1), n)
+    cum = np.concatenate([np.zeros((x.shape[0], 1)), np.cumsum(x, axis=1)], axis=1)
+    return (cum[:, stops] - cum[:, starts]) / np.maximum(stops - starts, 1)
+
+
 def normalise(x: np.ndarray, *, lo_pct: float = 2.0, hi_pct: float = 99.5) -> np.ndarray:
     """Map a curve to 0..1 per song by robust percentiles (clipped).
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from audio.features import Features
+from audio.features import Features, span_means
 from audio.model import Section
 
 
@@ -60,17 +60,18 @@ def bar_features(feat: Features, bar_starts_s: np.ndarray, end_s: float) -> tupl
     harmony : np.ndarray [shape=(b, 24)]
     """
     edges = feat.frame_of(np.append(bar_starts_s, end_s))
+    starts = edges[:-1]
+    stops = np.maximum(edges[1:], starts + 2)
+    mids = (starts + stops) // 2
+    mfcc = feat.mfcc[1:]
+    mean = span_means(mfcc, starts, stops)
+    spread = np.sqrt(np.maximum(span_means(mfcc**2, starts, stops) - mean**2, 0.0))
     db = 20 * np.log10(np.maximum(feat.rms, 1e-6))
-    tex, harm = [], []
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
-        b = max(b, a + 2)
-        m = feat.mfcc[1:, a:b]
-        density = np.log1p(feat.onset_env[a:b].mean())
-        tex.append(np.concatenate([m.mean(axis=1), m.std(axis=1), [db[a:b].mean(), density]]))
-        mid = (a + b) // 2
-        harm.append(np.concatenate([_unit(feat.chroma[:, a:mid].mean(axis=1)),
-                                    _unit(feat.chroma[:, mid:b].mean(axis=1))]))
-    return _standardise(np.array(tex)), np.array(harm)
+    loud_dense = span_means(np.stack([db, feat.onset_env]), starts, stops)
+    texture = np.concatenate([mean, spread, loud_dense[:1], np.log1p(loud_dense[1:])]).T
+    harmony = np.concatenate([_unit(span_means(feat.chroma, starts, mids)),
+                              _unit(span_means(feat.chroma, mids, stops))]).T
+    return _standardise(texture), harmony
 
 
 def beat_features(feat: Features, beats_s: np.ndarray, end_s: float) -> np.ndarray:
@@ -89,17 +90,13 @@ def beat_features(feat: Features, beats_s: np.ndarray, end_s: float) -> np.ndarr
         12 chroma values (unit norm) and 12 MFCCs (standardised, scaled to a total weight of 0.5).
     """
     edges = feat.frame_of(np.append(beats_s, end_s))
-    chroma, timbre = [], []
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
-        b = max(b, a + 1)
-        chroma.append(_unit(feat.chroma[:, a:b].mean(axis=1)))
-        timbre.append(feat.mfcc[1:, a:b].mean(axis=1))
-    timbre_z = _standardise(np.array(timbre))
-    return np.concatenate([np.array(chroma), 0.5 * timbre_z / np.sqrt(timbre_z.shape[1])], axis=1)
+    chroma = _unit(span_means(feat.chroma, edges[:-1], edges[1:])).T
+    timbre_z = _standardise(span_means(feat.mfcc[1:], edges[:-1], edges[1:]).T)
+    return np.concatenate([chroma, 0.5 * timbre_z / np.sqrt(timbre_z.shape[1])], axis=1)
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / (np.linalg.norm(v) + 1e-9)
+def _unit(columns: np.ndarray) -> np.ndarray:
+    return columns / (np.linalg.norm(columns, axis=0, keepdims=True) + 1e-9)
 
 
 def _standardise(x: np.ndarray) -> np.ndarray:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -86,14 +85,15 @@ def madmom_baseline(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return out[:, 0], out[out[:, 1] == 1, 0]
 
 
-def _analysis_beats(path: Path, backend: str) -> tuple[np.ndarray, np.ndarray, object, float]:
+def _analyze(path: Path, backend: str):
     from audio.analysis import analyze
     from audio.params import AnalysisParams
 
-    t0 = time.perf_counter()
-    a = analyze(path, AnalysisParams(backend=backend))
-    secs = time.perf_counter() - t0
-    return (np.array([b.t for b in a.beats]), np.array([b.t for b in a.beats if b.beat == 1]), a, secs)
+    return analyze(path, AnalysisParams(backend=backend))
+
+
+def _beats_of(analysis) -> tuple[np.ndarray, np.ndarray]:
+    return (np.array([b.t for b in analysis.beats]), np.array([b.t for b in analysis.beats if b.beat == 1]))
 
 
 def evaluate_beats(dev: Path, backends: list[str], baseline: bool, only: set[str]) -> list[dict]:
@@ -105,7 +105,7 @@ def evaluate_beats(dev: Path, backends: list[str], baseline: bool, only: set[str
         audio = ann.with_suffix(".flac")
         ref_b, ref_d = read_beats(ann)
         for name in [*backends, *(["baseline"] if baseline else [])]:
-            est_b, est_d = madmom_baseline(audio) if name == "baseline" else _analysis_beats(audio, name)[:2]
+            est_b, est_d = madmom_baseline(audio) if name == "baseline" else _beats_of(_analyze(audio, name))
             rows.append({"clip": ann.stem, "system": name, **score_beats(ref_b, ref_d, est_b, est_d),
                          "tempo": tempo_reading(ref_b, est_b)})
     return rows
@@ -119,7 +119,7 @@ def evaluate_sections(dev: Path, backends: list[str], only: set[str]) -> list[di
             continue
         ref_s, ref_l = read_sections(ann)
         for backend in backends:
-            _, _, a, _ = _analysis_beats(ann.with_suffix(".flac"), backend)
+            a = _analyze(ann.with_suffix(".flac"), backend)
             est = a.sections
             rows.append({"clip": ann.stem, "system": backend, "n_ref": len(ref_s), "n_est": len(est),
                          **score_sections(ref_s, ref_l, [s.start for s in est], [s.label for s in est],
