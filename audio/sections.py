@@ -95,6 +95,12 @@ def beat_features(feat: Features, beats_s: np.ndarray, end_s: float) -> np.ndarr
     return np.concatenate([chroma, 0.5 * timbre_z / np.sqrt(timbre_z.shape[1])], axis=1)
 
 
+def _scaled_inside(x: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """``x`` where ``inside`` (zero elsewhere), divided by its maximum there."""
+    kept = np.where(inside, x, 0.0)
+    return kept / kept.max() if kept.max() > 0 else kept
+
+
 def _unit(columns: np.ndarray) -> np.ndarray:
     return columns / (np.linalg.norm(columns, axis=0, keepdims=True) + 1e-9)
 
@@ -399,9 +405,12 @@ def segment(feat: Features, beats_s: np.ndarray, beat_in_bar: np.ndarray, durati
                                        embed=per_bar, sigma=float(per_bar))
         # A boundary found on the beat level lands on the downbeat within a beat of it.
         repetition = np.array([rep_beats[max(0, i - 1): i + 2].max() for i in down_idx])
-        # Each view normalised to its own strongest boundary, then averaged.
-        nov = 0.5 * homogeneity / max(homogeneity.max(), 1e-9) + 0.5 * repetition / max(repetition.max(), 1e-9)
-        nov = nov / nov.max() if nov.max() > 0 else nov
+        # Each view normalised to its strongest possible boundary, then averaged. Bars within min_bars of
+        # the ends cannot start a section, and there both views see half a kernel (the song's edge looks
+        # novel): left in, the edge sets the scale and flattens every real peak.
+        inner = np.zeros(n_bars, dtype=bool)
+        inner[min_bars: n_bars - min_bars + 1] = True
+        nov = 0.5 * _scaled_inside(homogeneity, inner) + 0.5 * _scaled_inside(repetition, inner)
         starts = pick_boundaries(nov, min_bars=min_bars, threshold=peak_threshold,
                                  window_bars=max(2, int(round(section_s / bar_s))))
         content = np.concatenate([_standardise(harmony), texture], axis=1)
