@@ -298,3 +298,76 @@ def syllable_dp_backtrack(choice: np.ndarray, n_syll: int, min_frames: int,
         i = (s - 1) // width
         start[i] = 0
     return start, end
+
+
+@numba.njit(cache=True)
+def beat_hmm_viterbi(log_obs: np.ndarray, obs_pointer: np.ndarray, first_states: np.ndarray,
+                     last_states: np.ndarray, entry_ptr: np.ndarray, entry_from: np.ndarray,
+                     entry_logp: np.ndarray, log_init: np.ndarray) -> np.ndarray:
+    """Viterbi path of a bar-position beat HMM (Krebs et al. 2015), storing back-pointers only at beats.
+
+    The state space is a run of states per tempo: state ``s`` inside a run moves to ``s + 1`` with
+    probability 1, and the first state of run ``j`` is entered from the last state of run
+    ``entry_from[k]`` with log probability ``entry_logp[k]``, ``k`` in ``entry_ptr[j]:entry_ptr[j + 1]``.
+    Only those entries have a choice, so only they keep a back-pointer: (frames, runs) instead of
+    (frames, states). Scores add in the order previous + transition + observation and a candidate must
+    beat the best so far strictly, as madmom's ``HiddenMarkovModel.viterbi`` does, so the path is its path.
+
+    Parameters
+    ----------
+    log_obs : float64 (n, 2), log densities per frame: column 0 off the beat, 1 on the beat
+    obs_pointer : int64 (S,), column of ``log_obs`` each state reads
+    first_states, last_states : int64 (R,), first and last state of each run (runs are contiguous)
+    entry_ptr : int64 (R + 1,), CSR row pointers into ``entry_from`` / ``entry_logp``
+    entry_from : int64 (E,), run whose last state leads into the run of the row
+    entry_logp : float64 (E,), log transition probability of that entry
+    log_init : float64 (S,), log initial distribution
+
+    Returns
+    -------
+    int64 (n,), the state per frame; empty when no path has a finite score
+    """
+    n = log_obs.shape[0]
+    n_states = log_init.shape[0]
+    n_runs = first_states.shape[0]
+    prev = log_init.copy()
+    cur = np.empty(n_states, dtype=np.float64)
+    back = np.zeros((n, n_runs), dtype=np.int32)
+    for t in range(n):
+        for r in range(n_runs):
+            lo = first_states[r]
+            obs = log_obs[t, obs_pointer[lo]]
+            best = -np.inf
+            arg = 0
+            for k in range(entry_ptr[r], entry_ptr[r + 1]):
+                v = prev[last_states[entry_from[k]]] + entry_logp[k] + obs
+                if v > best:
+                    best = v
+                    arg = entry_from[k]
+            cur[lo] = best
+            back[t, r] = arg
+            for s in range(lo + 1, last_states[r] + 1):
+                cur[s] = prev[s - 1] + 0.0 + log_obs[t, obs_pointer[s]]
+        for s in range(n_states):
+            prev[s] = cur[s]
+    path = np.zeros(n, dtype=np.int64)
+    if n == 0:
+        return path
+    state = 0
+    for s in range(1, n_states):
+        if prev[s] > prev[state]:
+            state = s
+    if prev[state] == -np.inf:
+        return np.zeros(0, dtype=np.int64)
+    run = np.zeros(n_states, dtype=np.int64)
+    for r in range(n_runs):
+        for s in range(first_states[r], last_states[r] + 1):
+            run[s] = r
+    for t in range(n - 1, -1, -1):
+        path[t] = state
+        r = run[state]
+        if state == first_states[r]:
+            state = last_states[back[t, r]]
+        else:
+            state -= 1
+    return path

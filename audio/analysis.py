@@ -63,6 +63,9 @@ def analyze(path: str | Path, params: AnalysisParams | None = None, *, midi: str
     step("decode")
     audio = load_audio(path)
     y = F.resample_mono(audio.mono(), audio.sr, F.ANALYSIS_SR)
+    source = Source(path=str(path), sha256=audio.sha256, duration_s=audio.duration_s, sample_rate=audio.sr,
+                    channels=audio.channels)
+    del audio  # the decoded file (all channels, its own rate) is not needed again: free it for the long steps
     step("features")
     feat = F.compute_features(y, F.ANALYSIS_SR)
     energy = F.energy_curve(feat)
@@ -72,7 +75,7 @@ def analyze(path: str | Path, params: AnalysisParams | None = None, *, midi: str
     prov_extra: dict[str, object] = {}
     if midi_timing is not None:
         step("beats")
-        times, bar, beat, meter, extra = _beats_from_midi(midi_timing, feat, onset_t, audio.duration_s, params)
+        times, bar, beat, meter, extra = _beats_from_midi(midi_timing, feat, onset_t, source.duration_s, params)
         prov_extra["midi"] = extra
         if extra["onset_f"] < 0.7:
             warnings.append(f"MIDI matches the audio only moderately (onset F {extra['onset_f']:.2f})")
@@ -109,17 +112,16 @@ def analyze(path: str | Path, params: AnalysisParams | None = None, *, midi: str
     downbeats = times[beat == 1]
     sections = None
     if midi_timing is not None and midi_timing.markers:
-        sections = _sections_from_markers(midi_timing, prov_extra["midi"]["offset_s"], downbeats, audio.duration_s,
+        sections = _sections_from_markers(midi_timing, prov_extra["midi"]["offset_s"], downbeats, source.duration_s,
                                           energy, feat.frame_rate_hz)
     if sections is None:
-        sections = segment(feat, times, beat, audio.duration_s, energy, min_bars=params.min_section_bars,
+        sections = segment(feat, times, beat, source.duration_s, energy, min_bars=params.min_section_bars,
                            label_threshold=params.label_threshold)
     if len(sections) == 1 and sections[0].confidence < 0.5:
         warnings.append("too few bars for a section structure: one section covers the song")
     fr = feat.frame_rate_hz
     return Analysis(
-        source=Source(path=str(path), sha256=audio.sha256, duration_s=audio.duration_s, sample_rate=audio.sr,
-                      channels=audio.channels),
+        source=source,
         tempo=Tempo(bpm=bpm, curve=tuple((float(t), float(b)) for t, b in curve), confidence=tempo_conf),
         meter=meter,
         beats=tuple(Beat(float(t), int(b), int(k)) for t, b, k in zip(times, bar, beat, strict=True)),

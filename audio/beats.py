@@ -90,13 +90,15 @@ def chunk_bounds(n_frames: int, step: int, context: int) -> list[tuple[int, int,
     return out
 
 
-def madmom_activations(y: np.ndarray, sr: int, *, chunk_s: float = 60.0, context_s: float = 10.0) -> np.ndarray:
+def madmom_activations(y: np.ndarray, sr: int, *, chunk_s: float = 35.0, context_s: float = 5.0) -> np.ndarray:
     """Beat and downbeat activations of madmom's RNN ensemble, computed in overlapping chunks.
 
-    madmom's input preparation (three spectrograms at 44.1 kHz) needs about 6 MB per second of audio,
-    over 1 GB for a 3-minute song; chunks of ``chunk_s`` seconds with ``context_s`` seconds of context on
-    each side keep the peak flat. Neighbouring chunks overlap by ``2 * context_s`` and are cross-faded
-    there, so no frame depends on a chunk edge alone (the recurrent networks need context).
+    madmom's input preparation (three spectrograms at 44.1 kHz) and the networks need about 9 MB per second
+    of audio (measured: 540 MB for a 60-second piece), 1.6 GB for a 3-minute song in one go; chunks of
+    ``chunk_s`` seconds with ``context_s`` seconds of context on each side keep the peak flat. Neighbouring
+    chunks overlap by ``2 * context_s`` and are cross-faded there, so no frame depends on a chunk edge alone
+    (the recurrent networks need context; 5 s changes the activations by 0.005 on average against one
+    pass over a whole real song, 10 s by 0.004).
 
     Parameters
     ----------
@@ -147,6 +149,88 @@ def madmom_activations(y: np.ndarray, sr: int, *, chunk_s: float = 60.0, context
     return total / np.maximum(weight, 1e-9)[:, None]
 
 
+def beat_hmm_arrays(dbn) -> tuple[np.ndarray, ...]:
+    """The arrays :func:`audio._kernels.beat_hmm_viterbi` reads, from a madmom beat tracker's models.
+
+    Parameters
+    ----------
+    dbn : madmom.features.beats.DBNBeatTrackingProcessor
+
+    Returns
+    -------
+    tuple of np.ndarray
+        ``obs_pointer, first_states, last_states, entry_ptr, entry_from, entry_logp, log_init``.
+
+    Raises
+    ------
+    ValueError
+        The state space is not made of runs entered only at their first state.
+    """
+    st, tm, om = dbn.st, dbn.tm, dbn.om
+    firsts = np.asarray(st.first_states, dtype=np.int64)
+    lasts = np.asarray(st.last_states, dtype=np.int64)
+    ptr = np.asarray(tm.pointers, dtype=np.int64)
+    entry_ptr = np.concatenate([[0], np.cumsum(ptr[firsts + 1] - ptr[firsts])])
+    rows = np.concatenate([np.arange(ptr[f], ptr[f + 1]) for f in firsts])
+    entry_from = np.searchsorted(lasts, np.asarray(tm.states, dtype=np.int64)[rows])
+    if not np.array_equal(lasts[np.minimum(entry_from, lasts.size - 1)], tm.states[rows]):
+        raise ValueError("the beat state space does not have the run structure beat_hmm_viterbi expects")
+    with np.errstate(divide="ignore"):
+        log_init = np.log(np.asarray(dbn.hmm.initial_distribution, dtype=np.float64))
+    return (np.asarray(om.pointers, dtype=np.int64), firsts, lasts, entry_ptr, entry_from,
+            np.asarray(tm.log_probabilities, dtype=np.float64)[rows], log_init)
+
+
+def dbn_beats(dbn, activation: np.ndarray) -> np.ndarray:
+    """Beats of madmom's ``DBNBeatTrackingProcessor`` on an activation curve, in little memory.
+
+    madmom's Viterbi keeps a back-pointer per state and frame (28 kB per frame for the default tempo
+    range: 1.7 GB for a 10-minute song). In its beat state space only the first state of each tempo has
+    a choice of predecessor, so :func:`audio._kernels.beat_hmm_viterbi` keeps pointers for those alone
+    (0.4 kB per frame) and finds the same path; the beats are then read off it as madmom does (the
+    activation peak inside each beat region of the path).
+
+    Parameters
+    ----------
+    dbn : madmom.features.beats.DBNBeatTrackingProcessor
+        Its state space, transition and observation models and ``correct`` flag are used.
+    activation : np.ndarray [shape=(frames,), 0..1]
+
+    Returns
+    -------
+    np.ndarray [shape=(b,), seconds, increasing]
+        The beats madmom's own ``dbn(activation)`` returns.
+    """
+    from madmom.features.beats import threshold_activations
+
+    from audio._kernels import beat_hmm_viterbi
+
+    activation = np.asarray(activation, dtype=np.float64)
+    first = 0
+    if dbn.threshold:
+        activation, first = threshold_activations(activation, dbn.threshold)
+    if not activation.any():
+        return np.zeros(0)
+    om = dbn.om
+    path = beat_hmm_viterbi(om.log_densities(activation), *beat_hmm_arrays(dbn))
+    if not path.any():
+        return np.zeros(0)
+    if dbn.correct:
+        beat_range = np.asarray(om.pointers)[path]
+        idx = np.nonzero(np.diff(beat_range))[0] + 1
+        if beat_range[0]:
+            idx = np.r_[0, idx]
+        if beat_range[-1]:
+            idx = np.r_[idx, beat_range.size]
+        frames = np.array([np.argmax(activation[lo:hi]) + lo for lo, hi in idx.reshape((-1, 2))], dtype=np.int64)
+    else:
+        from scipy.signal import argrelmin
+
+        frames = argrelmin(np.asarray(dbn.st.state_positions)[path], mode="wrap")[0]
+        frames = frames[np.asarray(om.pointers)[path[frames]] == 1]
+    return (frames + first) / float(dbn.fps)
+
+
 def track_beats_madmom(act: np.ndarray, y: np.ndarray, sr: int, *, min_bpm: float, max_bpm: float) -> BeatTrack:
     """Decode madmom activations into beats, with bar evidence from two downbeat networks.
 
@@ -178,7 +262,7 @@ def track_beats_madmom(act: np.ndarray, y: np.ndarray, sr: int, *, min_bpm: floa
     from audio.downbeats import bar_network_evidence
 
     dbn = DBNBeatTrackingProcessor(min_bpm=min_bpm, max_bpm=max_bpm, fps=MADMOM_FPS)
-    times = np.asarray(dbn(np.clip(act[:, 0] + act[:, 1], 0.0, 1.0)), dtype=np.float64)
+    times = dbn_beats(dbn, np.clip(act[:, 0] + act[:, 1], 0.0, 1.0))
     if times.size == 0:
         return BeatTrack(times_s=times, downbeat_evidence=np.zeros(0), offbeat_limit=None)
     idx = np.clip(np.rint(times * MADMOM_FPS).astype(np.int64), 0, act.shape[0] - 1)

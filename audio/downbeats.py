@@ -27,6 +27,7 @@ SR = 44100
 # chunks of this many seconds with CONTEXT_S either side, their peak memory stays flat for long songs.
 CHUNK_S = 60.0
 CONTEXT_S = 1.0
+CHROMA_CONTEXT_S = 5.0
 
 
 def clp_chroma(y44: np.ndarray, *, fps: float = FPS, fmin: float = 27.5, fmax: float = 4200.0,
@@ -54,25 +55,21 @@ def clp_chroma(y44: np.ndarray, *, fps: float = FPS, fmin: float = 27.5, fmax: f
     np.ndarray [shape=(round(n * fps / 44100) + 1, 12)]
         Pitch classes C, C#, ..., B; each row has unit L2 norm.
     """
-    import soxr
     from madmom.audio.filters import SemitoneBandpassFilterbank, hz2midi
-    from scipy.signal import filtfilt
 
     bank = SemitoneBandpassFilterbank(fmin=fmin, fmax=fmax)
-    y44 = np.asarray(y44, dtype=np.float64)
+    y44 = np.asarray(y44, dtype=np.float32)
     n_frames = int(np.round(y44.shape[0] * fps / SR)) + 1
-    resampled: dict[float, np.ndarray] = {}
     pitch = np.zeros((n_frames, len(bank.filters)))
-    for k, ((b, a), band_sr) in enumerate(zip(bank.filters, bank.band_sample_rates, strict=True)):
-        band_sr = float(band_sr)
-        if band_sr not in resampled:
-            resampled[band_sr] = y44 if band_sr == SR else soxr.resample(y44, SR, band_sr, quality="HQ")
-        x = filtfilt(b, a, resampled[band_sr])
-        # Energy relative to 22.05 kHz (madmom follows the MATLAB chroma toolbox here).
-        csum = np.concatenate([[0.0], np.cumsum(x * x * (22050.0 / band_sr))])
-        frame = int(np.round(2 * band_sr / fps))
-        start = (np.arange(n_frames) * (band_sr / fps)).astype(np.int64) - frame // 2
-        pitch[:, k] = csum[np.clip(start + frame, 0, x.shape[0])] - csum[np.clip(start, 0, x.shape[0])]
+    # Frames are computed CHUNK_S seconds at a time from the chunk's audio plus CHROMA_CONTEXT_S either
+    # side (the slowest band's ringing dies out well within it), so memory stays flat for long songs.
+    # Chunks start on a whole number of 0.1 s, a whole number of samples at every band's rate.
+    step = int(CHUNK_S * fps)
+    for f0 in range(0, n_frames, step):
+        f1 = min(n_frames, f0 + step)
+        lo = max(0, int(np.floor((f0 / fps - CHROMA_CONTEXT_S) * 10.0))) * (SR // 10)
+        hi = min(y44.shape[0], int(np.ceil((f1 / fps + CHROMA_CONTEXT_S) * SR)))
+        pitch[f0:f1] = _band_energies(bank, y44[lo:hi], lo, np.arange(f0, f1), fps)
     log_pitch = np.log10(pitch * compression + 1.0)
     midi_min = int(np.round(hz2midi(bank.center_frequencies[0])))
     chroma = np.zeros((n_frames, 12))
@@ -83,6 +80,31 @@ def clp_chroma(y44: np.ndarray, *, fps: float = FPS, fmin: float = 27.5, fmax: f
     chroma /= np.where(quiet, 1.0, norm)[:, None]
     chroma[quiet] = 1.0 / np.sqrt(12.0)
     return chroma
+
+
+def _band_energies(bank, y44: np.ndarray, lo: int, frames: np.ndarray, fps: float) -> np.ndarray:
+    """Energy of each semitone band in the 2-frame windows centred on the song's ``frames``.
+
+    ``y44`` is the song's audio from sample ``lo`` on (a multiple of 4410); each band is filtered at its
+    own sample rate.
+    """
+    import soxr
+    from scipy.signal import filtfilt
+
+    x44 = y44.astype(np.float64)
+    out = np.zeros((frames.shape[0], len(bank.filters)))
+    resampled: dict[float, np.ndarray] = {}
+    for k, ((b, a), band_sr) in enumerate(zip(bank.filters, bank.band_sample_rates, strict=True)):
+        band_sr = float(band_sr)
+        if band_sr not in resampled:
+            resampled[band_sr] = x44 if band_sr == SR else soxr.resample(x44, SR, band_sr, quality="HQ")
+        x = filtfilt(b, a, resampled[band_sr])
+        # Energy relative to 22.05 kHz (madmom follows the MATLAB chroma toolbox here).
+        csum = np.concatenate([[0.0], np.cumsum(x * x * (22050.0 / band_sr))])
+        frame = int(np.round(2 * band_sr / fps))
+        start = (frames * (band_sr / fps)).astype(np.int64) - lo * int(band_sr) // SR - frame // 2
+        out[:, k] = csum[np.clip(start + frame, 0, x.shape[0])] - csum[np.clip(start, 0, x.shape[0])]
+    return out
 
 
 def _percussive_features(proc, y44: np.ndarray) -> np.ndarray:

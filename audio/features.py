@@ -18,6 +18,8 @@ FRAME_RATE_HZ = 50.0
 # from the envelope were 27 ms late (median) at this hop and window. Times read off the envelope
 # (onsets, the librosa backend's beats) are moved earlier by this much.
 ENVELOPE_LATENCY_S = 0.025
+# The spectrum is computed this many seconds at a time, so a long song's peak memory stays flat.
+BLOCK_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -101,23 +103,39 @@ def compute_features(y: np.ndarray, sr: int = ANALYSIS_SR, *, frame_rate_hz: flo
     hop = int(round(sr / frame_rate_hz))
     if abs(hop * frame_rate_hz - sr) > 1e-6:
         raise ValueError(f"sr / frame_rate_hz = {sr / frame_rate_hz} is not an integer hop length")
-    spec = np.abs(librosa.stft(y, n_fft=2048, hop_length=hop, center=True)).astype(np.float32)
-    power = spec**2
-    mel = librosa.feature.melspectrogram(S=power, sr=sr, n_mels=128, fmax=sr / 2)
+    n_fft = 2048
+    y = np.asarray(y, dtype=np.float32)
+    # librosa's centred framing (zero padding of n_fft // 2 each side), cut into blocks of whole frames:
+    # each block's STFT is exactly the full STFT's columns, and only one block's spectrum is in memory.
+    padded = np.pad(y, n_fft // 2)
+    n = 1 + (padded.shape[0] - n_fft) // hop if padded.shape[0] >= n_fft else 0
+    block = int(BLOCK_S * frame_rate_hz)
+    mel_fb = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=128, fmax=sr / 2)
+    chroma_fb = librosa.filters.chroma(sr=sr, n_fft=n_fft, tuning=0.0)
+    freqs = librosa.fft_frequencies(sr=sr, n_fft=n_fft)
+    mel = np.zeros((128, n), dtype=np.float32)
+    chroma = np.zeros((12, n))
+    rms = np.zeros(n)
+    centroid = np.zeros(n)
+    for f0 in range(0, n, block):
+        f1 = min(n, f0 + block)
+        seg = padded[f0 * hop: (f1 - 1) * hop + n_fft]
+        spec = np.abs(librosa.stft(seg, n_fft=n_fft, hop_length=hop, center=False))
+        power = spec**2
+        mel[:, f0:f1] = mel_fb @ power
+        chroma[:, f0:f1] = librosa.util.normalize(chroma_fb @ power, norm=np.inf, axis=0)
+        rms[f0:f1] = librosa.feature.rms(S=spec, frame_length=n_fft)[0]
+        centroid[f0:f1] = (freqs @ spec) / np.maximum(spec.sum(axis=0), np.finfo(np.float32).tiny)
     log_mel = librosa.power_to_db(mel, ref=np.max)
     onset_env = librosa.onset.onset_strength(S=log_mel, sr=sr, hop_length=hop, aggregate=np.mean)
     mel_freqs = librosa.mel_frequencies(n_mels=128, fmax=sr / 2)
     low = log_mel[mel_freqs < 200.0]
     low_onset_env = librosa.onset.onset_strength(S=low, sr=sr, hop_length=hop, aggregate=np.mean)
-    rms = librosa.feature.rms(S=spec, frame_length=2048)[0]
-    centroid = librosa.feature.spectral_centroid(S=spec, sr=sr)[0]
-    chroma = librosa.feature.chroma_stft(S=power, sr=sr, tuning=0.0)
     mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=13)
-    n = min(onset_env.shape[0], rms.shape[0], chroma.shape[1])
-    return Features(frame_rate_hz=float(frame_rate_hz), onset_env=onset_env[:n].astype(np.float64),
-                    low_onset_env=low_onset_env[:n].astype(np.float64), rms=rms[:n].astype(np.float64),
-                    centroid_hz=centroid[:n].astype(np.float64), chroma=chroma[:, :n].astype(np.float64),
-                    mfcc=mfcc[:, :n].astype(np.float64))
+    m = min(onset_env.shape[0], n)
+    return Features(frame_rate_hz=float(frame_rate_hz), onset_env=onset_env[:m].astype(np.float64),
+                    low_onset_env=low_onset_env[:m].astype(np.float64), rms=rms[:m], centroid_hz=centroid[:m],
+                    chroma=chroma[:, :m], mfcc=mfcc[:, :m].astype(np.float64))
 
 
 def span_means(x: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:

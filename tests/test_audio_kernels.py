@@ -156,3 +156,56 @@ def test_syllable_dp_finds_planted_syllables():
 @given(st.integers(0, 60), st.integers(0, 6), st.integers(2, 4), st.integers(0, 2**31 - 1))
 def test_syllable_dp_hypothesis(n, n_syll, m, seed):
     _same_syllable_dp(seed, n, n_syll, m, 1.0)
+
+
+def _beat_hmm(rng, n_runs, dense):
+    """A random run-structured beat HMM: runs of 2..9 states, entries from every (or a random few) runs."""
+    lengths = rng.integers(2, 10, size=n_runs) if n_runs else np.zeros(0, dtype=np.int64)
+    lasts = np.cumsum(lengths) - 1
+    firsts = lasts - lengths + 1
+    ptr, frm, logp = [0], [], []
+    for _ in range(n_runs):
+        src = np.arange(n_runs) if dense else np.sort(rng.choice(n_runs, size=rng.integers(1, n_runs + 1),
+                                                                 replace=False))
+        frm.extend(src.tolist())
+        logp.extend(np.log(rng.dirichlet(np.ones(src.size))).tolist())
+        ptr.append(len(frm))
+    n_states = int(lengths.sum())
+    pointer = (rng.random(n_states) < 0.3).astype(np.int64)
+    log_init = np.full(n_states, -np.log(max(n_states, 1)))
+    return (pointer, firsts.astype(np.int64), lasts.astype(np.int64), np.array(ptr, dtype=np.int64),
+            np.array(frm, dtype=np.int64), np.array(logp, dtype=np.float64), log_init)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("n", [0, 1, 2, 60])
+@pytest.mark.parametrize("dense", [True, False])
+def test_beat_hmm_viterbi_matches_reference(seed, n, dense):
+    rng = np.random.default_rng(seed)
+    pointer, firsts, lasts, ptr, frm, logp, log_init = _beat_hmm(rng, 5, dense)
+    act = rng.uniform(0.01, 0.99, size=n)
+    log_obs = np.stack([np.log((1 - act) / 15.0), np.log(act)], axis=1)
+    args = (log_obs, pointer, firsts, lasts, ptr, frm, logp, log_init)
+    np.testing.assert_array_equal(K.beat_hmm_viterbi(*args), R.beat_hmm_viterbi(*args))
+
+
+def test_beat_hmm_viterbi_constant_and_impossible():
+    rng = np.random.default_rng(3)
+    pointer, firsts, lasts, ptr, frm, logp, log_init = _beat_hmm(rng, 4, True)
+    log_obs = np.zeros((40, 2))  # constant input: ties everywhere, broken the same way
+    args = (log_obs, pointer, firsts, lasts, ptr, frm, logp, log_init)
+    np.testing.assert_array_equal(K.beat_hmm_viterbi(*args), R.beat_hmm_viterbi(*args))
+    log_obs[:, :] = -np.inf  # no path has a finite score
+    assert K.beat_hmm_viterbi(*args).shape == (0,) == R.beat_hmm_viterbi(*args).shape
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 6), st.lists(st.floats(0.0, 1.0), min_size=0, max_size=50))
+def test_beat_hmm_viterbi_hypothesis(seed, n_runs, values):
+    rng = np.random.default_rng(seed)
+    pointer, firsts, lasts, ptr, frm, logp, log_init = _beat_hmm(rng, n_runs, bool(seed % 2))
+    act = np.array(values, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        log_obs = np.stack([np.log((1 - act) / 15.0), np.log(act)], axis=1).reshape(-1, 2)
+    args = (log_obs, pointer, firsts, lasts, ptr, frm, logp, log_init)
+    np.testing.assert_array_equal(K.beat_hmm_viterbi(*args), R.beat_hmm_viterbi(*args))

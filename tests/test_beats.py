@@ -70,3 +70,28 @@ def test_meter_from_clean_evidence():
 
 def test_time_signature_names():
     assert M.time_signature(2, 3) == "6/8" and M.time_signature(3, 2) == "3/4" and M.time_signature(4, 2) == "4/4"
+
+
+def test_features_in_blocks_match_one_block(song_feat, monkeypatch):
+    _song, y, feat = song_feat
+    monkeypatch.setattr(F, "BLOCK_S", 3.0)
+    blocked = F.compute_features(y)
+    assert blocked.n_frames == feat.n_frames
+    for name in ("onset_env", "low_onset_env", "rms", "centroid_hz", "chroma", "mfcc"):
+        a, b = getattr(feat, name), getattr(blocked, name)
+        assert np.allclose(a, b, rtol=1e-4, atol=1e-6 * np.abs(a).max()), name
+
+
+def test_dbn_beats_are_madmoms(song_feat):
+    from madmom.features.beats import DBNBeatTrackingProcessor
+
+    _song, y, _feat = song_feat
+    act = B.madmom_activations(y, F.ANALYSIS_SR)
+    curve = np.clip(act[:, 0] + act[:, 1], 0.0, 1.0)
+    for kwargs in ({"min_bpm": 49.5, "max_bpm": 236.5}, {"min_bpm": 80.0, "max_bpm": 160.0, "correct": False},
+                   {"min_bpm": 60.0, "max_bpm": 200.0, "threshold": 0.05}):
+        dbn = DBNBeatTrackingProcessor(fps=100, **kwargs)
+        ours = B.dbn_beats(dbn, curve)
+        assert ours.size > 10
+        np.testing.assert_array_equal(ours, np.asarray(dbn(curve)))
+    assert B.dbn_beats(dbn, np.zeros(500)).shape == (0,)

@@ -50,3 +50,15 @@ def test_bar_networks_edge_cases(song):
     # Beats past the end of the audio get the song's mean evidence, not NaN.
     beats = np.append(song.beats_s, song.duration_s + np.arange(1, 4))
     assert np.all(np.isfinite(bar_network_evidence(song.y, song.sr, beats)))
+
+
+def test_clp_chroma_in_chunks_matches_one_pass(song, monkeypatch):
+    from audio import downbeats
+
+    y44 = F.resample_mono(song.y, song.sr, 44100)
+    whole = downbeats.clp_chroma(y44)
+    monkeypatch.setattr(downbeats, "CHUNK_S", 4.0)
+    chunked = downbeats.clp_chroma(y44)
+    assert chunked.shape == whole.shape
+    # Each chunk hears CHROMA_CONTEXT_S of audio either side: what the filters still ring past that is tiny.
+    assert np.abs(chunked - whole).max() < 0.01

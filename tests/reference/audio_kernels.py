@@ -163,3 +163,31 @@ def syllable_dp_backtrack(choice, n_syll, min_frames, last_state):
     if state != ("pre",):
         start[state[1]] = 0
     return start, end
+
+
+def beat_hmm_viterbi(log_obs, obs_pointer, first_states, last_states, entry_ptr, entry_from, entry_logp, log_init):
+    """madmom's viterbi over the full transition matrix, with a back-pointer for every state and frame."""
+    n_states = len(log_init)
+    preds = [[(s - 1, 0.0)] for s in range(n_states)]
+    for r, first in enumerate(first_states):
+        preds[first] = [(last_states[entry_from[k]], entry_logp[k]) for k in range(entry_ptr[r], entry_ptr[r + 1])]
+    prev = np.array(log_init, dtype=float)
+    back = np.zeros((len(log_obs), n_states), dtype=np.int64)
+    for t in range(len(log_obs)):
+        cur = np.full(n_states, -math.inf)
+        for s in range(n_states):
+            for p, logp in preds[s]:
+                v = prev[p] + logp + log_obs[t][obs_pointer[s]]
+                if v > cur[s]:
+                    cur[s], back[t, s] = v, p
+        prev = cur
+    if len(log_obs) == 0:
+        return np.zeros(0, dtype=np.int64)
+    state = int(np.argmax(prev))
+    if prev[state] == -math.inf:
+        return np.zeros(0, dtype=np.int64)
+    path = np.zeros(len(log_obs), dtype=np.int64)
+    for t in range(len(log_obs) - 1, -1, -1):
+        path[t] = state
+        state = back[t, state]
+    return path
