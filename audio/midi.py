@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from audio.errors import InputError, MidiMismatchError
-from audio.features import Features
+from audio.features import ENVELOPE_LATENCY_S, Features
 
 KIND_WORDS = (("pre-chorus", "other"), ("prechorus", "other"), ("chorus", "chorus"), ("refrain", "chorus"),
               ("hook", "chorus"), ("verse", "verse"), ("bridge", "bridge"), ("middle", "bridge"),
@@ -236,7 +235,7 @@ def estimate_offset(midi: MidiTiming, feat: Features, *, max_offset_s: float = 1
     almost as well as the right offset (within a few percent in a long song); the chords tell them
     apart. The best sum, onsets + 2 x chroma, is then refined to the millisecond with a smooth kernel,
     and the envelope's latency (how late its peaks come after the onsets that cause them, see
-    :func:`envelope_latency_s`) is taken off. A MIDI with drums only is aligned by its onsets alone,
+    :data:`audio.features.ENVELOPE_LATENCY_S`) is taken off. A MIDI with drums only is aligned by its onsets alone,
     which in a long song of identical bars can land a bar or more off (no test can then tell).
 
     Parameters
@@ -274,7 +273,7 @@ def estimate_offset(midi: MidiTiming, feat: Features, *, max_offset_s: float = 1
     env = feat.onset_env - feat.onset_env.mean()
     fine_s = coarse_s + np.arange(-2.0 / fr, 2.0 / fr + 5e-4, 1e-3)
     fine = _kernel_score(env, fr, midi.onsets_s, fine_s)
-    return float(round(fine_s[int(np.argmax(fine))] - envelope_latency_s(fr), 4))
+    return float(round(fine_s[int(np.argmax(fine))] - ENVELOPE_LATENCY_S, 4))
 
 
 def _chroma_curve(midi: MidiTiming, feat: Features, offsets_s: np.ndarray) -> np.ndarray:
@@ -390,49 +389,28 @@ def _kernel_score(env: np.ndarray, fr: float, onsets_s: np.ndarray, offsets_s: n
     return out
 
 
-@lru_cache(maxsize=4)
-def envelope_latency_s(frame_rate_hz: float = 50.0) -> float:
-    """How late the onset envelope of :func:`audio.features.compute_features` peaks after an onset.
+def envelope_lag_s(feat: Features, onsets_s: np.ndarray, *, lo_s: float = -0.05, hi_s: float = 0.1) -> float:
+    """How late the onset envelope of ``feat`` peaks after the given onsets, to the millisecond.
 
-    Measured on a probe, percussive and tonal onsets at known times (spread over sub-frame phases) over
-    a steady chord 12 dB down (in a mix, an onset shows in the log-mel flux only once it rises above what
-    is already sounding, which makes the envelope about 10 ms later than for an onset in silence), with
-    the same kernel score that :func:`estimate_offset` uses. The window length, flux lag and centring of
-    the features so do not become an error in the MIDI offset, whatever they are set to.
+    The lag in ``lo_s..hi_s`` whose smooth kernel score (the one :func:`estimate_offset` refines with)
+    is best. ``benchmarks/real_accuracy.py`` measures it on real recordings against madmom's beats and
+    the annotations to calibrate :data:`audio.features.ENVELOPE_LATENCY_S`.
 
     Parameters
     ----------
-    frame_rate_hz : float
-        Frame rate of the features.
+    feat : Features
+    onsets_s : np.ndarray [shape=(k,), seconds]
+    lo_s, hi_s : float, seconds
+        Range searched.
 
     Returns
     -------
     float, seconds
-        About 0.03 s at 50 frames per second.
     """
-    from audio.features import ANALYSIS_SR, compute_features
-
-    sr = ANALYSIS_SR
-    rng = np.random.default_rng(0)
-    n_on = 24
-    onsets_s = 0.4 + 0.25 * np.arange(n_on) + (np.arange(n_on) % 12) / 12.0 / frame_rate_hz
-    t_s = np.arange(int((onsets_s[-1] + 0.6) * sr)) / sr
-    chord = sum(np.sin(2 * np.pi * f_hz * t_s + k) for k, f_hz in enumerate((196.0, 247.0, 294.0, 392.0))) / 4
-    y = 0.4 * 10 ** (-12 / 20) * (chord + 0.3 * rng.standard_normal(t_s.size))
-    t = t_s[: int(0.3 * sr)]
-    for k, t0 in enumerate(onsets_s):
-        if k % 2 == 0:  # percussive: noise click and a low thump
-            x = rng.standard_normal(t.size) * np.exp(-t / 0.03) + np.sin(2 * np.pi * 70.0 * t) * np.exp(-t / 0.1)
-        else:  # tonal: a few harmonics, 5 ms attack
-            f0 = 110.0 * 2 ** (k % 24 / 8)
-            x = sum(np.sin(2 * np.pi * h * f0 * t) / h for h in range(1, 6))
-            x = x * np.minimum(t / 0.005, 1.0) * np.exp(-t / 0.2)
-        i0 = int(round(t0 * sr))
-        y[i0:i0 + t.size] += 0.4 * x / np.max(np.abs(x))
-    feat = compute_features(y.astype(np.float32), sr, frame_rate_hz=frame_rate_hz)
-    lags_s = np.arange(-0.05, 0.1 + 5e-4, 1e-3)
+    fr = feat.frame_rate_hz
+    lags_s = np.arange(lo_s, hi_s + 5e-4, 1e-3)
     env = feat.onset_env - feat.onset_env.mean()
-    return float(round(lags_s[int(np.argmax(_kernel_score(env, frame_rate_hz, onsets_s, lags_s)))], 4))
+    return float(round(lags_s[int(np.argmax(_kernel_score(env, fr, np.asarray(onsets_s), lags_s)))], 4))
 
 
 def check_match(midi: MidiTiming, onsets_s: np.ndarray, offset_s: float, duration_s: float, *,
@@ -566,7 +544,7 @@ def local_offsets(midi: MidiTiming, feat: Features, offset_s: float, *, window_s
     n_win = max(2, int(round((inside[-1] - inside[0]) / window_s)))
     edges = np.linspace(inside[0], inside[-1] + 1e-6, n_win + 1)
     env = feat.onset_env - feat.onset_env.mean()
-    lat = envelope_latency_s(fr)
+    lat = ENVELOPE_LATENCY_S
     grid = offset_s + np.arange(-search_s, search_s + 5e-4, 1e-3)
     out = np.full(n_win, np.nan)
     for w in range(n_win):

@@ -208,3 +208,29 @@ def test_unreadable_midi_in_process(folder, make):
         read_midi(mid)
     assert info.value.path == str(mid)
     assert str(mid) in str(info.value)
+
+
+def test_envelope_latency_constant_matches_a_synthesized_probe():
+    """Onsets at known times (sub-frame phases, percussive and tonal, over a chord 12 dB down): the envelope
+    peaks ENVELOPE_LATENCY_S after them, within 5 ms."""
+    from audio import features as F
+    from audio.midi import envelope_lag_s
+
+    sr = F.ANALYSIS_SR
+    rng = np.random.default_rng(0)
+    onsets_s = 0.4 + 0.25 * np.arange(24) + (np.arange(24) % 12) / 12.0 / F.FRAME_RATE_HZ
+    t_s = np.arange(int((onsets_s[-1] + 0.6) * sr)) / sr
+    chord = sum(np.sin(2 * np.pi * f_hz * t_s + k) for k, f_hz in enumerate((196.0, 247.0, 294.0, 392.0))) / 4
+    y = 0.4 * 10 ** (-12 / 20) * (chord + 0.3 * rng.standard_normal(t_s.size))
+    t = t_s[: int(0.3 * sr)]
+    for k, t0 in enumerate(onsets_s):
+        if k % 2 == 0:  # percussive: noise click and a low thump
+            x = rng.standard_normal(t.size) * np.exp(-t / 0.03) + np.sin(2 * np.pi * 70.0 * t) * np.exp(-t / 0.1)
+        else:  # tonal: a few harmonics, 5 ms attack
+            f0 = 110.0 * 2 ** (k % 24 / 8)
+            x = sum(np.sin(2 * np.pi * h * f0 * t) / h for h in range(1, 6))
+            x = x * np.minimum(t / 0.005, 1.0) * np.exp(-t / 0.2)
+        i0 = int(round(t0 * sr))
+        y[i0:i0 + t.size] += 0.4 * x / np.max(np.abs(x))
+    lag = envelope_lag_s(F.compute_features(y.astype(np.float32), sr), onsets_s)
+    assert abs(lag - F.ENVELOPE_LATENCY_S) <= 0.005

@@ -37,6 +37,12 @@ def test_real_accuracy_report_on_two_clips(tmp_path, capsys):
     sections = {r["system"]: r for r in rows["sections"]}
     assert set(sections) == {"madmom", "librosa"}
     assert all(0.0 <= r["boundary_hr3"] <= 1.0 and r["n_est"] >= 2 for r in sections.values())
+    # The onset envelope's latency after madmom's beats, per recording, is near the calibrated constant.
+    from audio.features import ENVELOPE_LATENCY_S
+
+    lags = {r["clip"]: r["lag_madmom_ms"] for r in rows["latency"]}
+    assert set(lags) == {"beatles_06_07_Michelle", "sargon_mindless_cut"}
+    assert all(abs(v - 1e3 * ENVELOPE_LATENCY_S) <= 15.0 for v in lags.values())
 
 
 def test_real_accuracy_without_the_dev_set(tmp_path, capsys):
