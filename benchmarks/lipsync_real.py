@@ -1,0 +1,203 @@
+"""Lip-sync accuracy and speed on real singing with human annotations (../shared/data/dev).
+
+Usage: ``python benchmarks/lipsync_real.py [--dev DIR] [--only NAME] [--json FILE]`` (run by ``make bench``).
+Prints, per recording:
+
+1. ``lyrics/``: two Japanese children's songs sung a cappella, with a syllable per lyric token. Each song
+   alone, and a "medley" of both songs twice (about 150 s, built in memory from the dev audio, never
+   written into the project), which is longer than one pocketsphinx utterance and so exercises the
+   phrase anchors. Syllable-onset error (mean, share within 0.3 s and 0.1 s), mouth open/closed agreement
+   per frame with the annotated sung syllables, the aligner that ran, seconds and real-time factor.
+2. ``vocal_mix/``: six English pop full mixes with the lead vocal's sung-note onsets (``--mix``, no lyrics):
+   the share of note onsets that a mouth opening matches within 0.15 s, and frame agreement of the mouth
+   with the annotated notes.
+3. Calibration: word confidence in bins against the share of those words within 0.3 s.
+
+The dev set is not distributed; without it the script says so and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DEV = ROOT.parent / "shared" / "data" / "dev"
+FRAME_HZ = 100.0
+CONF_BINS = (0.0, 0.3, 0.5, 0.7, 1.01)
+
+
+def _read_table(path: Path) -> np.ndarray:
+    """A tab-separated annotation with one header line: the numeric columns as floats."""
+    rows = [ln.split("\t") for ln in path.read_text(encoding="utf-8").splitlines()[1:] if ln.strip()]
+    return np.array([[float(x) for x in r[:2]] for r in rows]).reshape(-1, 2)
+
+
+def _open_frames(phones, duration_s: float) -> np.ndarray:
+    """Per frame (100 Hz): is the mouth doing anything but resting (a phone other than silence)?"""
+    out = np.zeros(int(np.ceil(duration_s * FRAME_HZ)), dtype=bool)
+    for ph in phones:
+        if ph.phone != "SIL":
+            out[int(ph.start * FRAME_HZ): int(np.ceil(ph.end * FRAME_HZ))] = True
+    return out
+
+
+def _span_frames(spans: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    for a, b in spans:
+        out[int(a * FRAME_HZ): int(np.ceil(b * FRAME_HZ))] = True
+    return out
+
+
+def _medley(dev: Path, ids: list[str], tmp: Path) -> tuple[Path, Path, np.ndarray]:
+    """Both songs twice, 1 s apart: a temporary WAV, its lyrics and its syllable table."""
+    import soundfile as sf
+
+    parts, lyrics, table, t0 = [], [], [], 0.0
+    sr = None
+    for sid in ids * 2:
+        y, sr = sf.read(dev / "lyrics" / f"{sid}.wav", dtype="float32")
+        gap = np.zeros(sr, dtype=np.float32)
+        parts += [y, gap]
+        lyrics.append((dev / "lyrics" / f"{sid}.txt").read_text(encoding="utf-8").strip())
+        table.append(_read_table(dev / "lyrics" / f"{sid}.words") + t0)
+        t0 += (y.shape[0] + gap.shape[0]) / sr
+    wav, txt = tmp / "medley.wav", tmp / "medley.txt"
+    sf.write(wav, np.concatenate(parts), sr)
+    txt.write_text("\n".join(lyrics) + "\n", encoding="utf-8")
+    return wav, txt, np.concatenate(table)
+
+
+def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[list[dict], list[tuple[float, float]]]:
+    """Score the a-cappella songs and the medley; also return (confidence, error) per word."""
+    from engine.lipsync import transcribe
+    from engine.lipsync_params import LipsyncParams
+
+    ids = sorted(p.stem for p in (dev / "lyrics").glob("*.words"))
+    rows, pairs = [], []
+    with tempfile.TemporaryDirectory(prefix="choreo_lipsync_real_") as tmp:
+        cases = [(sid, dev / "lyrics" / f"{sid}.wav", dev / "lyrics" / f"{sid}.txt",
+                  _read_table(dev / "lyrics" / f"{sid}.words")) for sid in ids]
+        cases.append(("medley (both songs twice)", *_medley(dev, ids, Path(tmp))))
+        for name, wav, txt, ref in cases:
+            if only and not any(o in name for o in only):
+                continue
+            import soundfile as sf
+
+            duration = sf.info(str(wav)).duration
+            for aligner in aligners:
+                t0 = time.perf_counter()
+                tr = transcribe(wav, lyrics=txt, params=LipsyncParams(aligner=aligner))
+                secs = time.perf_counter() - t0
+                est = np.array([w.start for w in tr.words])
+                row = {"clip": name, "system": aligner, "method": tr.method, "words": f"{est.size}/{ref.shape[0]}",
+                       "seconds": secs, "rtf": duration / secs}
+                if est.size == ref.shape[0]:
+                    err = np.abs(est - ref[:, 0])
+                    row.update(mean_err_s=float(err.mean()), within_03=float(np.mean(err <= 0.3)),
+                               within_01=float(np.mean(err <= 0.1)))
+                    if aligner == "auto":
+                        pairs += [(w.confidence, float(e)) for w, e in zip(tr.words, err, strict=True)]
+                sung = _span_frames(ref, int(np.ceil(duration * FRAME_HZ)))
+                row["mouth_agree"] = float(np.mean(_open_frames(tr.phones, duration)[: sung.size] == sung))
+                rows.append(row)
+    return rows, pairs
+
+
+def evaluate_mixes(dev: Path, only: set[str]) -> list[dict]:
+    """Full mixes with sung-note onsets: mouth openings near note onsets, frame agreement with notes."""
+    import soundfile as sf
+
+    from engine.lipsync import transcribe
+
+    rows = []
+    for notes_path in sorted((dev / "vocal_mix").glob("*.notes")):
+        if only and notes_path.stem not in only:
+            continue
+        wav = dev / "beats" / f"{notes_path.stem}.flac"
+        duration = sf.info(str(wav)).duration
+        notes = _read_table(notes_path)
+        spans = np.stack([notes[:, 0], notes[:, 0] + notes[:, 1]], axis=1)
+        t0 = time.perf_counter()
+        tr = transcribe(wav, mix=True)
+        secs = time.perf_counter() - t0
+        opens = np.array([ph.start for i, ph in enumerate(tr.phones)
+                          if ph.phone != "SIL" and (i == 0 or tr.phones[i - 1].phone == "SIL")])
+        hit = [bool(opens.size and np.min(np.abs(opens - t)) <= 0.15) for t in notes[:, 0]]
+        sung = _span_frames(spans, int(np.ceil(duration * FRAME_HZ)))
+        rows.append({"clip": notes_path.stem, "system": "mix", "method": tr.method, "notes": int(notes.shape[0]),
+                     "onsets_hit_015": float(np.mean(hit)),
+                     "mouth_agree": float(np.mean(_open_frames(tr.phones, duration)[: sung.size] == sung)),
+                     "seconds": secs, "rtf": duration / secs})
+    return rows
+
+
+def calibration(pairs: list[tuple[float, float]]) -> list[dict]:
+    """Share of words within 0.3 s per confidence bin."""
+    out = []
+    conf = np.array([c for c, _ in pairs])
+    err = np.array([e for _, e in pairs])
+    for lo, hi in zip(CONF_BINS[:-1], CONF_BINS[1:], strict=True):
+        sel = (conf >= lo) & (conf < hi)
+        out.append({"bin": f"{lo:.1f}-{min(hi, 1.0):.1f}", "words": int(sel.sum()),
+                    "within_03": float(np.mean(err[sel] <= 0.3)) if sel.any() else float("nan")})
+    return out
+
+
+def _table(rows: list[dict], cols: list[str]) -> str:
+    head = "  ".join(f"{c:>14s}" if i else f"{c:30s}" for i, c in enumerate(cols))
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        cells = []
+        for i, c in enumerate(cols):
+            v = r.get(c, "")
+            s = f"{v:.3f}" if isinstance(v, float) else str(v)
+            cells.append(f"{s[:30]:30s}" if i == 0 else f"{s[:14]:>14s}")
+        lines.append("  ".join(cells))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the report; return the exit code."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dev", type=Path, default=DEV, help="the annotated dev folder (default ../shared/data/dev)")
+    ap.add_argument("--only", action="append", default=[], help="recording name, or part of it (repeatable)")
+    ap.add_argument("--aligners", default="auto,sung,speech", help="comma-separated --aligner values to run")
+    ap.add_argument("--no-mixes", action="store_true", help="skip the full mixes")
+    ap.add_argument("--json", type=Path, help="also write the rows as JSON")
+    args = ap.parse_args(argv)
+    if not (args.dev / "lyrics").is_dir():
+        print(f"lipsync_real: {args.dev} is not present; nothing to measure (the dev set is not distributed)")
+        return 0
+    only = set(args.only)
+    lyr, pairs = evaluate_lyrics(args.dev, only, [a for a in args.aligners.split(",") if a])
+    mixes = [] if args.no_mixes else evaluate_mixes(args.dev, only)
+    cal = calibration(pairs) if pairs else []
+    if lyr:
+        print(f"== sung syllables, a cappella ({args.dev / 'lyrics'})")
+        print(_table(lyr, ["clip", "system", "method", "words", "mean_err_s", "within_03", "within_01", "mouth_agree",
+                           "seconds", "rtf"]))
+        print()
+    if mixes:
+        print(f"== full mixes, sung-note onsets ({args.dev / 'vocal_mix'})")
+        print(_table(mixes, ["clip", "method", "notes", "onsets_hit_015", "mouth_agree", "seconds", "rtf"]))
+        print()
+    if cal:
+        print("== calibration (aligner auto): words per confidence bin and the share within 0.3 s")
+        print(_table(cal, ["bin", "words", "within_03"]))
+    if args.json:
+        args.json.write_text(json.dumps({"lyrics": lyr, "mixes": mixes, "calibration": cal}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
