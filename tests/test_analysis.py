@@ -14,7 +14,7 @@ from audio.params import AnalysisParams
 from audio.synth import SongSpec, synthesize
 from engine import artifacts
 
-FORM = (("intro", 4), ("verse", 4), ("chorus", 4), ("verse", 4), ("chorus", 4))
+FORM = (("intro", 4), ("verse", 8), ("chorus", 8), ("verse", 8), ("chorus", 8))
 
 
 @pytest.fixture(scope="module")
