@@ -24,6 +24,7 @@ bench: install
 	$(PY) benchmarks/bench_analysis.py
 	$(PY) benchmarks/real_accuracy.py
 	$(PY) benchmarks/lipsync_report.py
+	$(PY) benchmarks/lipsync_real.py
 	$(PY) benchmarks/bench_choreography.py
 	$(PY) benchmarks/bench_render.py
 	$(PY) benchmarks/bench_batch.py

@@ -157,7 +157,7 @@ FOREIGN_MIN_WORDS = 6
 """Fewer distinct words than this are too few to tell a language."""
 
 
-def pronounce_words(lines: list[list[str]], *, voice: str = "en-us") -> tuple[list[LyricWord], list[str]]:
+def pronounce_words(lines: list[list[str]], *, voice: str = "auto") -> tuple[list[LyricWord], list[str]]:
     """Pronounce and syllabify every word: the pronunciation dictionary first, espeak-ng for the rest.
 
     Parameters
@@ -166,7 +166,9 @@ def pronounce_words(lines: list[list[str]], *, voice: str = "en-us") -> tuple[li
         From :func:`read_lyrics` or :func:`split_lines`.
     voice : str
         espeak-ng voice for words not in the dictionary ("en-us"; "fr", "es", "de", ... for other
-        languages, in which case every word goes through espeak-ng).
+        languages, in which case every word goes through espeak-ng). "auto": the language of the lyrics
+        when they are confidently another language than English (:func:`other_language`) and espeak-ng
+        has that voice, English otherwise; the choice is reported in the notes.
 
     Returns
     -------
@@ -177,6 +179,9 @@ def pronounce_words(lines: list[list[str]], *, voice: str = "en-us") -> tuple[li
     """
     from audio.speech import load_dictionary
 
+    chosen: list[str] = []
+    if voice == "auto":
+        voice, chosen = _auto_voice(lines, load_dictionary())
     english = voice.lower().startswith("en")
     lexicon = load_dictionary() if english else {}
     words: list[LyricWord] = []
@@ -196,13 +201,28 @@ def pronounce_words(lines: list[list[str]], *, voice: str = "en-us") -> tuple[li
                 continue
             words.append(LyricWord(text=text, syllables=syllabify(prons[0]), line=li, line_end=wi == len(line) - 1,
                                    source=source))
-    if english:
+    if english and not chosen:
         lang = other_language(lines, lexicon)
         if lang is not None:
             guessed.insert(0, f"the lyrics look like another language ({lang!r}), but the voice is {voice!r}: "
                               f"give that language's espeak-ng voice ('{lang}'); the mouth shapes follow English "
                               "pronunciation meanwhile")
-    return words, guessed
+    return words, chosen + guessed
+
+
+def _auto_voice(lines: list[list[str]], lexicon: dict[str, Any]) -> tuple[str, list[str]]:
+    """The espeak-ng voice for lyrics (their language, else "en-us") and a note when it is not English."""
+    lang = other_language(lines, lexicon)
+    if lang is None:
+        return "en-us", []
+    try:
+        from audio.espeak import pronounce
+
+        pronounce("a", voice=lang)
+    except Exception:  # noqa: BLE001 - no such voice (or no espeak-ng): say so and stay with English
+        return "en-us", [f"the lyrics look like another language ({lang!r}) but espeak-ng has no voice for it: "
+                         "English pronunciation is used (give --voice)"]
+    return lang, [f"the lyrics look like {lang!r}: pronounced with the espeak-ng voice {lang!r} (--voice overrides)"]
 
 
 def other_language(lines: list[list[str]], lexicon: dict[str, Any]) -> str | None:

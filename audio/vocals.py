@@ -97,6 +97,24 @@ def vocal_features(y: np.ndarray, sr: int) -> VocalFeatures:
     return VocalFeatures(FRAME_RATE_HZ, onset, loud, voiced, f0, duration_s=y.shape[0] / sr)
 
 
+def slice_features(vf: VocalFeatures, start: int, stop: int) -> VocalFeatures:
+    """The frames ``start:stop`` of ``vf`` as features of their own (times then count from ``start``).
+
+    Parameters
+    ----------
+    vf : VocalFeatures
+    start, stop : int, frames
+
+    Returns
+    -------
+    VocalFeatures
+    """
+    sl = slice(start, stop)
+    n = len(range(*sl.indices(vf.onset.shape[0])))
+    return VocalFeatures(vf.frame_rate_hz, vf.onset[sl], vf.loudness[sl], vf.voiced[sl], vf.f0_hz[sl],
+                         duration_s=n / vf.frame_rate_hz)
+
+
 def syllable_nuclei(loudness: np.ndarray, *, lead_frames: int = 4, prominence: float = 0.03,
                     width_frames: float = 2.0) -> np.ndarray:
     """Likely syllable starts from loudness: a bump ``lead_frames`` before each loudness peak.
@@ -311,7 +329,7 @@ def syllable_confidence(vf: VocalFeatures, start_s: np.ndarray, end_s: np.ndarra
     return SUNG_CONFIDENCE_CAP * np.clip(out, 0.0, 1.0)
 
 
-def midi_lyrics_words(notes: list, *, voice: str = "en-us") -> tuple[list[Word], list[Phone], list[str]]:
+def midi_lyrics_words(notes: list, *, voice: str = "auto") -> tuple[list[Word], list[Phone], list[str]]:
     """Words and phones from MIDI lyric notes: syllable timing is exact, phones are placed inside notes.
 
     Syllables ending in "-" continue their word; notes without a lyric extend the syllable before

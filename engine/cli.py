@@ -140,7 +140,8 @@ def lipsync(
                                                              "[default: from the output suffix, else json].")] = None,
     mix: Annotated[bool, typer.Option("--mix", help="VOCALS is the full mix (low-confidence fallback).")] = False,
     voice: Annotated[str, typer.Option(help="espeak-ng voice for words outside the English dictionary "
-                                            "(fr, es, de, ...).")] = _L.voice,
+                                            "(fr, es, de, ...); auto: the lyrics' language when they are "
+                                            "clearly not English.")] = _L.voice,
     mapping: Annotated[Path | None, typer.Option(help="JSON overriding the phoneme-to-mouth-shape mapping.")] = None,
     aligner: Annotated[str, typer.Option(help="auto (pocketsphinx where the delivery is speech-like), speech, "
                                               "or sung (the sung-syllable aligner).")] = _L.aligner,
@@ -343,7 +344,8 @@ def run(
     passes: Annotated[str, typer.Option(help="Comma-separated passes to write as PNG sequences "
                                              "(background, characters, mouth, lighting, overlay, a character).")] = "",
     voice: Annotated[str, typer.Option(help="espeak-ng voice for lyrics outside the English dictionary "
-                                            "(fr, es, de, ...).")] = _L.voice,
+                                            "(fr, es, de, ...); auto: the lyrics' language when they are "
+                                            "clearly not English.")] = _L.voice,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Run every stage on a song (analyze, lipsync, choreograph, render), each cached by content hash."""

@@ -3,9 +3,11 @@
 Tiers, chosen from what is given (the one that ran is recorded in the track and printed):
 
 1. ``midi-lyrics``: a MIDI file with lyric events: syllable timing comes from the notes.
-2. ``lyrics-aligned``: a vocal stem (or dialog) plus the lyrics text: the lyrics are aligned to the audio,
-   by pocketsphinx when the delivery is speech-like (its speech model fits: see ``SPEECH_FIT``), by the
-   sung-syllable aligner otherwise.
+2. ``lyrics-aligned``: a vocal stem (or dialog) plus the lyrics text. The voice is split into phrases at
+   its pauses and the lyric lines are mapped onto them (:mod:`audio.phrases`); each group of lines is then
+   aligned inside its phrases, by pocketsphinx when the delivery is speech-like (its speech model fits:
+   see ``SPEECH_FIT``) or ``--aligner speech`` asks for it, by the sung-syllable aligner otherwise. An
+   error stays inside its phrase group, whatever the recording's length.
 3. ``phone-recognition``: a vocal stem without lyrics: pocketsphinx phone recognition.
 4. ``loudness-fallback``: only the full mix (``mix=True``): mouth movement from vocal-band loudness and
    voicing. Low confidence, and flagged so.
@@ -21,11 +23,10 @@ from audio.errors import ChoreoError
 from audio.model import Phone, Transcript, Word
 from engine.lipsync_params import LipsyncParams
 
-# Delivery is taken as speech-like when pocketsphinx's speech model fits it: the alignment is complete and
-# the mean word confidence (see audio.speech) reaches SPEECH_FIT; sung delivery fits the model poorly and
-# goes to the sung-syllable aligner. Recordings up to SPEECH_MAX_S are tried in one utterance.
+# Delivery is taken as speech-like when pocketsphinx's speech model fits it: the alignment of a phrase
+# group is complete and its mean word confidence (see audio.speech) reaches SPEECH_FIT; sung delivery that
+# fits the model poorly goes to the sung-syllable aligner, group by group.
 SPEECH_FIT = 0.5
-SPEECH_MAX_S = 90.0
 
 
 def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, midi: str | Path | None = None,
@@ -90,51 +91,156 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
                           vf.duration_s, ("no lyrics given: phones recognised without words (confidence 0.5)",), loud)
     from audio.lyrics import pronounce_words, read_lyrics
 
+    if p.aligner not in ("auto", "speech", "sung"):
+        raise ChoreoError(f"unknown aligner {p.aligner!r}; choose auto, speech or sung")
     lines = read_lyrics(lyrics)
     words, notes_out = pronounce_words(lines, voice=p.voice)
     if not words:
         raise ChoreoError("no word of the lyrics could be pronounced", path=lyrics)
     warnings = list(notes_out)
-    if p.aligner not in ("auto", "speech", "sung"):
-        raise ChoreoError(f"unknown aligner {p.aligner!r}; choose auto, speech or sung")
-    if p.aligner != "sung" and vf.duration_s <= SPEECH_MAX_S:
-        result = _speech_align(y, audio.sr, words, vf)
-        if result is not None and (result[2] >= SPEECH_FIT or p.aligner == "speech"):
-            tw, tp, conf = result
-            return Transcript(tw, tp, "lyrics-aligned", "pocketsphinx forced alignment", conf, vf.duration_s,
-                              tuple(warnings), loud)
-        fit = 0.0 if result is None else result[2]
-        warnings.append(f"the speech model could not confirm these lyrics in the recording (fit {fit:.2f} < "
-                        f"{SPEECH_FIT}): either the delivery is sung, or the lyrics do not match the audio; "
-                        "word timings come from the sung-syllable aligner")
-    start, end, match = V.align_syllables(words, vf, beats_s=beats_s)
-    if start.size == 0:
-        raise ChoreoError(f"the lyrics have more syllables than the recording can hold ({vf.duration_s:.1f} s)",
-                          path=lyrics)
-    conf = V.syllable_confidence(vf, start, end) * min(1.0, match / max(p.min_match, 1e-6))
-    tw, tp = V.words_and_phones(words, start, end, conf)
-    if match < p.min_match:
-        warnings.append(f"the lyrics do not match the audio (match {match:.2f} < {p.min_match}): "
-                        "wrong lyrics, or a different take? word timings are unreliable")
-    return Transcript(tuple(tw), _close(tp, vf.duration_s), "lyrics-aligned", "sung-syllable DP",
-                      float(np.mean([w.confidence for w in tw])), vf.duration_s, tuple(warnings), loud)
+    groups = _phrase_groups(words, vf)
+    if groups is None:
+        groups = [(words, 0.0, vf.duration_s)]
+        warnings.append("the lyric lines could not be matched to the sung phrases (more lines than the voice has "
+                        "phrases for): the whole recording is aligned at once, which can drift")
+    timed: list[Word] = []
+    phones: list[Phone] = []
+    used: dict[str, int] = {}
+    failed_speech = 0
+    unconfirmed: list[float] = []  # fits of the phrase groups pocketsphinx aligned but did not confirm
+    matches: list[tuple[float, float]] = []  # the sung aligner's lyrics-to-voice match, and the span's length
+    for g_words, a, b in groups:
+        result = None
+        if p.aligner != "sung":
+            result = _speech_align(y, audio.sr, g_words, a, b)
+            if result is not None and _mean_confidence(result[0]) < SPEECH_FIT and p.aligner == "auto":
+                unconfirmed.append(_mean_confidence(result[0]))
+                result = None
+            failed_speech += result is None and p.aligner == "speech"
+        if result is None:
+            result = _sung_align(g_words, vf, a, b, beats_s, p)
+        if result is None:
+            raise ChoreoError(f"the lyrics have more syllables than the recording can hold ({vf.duration_s:.1f} s)",
+                              path=lyrics)
+        g_timed, g_phones, method, match = result
+        if match is not None:
+            matches.append((match, b - a))
+        timed.extend(g_timed)
+        phones.extend(g_phones)
+        used[method] = used.get(method, 0) + 1
+    if failed_speech:
+        warnings.append(f"--aligner speech: pocketsphinx could not align {failed_speech} of {len(groups)} phrase "
+                        "groups; the sung-syllable aligner placed those")
+    if unconfirmed:
+        warnings.append(f"the speech model could not confirm the lyrics in {len(unconfirmed)} of {len(groups)} phrase "
+                        f"groups (mean fit {np.mean(unconfirmed):.2f} < {SPEECH_FIT}): either the delivery is sung, "
+                        "or the lyrics do not match the audio; their word timings come from the sung-syllable aligner")
+    if matches:
+        match = sum(m * d for m, d in matches) / max(sum(d for _, d in matches), 1e-9)
+        if match < p.min_match:
+            warnings.append(f"the lyrics do not match the audio (match {match:.2f} < {p.min_match}): "
+                            "wrong lyrics, or a different take? word timings are unreliable")
+    warnings.extend(_low_confidence_lines(words, timed))
+    method = " + ".join(f"{m} ({n} phrase group{'s' if n > 1 else ''})" for m, n in used.items())
+    if len(groups) > 1:
+        method = "phrase-anchored: " + method
+    return Transcript(tuple(timed), _close(_tile(phones), vf.duration_s), "lyrics-aligned", method,
+                      _mean_confidence(timed), vf.duration_s, tuple(warnings), loud)
 
 
-def _speech_align(y, sr, words, vf):
-    """Align with pocketsphinx (speech-like recordings); None when it fails."""
+def _phrase_groups(words, vf):
+    """Words grouped by the phrases that sing them: [(words, start_s, end_s)], or None (no mapping)."""
+    from audio.phrases import assign_lines, vocal_phrases
+
+    fr = vf.frame_rate_hz
+    phrases = vocal_phrases(vf.active, fr)
+    line_ids = sorted({w.line for w in words})
+    syll = [sum(len(w.syllables) for w in words if w.line == li) for li in line_ids]
+    active = vf.active > 0.5
+    sung = np.array([active[int(a * fr): int(b * fr)].sum() / fr for a, b in phrases])
+    mapping = assign_lines(syll, sung, phrases[1:, 0] - phrases[:-1, 1])
+    if mapping is None:
+        return None
+    spans = [(phrases[j0, 0], phrases[j1 - 1, 1]) for _i0, _i1, j0, j1 in mapping]
+    out = []
+    # The groups tile the recording, cut half-way through the pauses between them: a consonant before the
+    # voiced onset, a quiet first note or a fading last one still fall inside their group.
+    cuts = [0.0] + [(spans[g][1] + spans[g + 1][0]) / 2 for g in range(len(spans) - 1)] + [vf.duration_s]
+    for g, (i0, i1, _j0, _j1) in enumerate(mapping):
+        keep = set(line_ids[i0:i1])
+        out.append(([w for w in words if w.line in keep], cuts[g], cuts[g + 1]))
+    return out
+
+
+def _mean_confidence(words) -> float:
+    return float(np.mean([w.confidence for w in words])) if words else 0.0
+
+
+def _speech_align(y, sr, words, start_s, end_s):
+    """Align ``words`` with pocketsphinx in ``start_s..end_s``: (words, phones, method, None) or None."""
     from audio.speech import force_align
 
     prons = {w.text.lower(): [ph for s in w.syllables for ph in s.phones] for w in words}
+    seg = y[int(start_s * sr): int(end_s * sr)]
     try:
-        al = force_align(y, sr, [w.text.lower() for w in words], pronunciations=prons)
+        al = force_align(seg, sr, [w.text.lower() for w in words], pronunciations=prons, offset_s=start_s)
     except ChoreoError:
         return None
     if not al.complete:
         return None
-    conf = float(np.mean([w.confidence for w in al.words])) if al.words else 0.0
     # Complete alignments keep the order of the text: give the words back their written case.
-    timed = tuple(Word(a.start, a.end, w.text, a.confidence) for a, w in zip(al.words, words, strict=True))
-    return timed, _close(list(al.phones), vf.duration_s), conf
+    timed = [Word(a.start, a.end, w.text, a.confidence) for a, w in zip(al.words, words, strict=True)]
+    return timed, list(al.phones), "pocketsphinx forced alignment", None
+
+
+def _sung_align(words, vf, start_s, end_s, beats_s, p):
+    """The sung-syllable DP inside ``start_s..end_s``: (words, phones, method, match) or None."""
+    from audio import vocals as V
+
+    fr = vf.frame_rate_hz
+    a, b = int(round(start_s * fr)), min(vf.onset.shape[0], int(round(end_s * fr)))
+    part = V.slice_features(vf, a, b)
+    beats = None if beats_s is None else np.asarray(beats_s) - a / fr
+    start, end, match = V.align_syllables(words, part, beats_s=beats)
+    if start.size == 0:
+        return None
+    conf = V.syllable_confidence(part, start, end) * min(1.0, match / max(p.min_match, 1e-6))
+    tw, tp = V.words_and_phones(words, start + a / fr, end + a / fr, conf)
+    return tw, tp, "sung-syllable DP", match
+
+
+def _tile(phones: list[Phone]) -> list[Phone]:
+    """The sounding phones in time order with SIL filling every gap from 0 (overlaps clipped)."""
+    out: list[Phone] = []
+    t = 0.0
+    for ph in sorted((ph for ph in phones if ph.phone != "SIL"), key=lambda ph: ph.start):
+        start = max(ph.start, t)
+        if ph.end <= start:
+            continue
+        if start > t + 1e-6:
+            out.append(Phone(t, start, "SIL"))
+        out.append(Phone(start, ph.end, ph.phone))
+        t = ph.end
+    return out
+
+
+# Lines whose words average below this confidence are listed in the warnings for an artist to check.
+LOW_CONFIDENCE = 0.4
+
+
+def _low_confidence_lines(words, timed) -> list[str]:
+    """One warning naming the lyric lines the aligner is unsure of (time and first words), if any."""
+    by_line: dict[int, list[tuple[Word, str]]] = {}
+    for lw, w in zip(words, timed, strict=True):
+        by_line.setdefault(lw.line, []).append((w, lw.text))
+    low = [(ws[0][0].start, " ".join(t for _, t in ws[:4])) for ws in by_line.values()
+           if np.mean([w.confidence for w, _ in ws]) < LOW_CONFIDENCE]
+    if not low:
+        return []
+    shown = "; ".join(f"{int(t // 60)}:{t % 60:04.1f} '{text}'" for t, text in low[:8])
+    more = f" and {len(low) - 8} more" if len(low) > 8 else ""
+    return [f"{len(low)} of {len(by_line)} lyric lines have low confidence (< {LOW_CONFIDENCE}), check them: "
+            f"{shown}{more}"]
 
 
 def _fallback(vf, activity, loud) -> Transcript:

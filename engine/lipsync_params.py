@@ -16,7 +16,8 @@ class LipsyncParams:
     twos : bool
         Animate on twos (mouth changes only on even frames).
     voice : str
-        espeak-ng voice for words outside the English dictionary ("fr", "es", ... for other languages).
+        espeak-ng voice for words outside the English dictionary ("fr", "es", ... for other languages);
+        "auto" picks the lyrics' language when they are confidently not English.
     min_match : float
         Below this lyrics-to-voice match the lyrics are reported as not matching the audio.
     aligner : str
@@ -26,6 +27,6 @@ class LipsyncParams:
 
     fps: str = "24/1"
     twos: bool = False
-    voice: str = "en-us"
+    voice: str = "auto"
     min_match: float = 0.5
     aligner: str = "auto"

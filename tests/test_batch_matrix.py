@@ -331,7 +331,7 @@ def test_matching_lyrics_do_not_warn(batch):
     assert "do not match" not in w and "could not confirm" not in w, w
 
 
-def test_lyrics_in_another_language_are_flagged(batch):
-    assert "another language" in _mouth_warnings(batch, "lyrics_french")
-    assert "another language" not in _mouth_warnings(batch, "lyrics_french_voice_fr")
-    assert "another language" not in _mouth_warnings(batch, "lyrics_good")
+def test_lyrics_in_another_language_get_their_voice(batch):
+    assert "look like 'fr': pronounced with the espeak-ng voice 'fr'" in _mouth_warnings(batch, "lyrics_french")
+    assert "look like" not in _mouth_warnings(batch, "lyrics_french_voice_fr")
+    assert "look like" not in _mouth_warnings(batch, "lyrics_good")

@@ -197,7 +197,13 @@ def test_lyrics_language_is_told(text, lang):
     from audio.speech import load_dictionary
 
     assert other_language([text.split()], load_dictionary()) == lang
-    _, notes = pronounce_words([text.split()])
+    # The default voice, "auto", takes the lyrics' language and says so.
+    words, notes = pronounce_words([text.split()])
+    assert any(f"look like {lang!r}: pronounced with the espeak-ng voice" in n for n in notes) == (lang is not None)
+    if lang is not None:
+        assert all(w.source == "espeak-ng" for w in words)
+    # English forced on them: pronounced as English, with a warning.
+    _, notes = pronounce_words([text.split()], voice="en-us")
     assert any("another language" in n for n in notes) == (lang is not None)
     _, notes = pronounce_words([text.split()], voice=lang or "en-us")
-    assert not any("another language" in n for n in notes)
+    assert not any("another language" in n or "look like" in n for n in notes)

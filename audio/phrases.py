@@ -1,0 +1,127 @@
+"""Sung phrases and which lyric lines they carry: the anchors that keep lip-sync from drifting.
+
+A singer breathes between phrases, and lyrics are written a line per phrase, more or less. The voice's
+activity (:attr:`audio.vocals.VocalFeatures.active`) splits a vocal stem into phrases at its pauses;
+:func:`assign_lines` then maps the lyric lines onto the phrases in order by a dynamic programme that
+compares each line's syllable count with the phrase's sung duration, allowing a line to span two or three
+phrases (a breath inside a line), two or three lines to share a phrase, and a phrase to carry no lyric
+(an ad-lib, a backing vocal left in the stem, a cough). Words are then aligned inside their phrases, so an
+error stays inside its phrase instead of spreading to the rest of the song.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# Spread of the log ratio between a group's syllable rate and the song's: a phrase sung 1.6x faster or
+# slower than the song's average costs 0.5 (one standard deviation).
+RATE_SIGMA = math.log(1.6)
+# A group of up to MAX_LINES lines sung over up to MAX_PHRASES phrases. Costs, in the same units: each
+# extra line in a group LINE_COST, each extra phrase PHRASE_COST plus the pauses inside the group
+# (GAP_COST per GAP_UNIT_S: a line rarely holds its singer's longest breaths); a phrase that carries no
+# lyric SKIP_COST plus SKIP_COST per second of it (an ad-lib is short).
+MAX_LINES, MAX_PHRASES = 3, 4
+LINE_COST, PHRASE_COST = 0.6, 0.3
+GAP_COST, GAP_UNIT_S = 1.0, 0.4
+SKIP_COST = 1.5
+
+
+def vocal_phrases(active: np.ndarray, frame_rate_hz: float, *, min_pause_s: float = 0.15,
+                  min_phrase_s: float = 0.25, threshold: float = 0.5) -> np.ndarray:
+    """Phrases of a vocal stem: runs of voice activity split at pauses of at least ``min_pause_s``.
+
+    Parameters
+    ----------
+    active : np.ndarray [shape=(n,), 0..1]
+        Voice activity per frame (voiced, or loud enough for a consonant).
+    frame_rate_hz : float
+    min_pause_s : float, seconds
+        Shorter gaps (a consonant, a staccato note) do not split a phrase.
+    min_phrase_s : float, seconds
+        Shorter runs (a breath, a click) are dropped.
+    threshold : float
+        Activity above this counts as voice.
+
+    Returns
+    -------
+    np.ndarray [shape=(k, 2), seconds]
+        Start and end of each phrase, in order; empty when there is no voice.
+    """
+    on = np.asarray(active) > threshold
+    if not on.any():
+        return np.zeros((0, 2))
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(np.int8), [0]])))
+    runs = edges.reshape(-1, 2)
+    joined = [list(runs[0])]
+    for a, b in runs[1:]:
+        if (a - joined[-1][1]) / frame_rate_hz < min_pause_s:
+            joined[-1][1] = b
+        else:
+            joined.append([a, b])
+    out = np.array([(a / frame_rate_hz, b / frame_rate_hz) for a, b in joined
+                    if (b - a) / frame_rate_hz >= min_phrase_s]).reshape(-1, 2)
+    return out
+
+
+def assign_lines(syllables: list[int], sung_s: np.ndarray,
+                 gaps_s: np.ndarray) -> list[tuple[int, int, int, int]] | None:
+    """Map lyric lines onto phrases, in order (dynamic programme over lines x phrases).
+
+    Parameters
+    ----------
+    syllables : list of int
+        Syllables per lyric line (lines without any are not passed).
+    sung_s : np.ndarray [shape=(k,), seconds]
+        Sung duration of each phrase.
+    gaps_s : np.ndarray [shape=(k - 1,), seconds]
+        The pause between each phrase and the next.
+
+    Returns
+    -------
+    list of (line_start, line_stop, phrase_start, phrase_stop), or None
+        Groups in order: lines ``line_start:line_stop`` are sung in phrases ``phrase_start:phrase_stop``;
+        phrases carrying no lyric belong to no group. None when the lines cannot be mapped (more lines than
+        MAX_LINES per phrase, or no phrase at all).
+    """
+    n, k = len(syllables), int(np.asarray(sung_s).shape[0])
+    if n == 0 or k == 0 or n > MAX_LINES * k:
+        return None
+    sung = np.asarray(sung_s, dtype=np.float64)
+    rate0 = sum(syllables) / max(float(sung.sum()), 1e-9)
+    csyl = np.concatenate([[0], np.cumsum(syllables)])
+    csung = np.concatenate([[0.0], np.cumsum(sung)])
+    cgap = np.concatenate([[0.0], np.cumsum(np.asarray(gaps_s, dtype=np.float64))])
+    moves = [(0, 1)] + [(di, dj) for di in range(1, MAX_LINES + 1) for dj in range(1, MAX_PHRASES + 1)]
+    cost = np.full((n + 1, k + 1), np.inf)
+    back = np.zeros((n + 1, k + 1, 2), dtype=np.int64)
+    cost[0, 0] = 0.0
+    for i in range(n + 1):
+        for j in range(k + 1):
+            if not np.isfinite(cost[i, j]):
+                continue
+            for di, dj in moves:
+                i2, j2 = i + di, j + dj
+                if i2 > n or j2 > k:
+                    continue
+                if di == 0:
+                    c = cost[i, j] + SKIP_COST * (1.0 + sung[j])
+                else:
+                    rate = (csyl[i2] - csyl[i]) / max(csung[j2] - csung[j], 1e-3)
+                    c = (cost[i, j] + LINE_COST * (di - 1) + PHRASE_COST * (dj - 1)
+                         + GAP_COST * (cgap[j2 - 1] - cgap[j]) / GAP_UNIT_S
+                         + 0.5 * (math.log(max(rate, 1e-6) / rate0) / RATE_SIGMA) ** 2)
+                if c < cost[i2, j2]:
+                    cost[i2, j2] = c
+                    back[i2, j2] = (di, dj)
+    if not np.isfinite(cost[n, k]):
+        return None
+    groups = []
+    i, j = n, k
+    while i > 0 or j > 0:
+        di, dj = back[i, j]
+        if di:
+            groups.append((i - di, i, j - dj, j))
+        i, j = i - di, j - dj
+    return groups[::-1]

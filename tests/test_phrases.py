@@ -1,0 +1,45 @@
+"""Sung phrases from voice activity, and the lyric-line to phrase mapping (audio.phrases)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from audio.phrases import assign_lines, vocal_phrases
+
+
+def _activity(spans_s, duration_s, fr=50.0):
+    a = np.zeros(int(duration_s * fr))
+    for s, e in spans_s:
+        a[int(s * fr): int(e * fr)] = 1.0
+    return a
+
+
+def test_phrases_split_at_pauses_and_drop_clicks():
+    act = _activity([(1.0, 3.0), (3.1, 4.0), (5.0, 7.0), (8.0, 8.1)], 10.0)
+    ph = vocal_phrases(act, 50.0)
+    # The 0.1 s gap is inside a phrase, the 1 s gap separates two; the 0.1 s click is dropped.
+    np.testing.assert_allclose(ph, [[1.0, 4.0], [5.0, 7.0]])
+    assert vocal_phrases(np.zeros(100), 50.0).shape == (0, 2)
+
+
+def test_lines_map_one_to_one_when_durations_agree():
+    groups = assign_lines([8, 4, 8, 4], np.array([2.0, 1.0, 2.0, 1.0]), np.array([0.5, 0.5, 0.5]))
+    assert groups == [(0, 1, 0, 1), (1, 2, 1, 2), (2, 3, 2, 3), (3, 4, 3, 4)]
+
+
+def test_a_breath_inside_a_line_and_two_lines_in_one_phrase():
+    # Line 0 (8 syllables) is sung over two phrases with a short breath; lines 1 and 2 run together.
+    groups = assign_lines([8, 4, 4, 8], np.array([1.0, 1.0, 2.0, 2.0]), np.array([0.15, 0.8, 0.8]))
+    assert groups == [(0, 1, 0, 2), (1, 3, 2, 3), (3, 4, 3, 4)]
+
+
+def test_a_phrase_without_lyrics_is_skipped():
+    # A short ad-lib between two sung lines carries no lyric.
+    groups = assign_lines([8, 8], np.array([2.0, 0.3, 2.0]), np.array([0.8, 0.8]))
+    assert groups == [(0, 1, 0, 1), (1, 2, 2, 3)]
+
+
+def test_impossible_mappings():
+    assert assign_lines([], np.array([1.0]), np.zeros(0)) is None
+    assert assign_lines([4], np.zeros(0), np.zeros(0)) is None
+    assert assign_lines([4] * 7, np.array([1.0, 1.0]), np.array([0.5])) is None  # more than 3 lines a phrase
