@@ -300,10 +300,10 @@ def syllable_dp_backtrack(choice: np.ndarray, n_syll: int, min_frames: int,
     return start, end
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def beat_hmm_viterbi(log_obs: np.ndarray, obs_pointer: np.ndarray, first_states: np.ndarray,
                      last_states: np.ndarray, entry_ptr: np.ndarray, entry_from: np.ndarray,
-                     entry_logp: np.ndarray, log_init: np.ndarray) -> np.ndarray:
+                     entry_logp: np.ndarray, log_init: np.ndarray) -> tuple[np.ndarray, float]:
     """Viterbi path of a bar-position beat HMM (Krebs et al. 2015), storing back-pointers only at beats.
 
     The state space is a run of states per tempo: state ``s`` inside a run moves to ``s + 1`` with
@@ -325,7 +325,8 @@ def beat_hmm_viterbi(log_obs: np.ndarray, obs_pointer: np.ndarray, first_states:
 
     Returns
     -------
-    int64 (n,), the state per frame; empty when no path has a finite score
+    path : int64 (n,), the state per frame; empty when no path has a finite score
+    log_prob : float, the path's log probability (-inf when there is none)
     """
     n = log_obs.shape[0]
     n_states = log_init.shape[0]
@@ -348,17 +349,16 @@ def beat_hmm_viterbi(log_obs: np.ndarray, obs_pointer: np.ndarray, first_states:
             back[t, r] = arg
             for s in range(lo + 1, last_states[r] + 1):
                 cur[s] = prev[s - 1] + 0.0 + log_obs[t, obs_pointer[s]]
-        for s in range(n_states):
-            prev[s] = cur[s]
+        prev, cur = cur, prev
     path = np.zeros(n, dtype=np.int64)
     if n == 0:
-        return path
+        return path, -np.inf
     state = 0
     for s in range(1, n_states):
         if prev[s] > prev[state]:
             state = s
     if prev[state] == -np.inf:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), -np.inf
     run = np.zeros(n_states, dtype=np.int64)
     for r in range(n_runs):
         for s in range(first_states[r], last_states[r] + 1):
@@ -370,4 +370,4 @@ def beat_hmm_viterbi(log_obs: np.ndarray, obs_pointer: np.ndarray, first_states:
             state = last_states[back[t, r]]
         else:
             state -= 1
-    return path
+    return path, prev[path[n - 1]]

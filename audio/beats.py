@@ -34,6 +34,7 @@ from audio.errors import ChoreoError
 from audio.features import ENVELOPE_LATENCY_S, Features, span_means
 
 MADMOM_FPS = 100.0
+BARS_DECODED = [3, 4]  # bar lengths of the joint beat and bar decoder (madmom's default)
 # Off-beats at least this accented relative to the beats make the tracked level half the pulse (fold_to_pulse).
 OFFBEAT_LIMIT = 0.8
 
@@ -200,12 +201,14 @@ def madmom_activations(y: np.ndarray, sr: int, *, prepare_s: float = 30.0, windo
     return total / np.maximum(weight, 1e-9)[:, None]
 
 
-def beat_hmm_arrays(dbn) -> tuple[np.ndarray, ...]:
-    """The arrays :func:`audio._kernels.beat_hmm_viterbi` reads, from a madmom beat tracker's models.
+def beat_hmm_arrays(hmm) -> tuple[np.ndarray, ...]:
+    """The arrays :func:`audio._kernels.beat_hmm_viterbi` reads, from a madmom beat or bar HMM.
 
     Parameters
     ----------
-    dbn : madmom.features.beats.DBNBeatTrackingProcessor
+    hmm : madmom.ml.hmm.HiddenMarkovModel
+        Over a ``BeatStateSpace`` (``DBNBeatTrackingProcessor.hmm``) or a ``BarStateSpace``
+        (``DBNDownBeatTrackingProcessor.hmms``).
 
     Returns
     -------
@@ -217,19 +220,35 @@ def beat_hmm_arrays(dbn) -> tuple[np.ndarray, ...]:
     ValueError
         The state space is not made of runs entered only at their first state.
     """
-    st, tm, om = dbn.st, dbn.tm, dbn.om
-    firsts = np.asarray(st.first_states, dtype=np.int64)
-    lasts = np.asarray(st.last_states, dtype=np.int64)
+    tm, om = hmm.transition_model, hmm.observation_model
+    st = tm.state_space
+    # A bar state space lists the runs of each beat of the bar; a beat state space, one beat's.
+    firsts = np.hstack(st.first_states).astype(np.int64)
+    lasts = np.hstack(st.last_states).astype(np.int64)
     ptr = np.asarray(tm.pointers, dtype=np.int64)
     entry_ptr = np.concatenate([[0], np.cumsum(ptr[firsts + 1] - ptr[firsts])])
     rows = np.concatenate([np.arange(ptr[f], ptr[f + 1]) for f in firsts])
     entry_from = np.searchsorted(lasts, np.asarray(tm.states, dtype=np.int64)[rows])
-    if not np.array_equal(lasts[np.minimum(entry_from, lasts.size - 1)], tm.states[rows]):
+    inner = np.setdiff1d(np.arange(st.num_states), firsts)
+    if (not np.array_equal(lasts[np.minimum(entry_from, lasts.size - 1)], tm.states[rows])
+            or not np.array_equal(np.asarray(tm.states)[ptr[inner]], inner - 1)
+            or not np.all(ptr[inner + 1] - ptr[inner] == 1)):
         raise ValueError("the beat state space does not have the run structure beat_hmm_viterbi expects")
     with np.errstate(divide="ignore"):
-        log_init = np.log(np.asarray(dbn.hmm.initial_distribution, dtype=np.float64))
+        log_init = np.log(np.asarray(hmm.initial_distribution, dtype=np.float64))
     return (np.asarray(om.pointers, dtype=np.int64), firsts, lasts, entry_ptr, entry_from,
             np.asarray(tm.log_probabilities, dtype=np.float64)[rows], log_init)
+
+
+def _peak_frames(activation: np.ndarray, beat_range: np.ndarray) -> np.ndarray:
+    """The frame of the highest activation inside each run of ``beat_range`` (madmom's beat correction)."""
+    idx = np.nonzero(np.diff(beat_range.astype(np.int64)))[0] + 1
+    if beat_range[0]:
+        idx = np.r_[0, idx]
+    if beat_range[-1]:
+        idx = np.r_[idx, beat_range.size]
+    act = activation.reshape(activation.shape[0], -1)
+    return np.array([np.argmax(act[lo:hi]) // act.shape[1] + lo for lo, hi in idx.reshape((-1, 2))], dtype=np.int64)
 
 
 def dbn_beats(dbn, activation: np.ndarray) -> np.ndarray:
@@ -263,17 +282,11 @@ def dbn_beats(dbn, activation: np.ndarray) -> np.ndarray:
     if not activation.any():
         return np.zeros(0)
     om = dbn.om
-    path = beat_hmm_viterbi(om.log_densities(activation), *beat_hmm_arrays(dbn))
+    path, _ = beat_hmm_viterbi(om.log_densities(activation), *beat_hmm_arrays(dbn.hmm))
     if not path.any():
         return np.zeros(0)
     if dbn.correct:
-        beat_range = np.asarray(om.pointers)[path]
-        idx = np.nonzero(np.diff(beat_range))[0] + 1
-        if beat_range[0]:
-            idx = np.r_[0, idx]
-        if beat_range[-1]:
-            idx = np.r_[idx, beat_range.size]
-        frames = np.array([np.argmax(activation[lo:hi]) + lo for lo, hi in idx.reshape((-1, 2))], dtype=np.int64)
+        frames = _peak_frames(activation, np.asarray(om.pointers)[path] == 1)
     else:
         from scipy.signal import argrelmin
 
@@ -282,15 +295,67 @@ def dbn_beats(dbn, activation: np.ndarray) -> np.ndarray:
     return (frames + first) / float(dbn.fps)
 
 
+def dbn_bar_beats(proc, activations: np.ndarray) -> np.ndarray:
+    """Beats and beat numbers of madmom's ``DBNDownBeatTrackingProcessor``, in little memory.
+
+    The joint beat and bar decoder: one bar HMM per bar length, the most probable path of the most
+    probable HMM, beats at the activation peaks of its beat regions (``correct``, madmom's default).
+    Decoded by :func:`audio._kernels.beat_hmm_viterbi` (a bar state space has the same run structure as a
+    beat state space, one run per beat of the bar and tempo).
+
+    Parameters
+    ----------
+    proc : madmom.features.downbeats.DBNDownBeatTrackingProcessor
+        With ``correct=True``.
+    activations : np.ndarray [shape=(frames, 2)]
+        Beat and downbeat activations (:func:`madmom_activations`).
+
+    Returns
+    -------
+    np.ndarray [shape=(b, 2)]
+        Beat times in seconds and beat numbers (1 = downbeat): what ``proc(activations)`` returns.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from madmom.features.beats import threshold_activations
+
+    from audio._kernels import beat_hmm_viterbi
+
+    if not proc.correct:
+        raise ValueError("dbn_bar_beats reads beats off the path as madmom's correct=True does")
+    activations = np.asarray(activations, dtype=np.float64)
+    first = 0
+    if proc.threshold:
+        activations, first = threshold_activations(activations, proc.threshold)
+    if not activations.any():
+        return np.zeros((0, 2))
+    def decode(hmm):
+        return beat_hmm_viterbi(hmm.observation_model.log_densities(activations), *beat_hmm_arrays(hmm))
+
+    # One HMM per bar length, decoded in parallel (the kernel releases the GIL).
+    with ThreadPoolExecutor(max_workers=max(1, min(len(proc.hmms), madmom_threads()))) as pool:
+        results = list(pool.map(decode, proc.hmms))
+    best = int(np.argmax([log_prob for _, log_prob in results]))
+    path, hmm = results[best][0], proc.hmms[best]
+    if path.size == 0:
+        return np.zeros((0, 2))
+    beat_range = np.asarray(hmm.observation_model.pointers)[path] >= 1
+    if not beat_range.any():
+        return np.zeros((0, 2))
+    numbers = np.asarray(hmm.transition_model.state_space.state_positions)[path].astype(int) + 1
+    frames = _peak_frames(activations, beat_range)
+    return np.vstack(((frames + first) / float(proc.fps), numbers[frames])).T
+
+
 def track_beats_madmom(act: np.ndarray, y: np.ndarray, sr: int, *, min_bpm: float, max_bpm: float) -> BeatTrack:
     """Decode madmom activations into beats, with bar evidence from two downbeat networks.
 
-    Beats come from madmom's DBN beat tracker on the sum of the beat and downbeat activations. (madmom's
-    joint beat and bar DBN was tried: on the dev set it fixed one drifting passage, but it costs 2.4 s more
-    per 3 minutes, half the analysis' budget.) The bar evidence of a beat is the mean
-    of the frame-level network's downbeat activation at the beat (scaled to max 1) and the beat-synchronous
-    BarTracker networks of :mod:`audio.downbeats`; madmom's own downbeat decoding is not used, as on real
-    pop and rock it is often a beat or two off.
+    Beats come from madmom's joint beat and bar DBN (bars of 3 or 4 beats, :func:`dbn_bar_beats`): a
+    beat sequence that must also make bars holds its tempo and phase through passages where the plain beat
+    DBN drifts (on the dev set: one Beatles clip, 0.88 -> 1.00 beat F). Its bar numbers are not used: the
+    bar evidence of a beat is the mean of the frame-level network's downbeat activation at the beat (scaled
+    to max 1) and the beat-synchronous BarTracker networks of :mod:`audio.downbeats`, as madmom's own
+    downbeat decoding is often a beat or two off on real pop and rock; :mod:`audio.meter` decides the bars.
 
     Parameters
     ----------
@@ -308,12 +373,12 @@ def track_beats_madmom(act: np.ndarray, y: np.ndarray, sr: int, *, min_bpm: floa
     -------
     BeatTrack
     """
-    from madmom.features.beats import DBNBeatTrackingProcessor
+    from madmom.features.downbeats import DBNDownBeatTrackingProcessor
 
     from audio.downbeats import bar_network_evidence
 
-    dbn = DBNBeatTrackingProcessor(min_bpm=min_bpm, max_bpm=max_bpm, fps=MADMOM_FPS)
-    times = dbn_beats(dbn, np.clip(act[:, 0] + act[:, 1], 0.0, 1.0))
+    proc = DBNDownBeatTrackingProcessor(beats_per_bar=BARS_DECODED, min_bpm=min_bpm, max_bpm=max_bpm, fps=MADMOM_FPS)
+    times = dbn_bar_beats(proc, act)[:, 0]
     if times.size == 0:
         return BeatTrack(times_s=times, downbeat_evidence=np.zeros(0), offbeat_limit=None)
     idx = np.clip(np.rint(times * MADMOM_FPS).astype(np.int64), 0, act.shape[0] - 1)

@@ -337,7 +337,7 @@ def _kernel_inputs() -> dict[str, tuple]:
     act = np.clip(np.exp(-0.5 * ((np.arange(500) % 50) / 2.0) ** 2) + 0.1 * rng.random(500), 0.01, 0.99)
     return {"beat": (onset, period, 100.0),
             "bar": (np.log(p_down), np.log1p(-p_down), bpb, float(np.log(0.98)), float(np.log(0.02))),
-            "hmm": (dbn.om.log_densities(act), *beat_hmm_arrays(dbn))}
+            "hmm": (dbn.om.log_densities(act), *beat_hmm_arrays(dbn.hmm))}
 
 
 def bench_kernels() -> None:

@@ -103,3 +103,17 @@ def test_dbn_beats_are_madmoms(song_feat):
         assert ours.size > 10
         np.testing.assert_array_equal(ours, np.asarray(dbn(curve)))
     assert B.dbn_beats(dbn, np.zeros(500)).shape == (0,)
+
+
+def test_dbn_bar_beats_are_madmoms(song_feat):
+    from madmom.features.downbeats import DBNDownBeatTrackingProcessor
+
+    _song, y, _feat = song_feat
+    act = B.madmom_activations(y, F.ANALYSIS_SR)
+    for kwargs in ({"beats_per_bar": [3, 4]}, {"beats_per_bar": [2, 3, 4], "min_bpm": 60.0, "max_bpm": 200.0},
+                   {"beats_per_bar": [4], "threshold": 0.05}):
+        proc = DBNDownBeatTrackingProcessor(fps=100, **kwargs)
+        ours = B.dbn_bar_beats(proc, act)
+        assert ours.shape[0] > 10
+        np.testing.assert_array_equal(ours, np.asarray(proc(act)))
+    assert B.dbn_bar_beats(proc, np.zeros((500, 2))).shape == (0, 2)

@@ -182,12 +182,13 @@ def beat_hmm_viterbi(log_obs, obs_pointer, first_states, last_states, entry_ptr,
                     cur[s], back[t, s] = v, p
         prev = cur
     if len(log_obs) == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), -math.inf
     state = int(np.argmax(prev))
     if prev[state] == -math.inf:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), -math.inf
+    best = float(prev[state])
     path = np.zeros(len(log_obs), dtype=np.int64)
     for t in range(len(log_obs) - 1, -1, -1):
         path[t] = state
         state = back[t, state]
-    return path
+    return path, best
