@@ -141,10 +141,11 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
             warnings.append(f"the lyrics do not match the audio (match {match:.2f} < {p.min_match}): "
                             "wrong lyrics, or a different take? word timings are unreliable")
     warnings.extend(_low_confidence_lines(words, timed))
-    method = " + ".join(f"{m} ({n} phrase group{'s' if n > 1 else ''})" for m, n in used.items())
+    method = " + ".join(used)
     if len(groups) > 1:
-        method = "phrase-anchored: " + method
-    return Transcript(tuple(timed), _close(_tile(phones), vf.duration_s), "lyrics-aligned", method,
+        method = "phrase-anchored: " + " + ".join(f"{m} ({n} of {len(groups)} phrase groups)" for m, n in used.items())
+    phones = _follow_voice(phones, vf)
+    return Transcript(tuple(timed), _close(phones, vf.duration_s), "lyrics-aligned", method,
                       _mean_confidence(timed), vf.duration_s, tuple(warnings), loud)
 
 
@@ -222,6 +223,42 @@ def _tile(phones: list[Phone]) -> list[Phone]:
         out.append(Phone(start, ph.end, ph.phone))
         t = ph.end
     return out
+
+
+# The mouth follows the voice: it rests wherever the voice pauses for at least REST_PAUSE_S, whatever the
+# aligner placed there (a word's last phone run on through a breath, a note held too long), and it stays
+# open through a sung note: a silence an aligner put inside a phrase where the voice stays pitched
+# (pocketsphinx models a long sung vowel as a short vowel and silence) holds the phone before it.
+REST_PAUSE_S = 0.2
+
+
+def _follow_voice(phones: list[Phone], vf) -> list[Phone]:
+    """Phones cut out of the voice's pauses and held through its phrases (see ``REST_PAUSE_S``)."""
+    from audio.phrases import vocal_phrases
+
+    sung = vocal_phrases(vf.active, vf.frame_rate_hz, min_pause_s=REST_PAUSE_S, min_phrase_s=0.0)
+    if sung.shape[0] == 0:
+        return [Phone(0.0, phones[-1].end, "SIL")] if phones else []
+    cut: list[Phone] = []
+    for ph in phones:
+        if ph.phone == "SIL":
+            continue
+        for a, b in sung:  # the parts of the phone inside sung phrases
+            lo, hi = max(ph.start, a), min(ph.end, b)
+            if hi > lo + 1e-6:
+                cut.append(Phone(lo, hi, ph.phone))
+    fr = vf.frame_rate_hz
+    held: list[Phone] = []
+    for ph in _tile(cut):
+        prev = held[-1] if held else None
+        # A silence is held only where the voice is pitched through it (a sung note), not merely active.
+        pitched = vf.voiced[int(ph.start * fr): max(int(ph.end * fr), int(ph.start * fr) + 1)]
+        if ph.phone == "SIL" and prev is not None and prev.phone != "SIL" and pitched.size and (
+                float(pitched.mean()) >= 0.5) and any(a - 1e-6 <= ph.start and ph.end <= b + 1e-6 for a, b in sung):
+            held[-1] = Phone(prev.start, ph.end, prev.phone)
+        else:
+            held.append(ph)
+    return held
 
 
 # Lines whose words average below this confidence are listed in the warnings for an artist to check.
