@@ -77,12 +77,15 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
                           tuple(notes_out), loud)
     vf = V.vocal_features(y, audio.sr)
     loud = (vf.frame_rate_hz, tuple(float(x) for x in vf.loudness))
-    if float(vf.voiced.max(initial=0.0)) < 0.3 or float(np.mean(vf.active > 0.5)) < 0.01:
+    # In a full mix pitch tracking hears the band as much as the voice (a dense mix can show no clear
+    # pitch at all), so there the voice is looked for by the mix's own vocal-band activity.
+    activity = V.mix_vocal_activity(y, audio.sr, vf) if mix else vf.active
+    if (not mix and float(vf.voiced.max(initial=0.0)) < 0.3) or float(np.mean(activity > 0.5)) < 0.01:
         return Transcript((), (Phone(0.0, vf.duration_s, "SIL"),), "lyrics-aligned" if lyrics else
                           ("loudness-fallback" if mix else "phone-recognition"), "none", 0.0, vf.duration_s,
                           (f"{vocals}: no voice found (silent or instrumental); the mouth stays closed",), loud)
     if mix:
-        return _fallback(vf, V.mix_vocal_activity(y, audio.sr, vf), loud)
+        return _fallback(vf, activity, loud)
     if lyrics is None:
         from audio.speech import recognize_phones
 
