@@ -18,7 +18,6 @@ The dev set is not distributed; without it the script says so and exits 0.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -31,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-DEV = ROOT.parent / "shared" / "data" / "dev"
+from benchmarks.dev_set import dev_missing, dev_parser  # noqa: E402
+
 FRAME_HZ = 100.0
 CONF_BINS = (0.0, 0.3, 0.5, 0.7, 1.01)
 
@@ -168,15 +168,11 @@ def _table(rows: list[dict], cols: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the report; return the exit code."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--dev", type=Path, default=DEV, help="the annotated dev folder (default ../shared/data/dev)")
-    ap.add_argument("--only", action="append", default=[], help="recording name, or part of it (repeatable)")
+    ap = dev_parser(__doc__.split("\n\n")[0], "recording name, or part of it (repeatable)")
     ap.add_argument("--aligners", default="auto,sung,speech", help="comma-separated --aligner values to run")
     ap.add_argument("--no-mixes", action="store_true", help="skip the full mixes")
-    ap.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = ap.parse_args(argv)
-    if not (args.dev / "lyrics").is_dir():
-        print(f"lipsync_real: {args.dev} is not present; nothing to measure (the dev set is not distributed)")
+    if dev_missing("lipsync_real", args.dev / "lyrics"):
         return 0
     only = set(args.only)
     lyr, pairs = evaluate_lyrics(args.dev, only, [a for a in args.aligners.split(",") if a])

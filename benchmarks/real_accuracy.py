@@ -20,7 +20,6 @@ script says so and exits 0 (a user's clone has none).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import warnings
@@ -32,9 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.dev_set import dev_missing, dev_parser  # noqa: E402
 from tests.accuracy import score_beats, score_sections  # noqa: E402
 
-DEV = ROOT.parent / "shared" / "data" / "dev"
 BEAT_METRICS = ("beat_f", "cmlt", "downbeat_f")
 SECTION_METRICS = ("boundary_hr05", "boundary_hr3", "label_f")
 
@@ -187,15 +186,11 @@ def format_table(rows: list[dict], metrics: tuple[str, ...], extra: tuple[str, .
 
 def main(argv: list[str] | None = None) -> int:
     """Run the report; return the exit code."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--dev", type=Path, default=DEV, help="the annotated dev folder (default ../shared/data/dev)")
-    ap.add_argument("--only", action="append", default=[], help="clip name without suffix (repeatable)")
+    ap = dev_parser(__doc__.split("\n\n")[0], "clip name without suffix (repeatable)")
     ap.add_argument("--backends", default="madmom,librosa")
     ap.add_argument("--no-baseline", action="store_true", help="skip madmom's plain pipeline")
-    ap.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = ap.parse_args(argv)
-    if not (args.dev / "beats").is_dir():
-        print(f"real_accuracy: {args.dev} is not present; nothing to measure (the dev set is not distributed)")
+    if dev_missing("real_accuracy", args.dev / "beats"):
         return 0
     warnings.filterwarnings("ignore", module="mir_eval")
     backends = [b for b in args.backends.split(",") if b]

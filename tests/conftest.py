@@ -20,6 +20,25 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
                           env=env, timeout=600, check=False)
 
 
+def load_benchmark(name: str):
+    """Import ``benchmarks/<name>.py`` (the reports are scripts, not a package) and return the module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def dev_set(folder: str) -> Path:
+    """``../shared/data/dev/<folder>``, or skip the test: the annotated dev set is not distributed."""
+    from benchmarks.dev_set import DEV
+
+    if not (DEV / folder).is_dir():
+        pytest.skip("../shared/data/dev is not present (the annotated dev set is not distributed)")
+    return DEV / folder
+
+
 @pytest.fixture(scope="session")
 def real_data() -> Path:
     if not REAL_DATA.is_dir():

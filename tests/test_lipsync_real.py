@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-DEV = ROOT.parent / "shared" / "data" / "dev"
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("lipsync_real", ROOT / "benchmarks" / "lipsync_real.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import dev_set, load_benchmark
 
 
 def test_lipsync_real_on_one_song(tmp_path, capsys):
-    if not (DEV / "lyrics").is_dir():
-        pytest.skip("../shared/data/dev is not present (the annotated dev set is not distributed)")
+    dev_set("lyrics")
     out = tmp_path / "rows.json"
-    code = _load().main(["--only", "nit_song070_f001_007", "--aligners", "auto", "--no-mixes", "--json", str(out)])
+    code = load_benchmark("lipsync_real").main(["--only", "nit_song070_f001_007", "--aligners", "auto",
+                                                "--no-mixes", "--json", str(out)])
     print(capsys.readouterr().out)
     rows = json.loads(out.read_text())["lyrics"]
     assert code == 0 and len(rows) == 1
@@ -34,5 +22,5 @@ def test_lipsync_real_on_one_song(tmp_path, capsys):
 
 
 def test_lipsync_real_without_the_dev_set(tmp_path, capsys):
-    assert _load().main(["--dev", str(tmp_path / "absent")]) == 0
+    assert load_benchmark("lipsync_real").main(["--dev", str(tmp_path / "absent")]) == 0
     assert "not present" in capsys.readouterr().out

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-DEV = ROOT.parent / "shared" / "data" / "dev"
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("real_accuracy", ROOT / "benchmarks" / "real_accuracy.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import dev_set, load_benchmark
 
 
 def test_real_accuracy_report_on_two_clips(tmp_path, capsys):
-    if not (DEV / "beats").is_dir():
-        pytest.skip("../shared/data/dev is not present (the annotated dev set is not distributed)")
-    ra = _load()
+    dev_set("beats")
+    ra = load_benchmark("real_accuracy")
     out = tmp_path / "rows.json"
     code = ra.main(["--only", "beatles_06_07_Michelle", "--only", "sargon_mindless_cut", "--json", str(out)])
     printed = capsys.readouterr().out
@@ -46,5 +33,5 @@ def test_real_accuracy_report_on_two_clips(tmp_path, capsys):
 
 
 def test_real_accuracy_without_the_dev_set(tmp_path, capsys):
-    assert _load().main(["--dev", str(tmp_path / "absent")]) == 0
+    assert load_benchmark("real_accuracy").main(["--dev", str(tmp_path / "absent")]) == 0
     assert "not present" in capsys.readouterr().out
