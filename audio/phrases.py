@@ -26,6 +26,8 @@ MAX_LINES, MAX_PHRASES = 3, 4
 LINE_COST, PHRASE_COST = 0.6, 0.3
 GAP_COST, GAP_UNIT_S = 1.0, 0.4
 SKIP_COST = 1.5
+# Phrases over which pass 2 of assign_lines takes the median syllable rate of pass 1's groups.
+RATE_WINDOW = 9
 
 
 def vocal_phrases(active: np.ndarray, frame_rate_hz: float, *, min_pause_s: float = 0.15,
@@ -89,10 +91,30 @@ def assign_lines(syllables: list[int], sung_s: np.ndarray,
     if n == 0 or k == 0 or n > MAX_LINES * k:
         return None
     sung = np.asarray(sung_s, dtype=np.float64)
-    rate0 = sum(syllables) / max(float(sung.sum()), 1e-9)
+    gaps = np.asarray(gaps_s, dtype=np.float64)
+    # Pass 1 compares every group with the song's mean syllable rate; pass 2 with the rate of the groups
+    # around it in pass 1 (a running median over RATE_WINDOW phrases), since a song, or a medley, can
+    # change pace between sections.
+    groups = _line_dp(syllables, sung, gaps, np.full(k, sum(syllables) / max(float(sung.sum()), 1e-9)))
+    if groups is None:
+        return None
+    rate = np.full(k, np.nan)
+    for i0, i1, j0, j1 in groups:
+        rate[j0:j1] = sum(syllables[i0:i1]) / max(float(sung[j0:j1].sum()), 1e-3)
+    known = np.flatnonzero(np.isfinite(rate))
+    local = np.array([np.median(rate[known[np.abs(known - j) <= RATE_WINDOW // 2]])
+                      if np.any(np.abs(known - j) <= RATE_WINDOW // 2) else np.median(rate[known]) for j in range(k)])
+    return _line_dp(syllables, sung, gaps, local)
+
+
+def _line_dp(syllables: list[int], sung: np.ndarray, gaps: np.ndarray,
+             rate_ref: np.ndarray) -> list[tuple[int, int, int, int]] | None:
+    """One pass of :func:`assign_lines` against the reference syllable rate ``rate_ref`` of each phrase."""
+    n, k = len(syllables), sung.shape[0]
     csyl = np.concatenate([[0], np.cumsum(syllables)])
     csung = np.concatenate([[0.0], np.cumsum(sung)])
-    cgap = np.concatenate([[0.0], np.cumsum(np.asarray(gaps_s, dtype=np.float64))])
+    cgap = np.concatenate([[0.0], np.cumsum(gaps)])
+    cref = np.concatenate([[0.0], np.cumsum(np.log(rate_ref))])
     moves = [(0, 1)] + [(di, dj) for di in range(1, MAX_LINES + 1) for dj in range(1, MAX_PHRASES + 1)]
     cost = np.full((n + 1, k + 1), np.inf)
     back = np.zeros((n + 1, k + 1, 2), dtype=np.int64)
@@ -109,9 +131,10 @@ def assign_lines(syllables: list[int], sung_s: np.ndarray,
                     c = cost[i, j] + SKIP_COST * (1.0 + sung[j])
                 else:
                     rate = (csyl[i2] - csyl[i]) / max(csung[j2] - csung[j], 1e-3)
+                    log_ref = (cref[j2] - cref[j]) / dj
                     c = (cost[i, j] + LINE_COST * (di - 1) + PHRASE_COST * (dj - 1)
                          + GAP_COST * (cgap[j2 - 1] - cgap[j]) / GAP_UNIT_S
-                         + 0.5 * (math.log(max(rate, 1e-6) / rate0) / RATE_SIGMA) ** 2)
+                         + 0.5 * ((math.log(max(rate, 1e-6)) - log_ref) / RATE_SIGMA) ** 2)
                 if c < cost[i2, j2]:
                     cost[i2, j2] = c
                     back[i2, j2] = (di, dj)

@@ -43,3 +43,15 @@ def test_impossible_mappings():
     assert assign_lines([], np.array([1.0]), np.zeros(0)) is None
     assert assign_lines([4], np.zeros(0), np.zeros(0)) is None
     assert assign_lines([4] * 7, np.array([1.0, 1.0]), np.array([0.5])) is None  # more than 3 lines a phrase
+
+
+def test_the_reference_rate_follows_a_change_of_pace():
+    # A fast section (12 syllables in 3.5 s a line), then a slow one: a 10-syllable line in one phrase and a
+    # 5-syllable line over two phrases (a breath). Against the song's mean rate the slow lines look too slow
+    # and the breath is put in the wrong line; against the local rate (pass 2) each line gets its phrases.
+    syl = [12] * 6 + [10, 5] * 3
+    sung = np.array([3.5] * 6 + [4.66, 1.94, 1.7] * 3)
+    gaps = np.array([0.5] * 5 + [0.5, 0.18, 0.16] + [0.6, 0.18, 0.16] * 2)
+    groups = assign_lines(syl, sung, gaps)
+    assert [(int(a), int(b), int(c), int(d)) for a, b, c, d in groups[6:]] == [
+        (6, 7, 6, 7), (7, 8, 7, 9), (8, 9, 9, 10), (9, 10, 10, 12), (10, 11, 12, 13), (11, 12, 13, 15)]
