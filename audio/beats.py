@@ -35,6 +35,7 @@ from audio.features import ENVELOPE_LATENCY_S, Features, span_means
 
 MADMOM_FPS = 100.0
 BARS_DECODED = [3, 4]  # bar lengths of the joint beat and bar decoder (madmom's default)
+MIN_JOINT_BEATS = 8  # fewer beats than two bars from the joint decoder: decode the beats alone instead
 # Off-beats at least this accented relative to the beats make the tracked level half the pulse (fold_to_pulse).
 OFFBEAT_LIMIT = 0.8
 
@@ -352,7 +353,9 @@ def track_beats_madmom(act: np.ndarray, y: np.ndarray, sr: int, *, min_bpm: floa
 
     Beats come from madmom's joint beat and bar DBN (bars of 3 or 4 beats, :func:`dbn_bar_beats`): a
     beat sequence that must also make bars holds its tempo and phase through passages where the plain beat
-    DBN drifts (on the dev set: one Beatles clip, 0.88 -> 1.00 beat F). Its bar numbers are not used: the
+    DBN drifts (on the dev set: one Beatles clip, 0.88 -> 1.00 beat F); when it finds fewer than two bars'
+    worth of beats (``MIN_JOINT_BEATS``: a clip of a few seconds, a solo line with a weak pulse) madmom's
+    beat DBN decodes the beats alone. Its bar numbers are not used: the
     bar evidence of a beat is the mean of the frame-level network's downbeat activation at the beat (scaled
     to max 1) and the beat-synchronous BarTracker networks of :mod:`audio.downbeats`, as madmom's own
     downbeat decoding is often a beat or two off on real pop and rock; :mod:`audio.meter` decides the bars.
@@ -379,6 +382,12 @@ def track_beats_madmom(act: np.ndarray, y: np.ndarray, sr: int, *, min_bpm: floa
 
     proc = DBNDownBeatTrackingProcessor(beats_per_bar=BARS_DECODED, min_bpm=min_bpm, max_bpm=max_bpm, fps=MADMOM_FPS)
     times = dbn_bar_beats(proc, act)[:, 0]
+    if times.size < MIN_JOINT_BEATS:
+        # Too little for bars (a few seconds, or a weak pulse): the beat decoder alone.
+        from madmom.features.beats import DBNBeatTrackingProcessor
+
+        dbn = DBNBeatTrackingProcessor(min_bpm=min_bpm, max_bpm=max_bpm, fps=MADMOM_FPS)
+        times = dbn_beats(dbn, np.clip(act[:, 0] + act[:, 1], 0.0, 1.0))
     if times.size == 0:
         return BeatTrack(times_s=times, downbeat_evidence=np.zeros(0), offbeat_limit=None)
     idx = np.clip(np.rint(times * MADMOM_FPS).astype(np.int64), 0, act.shape[0] - 1)
