@@ -10,7 +10,8 @@ Tiers, chosen from what is given (the one that ran is recorded in the track and 
    error stays inside its phrase group, whatever the recording's length.
 3. ``phone-recognition``: a vocal stem without lyrics: pocketsphinx phone recognition.
 4. ``loudness-fallback``: only the full mix (``mix=True``): mouth movement from vocal-band loudness and
-   voicing. Low confidence, and flagged so.
+   voicing. Low confidence, and flagged so. A full mix with lyrics is aligned as tier 2 would align a stem,
+   with every word's confidence capped at ``MIX_CONFIDENCE_CAP`` and a warning to give the stem.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
         return Transcript((), (Phone(0.0, vf.duration_s, "SIL"),), "lyrics-aligned" if lyrics else
                           ("loudness-fallback" if mix else "phone-recognition"), "none", 0.0, vf.duration_s,
                           (f"{vocals}: no voice found (silent or instrumental); the mouth stays closed",), loud)
-    if mix:
+    if mix and lyrics is None:
         return _fallback(vf, activity, loud)
     if lyrics is None:
         from audio.speech import recognize_phones
@@ -101,7 +102,7 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     if not words:
         raise ChoreoError("no word of the lyrics could be pronounced", path=lyrics)
     warnings = list(notes_out)
-    groups = _phrase_groups(words, vf)
+    groups = _phrase_groups(words, vf.active, vf.frame_rate_hz, vf.duration_s)
     if groups is None:
         groups = [(words, 0.0, vf.duration_s)]
         warnings.append("the lyric lines could not be matched to the sung phrases (more lines than the voice has "
@@ -148,19 +149,23 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     if len(groups) > 1:
         method = "phrase-anchored: " + " + ".join(f"{m} ({n} of {len(groups)} phrase groups)" for m, n in used.items())
     phones = _follow_voice(phones, vf)
+    if mix:
+        timed = [Word(w.start, w.end, w.text, min(w.confidence, MIX_CONFIDENCE_CAP)) for w in timed]
+        method = f"full mix: {method}"
+        warnings.append(f"full mix: the lyrics are aligned to the whole mix, where the band masks the voice (word "
+                        f"confidence at most {MIX_CONFIDENCE_CAP}); give the vocal stem for word-accurate lip-sync")
     return Transcript(tuple(timed), _close(phones, vf.duration_s), "lyrics-aligned", method,
                       _mean_confidence(timed), vf.duration_s, tuple(warnings), loud)
 
 
-def _phrase_groups(words, vf):
+def _phrase_groups(words, activity: np.ndarray, fr: float, duration_s: float):
     """Words grouped by the phrases that sing them: [(words, start_s, end_s)], or None (no mapping)."""
     from audio.phrases import assign_lines, vocal_phrases
 
-    fr = vf.frame_rate_hz
-    phrases = vocal_phrases(vf.active, fr)
+    phrases = vocal_phrases(activity, fr)
     line_ids = sorted({w.line for w in words})
     syll = [sum(len(w.syllables) for w in words if w.line == li) for li in line_ids]
-    active = vf.active > 0.5
+    active = activity > 0.5
     sung = np.array([active[int(a * fr): int(b * fr)].sum() / fr for a, b in phrases])
     mapping = assign_lines(syll, sung, phrases[1:, 0] - phrases[:-1, 1])
     if mapping is None:
@@ -169,7 +174,7 @@ def _phrase_groups(words, vf):
     out = []
     # The groups tile the recording, cut half-way through the pauses between them: a consonant before the
     # voiced onset, a quiet first note or a fading last one still fall inside their group.
-    cuts = [0.0] + [(spans[g][1] + spans[g + 1][0]) / 2 for g in range(len(spans) - 1)] + [vf.duration_s]
+    cuts = [0.0] + [(spans[g][1] + spans[g + 1][0]) / 2 for g in range(len(spans) - 1)] + [duration_s]
     for g, (i0, i1, _j0, _j1) in enumerate(mapping):
         keep = set(line_ids[i0:i1])
         out.append(([w for w in words if w.line in keep], cuts[g], cuts[g + 1]))
@@ -178,6 +183,10 @@ def _phrase_groups(words, vf):
 
 def _mean_confidence(words) -> float:
     return float(np.mean([w.confidence for w in words])) if words else 0.0
+
+
+# A full mix aligned as if it were a stem: the band masks the voice, so no word gets more confidence.
+MIX_CONFIDENCE_CAP = 0.3
 
 
 def _speech_align(y, sr, words, start_s, end_s):

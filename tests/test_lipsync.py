@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from audio import features as F
 from audio.midi import read_lyric_notes
 from engine.lipsync import transcribe
 from tests.conftest import run_cli
@@ -118,6 +119,25 @@ def test_no_lyrics_gives_phone_recognition(speech):
 def test_full_mix_fallback_is_flagged(speech):
     tr = transcribe(speech / "s.wav", mix=True)
     assert tr.tier == "loudness-fallback" and tr.confidence <= 0.2 and tr.warnings
+
+
+def test_full_mix_with_lyrics_is_aligned_with_capped_confidence(speech, tmp_path):
+    # The speech over a synthesized band as loud as the voice: the lyrics are aligned, every word placed in
+    # order, the confidence capped and the user told to give the stem.
+    from audio.decode import load_audio
+    from audio.synth import SongSpec, synthesize
+
+    voice = load_audio(speech / "s.wav")
+    band = synthesize(SongSpec(bpm=120.0, form=(("verse", 4),), seed=1))
+    y = voice.mono()
+    b = F.resample_mono(band.y, band.sr, voice.sr)[: y.size]
+    y[: b.size] += b * np.sqrt(np.mean(y**2) / np.mean(b**2))
+    sf.write(str(tmp_path / "mix.wav"), y, voice.sr)
+    tr = transcribe(tmp_path / "mix.wav", lyrics=speech / "s.txt", mix=True)
+    assert tr.tier == "lyrics-aligned" and tr.method.startswith("full mix: ")
+    assert [w.text for w in tr.words][:3] == ["The", "quick", "brown"] and len(tr.words) == 17
+    assert all(w.confidence <= 0.3 for w in tr.words) and np.all(np.diff([w.start for w in tr.words]) >= 0)
+    assert any("give the vocal stem" in w for w in tr.warnings)
 
 
 @pytest.mark.parametrize("content,expect", [(b"", "no words"), (b"\xff\xfe\xfa bad bytes", "not UTF-8"),
