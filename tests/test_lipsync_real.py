@@ -14,8 +14,11 @@ def test_lipsync_real_on_one_song(tmp_path, capsys):
                                                 "--no-mixes", "--json", str(out)])
     print(capsys.readouterr().out)
     rows = json.loads(out.read_text())["lyrics"]
-    assert code == 0 and len(rows) == 1
-    row = rows[0]
+    # The song alone and over a synthesized band (--mix).
+    assert code == 0 and sorted(r["system"] for r in rows) == ["auto", "mix"]
+    mixed = next(r for r in rows if r["system"] == "mix")
+    assert mixed["words"] == "60/60" and mixed["method"].startswith("full mix: ")
+    row = next(r for r in rows if r["system"] == "auto")
     # Every syllable placed, in order; a cappella and phrase-anchored, most land within 0.3 s.
     assert row["words"] == "60/60" and row["method"].startswith("phrase-anchored")
     assert row["within_03"] >= 0.7 and row["mouth_agree"] >= 0.8
