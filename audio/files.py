@@ -93,6 +93,34 @@ def remove_partials(folder: str | Path) -> list[Path]:
     return removed
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where the system tells (Linux), else set and restored."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def follow_umask(path: str | Path) -> None:
+    """Give a file or folder made by ``tempfile`` (mode 0600 / 0700) the mode ``open`` or ``mkdir`` would.
+
+    Temporary files are private by design; once renamed into place they are ordinary outputs, which a
+    studio's render-farm account and its artists must both be able to open, as the umask says.
+
+    Parameters
+    ----------
+    path : str or Path
+    """
+    base = 0o777 if Path(path).is_dir() else 0o666
+    os.chmod(path, base & ~_umask())
+
+
 def write_atomic(path: str | Path, data: str | bytes) -> Path:
     """Write a file atomically: a temporary file in the same folder, flushed, then renamed.
 
@@ -129,6 +157,7 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
             fh.write(raw)
             fh.flush()
             os.fsync(fh.fileno())
+        follow_umask(tmp)
         os.replace(tmp, p)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)

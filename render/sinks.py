@@ -33,7 +33,7 @@ from typing import IO, Any
 import numpy as np
 
 from audio.errors import ChoreoError
-from audio.files import partial_prefix, write_atomic
+from audio.files import follow_umask, partial_prefix, write_atomic
 
 AUDIO_RATE_HZ = 48000
 # Set by batch workers: how many threads one song's encoder (and analysis) may use.
@@ -346,6 +346,7 @@ class VideoSink(_Sink):
             video_tmp = self._tmp[0]
             if self.audio is not None:
                 video_tmp = self._mux(video_tmp)
+            follow_umask(video_tmp)
             os.replace(video_tmp, self.path)
         except ChoreoError:
             raise
@@ -555,6 +556,7 @@ class PngSequenceSink(_Sink):
             if final.exists() or final.is_symlink():
                 old = final.with_name(f".{final.name}.old.{os.getpid()}")
                 os.replace(final, old)
+            follow_umask(self._tmp)
             os.replace(self._tmp, final)
             self._tmp = final
             write_atomic(self.sidecar_path, json.dumps(doc, indent=1) + "\n")

@@ -34,3 +34,24 @@ def test_remove_partials_takes_only_partials(tmp_path):
     assert len(removed) == 2 and all(PARTIAL_MARK in p.name for p in removed)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in keep)
     assert remove_partials(tmp_path / "missing") == []
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o002, 0o077])
+def test_written_files_follow_the_umask(tmp_path, mask):
+    import os
+    import stat
+    import tempfile
+    from pathlib import Path
+
+    from audio.files import follow_umask
+
+    old = os.umask(mask)
+    try:
+        out = write_atomic(tmp_path / "a" / "doc.json", "{}\n")
+        folder = Path(tempfile.mkdtemp(dir=tmp_path))
+        follow_umask(folder)
+    finally:
+        os.umask(old)
+    # As open() and mkdir() would make them, not the 0600 / 0700 of tempfile.
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~mask
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~mask

@@ -100,6 +100,10 @@ def test_lyrics_tier_runs_and_exports_every_format(speech, tmp_path):
     for name, exp in EXPORTERS.items():
         path = export(track, tmp_path / f"b{exp.suffix}", name)
         assert path.stat().st_size > 0
+    # The formats that name the recording name the one the track was made from.
+    rhubarb = json.loads((tmp_path / "b.rhubarb.json").read_text())
+    assert rhubarb["metadata"]["soundFile"] == str(speech / "s.wav")
+    assert (tmp_path / "b.pgo").read_text().splitlines()[1] == str(speech / "s.wav")
 
 
 def test_several_characters_give_one_track_each(speech, tmp_path):

@@ -140,6 +140,9 @@ def sound_file_of(track: MouthTrack, sound_file: str | Path | None = None) -> st
     prov = track.provenance or {}
     if prov.get("sound_file"):
         return str(prov["sound_file"])
+    inputs = prov.get("inputs")  # a track from choreo lipsync names the recording it was made from here
+    if isinstance(inputs, dict) and inputs.get("vocals"):
+        return str(inputs["vocals"])
     source = prov.get("source")
     if isinstance(source, dict) and source.get("path"):
         return str(source["path"])
