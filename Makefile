@@ -4,7 +4,7 @@ PY       := $(VENV)/bin/python
 PIP      := $(PY) -m pip
 STAMP    := $(VENV)/.installed
 OUT      ?= out/demo
-SYS_PKGS := ffmpeg libsndfile1 espeak-ng libespeak-ng1 fluidsynth fluid-soundfont-gm
+SYS_PKGS := ffmpeg libsndfile1 espeak-ng libespeak-ng1
 PYTEST_ARGS ?=
 
 .PHONY: demo test test-all bench lint system install clean
@@ -15,6 +15,7 @@ demo: install
 	@echo "demo output: $(OUT)/"
 
 test: install
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 test-all: install

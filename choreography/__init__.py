@@ -1,4 +1,1 @@
-"""Choreography: rigs, move libraries and the solver that maps an analysis to keyframes.
-
-Arrives with issue 4; this package holds the shared layout until then.
-"""
+"""Choreography: rigs, move libraries, pins and the solver that maps an analysis to keyframes; mouth shapes."""
