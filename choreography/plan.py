@@ -1,6 +1,6 @@
 """The move plan: which move each character dances on which beats, decoded like a beat tracker.
 
-The decoder follows madmom's split (DESIGN.md): a state space of (move, beat-in-move), emission costs
+The decoder follows madmom's split: a state space of (move, beat-in-move), emission costs
 from the music, transition costs between moves, and a dynamic-programming decoder in numba
 (:func:`choreography._kernels.move_dp_forward`). The cost model produces plain arrays, so a learned
 style model can supply its own:

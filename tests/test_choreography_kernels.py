@@ -1,4 +1,4 @@
-"""Equivalence of the choreography numba kernels with their plain references (DESIGN.md: numba kernels)."""
+"""Equivalence of the choreography numba kernels with their plain references (README: Conventions)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Every example runs (DESIGN.md: examples are executed by a test)."""
+"""Every example runs (README: Conventions)."""
 
 from __future__ import annotations
 

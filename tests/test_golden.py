@@ -1,4 +1,4 @@
-"""Golden artefacts: one document of every schema version ever written must keep loading (DESIGN.md)."""
+"""Golden artefacts: one document of every schema version ever written must keep loading (README: Conventions)."""
 
 from __future__ import annotations
 

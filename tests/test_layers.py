@@ -1,4 +1,4 @@
-"""DESIGN.md's dependency rule: audio imports none of the others; choreography only audio; render only
+"""The dependency rule (README: Conventions): audio imports none of the others; choreography only audio; render only
 choreography and audio; engine may import all."""
 
 import ast

@@ -1,1 +1,1 @@
-"""Plain numpy/Python references for every numba kernel (DESIGN.md)."""
+"""Plain numpy/Python references for every numba kernel (README: Conventions)."""
