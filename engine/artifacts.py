@@ -132,6 +132,12 @@ def load(path: str | Path) -> Any:
         return model_for(kind).from_dict(doc)
     except SchemaError as exc:
         raise SchemaError(exc.message, path=path) from exc
+    except KeyError as exc:
+        # The models' validators name most bad fields; what they do not check (a field nested in a list
+        # item, a list that is null) still ends in one line that names the file, never a traceback.
+        raise SchemaError(f"does not validate: a required field {exc.args[0]!r} is missing", path=path) from exc
+    except (TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise SchemaError(f"does not validate: a field has the wrong type or value ({exc})", path=path) from exc
 
 
 def dumps(obj: Any) -> str:
