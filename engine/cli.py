@@ -17,9 +17,11 @@ import typer
 from audio.errors import ChoreoError
 from audio.params import BACKENDS, AnalysisParams
 from engine.lipsync_params import LipsyncParams
+from engine.run import RunParams
 
 _D = AnalysisParams()
 _L = LipsyncParams()
+_R = RunParams()  # the one place of the defaults every command shares (fps, seed, ensemble, size)
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
                   help="choreo: music-to-animation choreography. Beat, bar and section maps, lip-sync, keyframes "
                        "and previews.")
@@ -198,11 +200,12 @@ def choreograph(
                                                           "calmer while singing.")] = None,
     previous: Annotated[Path | None, typer.Option(help="The choreography that lock pins keep parts of "
                                                        "[default: OUTPUT when it exists].")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the random choices.")] = 0,
-    fps: Annotated[str, typer.Option(help="Frame rate, e.g. 24, 30000/1001.")] = "24/1",
+    seed: Annotated[int, typer.Option(help="Seed of the random choices.")] = _R.seed,
+    fps: Annotated[str, typer.Option(help="Frame rate, e.g. 24, 30000/1001.")] = _R.fps,
     variation: Annotated[float, typer.Option(help="Share of a repeated section's moves that may change.")] = 0.0,
     mirror_repeats: Annotated[bool, typer.Option("--mirror-repeats", help="Dance repeats mirrored.")] = False,
-    ensemble: Annotated[str, typer.Option(help="Several characters: unison, mirror, canon or independent.")] = "unison",
+    ensemble: Annotated[str, typer.Option(help="Several characters: unison, mirror, canon or "
+                                               "independent.")] = _R.ensemble,
     canon_beats: Annotated[int, typer.Option(help="Canon offset between characters, in beats.")] = 2,
     csv: Annotated[bool, typer.Option("--csv", help="Also write OUT.<character>.csv per character (every frame's "
                                                     "channel values with bar, beat and move).")] = False,
@@ -297,7 +300,7 @@ def render_cmd(
     analysis: Annotated[Path | None, typer.Option(help="The song's *.analysis.json (overlay, contact sheet).")] = None,
     mouth: Annotated[list[Path] | None, typer.Option(help="Mouth tracks (*.mouth.json), one per singer.")] = None,
     rig: Annotated[list[str] | None, typer.Option(help="Rig per character [default: from the choreography].")] = None,
-    size: Annotated[str, typer.Option(help="Output size WIDTHxHEIGHT.")] = "1280x720",
+    size: Annotated[str, typer.Option(help="Output size WIDTHxHEIGHT.")] = _R.size,
     passes: Annotated[str, typer.Option(help="Comma-separated passes written as PNG sequences besides the "
                                              "preview: background, characters, mouth, lighting, overlay, "
                                              "composite, or a character's name.")] = "",
@@ -337,10 +340,10 @@ def run(
     moves: Annotated[Path | None, typer.Option(help="Move library JSON.")] = None,
     pins: Annotated[Path | None, typer.Option(help="Artist pins (choreo.pins/1).")] = None,
     backend: Annotated[str, typer.Option(help="Beat tracker: madmom or librosa.")] = _D.backend,
-    fps: Annotated[str, typer.Option(help="Frame rate.")] = "24/1",
-    seed: Annotated[int, typer.Option(help="Seed of the random choices.")] = 0,
-    ensemble: Annotated[str, typer.Option(help="unison, mirror, canon or independent.")] = "unison",
-    size: Annotated[str, typer.Option(help="Preview size WIDTHxHEIGHT.")] = "1280x720",
+    fps: Annotated[str, typer.Option(help="Frame rate.")] = _R.fps,
+    seed: Annotated[int, typer.Option(help="Seed of the random choices.")] = _R.seed,
+    ensemble: Annotated[str, typer.Option(help="unison, mirror, canon or independent.")] = _R.ensemble,
+    size: Annotated[str, typer.Option(help="Preview size WIDTHxHEIGHT.")] = _R.size,
     passes: Annotated[str, typer.Option(help="Comma-separated passes to write as PNG sequences "
                                              "(background, characters, mouth, lighting, overlay, a character).")] = "",
     voice: Annotated[str, typer.Option(help="espeak-ng voice for lyrics outside the English dictionary "
@@ -411,11 +414,11 @@ def demo(
     if not song.exists():
         raise ChoreoError("the bundled example song is missing (run from a checkout of choreo)", path=song)
     _run_pipeline(song, output, [], [], None, examples / "example_song.mid", ["ada", "bo"], None, None, backend,
-                  "24/1", 0, "canon", quiet, passes="characters,overlay")
+                  _R.fps, _R.seed, "canon", quiet, passes="characters,overlay")
 
 
 def _run_pipeline(song, output, vocals, characters, lyrics, midi, rigs, moves, pins, backend, fps, seed, ensemble,
-                  quiet, *, size: str = "1280x720", passes: str = "", voice: str = _L.voice) -> None:
+                  quiet, *, size: str = _R.size, passes: str = "", voice: str = _L.voice) -> None:
     from rich.console import Console
     from rich.table import Table
 

@@ -43,7 +43,7 @@ class RunParams:
 
     analysis: AnalysisParams = field(default_factory=AnalysisParams)
     lipsync: LipsyncParams = field(default_factory=LipsyncParams)
-    fps: str = "24/1"
+    fps: str = LipsyncParams.fps
     seed: int = 0
     ensemble: str = "unison"
     render: bool = True
