@@ -99,13 +99,10 @@ def release_freed_memory() -> None:
     freed (measured: 200-600 MB after a 10-minute song) and so raise the peak of every later step.
     """
     import ctypes
-    import ctypes.util
 
-    name = ctypes.util.find_library("c")
-    try:
-        ctypes.CDLL(name).malloc_trim(0)
-    except (OSError, AttributeError, TypeError):  # not glibc: nothing to ask
-        return
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)  # the C library already loaded in this process
+    if trim is not None:  # glibc only
+        trim(0)
 
 
 def _without_memory_arena(networks) -> None:
@@ -184,22 +181,22 @@ def madmom_activations(y: np.ndarray, sr: int, *, prepare_s: float = 30.0, windo
     step, ctx = int(window_s * MADMOM_FPS), int(context_s * MADMOM_FPS)
     if n_frames <= step + 2 * ctx:
         act = np.asarray(keep(networks(feats)), dtype=np.float64)
-        release_freed_memory()
-        return act
-    total = np.zeros((n_frames, 2))
-    weight = np.zeros(n_frames)
-    for _start, _stop, lo, hi in chunk_bounds(n_frames, step, ctx):
-        act = np.asarray(keep(networks(feats[lo:hi])))
-        # Cross-fade neighbouring windows over their shared context instead of cutting between them.
-        w = np.ones(act.shape[0])
-        if lo > 0:
-            w[: 2 * ctx] = np.linspace(0.0, 1.0, 2 * ctx + 2)[1:-1][: w.size]
-        if hi < n_frames:
-            w[-2 * ctx:] = np.minimum(w[-2 * ctx:], np.linspace(1.0, 0.0, 2 * ctx + 2)[1:-1][-w.size:])
-        total[lo:hi] += act * w[:, None]
-        weight[lo:hi] += w
+    else:
+        total = np.zeros((n_frames, 2))
+        weight = np.zeros(n_frames)
+        for _start, _stop, lo, hi in chunk_bounds(n_frames, step, ctx):
+            part = np.asarray(keep(networks(feats[lo:hi])))
+            # Cross-fade neighbouring windows over their shared context instead of cutting between them.
+            w = np.ones(part.shape[0])
+            if lo > 0:
+                w[: 2 * ctx] = np.linspace(0.0, 1.0, 2 * ctx + 2)[1:-1][: w.size]
+            if hi < n_frames:
+                w[-2 * ctx:] = np.minimum(w[-2 * ctx:], np.linspace(1.0, 0.0, 2 * ctx + 2)[1:-1][-w.size:])
+            total[lo:hi] += part * w[:, None]
+            weight[lo:hi] += w
+        act = total / np.maximum(weight, 1e-9)[:, None]
     release_freed_memory()
-    return total / np.maximum(weight, 1e-9)[:, None]
+    return act
 
 
 def beat_hmm_arrays(hmm) -> tuple[np.ndarray, ...]:
@@ -330,6 +327,7 @@ def dbn_bar_beats(proc, activations: np.ndarray) -> np.ndarray:
         activations, first = threshold_activations(activations, proc.threshold)
     if not activations.any():
         return np.zeros((0, 2))
+
     def decode(hmm):
         return beat_hmm_viterbi(hmm.observation_model.log_densities(activations), *beat_hmm_arrays(hmm))
 

@@ -114,9 +114,6 @@ def compute_features(y: np.ndarray, sr: int = ANALYSIS_SR, *, frame_rate_hz: flo
     padded = np.pad(y, n_fft // 2)
     n = 1 + (padded.shape[0] - n_fft) // hop if padded.shape[0] >= n_fft else 0
     block = int(BLOCK_S * frame_rate_hz)
-    mel_fb = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=128, fmax=sr / 2)
-    chroma_fb = librosa.filters.chroma(sr=sr, n_fft=n_fft, tuning=0.0)
-    freqs = librosa.fft_frequencies(sr=sr, n_fft=n_fft)
     mel = np.zeros((128, n), dtype=np.float32)
     chroma = np.zeros((12, n))
     rms = np.zeros(n)
@@ -126,10 +123,10 @@ def compute_features(y: np.ndarray, sr: int = ANALYSIS_SR, *, frame_rate_hz: flo
         seg = padded[f0 * hop: (f1 - 1) * hop + n_fft]
         spec = np.abs(librosa.stft(seg, n_fft=n_fft, hop_length=hop, center=False))
         power = spec**2
-        mel[:, f0:f1] = mel_fb @ power
-        chroma[:, f0:f1] = librosa.util.normalize(chroma_fb @ power, norm=np.inf, axis=0)
+        mel[:, f0:f1] = librosa.feature.melspectrogram(S=power, sr=sr, n_mels=128, fmax=sr / 2)
+        chroma[:, f0:f1] = librosa.feature.chroma_stft(S=power, sr=sr, tuning=0.0)
         rms[f0:f1] = librosa.feature.rms(S=spec, frame_length=n_fft)[0]
-        centroid[f0:f1] = (freqs @ spec) / np.maximum(spec.sum(axis=0), np.finfo(np.float32).tiny)
+        centroid[f0:f1] = librosa.feature.spectral_centroid(S=spec, sr=sr)[0]
     log_mel = librosa.power_to_db(mel, ref=np.max)
     onset_env = librosa.onset.onset_strength(S=log_mel, sr=sr, hop_length=hop, aggregate=np.mean)
     mel_freqs = librosa.mel_frequencies(n_mels=128, fmax=sr / 2)

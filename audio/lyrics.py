@@ -180,7 +180,8 @@ def pronounce_words(lines: list[list[str]], *, voice: str = "auto") -> tuple[lis
     from audio.speech import load_dictionary
 
     chosen: list[str] = []
-    if voice == "auto":
+    auto = voice == "auto"
+    if auto:  # the language is decided (and told) here, not checked again below
         voice, chosen = _auto_voice(lines, load_dictionary())
     english = voice.lower().startswith("en")
     lexicon = load_dictionary() if english else {}
@@ -201,7 +202,7 @@ def pronounce_words(lines: list[list[str]], *, voice: str = "auto") -> tuple[lis
                 continue
             words.append(LyricWord(text=text, syllables=syllabify(prons[0]), line=li, line_end=wi == len(line) - 1,
                                    source=source))
-    if english and not chosen:
+    if english and not auto:
         lang = other_language(lines, lexicon)
         if lang is not None:
             guessed.insert(0, f"the lyrics look like another language ({lang!r}), but the voice is {voice!r}: "

@@ -544,13 +544,12 @@ def local_offsets(midi: MidiTiming, feat: Features, offset_s: float, *, window_s
     n_win = max(2, int(round((inside[-1] - inside[0]) / window_s)))
     edges = np.linspace(inside[0], inside[-1] + 1e-6, n_win + 1)
     env = feat.onset_env - feat.onset_env.mean()
-    lat = ENVELOPE_LATENCY_S
     grid = offset_s + np.arange(-search_s, search_s + 5e-4, 1e-3)
     out = np.full(n_win, np.nan)
     for w in range(n_win):
         sel = midi.onsets_s[(t >= edges[w]) & (t < edges[w + 1])]
         if sel.size >= min_onsets:
-            out[w] = grid[int(np.argmax(_kernel_score(env, fr, sel, grid + lat)))]
+            out[w] = grid[int(np.argmax(_kernel_score(env, fr, sel, grid + ENVELOPE_LATENCY_S)))]
     return out
 
 

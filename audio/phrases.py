@@ -54,17 +54,11 @@ def vocal_phrases(active: np.ndarray, frame_rate_hz: float, *, min_pause_s: floa
     on = np.asarray(active) > threshold
     if not on.any():
         return np.zeros((0, 2))
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(np.int8), [0]])))
-    runs = edges.reshape(-1, 2)
-    joined = [list(runs[0])]
-    for a, b in runs[1:]:
-        if (a - joined[-1][1]) / frame_rate_hz < min_pause_s:
-            joined[-1][1] = b
-        else:
-            joined.append([a, b])
-    out = np.array([(a / frame_rate_hz, b / frame_rate_hz) for a, b in joined
-                    if (b - a) / frame_rate_hz >= min_phrase_s]).reshape(-1, 2)
-    return out
+    runs = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))).reshape(-1, 2)
+    # A phrase ends where the pause before the next run is long enough (lengths in frames, then seconds).
+    ends = np.flatnonzero((runs[1:, 0] - runs[:-1, 1]) / frame_rate_hz >= min_pause_s)
+    out = np.stack([runs[np.r_[0, ends + 1], 0], runs[np.r_[ends, runs.shape[0] - 1], 1]], axis=1)
+    return out[(out[:, 1] - out[:, 0]) / frame_rate_hz >= min_phrase_s] / frame_rate_hz
 
 
 def assign_lines(syllables: list[int], sung_s: np.ndarray,

@@ -109,10 +109,9 @@ def slice_features(vf: VocalFeatures, start: int, stop: int) -> VocalFeatures:
     -------
     VocalFeatures
     """
-    sl = slice(start, stop)
-    n = len(range(*sl.indices(vf.onset.shape[0])))
-    return VocalFeatures(vf.frame_rate_hz, vf.onset[sl], vf.loudness[sl], vf.voiced[sl], vf.f0_hz[sl],
-                         duration_s=n / vf.frame_rate_hz)
+    onset = vf.onset[start:stop]
+    return VocalFeatures(vf.frame_rate_hz, onset, vf.loudness[start:stop], vf.voiced[start:stop],
+                         vf.f0_hz[start:stop], duration_s=onset.shape[0] / vf.frame_rate_hz)
 
 
 def syllable_nuclei(loudness: np.ndarray, *, lead_frames: int = 4, prominence: float = 0.03,

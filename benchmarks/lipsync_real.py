@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -61,8 +62,6 @@ def _span_frames(spans: np.ndarray, n: int) -> np.ndarray:
 
 def _medley(dev: Path, ids: list[str], tmp: Path) -> tuple[Path, Path, np.ndarray]:
     """Both songs twice, 1 s apart: a temporary WAV, its lyrics and its syllable table."""
-    import soundfile as sf
-
     parts, lyrics, table, t0 = [], [], [], 0.0
     sr = None
     for sid in ids * 2:
@@ -80,8 +79,6 @@ def _medley(dev: Path, ids: list[str], tmp: Path) -> tuple[Path, Path, np.ndarra
 
 def _over_band(dev: Path, sid: str, tmp: Path) -> tuple[Path, Path, np.ndarray]:
     """A song over a synthesized band (drums, bass, chords) 3 dB under the voice: a mix with known syllables."""
-    import soundfile as sf
-
     from audio.features import resample_mono
     from audio.synth import SongSpec, synthesize
 
@@ -110,8 +107,6 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
         for name, wav, txt, ref, mix in cases:
             if only and not any(o in name for o in only):
                 continue
-            import soundfile as sf
-
             duration = sf.info(str(wav)).duration
             for aligner in aligners[:1] if mix else aligners:  # the mix tier has one aligner
                 t0 = time.perf_counter()
@@ -134,8 +129,6 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
 
 def evaluate_mixes(dev: Path, only: set[str]) -> list[dict]:
     """Full mixes with sung-note onsets: mouth openings near note onsets, frame agreement with notes."""
-    import soundfile as sf
-
     from engine.lipsync import transcribe
 
     rows = []

@@ -20,6 +20,7 @@ script says so and exits 0 (a user's clone has none).
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import warnings
@@ -70,17 +71,24 @@ def tempo_reading(ref_beats_s: np.ndarray, est_beats_s: np.ndarray) -> str:
     return "other"
 
 
-def madmom_baseline(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Beats and downbeats of madmom's own pipeline: RNNDownBeatProcessor + DBNDownBeatTrackingProcessor."""
-    from madmom.features.downbeats import DBNDownBeatTrackingProcessor
-
+@functools.cache
+def _signal_and_activations(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """A recording at the analysis rate and madmom's activations of it (the baseline and the latency table
+    both need them: computed once per recording)."""
     from audio import features as F
     from audio.beats import madmom_activations
     from audio.decode import load_audio
 
     audio = load_audio(path)
-    act = madmom_activations(F.resample_mono(audio.mono(), audio.sr, F.ANALYSIS_SR), F.ANALYSIS_SR)
-    out = DBNDownBeatTrackingProcessor(beats_per_bar=[3, 4], fps=100)(act)
+    y = F.resample_mono(audio.mono(), audio.sr, F.ANALYSIS_SR)
+    return y, madmom_activations(y, F.ANALYSIS_SR)
+
+
+def madmom_baseline(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Beats and downbeats of madmom's own pipeline: RNNDownBeatProcessor + DBNDownBeatTrackingProcessor."""
+    from madmom.features.downbeats import DBNDownBeatTrackingProcessor
+
+    out = DBNDownBeatTrackingProcessor(beats_per_bar=[3, 4], fps=100)(_signal_and_activations(path)[1])
     return out[:, 0], out[out[:, 1] == 1, 0]
 
 
@@ -131,8 +139,7 @@ def evaluate_latency(dev: Path, only: set[str]) -> list[dict]:
     from madmom.features.beats import DBNBeatTrackingProcessor
 
     from audio import features as F
-    from audio.beats import dbn_beats, madmom_activations
-    from audio.decode import load_audio
+    from audio.beats import dbn_beats
     from audio.midi import envelope_lag_s
 
     dbn = DBNBeatTrackingProcessor(fps=100)
@@ -140,10 +147,9 @@ def evaluate_latency(dev: Path, only: set[str]) -> list[dict]:
     for audio_path in sorted([*(dev / "beats").glob("*.flac"), *(dev / "sections").glob("*.flac")]):
         if only and audio_path.stem not in only:
             continue
-        audio = load_audio(audio_path)
-        y = F.resample_mono(audio.mono(), audio.sr, F.ANALYSIS_SR)
+        y, act = _signal_and_activations(audio_path)
         feat = F.compute_features(y)
-        beats = dbn_beats(dbn, np.clip(madmom_activations(y, F.ANALYSIS_SR).sum(axis=1), 0.0, 1.0))
+        beats = dbn_beats(dbn, np.clip(act.sum(axis=1), 0.0, 1.0))
         row = {"clip": audio_path.stem, "system": "envelope", "lag_madmom_ms": 1e3 * envelope_lag_s(feat, beats)}
         ann = audio_path.with_suffix(".beats")
         if ann.is_file():

@@ -117,8 +117,9 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
         result = None
         if p.aligner != "sung":
             result = _speech_align(y, audio.sr, g_words, a, b)
-            if result is not None and _mean_confidence(result[0]) < SPEECH_FIT and p.aligner == "auto":
-                unconfirmed.append(_mean_confidence(result[0]))
+            fit = None if result is None else _mean_confidence(result[0])
+            if fit is not None and fit < SPEECH_FIT and p.aligner == "auto":
+                unconfirmed.append(fit)
                 result = None
             failed_speech += result is None and p.aligner == "speech"
         if result is None:
@@ -255,18 +256,24 @@ def _follow_voice(phones: list[Phone], vf) -> list[Phone]:
     for ph in phones:
         if ph.phone == "SIL":
             continue
-        for a, b in sung:  # the parts of the phone inside sung phrases
-            lo, hi = max(ph.start, a), min(ph.end, b)
+        # The parts of the phone inside sung phrases: those from the first phrase ending after its start.
+        k = int(np.searchsorted(sung[:, 1], ph.start, side="right"))
+        while k < sung.shape[0] and sung[k, 0] < ph.end:
+            lo, hi = max(ph.start, sung[k, 0]), min(ph.end, sung[k, 1])
             if hi > lo + 1e-6:
                 cut.append(Phone(lo, hi, ph.phone))
+            k += 1
     fr = vf.frame_rate_hz
     held: list[Phone] = []
     for ph in _tile(cut):
         prev = held[-1] if held else None
-        # A silence is held only where the voice is pitched through it (a sung note), not merely active.
+        # A silence is held only inside a phrase, where the voice is pitched through it (a sung note), not
+        # merely active.
+        k = int(np.searchsorted(sung[:, 0], ph.start + 1e-6, side="right")) - 1
+        inside = k >= 0 and ph.end <= sung[k, 1] + 1e-6
         pitched = vf.voiced[int(ph.start * fr): max(int(ph.end * fr), int(ph.start * fr) + 1)]
-        if ph.phone == "SIL" and prev is not None and prev.phone != "SIL" and pitched.size and (
-                float(pitched.mean()) >= 0.5) and any(a - 1e-6 <= ph.start and ph.end <= b + 1e-6 for a, b in sung):
+        if (ph.phone == "SIL" and prev is not None and prev.phone != "SIL" and inside and pitched.size
+                and float(pitched.mean()) >= 0.5):
             held[-1] = Phone(prev.start, ph.end, prev.phone)
         else:
             held.append(ph)
