@@ -36,3 +36,42 @@ class SchemaError(ChoreoError):
 
 class MidiMismatchError(InputError):
     """A MIDI file does not agree with the audio it is meant to describe."""
+
+
+def did_you_mean(name: str, choices, *, cutoff: float = 0.6) -> str:
+    """A hint naming the closest of ``choices`` to a misspelt ``name``, or an empty string.
+
+    Parameters
+    ----------
+    name : str
+    choices : iterable
+    cutoff : float
+        Least similarity (0..1, :func:`difflib.get_close_matches`) for a suggestion.
+
+    Returns
+    -------
+    str
+        `` (did you mean 'x'?)`` or ``""``.
+    """
+    import difflib
+
+    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=cutoff)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def finite_number(value) -> float | None:
+    """``value`` as a float when it is a finite JSON number (not a boolean), else None.
+
+    Parameters
+    ----------
+    value : object
+
+    Returns
+    -------
+    float or None
+    """
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)

@@ -16,11 +16,10 @@ Conventions
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from audio.errors import SchemaError
+from audio.errors import SchemaError, finite_number
 
 SCHEMA = "choreo.analysis/1"
 SECTION_KINDS = ("intro", "verse", "chorus", "bridge", "outro", "other")
@@ -281,12 +280,12 @@ class _Validator:
         key = name.rsplit(".", 1)[-1]
         if not isinstance(d, dict) or key not in d:
             raise SchemaError(f"field {name} is missing")
-        x = d[key]
-        if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
-            raise SchemaError(f"field {name} should be a finite number, got {x!r}")
+        x = finite_number(d[key])
+        if x is None:
+            raise SchemaError(f"field {name} should be a finite number, got {d[key]!r}")
         if lo is not None and x < lo:
             raise SchemaError(f"field {name} = {x} is below {lo}")
-        return float(x)
+        return x
 
     def curve(self, key: str) -> Curve:
         c = self.obj(key)

@@ -112,8 +112,8 @@ def _over_band(dev: Path, sid: str, tmp: Path) -> tuple[Path, Path, np.ndarray]:
 
 def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[list[dict], list[tuple[float, float]]]:
     """Score the a-cappella songs and the medley; also return (confidence, error) per word."""
-    from engine.lipsync import transcribe
-    from engine.lipsync_params import LipsyncParams
+    from audio.params import LipsyncParams
+    from audio.transcribe import transcribe
 
     ids = sorted(p.stem for p in (dev / "lyrics").glob("*.words"))
     rows, pairs = [], []
@@ -147,7 +147,7 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
 
 def evaluate_mixes(dev: Path, only: set[str]) -> list[dict]:
     """Full mixes with sung-note onsets: mouth openings near note onsets, frame agreement with notes."""
-    from engine.lipsync import transcribe
+    from audio.transcribe import transcribe
 
     rows = []
     for notes_path in sorted((dev / "vocal_mix").glob("*.notes")):

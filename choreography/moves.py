@@ -64,9 +64,7 @@ in the same library; a move with a twin has ``mirror`` false) and ``description`
 
 from __future__ import annotations
 
-import difflib
 import functools
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -75,7 +73,7 @@ from typing import Any
 
 import numpy as np
 
-from audio.errors import SchemaError
+from audio.errors import SchemaError, did_you_mean, finite_number
 from audio.files import read_json_object
 from choreography.rig import REQUIRED_BONES
 
@@ -297,7 +295,7 @@ class MoveLibrary:
         try:
             return self.moves[self._index[name]]
         except KeyError:
-            raise KeyError(f"no move {name!r} in library {self.name!r}{_did_you_mean(name, self._index)}") from None
+            raise KeyError(f"no move {name!r} in library {self.name!r}{did_you_mean(name, self._index)}") from None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -432,10 +430,8 @@ class _Validator:
 
     # -- numbers and poses
     def number(self, where: str, fld: str, value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(where, fld, f"{value!r} is not a number")
-        x = float(value)
-        if not math.isfinite(x):
+        x = finite_number(value)
+        if x is None:
             raise self.fail(where, fld, f"{value!r} is not a finite number (NaN and infinity are not allowed)")
         return x
 
@@ -443,7 +439,7 @@ class _Validator:
         if isinstance(value, str):
             if value not in self.named:
                 raise self.fail(where, fld, f"no named pose {value!r} (named poses: {', '.join(sorted(self.named))})"
-                                f"{_did_you_mean(value, self.named)}")
+                                f"{did_you_mean(value, self.named)}")
             return self.named[value]
         if not isinstance(value, Mapping):
             raise self.fail(where, fld, f"a pose is an object {{bone: degrees}} or a pose name, not {value!r}")
@@ -453,7 +449,7 @@ class _Validator:
         for k, x in value.items():
             key = "root" if k == "lean" else k
             if key not in self.bone_set and key not in ROOT_KEYS:
-                raise self.fail(where, f"{fld}.{k}", f"unknown bone {k!r}{_did_you_mean(k, self.bone_set)} "
+                raise self.fail(where, f"{fld}.{k}", f"unknown bone {k!r}{did_you_mean(k, self.bone_set)} "
                                 f"(bones: {', '.join(self.bones)}; and root_x, root_y in px)")
             out[key] = self.number(where, f"{fld}.{k}", x)
         return FrozenPose(out)
@@ -461,7 +457,7 @@ class _Validator:
     def keys_allowed(self, where: str, fld_prefix: str, obj: Mapping[str, Any], allowed: frozenset[str]) -> None:
         for k in obj:
             if k not in allowed:
-                raise self.fail(where, f"{fld_prefix}{k}", f"unknown field{_did_you_mean(k, allowed)} "
+                raise self.fail(where, f"{fld_prefix}{k}", f"unknown field{did_you_mean(k, allowed)} "
                                 f"(expected {', '.join(sorted(allowed))})")
 
     # -- document
@@ -495,7 +491,7 @@ class _Validator:
                 continue
             where = f"move {move.name!r} (moves[{i}])"
             if move.twin not in seen:
-                raise self.fail(where, "twin", f"no move named {move.twin!r}{_did_you_mean(move.twin, seen)}")
+                raise self.fail(where, "twin", f"no move named {move.twin!r}{did_you_mean(move.twin, seen)}")
             if move.twin == move.name:
                 raise self.fail(where, "twin", "a move cannot be its own twin")
             other = moves[seen[move.twin]]
@@ -534,7 +530,7 @@ class _Validator:
             raise self.fail(where, "tags", "must be a list of tags")
         for j, t in enumerate(tags):
             if t not in TAGS:
-                raise self.fail(where, f"tags[{j}]", f"unknown tag {t!r}{_did_you_mean(str(t), TAGS)} "
+                raise self.fail(where, f"tags[{j}]", f"unknown tag {t!r}{did_you_mean(str(t), TAGS)} "
                                 f"(tags: {', '.join(TAGS)})")
         mirror = m.get("mirror", False)
         if not isinstance(mirror, bool):
@@ -582,7 +578,7 @@ class _Validator:
                                 "(key beats must increase)")
             ease = k.get("ease", DEFAULT_EASE)
             if ease not in _EASE_CODE:
-                raise self.fail(where, f"{fld}.ease", f"unknown ease {ease!r}{_did_you_mean(str(ease), EASES)} "
+                raise self.fail(where, f"{fld}.ease", f"unknown ease {ease!r}{did_you_mean(str(ease), EASES)} "
                                 f"(eases: {', '.join(EASES)})")
             out.append(Key(beat, self.pose(where, f"{fld}.pose", k["pose"]), ease))
         return tuple(out)
@@ -598,7 +594,7 @@ class _Validator:
             self.keys_allowed(where, f"{fld}.", f, _FOOT_KEYS)
             foot = f.get("foot")
             if foot not in self.bone_set:
-                raise self.fail(where, f"{fld}.foot", f"unknown bone {foot!r}{_did_you_mean(str(foot), self.bone_set)}")
+                raise self.fail(where, f"{fld}.foot", f"unknown bone {foot!r}{did_you_mean(str(foot), self.bone_set)}")
             for req in ("from", "to"):
                 if req not in f:
                     raise self.fail(where, f"{fld}.{req}", "is missing")
@@ -608,11 +604,6 @@ class _Validator:
                 raise self.fail(where, f"{fld}.to", f"span {lo}..{hi} must satisfy 0 <= from < to <= beats={beats}")
             out.append(FootPlant(foot, lo, hi))
         return tuple(out)
-
-
-def _did_you_mean(name: str, choices: Any) -> str:
-    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _mirror_name(bone: str) -> str:
@@ -680,7 +671,7 @@ def pose_vector(pose: Mapping[str, float], bone_names: Sequence[str] = BONES, *,
         else:
             key = "root" if k == "lean" else k
             if key not in idx:
-                raise SchemaError(f"pose names bone {k!r}, which is not among the rig's bones{_did_you_mean(k, idx)}")
+                raise SchemaError(f"pose names bone {k!r}, which is not among the rig's bones{did_you_mean(k, idx)}")
             vec[idx[key]] = float(x)
     return vec
 

@@ -27,44 +27,7 @@ import numpy as np
 
 from audio.errors import ChoreoError
 from choreography.music import BeatFeatures
-
-
-@dataclass(frozen=True)
-class PlanParams:
-    """Weights of the move cost model (defaults in one place; the CLI reads them).
-
-    Attributes
-    ----------
-    energy_weight : float
-        Cost per unit of |move energy - music energy| per beat.
-    accent_weight : float
-        Bonus for an accent move starting on a strong onset (and cost when it does not).
-    hold_weight : float
-        Bonus for a hold move on a sustained note.
-    sing_calm : float
-        Extra cost per unit of move energy while the character sings.
-    phrase_weight : float
-        Cost of a move of a bar or longer starting off a phrase start (twice that off a downbeat).
-    transition_weight : float
-        Cost per degree of pose distance between one move's exit and the next move's entry.
-    repeat_penalty : float
-        Cost of a move following itself.
-    build_final : float
-        Energy added to the music's in the last section labelled like the loudest repeated section.
-    variety_weight : float
-        Cost per beat, per unit of a move's share of the first plan, in a second decoding pass: moves the
-        first plan leans on get dearer, so the plan spreads over more of the library.
-    """
-
-    energy_weight: float = 2.0
-    accent_weight: float = 0.8
-    hold_weight: float = 0.6
-    sing_calm: float = 0.8
-    phrase_weight: float = 0.6
-    transition_weight: float = 0.004
-    repeat_penalty: float = 1.2
-    build_final: float = 0.15
-    variety_weight: float = 1.0
+from choreography.params import PlanParams
 
 
 @dataclass(frozen=True)

@@ -47,9 +47,7 @@ optional ``description``. Each bone: ``name``, ``parent`` (``null`` for the root
 
 from __future__ import annotations
 
-import difflib
 import functools
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -60,7 +58,7 @@ from typing import Any
 
 import numpy as np
 
-from audio.errors import ChoreoError
+from audio.errors import ChoreoError, did_you_mean, finite_number
 from audio.files import read_json_object
 
 RIG_SCHEMA = "choreo.rig/1"
@@ -240,18 +238,15 @@ def _load_shipped(name: str) -> Rig:
 # Validation
 
 
-def _did_you_mean(key: str, present: Any) -> str:
-    close = difflib.get_close_matches(key, [str(k) for k in present], n=1, cutoff=0.75)
-    return f" (found {close[0]!r}: a typo?)" if close else ""
+def _near(key: str, present: Any) -> str:
+    return did_you_mean(key, present, cutoff=0.75)
 
 
 def _number(value: Any, what: str, fail, *, minimum: float | None = None, strict: bool = False,
             unit: str = "") -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise fail(f"{what} is {value!r}; expected a number{' in ' + unit if unit else ''}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise fail(f"{what} is {value!r}; it must be finite")
+    v = finite_number(value)
+    if v is None:
+        raise fail(f"{what} is {value!r}; expected a finite number{' in ' + unit if unit else ''}")
     if minimum is not None and (v <= minimum if strict else v < minimum):
         op = ">" if strict else ">="
         raise fail(f"{what} is {v:g}; it must be {op} {minimum:g}{' ' + unit if unit else ''}")
@@ -269,7 +264,7 @@ def _parse_bone(i: int, raw: Any, path: str) -> tuple[Bone, tuple[float, float] 
         raise ChoreoError(f"bones[{i}] is not a JSON object", path=path)
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
-        extra = "" if "name" in raw else _did_you_mean("name", raw)
+        extra = "" if "name" in raw else _near("name", raw)
         raise ChoreoError(f"bones[{i}]: field 'name' is missing or not a non-empty string{extra}", path=path)
 
     def fail(msg: str) -> ChoreoError:
@@ -277,7 +272,7 @@ def _parse_bone(i: int, raw: Any, path: str) -> tuple[Bone, tuple[float, float] 
 
     for key in _BONE_REQUIRED:
         if key not in raw:
-            raise fail(f"field {key!r} is missing{_did_you_mean(key, raw)}")
+            raise fail(f"field {key!r} is missing{_near(key, raw)}")
     parent = raw["parent"]
     if parent is not None and (not isinstance(parent, str) or not parent):
         raise fail(f"field 'parent' is {parent!r}; expected a bone name or null")
@@ -326,7 +321,7 @@ def _check_hierarchy(bones: list[Bone], path: str) -> None:
     for b in bones:
         if b.parent is not None and b.parent not in by_name:
             raise ChoreoError(f"bone {b.name!r}: parent {b.parent!r} is not a bone of this rig"
-                              f"{_did_you_mean(b.parent, by_name)}", path=path)
+                              f"{_near(b.parent, by_name)}", path=path)
     roots = [b.name for b in bones if b.parent is None]
     # A cycle is a walk up the parents that comes back to a bone it has already passed.
     done: set[str] = set()
@@ -387,7 +382,7 @@ def validate(doc: Mapping[str, Any], *, path: str | Path = "<rig>") -> Rig:
     for key in _TOP_REQUIRED:
         if key not in doc:
             hint = f" (expected {RIG_SCHEMA!r})" if key == "schema" else ""
-            raise ChoreoError(f"field {key!r} is missing{hint}{_did_you_mean(key, doc)}", path=path)
+            raise ChoreoError(f"field {key!r} is missing{hint}{_near(key, doc)}", path=path)
     if schema != RIG_SCHEMA:
         raise ChoreoError(f"field 'schema' is {schema!r}; expected {RIG_SCHEMA!r}", path=path)
     name = doc["name"]
@@ -429,14 +424,14 @@ def validate(doc: Mapping[str, Any], *, path: str | Path = "<rig>") -> Rig:
         raise ChoreoError("field 'mouth' must be an object with bone, offset and size", path=path)
     for key in _MOUTH_REQUIRED:
         if key not in mouth_raw:
-            raise ChoreoError(f"mouth: field {key!r} is missing{_did_you_mean(key, mouth_raw)}", path=path)
+            raise ChoreoError(f"mouth: field {key!r} is missing{_near(key, mouth_raw)}", path=path)
 
     def mouth_fail(msg: str) -> ChoreoError:
         return ChoreoError(f"mouth: {msg}", path=path)
 
     mouth_bone = mouth_raw["bone"]
     if mouth_bone not in index:
-        raise mouth_fail(f"bone {mouth_bone!r} is not a bone of this rig{_did_you_mean(str(mouth_bone), index)}")
+        raise mouth_fail(f"bone {mouth_bone!r} is not a bone of this rig{_near(str(mouth_bone), index)}")
     mouth = MouthAnchor(bone=mouth_bone, index=index[mouth_bone],
                         offset_px=_pair(mouth_raw["offset"], "field 'offset'", mouth_fail, "px"),
                         size_px=_number(mouth_raw["size"], "field 'size'", mouth_fail, minimum=0.0, strict=True,
@@ -449,7 +444,7 @@ def validate(doc: Mapping[str, Any], *, path: str | Path = "<rig>") -> Rig:
     for j, foot in enumerate(feet_raw):
         if not isinstance(foot, str) or foot not in index:
             raise ChoreoError(f"feet[{j}]: bone {foot!r} is not a bone of this rig"
-                              f"{_did_you_mean(str(foot), index)}", path=path)
+                              f"{_near(str(foot), index)}", path=path)
         if index[foot] in feet:
             raise ChoreoError(f"feet[{j}]: bone {foot!r} is listed twice", path=path)
         feet.append(index[foot])
@@ -527,7 +522,7 @@ def bone_index(rig: Rig, name: str) -> int:
     try:
         return rig.index[name]
     except KeyError:
-        raise ChoreoError(f"rig {rig.name!r} has no bone {name!r}{_did_you_mean(str(name), rig.index)}") from None
+        raise ChoreoError(f"rig {rig.name!r} has no bone {name!r}{_near(str(name), rig.index)}") from None
 
 
 def _check_rotations(rig: Rig, rotations_deg: Any) -> np.ndarray:

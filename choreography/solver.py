@@ -14,7 +14,6 @@ Planted feet are held still by correcting the root (:func:`plant_feet`). Camera 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
@@ -23,48 +22,12 @@ from audio.errors import ChoreoError
 from audio.model import Analysis
 from choreography.model import Choreography, MovePlacement, Track, parse_fps, seconds_to_frame
 from choreography.music import BeatFeatures, beat_features
+from choreography.params import ENSEMBLES, SolveParams
 from choreography.pins import Pins, apply_locks, apply_pins, check_pins, honoured, pinned_energy
-from choreography.plan import MoveArrays, Placement, PlanParams, cost_arrays, decode, placements, usage_costs
+from choreography.plan import MoveArrays, Placement, cost_arrays, decode, placements, usage_costs
 
 STAGE_VERSION = "1"
 VARIETY_PASSES = 3
-ENSEMBLES = ("unison", "mirror", "canon", "independent")
-
-
-@dataclass(frozen=True)
-class SolveParams:
-    """Options of the choreography stage (defaults in one place; the CLI reads them).
-
-    Attributes
-    ----------
-    fps : str
-        Project frame rate, rational.
-    seed : int
-        Seed of every random choice (which repeated moves vary).
-    variation : float
-        Share (0..1) of a repeated section's moves that may differ from its first occurrence.
-    mirror_repeats : bool
-        Dance repeated sections mirrored (where a move has a mirror image).
-    ensemble : str
-        How several characters dance together: "unison" (the first character's moves for all), "mirror"
-        (every other character mirrored), "canon" (followers start ``canon_beats`` later, each one more) or
-        "independent" (each decoded on its own, with its own pins and singing).
-    canon_beats : int
-        Offset between canon voices, in beats.
-    spacing_px : float
-        Distance between characters standing in a line (the formation), centred on the stage.
-    plan : PlanParams
-        Weights of the cost model.
-    """
-
-    fps: str = "24/1"
-    seed: int = 0
-    variation: float = 0.0
-    mirror_repeats: bool = False
-    ensemble: str = "unison"
-    canon_beats: int = 2
-    spacing_px: float = 420.0
-    plan: PlanParams = field(default_factory=PlanParams)
 
 
 def move_arrays(lib) -> tuple[MoveArrays, dict[str, np.ndarray]]:
@@ -451,12 +414,13 @@ def solve(analysis: Analysis, rigs: dict, lib, pins: Pins | None = None, params:
             plan = follow(lead, lib, p.ensemble, k * p.canon_beats, bf.n)
         part = keyframes(plan, lib, rig, bf, fps, name, duration_frames)
         part, slide = plant_feet(part, plan, lib, rig, bf, fps, name, duration_frames)
-        part = apply_locks(pins.for_character(name), part, previous, name, duration_frames)
         slides[name] = round(slide, 2)
         x0 = (k - (len(rigs) - 1) / 2.0) * p.spacing_px
         if f"{name}/root.x" in part:
             t = part[f"{name}/root.x"]
             part[f"{name}/root.x"] = Track(t.frames, tuple(v + x0 for v in t.values), t.interp)
+        # After the formation offset: the previous choreography's positions already include it.
+        part = apply_locks(pins.for_character(name), part, previous, name, duration_frames)
         tracks.update(part)
         for pl in plan:
             start_f = seconds_to_frame(bf.t_s[pl.start_beat], fps)

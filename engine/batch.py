@@ -2,10 +2,12 @@
 
 Songs come from a folder (every audio file; ``NAME.lyrics.txt`` and ``NAME.mid`` beside it are paired
 with ``NAME.*``) or a manifest (YAML or JSON: ``songs: [{audio, vocals: {character: stem}, lyrics, midi,
-rigs, moves, pins, voice}]``, paths relative to the manifest). Each song runs :func:`engine.run.run_song` in a
-worker process of a Dask LocalCluster (or on an existing scheduler), with the shared content-addressed
-cache, so a rerun skips songs whose outputs are current. A song that fails is reported and the batch
-carries on; ``OUT/batch-report.json`` is written atomically at the end.
+rigs, moves, pins, voice, choreography}]``, paths relative to the manifest; ``choreography`` takes the
+options of ``choreo choreograph``: ``{seed, fps, variation, mirror_repeats, ensemble, canon_beats}``).
+Each song runs :func:`engine.run.run_song` in a worker process of a Dask LocalCluster (or on an existing
+scheduler), with the shared content-addressed cache, so a rerun skips songs whose outputs are current.
+A song that fails is reported and the batch carries on; ``OUT/batch-report.json`` is written atomically
+at the end.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class SongJob:
     moves: str | None = None
     pins: str | None = None
     voice: str | None = None
+    choreography: tuple[tuple[str, Any], ...] = ()
 
 
 def discover(source: str | Path) -> list[SongJob]:
@@ -108,8 +111,38 @@ def _manifest(path: Path) -> list[SongJob]:
         rigs = s.get("rigs") or ["ada"]
         jobs.append(SongJob(audio=rel(s["audio"]), name=name, vocals=vocals, lyrics=rel(s.get("lyrics")),
                             midi=rel(s.get("midi")), rigs=tuple(str(r) for r in rigs), moves=rel(s.get("moves")),
-                            pins=rel(s.get("pins")), voice=str(s["voice"]) if s.get("voice") else None))
+                            pins=rel(s.get("pins")), voice=str(s["voice"]) if s.get("voice") else None,
+                            choreography=_choreography_options(s.get("choreography"), f"songs[{i}]", path)))
     return jobs
+
+
+def _choreography_options(value: Any, where: str, path: Path) -> tuple[tuple[str, Any], ...]:
+    """A manifest song's ``choreography`` options, checked against :class:`choreography.params.SolveParams`."""
+    from dataclasses import fields
+
+    from audio.errors import did_you_mean
+    from choreography.params import SolveParams
+
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise ChoreoError(f"{where}.choreography must be a mapping of options, not {value!r}", path=path)
+    defaults = {f.name: getattr(SolveParams(), f.name) for f in fields(SolveParams) if f.name != "plan"}
+    out = []
+    for key, v in value.items():
+        if key not in defaults:
+            raise ChoreoError(f"{where}.choreography: unknown option {key!r}{did_you_mean(str(key), defaults)} "
+                              f"(options: {', '.join(defaults)})", path=path)
+        kind = type(defaults[key])
+        ok = isinstance(v, bool) if kind is bool else (isinstance(v, kind) or (kind is float and isinstance(v, int))
+                                                        ) and not isinstance(v, bool)
+        if kind is str and isinstance(v, int | float) and not isinstance(v, bool):  # fps: 24 in YAML
+            v, ok = str(v), True
+        if not ok:
+            wanted = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}[kind]
+            raise ChoreoError(f"{where}.choreography.{key}: {v!r} should be {wanted}", path=path)
+        out.append((str(key), kind(v)))
+    return tuple(out)
 
 
 def process_song(job: SongJob, out_root: str, params: Any) -> dict[str, Any]:
@@ -137,6 +170,8 @@ def process_song(job: SongJob, out_root: str, params: Any) -> dict[str, Any]:
         inputs = _inputs(job)
         if job.voice:
             params = replace(params, lipsync=replace(params.lipsync, voice=job.voice))
+        if job.choreography:
+            params = replace(params, solve=replace(params.solve, **dict(job.choreography)))
         pipe = Pipeline()
         written = run_song(inputs, Path(out_root) / job.name, params, pipeline=pipe)
         result["outputs"] = {k: str(v) for k, v in written.items()}

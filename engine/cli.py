@@ -15,13 +15,30 @@ from typing import Annotated
 import typer
 
 from audio.errors import ChoreoError
-from audio.params import BACKENDS, AnalysisParams
-from engine.lipsync_params import LipsyncParams
+from audio.params import BACKENDS, AnalysisParams, LipsyncParams
+from choreography.params import SolveParams
 from engine.run import RunParams
 
+# The defaults live in the stages' params classes; each option shared by several commands is declared once.
 _D = AnalysisParams()
 _L = LipsyncParams()
-_R = RunParams()  # the one place of the defaults every command shares (fps, seed, ensemble, size)
+_S = SolveParams()
+_R = RunParams()
+FpsOpt = Annotated[str, typer.Option(help="Frame rate, e.g. 24, 25, 30000/1001.")]
+SeedOpt = Annotated[int, typer.Option(help="Seed of the random choices.")]
+VariationOpt = Annotated[float, typer.Option(help="Share of a repeated section's moves that may change.")]
+MirrorOpt = Annotated[bool, typer.Option("--mirror-repeats", help="Dance repeated sections mirrored.")]
+EnsembleOpt = Annotated[str, typer.Option(help="Several characters: unison, mirror, canon or independent.")]
+CanonOpt = Annotated[int, typer.Option(help="Canon offset between characters, in beats.")]
+RigOpt = Annotated[list[str] | None, typer.Option(help="Rig per character: a shipped name (ada, bo) or a rig JSON; "
+                                                       "repeat for several characters [default: ada].")]
+MovesOpt = Annotated[Path | None, typer.Option(help="Move library JSON [default: the shipped library].")]
+PinsOpt = Annotated[Path | None, typer.Option(help="Artist pins (choreo.pins/1).")]
+BackendOpt = Annotated[str, typer.Option(help=f"Beat tracker: {' or '.join(BACKENDS)}.")]
+SizeOpt = Annotated[str, typer.Option(help="Preview size WIDTHxHEIGHT.")]
+VoiceOpt = Annotated[str, typer.Option(help="espeak-ng voice for words outside the English dictionary (fr, es, de, "
+                                            "...); auto: the lyrics' language when they are clearly not English.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
                   help="choreo: music-to-animation choreography. Beat, bar and section maps, lip-sync, keyframes "
                        "and previews.")
@@ -71,7 +88,7 @@ def analyze(
     min_bpm: Annotated[float, typer.Option(help="Slowest beat reported (danceable pulse rule).")] = _D.min_bpm,
     max_bpm: Annotated[float, typer.Option(help="Fastest beat reported (danceable pulse rule).")] = _D.max_bpm,
     min_section_bars: Annotated[int, typer.Option(help="Shortest section, in bars.")] = _D.min_section_bars,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Analyse a song: tempo map, beats, bars, meter, onsets, energy and sections → *.analysis.json."""
     from rich.console import Console
@@ -135,19 +152,17 @@ def lipsync(
                                                        "subdivisions.")] = None,
     character: Annotated[list[str] | None, typer.Option(help="Character name per stem, in order "
                                                              "[default: the stem's file name].")] = None,
-    fps: Annotated[str, typer.Option(help="Frame rate, e.g. 24, 25, 30000/1001.")] = _L.fps,
+    fps: FpsOpt = _L.fps,
     twos: Annotated[bool, typer.Option("--twos", help="Animate on twos.")] = _L.twos,
     fmt: Annotated[str | None, typer.Option("--format", help="json (choreo.mouth/1), tsv, xml, rhubarb-json "
                                                              "(Rhubarb), dat (Moho switch), pgo (Papagayo) "
                                                              "[default: from the output suffix, else json].")] = None,
     mix: Annotated[bool, typer.Option("--mix", help="VOCALS is the full mix (low-confidence fallback).")] = False,
-    voice: Annotated[str, typer.Option(help="espeak-ng voice for words outside the English dictionary "
-                                            "(fr, es, de, ...); auto: the lyrics' language when they are "
-                                            "clearly not English.")] = _L.voice,
+    voice: VoiceOpt = _L.voice,
     mapping: Annotated[Path | None, typer.Option(help="JSON overriding the phoneme-to-mouth-shape mapping.")] = None,
     aligner: Annotated[str, typer.Option(help="auto (pocketsphinx where the delivery is speech-like), speech, "
                                               "or sung (the sung-syllable aligner).")] = _L.aligner,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Lip-sync: vocals (+ lyrics or MIDI lyrics) → phonemes → mouth shapes, per character."""
     from rich.console import Console
@@ -192,24 +207,22 @@ def lipsync(
 def choreograph(
     analysis: Annotated[Path, typer.Argument(help="The song's *.analysis.json.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the *.choreography.json.")],
-    rig: Annotated[list[str] | None, typer.Option(help="Rig per character: a shipped name (ada, bo) or a rig JSON; "
-                                                       "repeat for several characters [default: ada].")] = None,
-    moves: Annotated[Path | None, typer.Option(help="Move library JSON [default: the shipped library].")] = None,
-    pins: Annotated[Path | None, typer.Option(help="Artist pins (choreo.pins/1).")] = None,
+    rig: RigOpt = None,
+    moves: MovesOpt = None,
+    pins: PinsOpt = None,
     mouth: Annotated[list[Path] | None, typer.Option(help="Mouth tracks (*.mouth.json): their characters dance "
                                                           "calmer while singing.")] = None,
     previous: Annotated[Path | None, typer.Option(help="The choreography that lock pins keep parts of "
                                                        "[default: OUTPUT when it exists].")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the random choices.")] = _R.seed,
-    fps: Annotated[str, typer.Option(help="Frame rate, e.g. 24, 30000/1001.")] = _R.fps,
-    variation: Annotated[float, typer.Option(help="Share of a repeated section's moves that may change.")] = 0.0,
-    mirror_repeats: Annotated[bool, typer.Option("--mirror-repeats", help="Dance repeats mirrored.")] = False,
-    ensemble: Annotated[str, typer.Option(help="Several characters: unison, mirror, canon or "
-                                               "independent.")] = _R.ensemble,
-    canon_beats: Annotated[int, typer.Option(help="Canon offset between characters, in beats.")] = 2,
+    seed: SeedOpt = _S.seed,
+    fps: FpsOpt = _S.fps,
+    variation: VariationOpt = _S.variation,
+    mirror_repeats: MirrorOpt = _S.mirror_repeats,
+    ensemble: EnsembleOpt = _S.ensemble,
+    canon_beats: CanonOpt = _S.canon_beats,
     csv: Annotated[bool, typer.Option("--csv", help="Also write OUT.<character>.csv per character (every frame's "
                                                     "channel values with bar, beat and move).")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Choreograph: analysis (+ mouths, pins) → pose keyframes per character → *.choreography.json."""
     from rich.console import Console
@@ -217,7 +230,7 @@ def choreograph(
     from choreography.moves import load_moves
     from choreography.pins import Pins, load_pins
     from choreography.rig import dancers
-    from choreography.solver import SolveParams, singing_per_beat, solve
+    from choreography.solver import singing_per_beat, solve
     from engine import artifacts
 
     a = artifacts.load(analysis)
@@ -300,12 +313,12 @@ def render_cmd(
     analysis: Annotated[Path | None, typer.Option(help="The song's *.analysis.json (overlay, contact sheet).")] = None,
     mouth: Annotated[list[Path] | None, typer.Option(help="Mouth tracks (*.mouth.json), one per singer.")] = None,
     rig: Annotated[list[str] | None, typer.Option(help="Rig per character [default: from the choreography].")] = None,
-    size: Annotated[str, typer.Option(help="Output size WIDTHxHEIGHT.")] = _R.size,
+    size: SizeOpt = _R.size,
     passes: Annotated[str, typer.Option(help="Comma-separated passes written as PNG sequences besides the "
                                              "preview: background, characters, mouth, lighting, overlay, "
                                              "composite, or a character's name.")] = "",
     prores: Annotated[bool, typer.Option("--prores", help="Also write composite.mov (ProRes 4444, alpha).")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Render a choreography: H.264 preview with the song, PNG passes (straight alpha), contact sheet."""
     from rich.console import Console
@@ -336,24 +349,37 @@ def run(
     character: Annotated[list[str] | None, typer.Option(help="Character name per --vocals, in order.")] = None,
     lyrics: Annotated[Path | None, typer.Option(help="Lyrics text (UTF-8, one sung line per line).")] = None,
     midi: Annotated[Path | None, typer.Option(help="The song's MIDI (tempo map, bars, markers).")] = None,
-    rig: Annotated[list[str] | None, typer.Option(help="Rig per character (name or file) [default: ada].")] = None,
-    moves: Annotated[Path | None, typer.Option(help="Move library JSON.")] = None,
-    pins: Annotated[Path | None, typer.Option(help="Artist pins (choreo.pins/1).")] = None,
-    backend: Annotated[str, typer.Option(help="Beat tracker: madmom or librosa.")] = _D.backend,
-    fps: Annotated[str, typer.Option(help="Frame rate.")] = _R.fps,
-    seed: Annotated[int, typer.Option(help="Seed of the random choices.")] = _R.seed,
-    ensemble: Annotated[str, typer.Option(help="unison, mirror, canon or independent.")] = _R.ensemble,
-    size: Annotated[str, typer.Option(help="Preview size WIDTHxHEIGHT.")] = _R.size,
+    rig: RigOpt = None,
+    moves: MovesOpt = None,
+    pins: Annotated[Path | None, typer.Option(help="Artist pins (choreo.pins/1); lock pins keep parts of the "
+                                                   "choreography this output folder holds.")] = None,
+    backend: BackendOpt = _D.backend,
+    fps: FpsOpt = _S.fps,
+    seed: SeedOpt = _S.seed,
+    variation: VariationOpt = _S.variation,
+    mirror_repeats: MirrorOpt = _S.mirror_repeats,
+    ensemble: EnsembleOpt = _S.ensemble,
+    canon_beats: CanonOpt = _S.canon_beats,
+    size: SizeOpt = _R.size,
     passes: Annotated[str, typer.Option(help="Comma-separated passes to write as PNG sequences "
                                              "(background, characters, mouth, lighting, overlay, a character).")] = "",
-    voice: Annotated[str, typer.Option(help="espeak-ng voice for lyrics outside the English dictionary "
-                                            "(fr, es, de, ...); auto: the lyrics' language when they are "
-                                            "clearly not English.")] = _L.voice,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    voice: VoiceOpt = _L.voice,
+    quiet: QuietOpt = False,
 ) -> None:
     """Run every stage on a song (analyze, lipsync, choreograph, render), each cached by content hash."""
-    _run_pipeline(song, output, vocals or [], character or [], lyrics, midi, rig or ["ada"], moves, pins, backend,
-                  fps, seed, ensemble, quiet, size=size, passes=passes, voice=voice)
+    from engine.run import RunInputs
+
+    vocals, character = vocals or [], character or []
+    if character and len(character) != len(vocals):
+        raise ChoreoError(f"{len(vocals)} --vocals but {len(character)} --character names; give one per stem")
+    names = character or [v.stem for v in vocals]
+    inputs = RunInputs(song=song, vocals=tuple(zip(vocals, names, strict=True)), lyrics=lyrics, midi=midi,
+                       rigs=tuple(rig or ["ada"]), moves=moves, pins=pins)
+    params = RunParams(analysis=AnalysisParams(backend=backend), lipsync=LipsyncParams(voice=voice),
+                       solve=SolveParams(fps=fps, seed=seed, variation=variation, mirror_repeats=mirror_repeats,
+                                         ensemble=ensemble, canon_beats=canon_beats),
+                       size=size, passes=passes)
+    _run_pipeline(inputs, output, params, quiet)
 
 
 @app.command()
@@ -363,9 +389,9 @@ def batch(
     output: Annotated[Path, typer.Option("-o", "--output", help="Output folder (one subfolder per song).")],
     workers: Annotated[int, typer.Option(help="Worker processes of the embedded Dask cluster.")] = 2,
     scheduler: Annotated[str | None, typer.Option(help="An existing Dask scheduler, tcp://HOST:PORT.")] = None,
-    backend: Annotated[str, typer.Option(help="Beat tracker: madmom or librosa.")] = _D.backend,
+    backend: BackendOpt = _D.backend,
     render: Annotated[bool, typer.Option("--render/--no-render", help="Render previews too.")] = True,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Sync every song of an episode or season on Dask; OUT/batch-report.json says what happened."""
     from rich.console import Console
@@ -405,36 +431,33 @@ def batch(
 @app.command()
 def demo(
     output: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")] = Path("out/demo"),
-    backend: Annotated[str, typer.Option(help="Beat tracker: madmom or librosa.")] = _D.backend,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    backend: BackendOpt = _D.backend,
+    quiet: QuietOpt = False,
 ) -> None:
     """Run everything on the bundled example song (two characters in canon)."""
+    from engine.run import RunInputs
+
     examples = Path(__file__).resolve().parents[1] / "examples"
     song = examples / "example_song.ogg"
     if not song.exists():
         raise ChoreoError("the bundled example song is missing (run from a checkout of choreo)", path=song)
-    _run_pipeline(song, output, [], [], None, examples / "example_song.mid", ["ada", "bo"], None, None, backend,
-                  _R.fps, _R.seed, "canon", quiet, passes="characters,overlay")
+    inputs = RunInputs(song=song, midi=examples / "example_song.mid", rigs=("ada", "bo"))
+    params = RunParams(analysis=AnalysisParams(backend=backend), solve=SolveParams(ensemble="canon"),
+                       passes="characters,overlay")
+    _run_pipeline(inputs, output, params, quiet)
 
 
-def _run_pipeline(song, output, vocals, characters, lyrics, midi, rigs, moves, pins, backend, fps, seed, ensemble,
-                  quiet, *, size: str = _R.size, passes: str = "", voice: str = _L.voice) -> None:
+def _run_pipeline(inputs, output: Path, params: RunParams, quiet: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
     from engine.pipeline import Pipeline
-    from engine.run import RunInputs, RunParams, run_song
+    from engine.run import run_song
 
-    if characters and len(characters) != len(vocals):
-        raise ChoreoError(f"{len(vocals)} --vocals but {len(characters)} --character names; give one per stem")
-    names = characters or [v.stem for v in vocals]
-    inputs = RunInputs(song=song, vocals=tuple(zip(vocals, names, strict=True)), lyrics=lyrics, midi=midi,
-                       rigs=tuple(rigs), moves=moves, pins=pins)
-    params = RunParams(analysis=AnalysisParams(backend=backend), lipsync=LipsyncParams(fps=fps, voice=voice), fps=fps,
-                       seed=seed, ensemble=ensemble, size=size, passes=passes)
     params.analysis.validate()
     pipe = Pipeline()
     console = Console(stderr=True, quiet=quiet)
+    song = inputs.song
     written = run_with_progress(console, f"choreo run {song.name}",
                                 lambda step: run_song(inputs, output, params, pipeline=pipe, on_step=step))
     if not quiet:

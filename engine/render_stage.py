@@ -7,6 +7,8 @@ from pathlib import Path
 
 from audio.errors import ChoreoError
 
+STAGE_VERSION = "1"  # bump when the preview or the passes change for the same inputs
+
 
 def render_spec(size: str, passes: str):
     """A :class:`render.spec.RenderSpec` from CLI-style options.

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from audio.errors import ChoreoError
-from audio.params import AnalysisParams
-from engine.lipsync_params import LipsyncParams
+from audio.params import AnalysisParams, LipsyncParams
+from choreography.params import SolveParams
 from engine.pipeline import Pipeline, artefact_digest, file_digest, publish
 
 
@@ -39,13 +39,27 @@ class RunInputs:
 
 @dataclass(frozen=True)
 class RunParams:
-    """Parameters of every stage of a run."""
+    """Parameters of every stage of a run: each stage's own params class, where its defaults live.
+
+    Attributes
+    ----------
+    analysis : AnalysisParams
+    lipsync : LipsyncParams
+        Its ``fps`` is replaced by ``solve.fps``: a run has one frame rate.
+    solve : SolveParams
+        Every option of ``choreo choreograph`` (frame rate, seed, variation, mirrored repeats, ensemble,
+        canon offset).
+    render : bool
+        Write the preview (and passes).
+    size : str
+        Preview size, WIDTHxHEIGHT.
+    passes : str
+        Comma-separated passes to write as PNG sequences.
+    """
 
     analysis: AnalysisParams = field(default_factory=AnalysisParams)
     lipsync: LipsyncParams = field(default_factory=LipsyncParams)
-    fps: str = LipsyncParams.fps
-    seed: int = 0
-    ensemble: str = "unison"
+    solve: SolveParams = field(default_factory=SolveParams)
     render: bool = True
     size: str = "1280x720"
     passes: str = ""
@@ -123,7 +137,8 @@ def _stages(inputs: RunInputs, out: Path, p: RunParams, pipe: Pipeline, step, wr
     from choreography.pins import Pins, load_pins
     from choreography.rig import dancers, load_rig
     from choreography.solver import STAGE_VERSION as SOLVER_VERSION
-    from choreography.solver import SolveParams, singing_per_beat, solve
+    from choreography.solver import singing_per_beat, solve
+    from engine.lipsync import STAGE_VERSION as LIPSYNC_VERSION
     from engine.lipsync import make_track
 
     stem = inputs.song.stem
@@ -146,26 +161,30 @@ def _stages(inputs: RunInputs, out: Path, p: RunParams, pipe: Pipeline, step, wr
     analysis = pipe.stage("analyze", ANALYSIS_VERSION, song_inputs, p.analysis,
                           lambda: analyze(inputs.song, p.analysis, midi=inputs.midi))
     beats_s = [b.t for b in analysis.obj.beats]
+    lipsync = replace(p.lipsync, fps=p.solve.fps)
     mouths = {}
     for vocal, character in inputs.vocals:
         step(f"lipsync {character}")
         vin = {"vocals": vocal_digests[character], "analysis": artefact_digest(analysis)}
         if inputs.lyrics is not None:
             vin["lyrics"] = file_digest(inputs.lyrics)
-        mouths[character] = pipe.stage("lipsync", "1", vin, {"params": p.lipsync, "character": character},
+        mouths[character] = pipe.stage("lipsync", LIPSYNC_VERSION, vin, {"params": lipsync, "character": character},
                                        lambda vocal=vocal, character=character: make_track(
-                                           vocal, character=character, fps=parse_fps(p.fps), lyrics=inputs.lyrics,
-                                           beats_s=beats_s, params=p.lipsync))
+                                           vocal, character=character, fps=parse_fps(lipsync.fps),
+                                           lyrics=inputs.lyrics, beats_s=beats_s, params=lipsync))
     step("choreograph")
-    solve_params = SolveParams(fps=p.fps, seed=p.seed, ensemble=p.ensemble)
     cin = {"analysis": artefact_digest(analysis), "moves": _json_digest(lib),
            **{f"rig:{k}": _json_digest(r) for k, r in rigs.items()},
            **{f"mouth:{k}": artefact_digest(m) for k, m in mouths.items()}}
     if inputs.pins is not None:
         cin["pins"] = file_digest(inputs.pins)
+    previous = None
+    if any(q.type == "lock" for q in pins.pins):  # lock pins keep parts of the run's last choreography
+        previous = _previous_choreography(out / f"{stem}.choreography.json")
+        cin["previous"] = file_digest(out / f"{stem}.choreography.json")
     singing = {k: singing_per_beat(m.obj, analysis.obj) for k, m in mouths.items()}
-    chor = pipe.stage("choreograph", SOLVER_VERSION, cin, solve_params,
-                      lambda: solve(analysis.obj, rigs, lib, pins, solve_params, singing=singing))
+    chor = pipe.stage("choreograph", SOLVER_VERSION, cin, p.solve,
+                      lambda: solve(analysis.obj, rigs, lib, pins, p.solve, singing=singing, previous=previous))
     written["analysis"] = publish(analysis, out / f"{stem}.analysis.json")
     for character, res in mouths.items():
         written[f"mouth:{character}"] = publish(res, out / f"{character}.mouth.json")
@@ -173,6 +192,7 @@ def _stages(inputs: RunInputs, out: Path, p: RunParams, pipe: Pipeline, step, wr
     if p.render:
         import time
 
+        from engine.render_stage import STAGE_VERSION as RENDER_VERSION
         from engine.render_stage import render_outputs
 
         step("render")
@@ -180,7 +200,7 @@ def _stages(inputs: RunInputs, out: Path, p: RunParams, pipe: Pipeline, step, wr
         key = hashlib.sha256(json.dumps({"choreography": artefact_digest(chor), "song": song_inputs["song"],
                                          "analysis": artefact_digest(analysis),
                                          "mouths": {k: artefact_digest(m) for k, m in mouths.items()},
-                                         "size": p.size, "passes": p.passes, "version": "1"},
+                                         "size": p.size, "passes": p.passes, "version": RENDER_VERSION},
                                         sort_keys=True).encode()).hexdigest()
         before = (out / ".render.json").read_text() if (out / ".render.json").exists() else ""
         outputs = render_outputs(chor.obj, out, size=p.size, passes=p.passes, audio=inputs.song,
@@ -189,3 +209,13 @@ def _stages(inputs: RunInputs, out: Path, p: RunParams, pipe: Pipeline, step, wr
         reused = before != "" and json.loads(before).get("key") == key
         pipe.log.append(("render", reused, time.perf_counter() - t0))
         written.update(outputs)
+
+
+def _previous_choreography(path: Path):
+    """The choreography a run wrote before, which lock pins keep parts of."""
+    from engine import artifacts
+
+    if not path.exists():
+        raise ChoreoError("the pins lock parts of an earlier choreography, but this output folder has none yet: "
+                          "run once without the lock pins first", path=path)
+    return artifacts.load(path)

@@ -101,8 +101,8 @@ METRICS = ("word_err_s", "word_within_0.3", "word_within_0.1", "phone_median_ms"
 
 def evaluate(cases=None, aligners=("auto", "sung")) -> list[dict]:
     """Run the lyrics-aligned tier on every case with each aligner setting and score it."""
-    from engine.lipsync import transcribe
-    from engine.lipsync_params import LipsyncParams
+    from audio.params import LipsyncParams
+    from audio.transcribe import transcribe
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

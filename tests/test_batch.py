@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 import soundfile as sf
@@ -122,3 +123,34 @@ def test_batch_log_has_a_line_per_song_when_not_on_a_terminal(folder, tmp_path, 
     lines = [ln for ln in res.stderr.splitlines() if ln.startswith("[")]
     assert len(lines) == 4 and lines[-1].startswith("[4/4] "), res.stderr
     assert sum(": failed (" in ln for ln in lines) == 2 and sum(": ok (" in ln for ln in lines) == 2
+
+
+def test_manifest_takes_choreograph_options(folder, tmp_path):
+    m = tmp_path / "episode.yaml"
+    m.write_text(f"songs:\n  - audio: {folder}/song one.wav\n    choreography: {{seed: 7, fps: 25, variation: 1,"
+                 " mirror_repeats: true, ensemble: canon, canon_beats: 1}\n")
+    opts = dict(discover(m)[0].choreography)
+    assert opts == {"seed": 7, "fps": "25", "variation": 1.0, "mirror_repeats": True, "ensemble": "canon",
+                    "canon_beats": 1}
+    m.write_text(f"songs:\n  - audio: {folder}/song one.wav\n    choreography: {{sed: 7}}\n")
+    with pytest.raises(ChoreoError, match=r"songs\[0\].choreography: unknown option 'sed' \(did you mean 'seed'\?\)"):
+        discover(m)
+    m.write_text(f"songs:\n  - audio: {folder}/song one.wav\n    choreography: {{seed: lots}}\n")
+    with pytest.raises(ChoreoError, match=r"songs\[0\].choreography.seed: 'lots' should be a whole number"):
+        discover(m)
+
+
+def test_batch_song_runs_with_its_choreograph_options(folder, tmp_path, monkeypatch):
+    from audio.params import AnalysisParams
+    from engine.batch import process_song
+    from engine.run import RunParams
+
+    monkeypatch.setenv("CHOREO_CACHE", str(tmp_path / "cache"))
+    m = tmp_path / "episode.yaml"
+    m.write_text(f"songs:\n  - audio: {folder}/song one.wav\n    rigs: [ada, bo]\n"
+                 "    choreography: {seed: 5, ensemble: mirror}\n")
+    res = process_song(discover(m)[0], str(tmp_path / "out"), RunParams(analysis=AnalysisParams(backend="librosa"),
+                                                                        render=False))
+    assert res["status"] == "ok", res["error"]
+    prov = json.loads(Path(res["outputs"]["choreography"]).read_text())["provenance"]
+    assert prov["seed"] == 5 and prov["params"]["ensemble"] == "mirror"

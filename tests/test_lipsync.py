@@ -13,7 +13,7 @@ import soundfile as sf
 
 from audio import features as F
 from audio.midi import read_lyric_notes
-from engine.lipsync import transcribe
+from audio.transcribe import transcribe
 from tests.conftest import run_cli
 
 SR = 16000
@@ -195,7 +195,7 @@ def test_unknown_words_are_pronounced_by_espeak_and_reported(speech, tmp_path):
 
 def test_lyrics_in_another_language(tmp_path):
     from audio.espeak import synthesize
-    from engine.lipsync_params import LipsyncParams
+    from audio.params import LipsyncParams
 
     lines = ["Bonjour mes amis", "Je chante une chanson pour vous"]
     spoken = synthesize(" ".join(lines), voice="fr")

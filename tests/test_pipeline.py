@@ -6,7 +6,10 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
+
 from audio.params import AnalysisParams
+from choreography.params import SolveParams
 from engine.pipeline import Pipeline, cache_key
 from engine.run import RunInputs, RunParams, run_song
 from tests.conftest import ROOT, run_cli
@@ -22,7 +25,8 @@ def _inputs(tmp_path, pins=None):
     return RunInputs(song=song, midi=tmp_path / "song.mid", rigs=("ada", "bo"), pins=pins)
 
 
-PARAMS = RunParams(analysis=AnalysisParams(backend="librosa"), ensemble="canon", render=False)
+PARAMS = RunParams(analysis=AnalysisParams(backend="librosa"), solve=SolveParams(ensemble="canon"),
+                   render=False)
 
 
 def test_cache_skips_unchanged_stages_and_pins_only_resolve(tmp_path):
@@ -106,3 +110,40 @@ def test_cli_run_renders_a_synced_preview(tmp_path, monkeypatch):
     assert res.returncode == 0 and res.stdout.count("yes") == 3  # analyze, choreograph and render reused
     res = run_cli("run", str(tmp_path / "missing.ogg"), "-o", str(tmp_path / "out2"))
     assert res.returncode == 2 and "missing.ogg" in res.stderr
+
+
+def test_run_honours_lock_pins_and_every_choreograph_option(tmp_path, monkeypatch):
+    """`choreo run` takes every option of `choreo choreograph`; a lock pin keeps the folder's last dance."""
+    from choreography.sampling import sample_track
+    from engine import artifacts
+
+    monkeypatch.setenv("CHOREO_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    _inputs(tmp_path)
+    base = ("run", str(tmp_path / "song.ogg"), "-o", str(out), "--midi", str(tmp_path / "song.mid"),
+            "--backend", "librosa", "--rig", "ada", "--rig", "bo", "--size", "320x180", "--seed", "3",
+            "--variation", "0.5", "--mirror-repeats", "--ensemble", "canon", "--canon-beats", "1")
+    pins = tmp_path / "pins.json"
+    pins.write_text(json.dumps({"schema": "choreo.pins/1", "pins": [
+        {"type": "lock", "character": "ada", "from_frame": 24, "to_frame": 240}]}))
+    res = run_cli(*base, "--pins", str(pins))
+    assert res.returncode == 2 and "run once without the lock pins first" in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr
+    res = run_cli(*base)
+    assert res.returncode == 0, res.stderr
+    chor = out / "song.choreography.json"
+    first = artifacts.load(chor)
+    prov = json.loads(chor.read_text())["provenance"]
+    assert (prov["seed"], prov["params"]["variation"], prov["params"]["mirror_repeats"],
+            prov["params"]["canon_beats"]) == (3, 0.5, True, 1)
+    pins.write_text(json.dumps({"schema": "choreo.pins/1", "pins": [
+        {"type": "lock", "character": "ada", "from_frame": 24, "to_frame": 240},
+        {"type": "energy", "section": 0, "energy": 0.05}]}))
+    res = run_cli(*base, "--pins", str(pins), "--seed", "4")
+    assert res.returncode == 0, res.stderr
+    second = artifacts.load(chor)
+    kept = [k for k in first.tracks if k.startswith("ada/")]
+    assert "ada/root.x" in kept and "ada/l_upper_arm.rot" in kept
+    for name in kept:  # equal up to the artefact's stored precision (values are written to 3 decimals)
+        np.testing.assert_allclose(sample_track(first.tracks[name], 241)[24:241],
+                                   sample_track(second.tracks[name], 241)[24:241], atol=1e-3, err_msg=name)

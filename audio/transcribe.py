@@ -1,0 +1,341 @@
+"""Vocals to words and phones for lip-sync: choose the input tier, get the timed words and phones.
+
+Tiers, chosen from what is given (the one that ran is recorded in the track and printed):
+
+1. ``midi-lyrics``: a MIDI file with lyric events: syllable timing comes from the notes.
+2. ``lyrics-aligned``: a vocal stem (or dialog) plus the lyrics text. The voice is split into phrases at
+   its pauses and the lyric lines are mapped onto them (:mod:`audio.phrases`); each group of lines is then
+   aligned inside its phrases, by pocketsphinx when the delivery is speech-like (its speech model fits:
+   see ``SPEECH_FIT``) or ``--aligner speech`` asks for it, by the sung-syllable aligner otherwise. An
+   error stays inside its phrase group, whatever the recording's length.
+3. ``phone-recognition``: a vocal stem without lyrics: pocketsphinx phone recognition.
+4. ``loudness-fallback``: only the full mix (``mix=True``): mouth movement from vocal-band loudness and
+   voicing. Low confidence, and flagged so. A full mix with lyrics is aligned as tier 2 would align a stem,
+   with every word's confidence capped at ``MIX_CONFIDENCE_CAP`` and a warning to give the stem.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from audio.errors import ChoreoError
+from audio.model import Phone, Transcript, Word
+from audio.params import LipsyncParams
+
+# Delivery is taken as speech-like when pocketsphinx's speech model fits it: the alignment of a phrase
+# group is complete and its mean word confidence (see audio.speech) reaches SPEECH_FIT; sung delivery that
+# fits the model poorly goes to the sung-syllable aligner, group by group.
+SPEECH_FIT = 0.5
+
+
+def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, midi: str | Path | None = None,
+               beats_s: np.ndarray | None = None, mix: bool = False,
+               params: LipsyncParams | None = None) -> Transcript:
+    """Words and phones from whatever is given, by the best tier available.
+
+    Parameters
+    ----------
+    vocals : str or Path, optional
+        The vocal stem (or dialog recording, or with ``mix=True`` the full mix). Optional only for the
+        MIDI-lyrics tier.
+    lyrics : str or Path, optional
+        UTF-8 lyrics, one sung line per line.
+    midi : str or Path, optional
+        A MIDI file with lyric events.
+    beats_s : np.ndarray, optional
+        Beat times from the song's analysis (the sung aligner prefers beat subdivisions).
+    mix : bool
+        ``vocals`` is the full mix, not a stem.
+    params : LipsyncParams, optional
+
+    Returns
+    -------
+    Transcript
+
+    Raises
+    ------
+    ChoreoError
+        Bad input files (named), or nothing to work from.
+    """
+    from audio import vocals as V
+    from audio.decode import load_audio
+
+    p = params or LipsyncParams()
+    if vocals is None and midi is None:
+        raise ChoreoError("lip-sync needs a vocal recording, or a MIDI file with lyrics")
+    audio = load_audio(vocals, allow_silence=True, min_duration_s=0.5) if vocals is not None else None
+    y = audio.mono() if audio is not None else None
+    if midi is not None:
+        from audio.midi import read_lyric_notes
+
+        notes = read_lyric_notes(midi)
+        words, phones, notes_out = V.midi_lyrics_words(notes, voice=p.voice)
+        duration = audio.duration_s if audio is not None else (notes[-1].end_s + 0.5 if notes else 0.0)
+        loud = _loudness(y, audio.sr) if audio is not None else (50.0, ())
+        return Transcript(tuple(words), _close(phones, duration), "midi-lyrics", "MIDI lyric notes", 1.0, duration,
+                          tuple(notes_out), loud)
+    vf = V.vocal_features(y, audio.sr)
+    loud = (vf.frame_rate_hz, tuple(float(x) for x in vf.loudness))
+    # In a full mix pitch tracking hears the band as much as the voice (a dense mix can show no clear
+    # pitch at all), so there the voice is looked for by the mix's own vocal-band activity.
+    activity = V.mix_vocal_activity(y, audio.sr, vf) if mix else vf.active
+    if (not mix and float(vf.voiced.max(initial=0.0)) < 0.3) or float(np.mean(activity > 0.5)) < 0.01:
+        return Transcript((), (Phone(0.0, vf.duration_s, "SIL"),), "lyrics-aligned" if lyrics else
+                          ("loudness-fallback" if mix else "phone-recognition"), "none", 0.0, vf.duration_s,
+                          (f"{vocals}: no voice found (silent or instrumental); the mouth stays closed",), loud)
+    if mix and lyrics is None:
+        return _fallback(vf, activity, loud)
+    if lyrics is None:
+        from audio.speech import recognize_phones
+
+        phones = list(recognize_phones(y, audio.sr))
+        return Transcript((), _close(phones, vf.duration_s), "phone-recognition", "pocketsphinx allphone", 0.5,
+                          vf.duration_s, ("no lyrics given: phones recognised without words (confidence 0.5)",), loud)
+    from audio.lyrics import pronounce_words, read_lyrics
+
+    if p.aligner not in ("auto", "speech", "sung"):
+        raise ChoreoError(f"unknown aligner {p.aligner!r}; choose auto, speech or sung")
+    lines = read_lyrics(lyrics)
+    words, notes_out = pronounce_words(lines, voice=p.voice)
+    if not words:
+        raise ChoreoError("no word of the lyrics could be pronounced", path=lyrics)
+    warnings = list(notes_out)
+    groups = _phrase_groups(words, vf.active, vf.frame_rate_hz, vf.duration_s)
+    if groups is None:
+        groups = [(words, 0.0, vf.duration_s)]
+        warnings.append("the lyric lines could not be matched to the sung phrases (more lines than the voice has "
+                        "phrases for): the whole recording is aligned at once, which can drift")
+    timed: list[Word] = []
+    phones: list[Phone] = []
+    used: dict[str, int] = {}
+    failed_speech = 0
+    unconfirmed: list[float] = []  # fits of the phrase groups pocketsphinx aligned but did not confirm
+    matches: list[tuple[float, float]] = []  # the sung aligner's lyrics-to-voice match, and the span's length
+    for g_words, a, b in groups:
+        result = None
+        if p.aligner != "sung":
+            result = _speech_align(y, audio.sr, g_words, a, b)
+            fit = None if result is None else _mean_confidence(result[0])
+            if fit is not None and fit < SPEECH_FIT and p.aligner == "auto":
+                unconfirmed.append(fit)
+                result = None
+            failed_speech += result is None and p.aligner == "speech"
+        if result is None:
+            result = _sung_align(g_words, vf, a, b, beats_s, p)
+        if result is None:
+            raise ChoreoError(f"the lyrics have more syllables than the recording can hold ({vf.duration_s:.1f} s)",
+                              path=lyrics)
+        g_timed, g_phones, method, match = result
+        if match is not None:
+            matches.append((match, b - a))
+        timed.extend(g_timed)
+        phones.extend(g_phones)
+        used[method] = used.get(method, 0) + 1
+    if failed_speech:
+        warnings.append(f"--aligner speech: pocketsphinx could not align {failed_speech} of {len(groups)} phrase "
+                        "groups; the sung-syllable aligner placed those")
+    if unconfirmed:
+        warnings.append(f"the speech model could not confirm the lyrics in {len(unconfirmed)} of {len(groups)} phrase "
+                        f"groups (mean fit {np.mean(unconfirmed):.2f} < {SPEECH_FIT}): either the delivery is sung, "
+                        "or the lyrics do not match the audio; their word timings come from the sung-syllable aligner")
+    if matches:
+        match = sum(m * d for m, d in matches) / max(sum(d for _, d in matches), 1e-9)
+        if match < p.min_match:
+            warnings.append(f"the lyrics do not match the audio (match {match:.2f} < {p.min_match}): "
+                            "wrong lyrics, or a different take? word timings are unreliable")
+    warnings.extend(_low_confidence_lines(words, timed))
+    method = " + ".join(used)
+    if len(groups) > 1:
+        method = "phrase-anchored: " + " + ".join(f"{m} ({n} of {len(groups)} phrase groups)" for m, n in used.items())
+    phones = _follow_voice(phones, vf)
+    if mix:
+        timed = [Word(w.start, w.end, w.text, min(w.confidence, MIX_CONFIDENCE_CAP)) for w in timed]
+        method = f"full mix: {method}"
+        warnings.append(f"full mix: the lyrics are aligned to the whole mix, where the band masks the voice (word "
+                        f"confidence at most {MIX_CONFIDENCE_CAP}); give the vocal stem for word-accurate lip-sync")
+    return Transcript(tuple(timed), _close(phones, vf.duration_s), "lyrics-aligned", method,
+                      _mean_confidence(timed), vf.duration_s, tuple(warnings), loud)
+
+
+def _phrase_groups(words, activity: np.ndarray, fr: float, duration_s: float):
+    """Words grouped by the phrases that sing them: [(words, start_s, end_s)], or None (no mapping)."""
+    from audio.phrases import assign_lines, vocal_phrases
+
+    phrases = vocal_phrases(activity, fr)
+    line_ids = sorted({w.line for w in words})
+    syll = [sum(len(w.syllables) for w in words if w.line == li) for li in line_ids]
+    active = activity > 0.5
+    sung = np.array([active[int(a * fr): int(b * fr)].sum() / fr for a, b in phrases])
+    mapping = assign_lines(syll, sung, phrases[1:, 0] - phrases[:-1, 1])
+    if mapping is None:
+        return None
+    spans = [(phrases[j0, 0], phrases[j1 - 1, 1]) for _i0, _i1, j0, j1 in mapping]
+    out = []
+    # The groups tile the recording, cut half-way through the pauses between them: a consonant before the
+    # voiced onset, a quiet first note or a fading last one still fall inside their group.
+    cuts = [0.0] + [(spans[g][1] + spans[g + 1][0]) / 2 for g in range(len(spans) - 1)] + [duration_s]
+    for g, (i0, i1, _j0, _j1) in enumerate(mapping):
+        keep = set(line_ids[i0:i1])
+        out.append(([w for w in words if w.line in keep], cuts[g], cuts[g + 1]))
+    return out
+
+
+def _mean_confidence(words) -> float:
+    return float(np.mean([w.confidence for w in words])) if words else 0.0
+
+
+# A full mix aligned as if it were a stem: the band masks the voice, so no word gets more confidence.
+MIX_CONFIDENCE_CAP = 0.3
+
+
+def _speech_align(y, sr, words, start_s, end_s):
+    """Align ``words`` with pocketsphinx in ``start_s..end_s``: (words, phones, method, None) or None."""
+    from audio.speech import force_align
+
+    prons = {w.text.lower(): [ph for s in w.syllables for ph in s.phones] for w in words}
+    seg = y[int(start_s * sr): int(end_s * sr)]
+    try:
+        al = force_align(seg, sr, [w.text.lower() for w in words], pronunciations=prons, offset_s=start_s)
+    except ChoreoError:
+        return None
+    if not al.complete:
+        return None
+    # Complete alignments keep the order of the text: give the words back their written case.
+    timed = [Word(a.start, a.end, w.text, a.confidence) for a, w in zip(al.words, words, strict=True)]
+    return timed, list(al.phones), "pocketsphinx forced alignment", None
+
+
+def _sung_align(words, vf, start_s, end_s, beats_s, p):
+    """The sung-syllable DP inside ``start_s..end_s``: (words, phones, method, match) or None."""
+    from audio import vocals as V
+
+    fr = vf.frame_rate_hz
+    a, b = int(round(start_s * fr)), min(vf.onset.shape[0], int(round(end_s * fr)))
+    part = V.slice_features(vf, a, b)
+    beats = None if beats_s is None else np.asarray(beats_s) - a / fr
+    start, end, match = V.align_syllables(words, part, beats_s=beats)
+    if start.size == 0:
+        return None
+    conf = V.syllable_confidence(part, start, end) * min(1.0, match / max(p.min_match, 1e-6))
+    tw, tp = V.words_and_phones(words, start + a / fr, end + a / fr, conf)
+    return tw, tp, "sung-syllable DP", match
+
+
+def _tile(phones: list[Phone]) -> list[Phone]:
+    """The sounding phones in time order with SIL filling every gap from 0 (overlaps clipped)."""
+    out: list[Phone] = []
+    t = 0.0
+    for ph in sorted((ph for ph in phones if ph.phone != "SIL"), key=lambda ph: ph.start):
+        start = max(ph.start, t)
+        if ph.end <= start:
+            continue
+        if start > t + 1e-6:
+            out.append(Phone(t, start, "SIL"))
+        out.append(Phone(start, ph.end, ph.phone))
+        t = ph.end
+    return out
+
+
+# The mouth follows the voice: it rests wherever the voice pauses for at least REST_PAUSE_S, whatever the
+# aligner placed there (a word's last phone run on through a breath, a note held too long), and it stays
+# open through a sung note: a silence an aligner put inside a phrase where the voice stays pitched
+# (pocketsphinx models a long sung vowel as a short vowel and silence) holds the phone before it.
+REST_PAUSE_S = 0.2
+
+
+def _follow_voice(phones: list[Phone], vf) -> list[Phone]:
+    """Phones cut out of the voice's pauses and held through its phrases (see ``REST_PAUSE_S``)."""
+    from audio.phrases import vocal_phrases
+
+    sung = vocal_phrases(vf.active, vf.frame_rate_hz, min_pause_s=REST_PAUSE_S, min_phrase_s=0.0)
+    if sung.shape[0] == 0:
+        return [Phone(0.0, phones[-1].end, "SIL")] if phones else []
+    cut: list[Phone] = []
+    for ph in phones:
+        if ph.phone == "SIL":
+            continue
+        # The parts of the phone inside sung phrases: those from the first phrase ending after its start.
+        k = int(np.searchsorted(sung[:, 1], ph.start, side="right"))
+        while k < sung.shape[0] and sung[k, 0] < ph.end:
+            lo, hi = max(ph.start, sung[k, 0]), min(ph.end, sung[k, 1])
+            if hi > lo + 1e-6:
+                cut.append(Phone(lo, hi, ph.phone))
+            k += 1
+    fr = vf.frame_rate_hz
+    held: list[Phone] = []
+    for ph in _tile(cut):
+        prev = held[-1] if held else None
+        # A silence is held only inside a phrase, where the voice is pitched through it (a sung note), not
+        # merely active.
+        k = int(np.searchsorted(sung[:, 0], ph.start + 1e-6, side="right")) - 1
+        inside = k >= 0 and ph.end <= sung[k, 1] + 1e-6
+        pitched = vf.voiced[int(ph.start * fr): max(int(ph.end * fr), int(ph.start * fr) + 1)]
+        if (ph.phone == "SIL" and prev is not None and prev.phone != "SIL" and inside and pitched.size
+                and float(pitched.mean()) >= 0.5):
+            held[-1] = Phone(prev.start, ph.end, prev.phone)
+        else:
+            held.append(ph)
+    return held
+
+
+# Lines whose words average below this confidence are listed in the warnings for an artist to check.
+LOW_CONFIDENCE = 0.4
+
+
+def _low_confidence_lines(words, timed) -> list[str]:
+    """One warning naming the lyric lines the aligner is unsure of (time and first words), if any."""
+    by_line: dict[int, list[tuple[Word, str]]] = {}
+    for lw, w in zip(words, timed, strict=True):
+        by_line.setdefault(lw.line, []).append((w, lw.text))
+    low = [(ws[0][0].start, " ".join(t for _, t in ws[:4])) for ws in by_line.values()
+           if np.mean([w.confidence for w, _ in ws]) < LOW_CONFIDENCE]
+    if not low:
+        return []
+    shown = "; ".join(f"{int(t // 60)}:{t % 60:04.1f} '{text}'" for t, text in low[:8])
+    more = f" and {len(low) - 8} more" if len(low) > 8 else ""
+    return [f"{len(low)} of {len(by_line)} lyric lines have low confidence (< {LOW_CONFIDENCE}), check them: "
+            f"{shown}{more}"]
+
+
+def _fallback(vf, activity, loud) -> Transcript:
+    """Tier 4: syllable-like mouth movement where the mix seems to hold a voice (``activity`` > 0.5)."""
+    from audio.lyrics import Syllable
+    from audio.vocals import place_phones
+
+    fr = vf.frame_rate_hz
+    on = activity > 0.5
+    peaks = np.flatnonzero((vf.onset > 0.3) & on)
+    phones: list[Phone] = []
+    t_prev = 0.0
+    starts = [int(p) for i, p in enumerate(peaks) if i == 0 or p - peaks[i - 1] >= int(0.12 * fr)]
+    for i, a in enumerate(starts):
+        b = starts[i + 1] if i + 1 < len(starts) else len(on)
+        stop = a + int(np.argmin(on[a:b])) if not on[a:b].all() else b
+        if stop - a < 3:
+            continue
+        vowel = "AA" if vf.loudness[a:stop].mean() > 0.6 else "EH"
+        if a / fr > t_prev:
+            phones.append(Phone(t_prev, a / fr, "SIL"))
+        phones.extend(place_phones(Syllable(("M",), vowel, ()), a / fr, stop / fr))
+        t_prev = stop / fr
+    return Transcript((), _close(phones, vf.duration_s), "loudness-fallback", "vocal-band loudness and voicing",
+                      0.2, vf.duration_s, ("full mix only: mouth follows loudness, not words (confidence 0.2)",), loud)
+
+
+def _close(phones: list[Phone], duration_s: float) -> tuple[Phone, ...]:
+    """End the phone list with silence up to the end of the audio."""
+    out = list(phones)
+    end = out[-1].end if out else 0.0
+    if duration_s > end + 1e-6:
+        out.append(Phone(end, duration_s, "SIL"))
+    return tuple(out)
+
+
+def _loudness(y: np.ndarray, sr: int) -> tuple[float, tuple[float, ...]]:
+    """Loudness curve (50 Hz, 0..1) of a recording, for the mouth's open amount."""
+    from audio import features as F
+
+    feat = F.compute_features(F.resample_mono(y, sr, F.ANALYSIS_SR), F.ANALYSIS_SR)
+    return feat.frame_rate_hz, tuple(float(x) for x in F.energy_curve(feat))

@@ -1,0 +1,84 @@
+"""Options of the choreography stage, importable without numpy (the CLI reads the defaults for --help)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from audio.params import LipsyncParams
+
+ENSEMBLES = ("unison", "mirror", "canon", "independent")
+
+
+@dataclass(frozen=True)
+class PlanParams:
+    """Weights of the move cost model (defaults in one place; the CLI reads them).
+
+    Attributes
+    ----------
+    energy_weight : float
+        Cost per unit of |move energy - music energy| per beat.
+    accent_weight : float
+        Bonus for an accent move starting on a strong onset (and cost when it does not).
+    hold_weight : float
+        Bonus for a hold move on a sustained note.
+    sing_calm : float
+        Extra cost per unit of move energy while the character sings.
+    phrase_weight : float
+        Cost of a move of a bar or longer starting off a phrase start (twice that off a downbeat).
+    transition_weight : float
+        Cost per degree of pose distance between one move's exit and the next move's entry.
+    repeat_penalty : float
+        Cost of a move following itself.
+    build_final : float
+        Energy added to the music's in the last section labelled like the loudest repeated section.
+    variety_weight : float
+        Cost per beat, per unit of a move's share of the first plan, in a second decoding pass: moves the
+        first plan leans on get dearer, so the plan spreads over more of the library.
+    """
+
+    energy_weight: float = 2.0
+    accent_weight: float = 0.8
+    hold_weight: float = 0.6
+    sing_calm: float = 0.8
+    phrase_weight: float = 0.6
+    transition_weight: float = 0.004
+    repeat_penalty: float = 1.2
+    build_final: float = 0.15
+    variety_weight: float = 1.0
+
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    """Options of the choreography stage (defaults in one place; the CLI reads them).
+
+    Attributes
+    ----------
+    fps : str
+        Project frame rate, rational.
+    seed : int
+        Seed of every random choice (which repeated moves vary).
+    variation : float
+        Share (0..1) of a repeated section's moves that may differ from its first occurrence.
+    mirror_repeats : bool
+        Dance repeated sections mirrored (where a move has a mirror image).
+    ensemble : str
+        How several characters dance together: "unison" (the first character's moves for all), "mirror"
+        (every other character mirrored), "canon" (followers start ``canon_beats`` later, each one more) or
+        "independent" (each decoded on its own, with its own pins and singing).
+    canon_beats : int
+        Offset between canon voices, in beats.
+    spacing_px : float
+        Distance between characters standing in a line (the formation), centred on the stage.
+    plan : PlanParams
+        Weights of the cost model.
+    """
+
+    fps: str = LipsyncParams.fps
+    seed: int = 0
+    variation: float = 0.0
+    mirror_repeats: bool = False
+    ensemble: str = "unison"
+    canon_beats: int = 2
+    spacing_px: float = 420.0
+    plan: PlanParams = field(default_factory=PlanParams)
