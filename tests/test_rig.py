@@ -332,7 +332,7 @@ BAD_BONES = [
     (_set("l_shin", "length", float("nan")), ["'l_shin'", "length", "finite"]),
     (_set("r_thigh", "length", float("inf")), ["'r_thigh'", "length", "finite"]),
     (_set("spine", "length", -5), ["'spine'", "length", ">= 0"]),
-    (_set("l_forearm", "length", "long"), ["'l_forearm'", "length", "expected a number"]),
+    (_set("l_forearm", "length", "long"), ["'l_forearm'", "length", "expected a finite number"]),
     (_set("chest", "rest", float("nan")), ["'chest'", "rest", "finite"]),
     (_set("l_forearm", "limits", [40, -10]), ["'l_forearm'", "limits", "min > max"]),
     (_set("l_forearm", "limits", [10, 150]), ["'l_forearm'", "limits", "does not contain 0"]),
