@@ -7,7 +7,7 @@ Conventions
   is the dotted quarter, so 6/8 has two beats per bar (the danceable pulse, as for audio).
 - Time-signature changes take effect at the next bar line.
 - Beats start at the beat of the first note: empty bars before it (a count-in, or the padding some
-  sequencers and :func:`audio.synth.write_midi` put before a late start) give no beats. When the first
+  sequencers, and the test songs' MIDI writer, put before a late start) give no beats. When the first
   note is not on a downbeat, its bar is a pickup, bar 0 (numbered up to ``beats_per_bar``, as in
   :mod:`audio.model`), and the next bar is bar 1. Beats end with the bar of the last note-on, and
   before the file's last event (the final bar line, where the last notes stop, is not a beat).

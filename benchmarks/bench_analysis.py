@@ -386,7 +386,7 @@ def main() -> None:
     import numpy as np
     import soundfile as sf
 
-    from audio.synth import SongSpec, synthesize
+    from tests.material.synth import SongSpec, synthesize
 
     song = synthesize(SongSpec(bpm=120.0, form=SONG_FORM, seed=0))
     with tempfile.TemporaryDirectory(prefix="choreo_bench_") as tmp:

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def _make_songs(folder: Path, n: int, seed: int = 0) -> None:
     import soundfile as sf
 
-    from audio.synth import SongSpec, synthesize, write_midi
+    from tests.material.synth import SongSpec, synthesize, write_midi
 
     for i in range(n):
         song = synthesize(SongSpec(form=(("verse", 4), ("chorus", 4)), bpm=100 + (i % 8) * 10, seed=seed + i))

@@ -23,7 +23,7 @@ def _song(minutes: float, tmp: Path):
 
     from audio.analysis import analyze
     from audio.params import AnalysisParams
-    from audio.synth import SongSpec, synthesize, write_midi
+    from tests.material.synth import SongSpec, synthesize, write_midi
 
     bars = int(minutes * 60 * 120 / 60 / 4)
     form = tuple((k, 8) for k in (["intro"] + ["verse", "chorus"] * (bars // 16 + 1))[: max(2, bars // 8)])

@@ -20,7 +20,6 @@ def main() -> None:
 
     from audio.analysis import analyze
     from audio.params import AnalysisParams
-    from audio.synth import SongSpec, synthesize, write_midi
     from choreography.moves import load_moves
     from choreography.rig import load_rig
     from choreography.solver import SolveParams, solve
@@ -28,6 +27,7 @@ def main() -> None:
     from render.render import render
     from render.sinks import VideoSink
     from render.spec import RenderSpec
+    from tests.material.synth import SongSpec, synthesize, write_midi
 
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)

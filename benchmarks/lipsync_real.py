@@ -98,7 +98,7 @@ def _medley(dev: Path, ids: list[str], tmp: Path) -> tuple[Path, Path, np.ndarra
 def _over_band(dev: Path, sid: str, tmp: Path) -> tuple[Path, Path, np.ndarray]:
     """A song over a synthesized band (drums, bass, chords) 3 dB under the voice: a mix with known syllables."""
     from audio.features import resample_mono
-    from audio.synth import SongSpec, synthesize
+    from tests.material.synth import SongSpec, synthesize
 
     y, sr = sf.read(dev / "lyrics" / f"{sid}.wav", dtype="float32")
     bars = int(np.ceil(y.shape[0] / sr / 2.0)) + 1  # 2 s bars at 120 BPM in 4/4

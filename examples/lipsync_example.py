@@ -9,14 +9,20 @@ audio files; the mouth track is written as the choreo.mouth/1 JSON and as Rhubar
 from __future__ import annotations
 
 import argparse
+import sys
 from fractions import Fraction
 from pathlib import Path
 
 import soundfile as sf
 
-from audio.espeak import synthesize
 from engine.exporters import export
 from engine.lipsync import make_track
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # the test material lives in the checkout, not in the package
+    sys.path.insert(0, str(ROOT))
+
+from tests.material.espeak_speech import synthesize  # noqa: E402
 
 LINES = ["Twinkle twinkle little star", "How I wonder what you are"]
 

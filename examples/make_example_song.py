@@ -9,11 +9,16 @@ markers; MIDI time equals audio time) next to this script, or where ``-o`` says.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import soundfile as sf
 
-from audio.synth import SongSpec, synthesize, write_midi
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # the test material lives in the checkout, not in the package
+    sys.path.insert(0, str(ROOT))
+
+from tests.material.synth import SongSpec, synthesize, write_midi  # noqa: E402
 
 FORM = (
     ("intro", 4),

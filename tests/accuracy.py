@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from audio.synth import SongSpec, synthesize
+from tests.material.synth import SongSpec, synthesize
 
 THRESHOLDS = Path(__file__).with_name("accuracy_thresholds.json")
 

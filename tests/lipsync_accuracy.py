@@ -46,7 +46,7 @@ CASES = {
 
 def make_case(name: str, folder: Path):
     """Synthesize a case: (audio path, lyrics path, the espeak SpokenText with the true timing)."""
-    from audio.espeak import synthesize
+    from tests.material.espeak_speech import synthesize
 
     key, style, backing = CASES[name]
     lines = TEXTS[key]
@@ -56,8 +56,8 @@ def make_case(name: str, folder: Path):
         spoken = synthesize(_ssml(lines, "45%", "+25%", 700), ssml=True)
     y = spoken.y.astype(np.float32)
     if backing:
-        from audio.synth import SongSpec
-        from audio.synth import synthesize as synth_song
+        from tests.material.synth import SongSpec
+        from tests.material.synth import synthesize as synth_song
 
         song = synth_song(SongSpec(form=(("verse", 8),), bpm=100, sr=spoken.sr, seed=3))
         bed = np.resize(song.y, y.shape[0])

@@ -11,8 +11,8 @@ import soundfile as sf
 from audio.analysis import analyze
 from audio.model import SECTION_KINDS, Analysis
 from audio.params import AnalysisParams
-from audio.synth import SongSpec, synthesize
 from engine import artifacts
+from tests.material.synth import SongSpec, synthesize
 
 FORM = (("intro", 4), ("verse", 8), ("chorus", 8), ("verse", 8), ("chorus", 8))
 

@@ -18,7 +18,7 @@ from tests.conftest import run_cli
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    from audio.synth import SongSpec, synthesize, write_midi
+    from tests.material.synth import SongSpec, synthesize, write_midi
 
     d = tmp_path_factory.mktemp("songs")
     for name, seed in (("song one", 1), ("sông_two", 2)):  # a space and non-ASCII in names

@@ -85,7 +85,7 @@ FRENCH = "bonjour mes amis je chante une belle chanson pour vous ce soir"
 
 
 def _song(seed: int, bpm: int = 120):
-    from audio.synth import SongSpec, synthesize
+    from tests.material.synth import SongSpec, synthesize
 
     return synthesize(SongSpec(form=(("verse", 4), ("chorus", 4)), bpm=bpm, seed=seed))
 
@@ -103,8 +103,8 @@ def _ffmpeg(src: Path, dst: Path, codec: str) -> None:
 
 
 def _build(d: Path, out: Path) -> Path:
-    from audio.espeak import synthesize as speak
-    from audio.synth import write_midi
+    from tests.material.espeak_speech import synthesize as speak
+    from tests.material.synth import write_midi
 
     d.mkdir(parents=True, exist_ok=True)
     songs = []  # manifest entries

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 @pytest.fixture(scope="module")
 def songs(tmp_path_factory):
-    from audio.synth import SongSpec, synthesize, write_midi
+    from tests.material.synth import SongSpec, synthesize, write_midi
 
     d = tmp_path_factory.mktemp("resilience_songs")
     for i in range(3):

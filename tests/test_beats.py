@@ -8,7 +8,7 @@ import pytest
 from audio import beats as B
 from audio import features as F
 from audio import meter as M
-from audio.synth import SongSpec, synthesize
+from tests.material.synth import SongSpec, synthesize
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from audio import features as F
-from audio.synth import SongSpec, synthesize
+from tests.material.synth import SongSpec, synthesize
 
 pytest.importorskip("madmom")
 

@@ -1,4 +1,4 @@
-"""espeak-ng wrapper: phone and word times that match the audio, ARPAbet mapping, pronunciations.
+"""espeak-ng: the test speech's phone and word times match the audio; ARPAbet mapping, pronunciations.
 
 The timing tests measure the audio itself (zero-crossing rate and energy), so they fail if the phone
 times drift from the sound, e.g. when ``audio_position``/``sample`` are misread or shifted.
@@ -15,6 +15,7 @@ import pytest
 
 from audio import espeak
 from audio.errors import ChoreoError
+from tests.material import espeak_speech as speech
 
 try:
     espeak._engine()
@@ -43,11 +44,11 @@ OTHER_LANGUAGES = {
 
 
 @pytest.fixture(scope="module")
-def spoken() -> espeak.SpokenText:
-    return espeak.synthesize(SENTENCE)
+def spoken() -> speech.SpokenText:
+    return speech.synthesize(SENTENCE)
 
 
-def _non_sil(spoken: espeak.SpokenText) -> list[str]:
+def _non_sil(spoken: speech.SpokenText) -> list[str]:
     return [p.phone for p in spoken.phones if p.phone != espeak.SIL]
 
 
@@ -84,7 +85,7 @@ def test_words_match_the_text_and_their_first_phones(spoken):
 
 def test_words_keep_contractions_hyphens_numbers_and_accents():
     text = "Uh-oh, it's 1984 and the café isn't naïve."
-    words = espeak.synthesize(text).words
+    words = speech.synthesize(text).words
     assert [w.text for w in words] == ["Uh-oh", "it's", "1984", "and", "the", "café", "isn't", "naïve"]
     assert all(w.end > w.start for w in words)
     assert all(a.end <= b.start for a, b in zip(words, words[1:], strict=False))
@@ -92,14 +93,14 @@ def test_words_keep_contractions_hyphens_numbers_and_accents():
     assert number.end - number.start > 0.8  # "nineteen eighty-four" is all one word of the text
 
 
-def _phones_of(spoken: espeak.SpokenText, word) -> list[str]:
+def _phones_of(spoken: speech.SpokenText, word) -> list[str]:
     return [p.phone for p in spoken.phones if word.start <= p.start and p.end <= word.end and p.phone != "SIL"]
 
 
 def test_word_pairs_espeak_speaks_as_one_are_split():
     # espeak-ng gives "in the", "out of", "was a" one word event; every token still gets its own phones
     text = "Like a diamond in the sky, it was a bird out of the blue."
-    spoken = espeak.synthesize(text)
+    spoken = speech.synthesize(text)
     words = {w.text + str(i): w for i, w in enumerate(spoken.words)}
     assert [w.text for w in spoken.words] == re.findall(r"\w+", text)
     assert _phones_of(spoken, words["in3"]) == ["IH", "N"] and _phones_of(spoken, words["the4"]) == ["DH", "AH"]
@@ -111,7 +112,7 @@ def test_word_pairs_espeak_speaks_as_one_are_split():
 
 def test_ssml_words_skip_markup():
     text = '<speak><prosody rate="45%">I walked along <break time="700ms"/> the empty road &amp; home</prosody></speak>'
-    spoken = espeak.synthesize(text, ssml=True)
+    spoken = speech.synthesize(text, ssml=True)
     assert [w.text for w in spoken.words] == ["I", "walked", "along", "the", "empty", "road", "home"]
     gap = spoken.words[3].start - spoken.words[2].end
     assert gap > 0.6  # the break
@@ -125,7 +126,7 @@ def _zcr_rms(y: np.ndarray, sr: int, t0: float, t1: float) -> tuple[float, float
     return float(np.mean(np.signbit(seg[1:]) != np.signbit(seg[:-1]))), float(np.sqrt(np.mean(seg ** 2)))
 
 
-def _timing_fits(spoken: espeak.SpokenText, shift_s: float) -> bool:
+def _timing_fits(spoken: speech.SpokenText, shift_s: float) -> bool:
     """Whether fricatives S/SH are noisy and vowels IY voiced and louder where the phone times say."""
     fric, vowel = [], []
     for p in spoken.phones:
@@ -147,7 +148,7 @@ def test_phone_times_match_the_sound(spoken):
 
 def test_fricative_boundaries_are_sample_accurate():
     """Vowel <-> voiceless fricative boundaries sit within 3 ms of the zero-crossing-rate jump (0.5 ms measured)."""
-    spoken = espeak.synthesize("Sue sees six sassy sisters. She sells sea shells, so Percy says, yes.")
+    spoken = speech.synthesize("Sue sees six sassy sisters. She sells sea shells, so Percy says, yes.")
     y, sr = spoken.y, spoken.sr
     w = int(0.003 * sr)
     rate = np.convolve((np.signbit(y[1:]) != np.signbit(y[:-1])).astype(float), np.ones(w) / w, mode="same")
@@ -167,7 +168,7 @@ def test_fricative_boundaries_are_sample_accurate():
 
 def test_post_vocalic_l_gets_a_share_of_the_vowel():
     # espeak-ng reports the l of "bell" at the same sample as what follows; it takes the vowel's end
-    spoken = espeak.synthesize("bell")
+    spoken = speech.synthesize("bell")
     phones = [p for p in spoken.phones if p.phone != espeak.SIL]
     assert [p.phone for p in phones] == ["B", "EH", "L"]
     eh, el = phones[1], phones[2]
@@ -175,7 +176,7 @@ def test_post_vocalic_l_gets_a_share_of_the_vowel():
 
 
 def test_ssml_prosody_slows_down_with_the_same_phones(spoken):
-    slow = espeak.synthesize(f'<speak><prosody rate="60%" pitch="+20%">{SENTENCE}</prosody></speak>', ssml=True)
+    slow = speech.synthesize(f'<speak><prosody rate="60%" pitch="+20%">{SENTENCE}</prosody></speak>', ssml=True)
     assert slow.duration > 1.4 * spoken.duration
     assert _non_sil(slow) == _non_sil(spoken)
     assert [w.text for w in slow.words] == [w.text for w in spoken.words]
@@ -183,13 +184,13 @@ def test_ssml_prosody_slows_down_with_the_same_phones(spoken):
 
 
 def test_rate_parameter_changes_duration(spoken):
-    fast = espeak.synthesize(SENTENCE, rate_wpm=300)
+    fast = speech.synthesize(SENTENCE, rate_wpm=300)
     assert fast.duration < 0.75 * spoken.duration
     assert _non_sil(fast) == _non_sil(spoken)
 
 
 def test_other_languages_synthesize_with_words():
-    spoken = espeak.synthesize("Je ne regrette rien, le weekend.", voice="fr")
+    spoken = speech.synthesize("Je ne regrette rien, le weekend.", voice="fr")
     assert [w.text for w in spoken.words] == ["Je", "ne", "regrette", "rien", "le", "weekend"]
     assert {p.phone for p in spoken.phones} <= VALID
     assert "(en)" not in spoken.espeak_phones  # language switches are marks, not phones
@@ -198,26 +199,26 @@ def test_other_languages_synthesize_with_words():
 # -- determinism and the single initialisation -------------------------------------------------------------
 
 def test_synthesis_is_deterministic_whatever_came_before(spoken):
-    espeak.synthesize("Judge the thick measure of a vision.", rate_wpm=120, pitch=80)
+    speech.synthesize("Judge the thick measure of a vision.", rate_wpm=120, pitch=80)
     espeak.pronounce("bonjour", voice="fr")
-    espeak.synthesize('<speak><prosody rate="50%">la la la</prosody></speak>', ssml=True, voice="es")
-    again = espeak.synthesize(SENTENCE)
+    speech.synthesize('<speak><prosody rate="50%">la la la</prosody></speak>', ssml=True, voice="es")
+    again = speech.synthesize(SENTENCE)
     assert np.array_equal(again.y, spoken.y)
     assert again.phones == spoken.phones and again.words == spoken.words
     assert again.espeak_phones == spoken.espeak_phones
     # a vowel-initial utterance has no leading pause to reset the glottal phase: the most fragile case
-    first = espeak.synthesize("Uh oh, I am here.")
-    espeak.synthesize("How now brown cow, said the boy.")
-    second = espeak.synthesize("Uh oh, I am here.")
+    first = speech.synthesize("Uh oh, I am here.")
+    speech.synthesize("How now brown cow, said the boy.")
+    second = speech.synthesize("Uh oh, I am here.")
     assert np.array_equal(first.y, second.y) and first.phones == second.phones
 
 
 def test_initialised_once_and_usable_from_threads(spoken):
-    results: list[espeak.SpokenText] = []
+    results: list[speech.SpokenText] = []
     hello = espeak.pronounce("hello")
 
     def work() -> None:
-        results.append(espeak.synthesize(SENTENCE))
+        results.append(speech.synthesize(SENTENCE))
         assert espeak.pronounce("hello") == hello
 
     for _ in range(2):  # one thread after the other
@@ -238,14 +239,14 @@ def test_initialised_once_and_usable_from_threads(spoken):
 
 def test_bad_arguments_raise_choreo_error():
     with pytest.raises(ChoreoError, match="no voice"):
-        espeak.synthesize("hello", voice="xx-nonexistent")
+        speech.synthesize("hello", voice="xx-nonexistent")
     with pytest.raises(ChoreoError, match="no voice"):
         espeak.pronounce("hello", voice="xx-nonexistent")
     with pytest.raises(ChoreoError, match="words per minute"):
-        espeak.synthesize("hello", rate_wpm=20)
+        speech.synthesize("hello", rate_wpm=20)
     with pytest.raises(ChoreoError, match="pitch"):
-        espeak.synthesize("hello", pitch=150)
-    assert espeak.synthesize("hello").words[0].text == "hello"  # still works afterwards
+        speech.synthesize("hello", pitch=150)
+    assert speech.synthesize("hello").words[0].text == "hello"  # still works afterwards
 
 
 def test_missing_library_is_a_choreo_error(monkeypatch):
@@ -255,13 +256,13 @@ def test_missing_library_is_a_choreo_error(monkeypatch):
     monkeypatch.setattr(espeak, "_ENGINE", None)
     monkeypatch.setattr(espeak.ctypes, "CDLL", no_library)
     with pytest.raises(ChoreoError, match=r"apt-get install libespeak-ng1"):
-        espeak.synthesize("hello")
+        speech.synthesize("hello")
     with pytest.raises(ChoreoError, match=r"espeak-ng is not installed"):
         espeak.pronounce("hello")
 
 
 def test_empty_text_is_silence():
-    spoken = espeak.synthesize("   ")
+    spoken = speech.synthesize("   ")
     assert spoken.words == ()
     assert all(p.phone == espeak.SIL for p in spoken.phones)
     assert espeak.pronounce("") == []
@@ -278,12 +279,12 @@ def test_mapping_targets_are_arpabet():
 
 
 def test_every_mnemonic_in_the_test_texts_is_mapped_explicitly():
-    english = set(espeak.synthesize(PANGRAMS).espeak_phones)
+    english = set(speech.synthesize(PANGRAMS).espeak_phones)
     english |= {m.lstrip("',%=") for m in " ".join(espeak._engine().text_to_phonemes(PANGRAMS, "en-us")).split()}
     missing = {m for m in english if m not in espeak.ESPEAK_TO_ARPABET}
     assert not missing
     for voice, text in OTHER_LANGUAGES.items():
-        seen = set(espeak.synthesize(text, voice=voice).espeak_phones)
+        seen = set(speech.synthesize(text, voice=voice).espeak_phones)
         seen |= {m.lstrip("',%=") for m in " ".join(espeak._engine().text_to_phonemes(text, voice)).split()
                  if not espeak._switch(m, voice)}
         table = espeak._LANG_ARPABET[voice]

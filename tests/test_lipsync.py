@@ -129,7 +129,7 @@ def test_full_mix_with_lyrics_is_aligned_with_capped_confidence(speech, tmp_path
     # The speech over a synthesized band as loud as the voice: the lyrics are aligned, every word placed in
     # order, the confidence capped and the user told to give the stem.
     from audio.decode import load_audio
-    from audio.synth import SongSpec, synthesize
+    from tests.material.synth import SongSpec, synthesize
 
     voice = load_audio(speech / "s.wav")
     band = synthesize(SongSpec(bpm=120.0, form=(("verse", 4),), seed=1))
@@ -194,8 +194,8 @@ def test_unknown_words_are_pronounced_by_espeak_and_reported(speech, tmp_path):
 
 
 def test_lyrics_in_another_language(tmp_path):
-    from audio.espeak import synthesize
     from audio.params import LipsyncParams
+    from tests.material.espeak_speech import synthesize
 
     lines = ["Bonjour mes amis", "Je chante une chanson pour vous"]
     spoken = synthesize(" ".join(lines), voice="fr")

@@ -1,6 +1,6 @@
 """MIDI as timing ground truth: beats, bars, meter and sections from a song's MIDI, and clear errors.
 
-Every song here is synthesized (``audio.synth``) with its MIDI written by ``write_midi``, so the true
+Every song here is synthesized (``tests.material.synth``) with its MIDI written by ``write_midi``, so the true
 beats, bars, sections and MIDI-to-audio offset are known exactly.
 """
 
@@ -15,8 +15,8 @@ from audio.analysis import analyze
 from audio.errors import InputError
 from audio.midi import read_midi
 from audio.params import AnalysisParams
-from audio.synth import SongSpec, synthesize, write_midi
 from tests.conftest import run_cli
+from tests.material.synth import SongSpec, synthesize, write_midi
 
 FORM = (("intro", 2), ("verse", 4), ("chorus", 4), ("verse", 4), ("chorus", 2), ("outro", 2))
 PARAMS = AnalysisParams(backend="librosa")

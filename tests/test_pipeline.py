@@ -80,7 +80,7 @@ def test_cache_key_depends_on_params_and_inputs():
 def _short_song(tmp_path):
     import soundfile as sf
 
-    from audio.synth import SongSpec, synthesize, write_midi
+    from tests.material.synth import SongSpec, synthesize, write_midi
 
     song = synthesize(SongSpec(form=(("verse", 4), ("chorus", 4)), bpm=120, seed=2))
     sf.write(str(tmp_path / "short.wav"), song.y, song.sr)

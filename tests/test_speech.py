@@ -1,7 +1,7 @@
 """pocketsphinx alignment and phone recognition on espeak-ng speech (audio/speech.py).
 
 Test speech comes from the espeak-ng command line (skipped when it is not installed). Word-onset accuracy
-is measured against espeak-ng's own word times (audio.espeak.synthesize, through its C library) where
+is measured against espeak-ng's own word times (tests.material.espeak_speech.synthesize, through its C library) where
 that module works.
 
 Measured on this machine (espeak-ng 1.51, en-us, 150 wpm; pocketsphinx 5.1.1):
@@ -207,7 +207,7 @@ def test_bad_input(two_sentences):
 
 def test_onsets_against_espeak_word_times():
     try:
-        from audio.espeak import synthesize
+        from tests.material.espeak_speech import synthesize
 
         spoken = synthesize(f"{SENT1} {SENT2} It was a bright cold day in April.", rate_wpm=150)
     except Exception as exc:  # noqa: BLE001 - the ground-truth source is optional here

@@ -2,7 +2,7 @@ import mido
 import numpy as np
 import pytest
 
-from audio.synth import SongSpec, synthesize, write_midi
+from tests.material.synth import SongSpec, synthesize, write_midi
 
 SHORT = (("intro", 2), ("verse", 4), ("chorus", 4), ("verse", 4), ("chorus", 4), ("outro", 2))
 
