@@ -204,28 +204,38 @@ class Analysis:
         SchemaError
             Naming the first field that is missing or wrong.
         """
-        v = _Validator(doc)
+        v = DocValidator(doc)
         if doc.get("schema") != SCHEMA:
             raise SchemaError(f"schema is {doc.get('schema')!r}, expected {SCHEMA!r}")
         src = v.obj("source")
         source = Source(path=v.typed(src, "source.path", str), sha256=v.typed(src, "source.sha256", str),
                         duration_s=v.num(src, "source.duration_s", lo=0.0),
-                        sample_rate=int(v.num(src, "source.sample_rate", lo=1)),
-                        channels=int(v.num(src, "source.channels", lo=1)))
+                        sample_rate=v.whole(src, "source.sample_rate", lo=1),
+                        channels=v.whole(src, "source.channels", lo=1))
+        if source.duration_s <= 0:
+            raise SchemaError("field source.duration_s should be above 0 (the song's length in seconds)")
         tempo_d = v.obj("tempo")
-        curve = tuple((float(p[0]), float(p[1])) for p in v.typed(tempo_d, "tempo.curve", list))
-        tempo = Tempo(bpm=v.num(tempo_d, "tempo.bpm", lo=0.0), curve=curve,
-                      confidence=float(tempo_d.get("confidence", 1.0)))
+        curve = []
+        for i, p in enumerate(v.typed(tempo_d, "tempo.curve", list)):
+            pair = v.numbers({"p": p}, f"tempo.curve[{i}]") if isinstance(p, list) else ()
+            if len(pair) != 2:
+                raise SchemaError(f"field tempo.curve[{i}] should be [time_s, bpm], got {p!r}")
+            curve.append((pair[0], pair[1]))
+        tempo = Tempo(bpm=v.num(tempo_d, "tempo.bpm", lo=0.0), curve=tuple(curve),
+                      confidence=v.num(tempo_d, "tempo.confidence", default=1.0))
         meter_d = v.obj("meter")
-        meter = Meter(beats_per_bar=int(v.num(meter_d, "meter.beats_per_bar", lo=1)),
-                      time_signature=str(meter_d.get("time_signature", f"{meter_d['beats_per_bar']}/4")),
-                      subdivision=int(meter_d.get("subdivision", 2)),
-                      confidence=float(meter_d.get("confidence", 1.0)))
+        bpb = v.whole(meter_d, "meter.beats_per_bar", lo=1)
+        meter = Meter(beats_per_bar=bpb, time_signature=v.typed(meter_d, "meter.time_signature", str, f"{bpb}/4"),
+                      subdivision=v.whole(meter_d, "meter.subdivision", lo=1, default=2),
+                      confidence=v.num(meter_d, "meter.confidence", default=1.0))
         beats = []
         for i, b in enumerate(v.typed(doc, "beats", list)):
             name = f"beats[{i}]"
-            beats.append(Beat(t=v.num(b, f"{name}.t", lo=0.0), bar=int(v.num(b, f"{name}.bar", lo=0)),
-                              beat=int(v.num(b, f"{name}.beat", lo=1))))
+            beats.append(Beat(t=v.num(b, f"{name}.t", lo=0.0), bar=v.whole(b, f"{name}.bar", lo=0),
+                              beat=v.whole(b, f"{name}.beat", lo=1)))
+            if beats[-1].t > source.duration_s + 1.0:
+                raise SchemaError(f"{name}.t = {beats[-1].t} is after the end of the song "
+                                  f"(source.duration_s = {source.duration_s})")
         for i in range(1, len(beats)):
             if beats[i].t <= beats[i - 1].t:
                 raise SchemaError(f"beats[{i}].t = {beats[i].t} is not after beats[{i - 1}].t; "
@@ -238,7 +248,8 @@ class Analysis:
                 raise SchemaError(f"{name}.kind is {kind!r}; expected one of {', '.join(SECTION_KINDS)}")
             sec = Section(start=v.num(s, f"{name}.start", lo=0.0), end=v.num(s, f"{name}.end", lo=0.0),
                           label=v.typed(s, f"{name}.label", str), kind=kind,
-                          energy=float(s.get("energy", 0.0)), confidence=float(s.get("confidence", 1.0)))
+                          energy=v.num(s, f"{name}.energy", default=0.0),
+                          confidence=v.num(s, f"{name}.confidence", default=1.0))
             if sec.end <= sec.start:
                 raise SchemaError(f"{name} ends ({sec.end}) before it starts ({sec.start})")
             sections.append(sec)
@@ -248,46 +259,108 @@ class Analysis:
                    onsets=tuple(onsets), energy=v.curve("energy"),
                    intensity=v.curve("intensity") if "intensity" in doc else Curve(1.0, ()),
                    brightness=v.curve("brightness") if "brightness" in doc else Curve(1.0, ()),
-                   provenance=dict(doc.get("provenance", {})), warnings=tuple(doc.get("warnings", ())))
+                   provenance=v.typed(doc, "provenance", dict, {}), warnings=v.texts(doc, "warnings", False))
 
 
 def _curve_dict(c: Curve) -> dict[str, Any]:
     return {"rate_hz": float(c.rate_hz), "values": [_rv(x) for x in c.values]}
 
 
-class _Validator:
-    """Small helpers that raise SchemaError naming the offending field."""
+class DocValidator:
+    """Checks for reading a JSON document: each raises :class:`SchemaError` naming the field that is wrong.
 
-    def __init__(self, doc: dict[str, Any]):
+    Fields are named by their path in the document (``beats[3].t``); the last part of the path is the key
+    looked up in the mapping given.
+
+    Parameters
+    ----------
+    doc : object
+        The parsed document; anything but a JSON object is refused.
+    """
+
+    def __init__(self, doc: Any):
         if not isinstance(doc, dict):
             raise SchemaError("the document is not a JSON object")
         self.doc = doc
 
     def obj(self, key: str) -> dict[str, Any]:
+        """The top-level object ``key``."""
         return self.typed(self.doc, key, dict)
 
     @staticmethod
-    def typed(d: Any, name: str, typ: type) -> Any:
+    def _get(d: Any, name: str, default: Any) -> Any:
         key = name.rsplit(".", 1)[-1]
-        if not isinstance(d, dict) or key not in d:
-            raise SchemaError(f"field {name} is missing")
-        if not isinstance(d[key], typ):
-            raise SchemaError(f"field {name} should be {typ.__name__}, got {type(d[key]).__name__}")
+        if not isinstance(d, dict):
+            raise SchemaError(f"field {name.rsplit('.', 1)[0]} should be an object, got {type(d).__name__}")
+        if key not in d:
+            if default is _REQUIRED:
+                raise SchemaError(f"field {name} is missing")
+            return default
         return d[key]
 
-    @staticmethod
-    def num(d: Any, name: str, lo: float | None = None) -> float:
-        key = name.rsplit(".", 1)[-1]
-        if not isinstance(d, dict) or key not in d:
-            raise SchemaError(f"field {name} is missing")
-        x = finite_number(d[key])
+    @classmethod
+    def typed(cls, d: Any, name: str, typ: type, default: Any = None) -> Any:
+        """``d[key]``, which must be of type ``typ`` (required unless a ``default`` is given)."""
+        x = cls._get(d, name, _REQUIRED if default is None else default)
+        if not isinstance(x, typ) or (typ is not bool and isinstance(x, bool)):
+            raise SchemaError(f"field {name} should be {typ.__name__}, got {type(x).__name__}")
+        return x
+
+    @classmethod
+    def num(cls, d: Any, name: str, lo: float | None = None, default: float | None = None) -> float:
+        """``d[key]`` as a finite float, at least ``lo`` (required unless a ``default`` is given)."""
+        raw = cls._get(d, name, _REQUIRED if default is None else default)
+        x = finite_number(raw)
         if x is None:
-            raise SchemaError(f"field {name} should be a finite number, got {d[key]!r}")
+            raise SchemaError(f"field {name} should be a finite number, got {raw!r}")
         if lo is not None and x < lo:
             raise SchemaError(f"field {name} = {x} is below {lo}")
         return x
 
+    @classmethod
+    def whole(cls, d: Any, name: str, lo: int | None = None, default: int | None = None) -> int:
+        """``d[key]`` as an int: a finite number without a fractional part, at least ``lo``."""
+        x = cls.num(d, name, lo=lo, default=default)
+        if x != int(x):
+            raise SchemaError(f"field {name} = {x} should be a whole number")
+        return int(x)
+
+    @classmethod
+    def items(cls, d: Any, name: str, required: bool = True) -> list[tuple[str, dict[str, Any]]]:
+        """The objects of the list ``d[key]``, each with its name (``name[i]``)."""
+        xs = cls.typed(d, name, list, None if required else [])
+        out = []
+        for i, x in enumerate(xs):
+            if not isinstance(x, dict):
+                raise SchemaError(f"field {name}[{i}] should be an object, got {type(x).__name__}")
+            out.append((f"{name}[{i}]", x))
+        return out
+
+    @classmethod
+    def numbers(cls, d: Any, name: str, whole: bool = False) -> tuple[float, ...] | tuple[int, ...]:
+        """The list of finite numbers ``d[key]`` (whole numbers, as ints, with ``whole``)."""
+        xs = cls.typed(d, name, list)
+        out = []
+        for i, x in enumerate(xs):
+            f = finite_number(x)
+            if f is None or (whole and f != int(f)):
+                raise SchemaError(f"field {name}[{i}] should be a finite {'whole ' if whole else ''}number, got {x!r}")
+            out.append(int(f) if whole else f)
+        return tuple(out)
+
+    @classmethod
+    def texts(cls, d: Any, name: str, required: bool = True) -> tuple[str, ...]:
+        """The list of strings ``d[key]``."""
+        xs = cls.typed(d, name, list, None if required else [])
+        for i, x in enumerate(xs):
+            if not isinstance(x, str):
+                raise SchemaError(f"field {name}[{i}] should be str, got {type(x).__name__}")
+        return tuple(xs)
+
     def curve(self, key: str) -> Curve:
+        """The top-level curve ``key``: ``{rate_hz, values}``."""
         c = self.obj(key)
-        vals = self.typed(c, f"{key}.values", list)
-        return Curve(rate_hz=self.num(c, f"{key}.rate_hz", lo=0.0), values=tuple(float(x) for x in vals))
+        return Curve(rate_hz=self.num(c, f"{key}.rate_hz", lo=0.0), values=self.numbers(c, f"{key}.values"))
+
+
+_REQUIRED = object()

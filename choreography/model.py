@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from audio.errors import SchemaError
-from audio.model import Phone, Word
+from audio.model import DocValidator, Phone, Word
 
 MOUTH_SCHEMA = "choreo.mouth/1"
 SHAPES = ("A", "B", "C", "D", "E", "F", "G", "H", "X")
@@ -149,37 +149,36 @@ class MouthTrack:
         SchemaError
             Naming the first field that is missing or wrong.
         """
+        v = DocValidator(doc)
         if doc.get("schema") != MOUTH_SCHEMA:
             raise SchemaError(f"schema is {doc.get('schema')!r}, expected {MOUTH_SCHEMA!r}")
-        for key in ("fps", "character", "cues"):
-            if key not in doc:
-                raise SchemaError(f"field {key} is missing")
-        fps = parse_fps(doc["fps"])
+        fps = parse_fps(v.typed(doc, "fps", str))
+        character = v.typed(doc, "character", str)
         cues = []
         prev_end = None
-        for i, c in enumerate(doc["cues"]):
-            try:
-                start = int(c["start_frame"]) if "start_frame" in c else seconds_to_frame(c["start"], fps)
-                end = int(c["end_frame"]) if "end_frame" in c else seconds_to_frame(c["end"], fps)
-                shape, opening = str(c["shape"]), float(c.get("open", 0.0))
-            except (KeyError, TypeError, ValueError) as exc:
-                raise SchemaError(f"cues[{i}] is malformed ({exc})") from None
+        for name, c in v.items(doc, "cues"):
+            start = v.whole(c, f"{name}.start_frame") if "start_frame" in c else \
+                seconds_to_frame(v.num(c, f"{name}.start"), fps)
+            end = v.whole(c, f"{name}.end_frame") if "end_frame" in c else \
+                seconds_to_frame(v.num(c, f"{name}.end"), fps)
+            shape, opening = v.typed(c, f"{name}.shape", str), v.num(c, f"{name}.open", default=0.0)
             if shape not in SHAPES:
-                raise SchemaError(f"cues[{i}].shape is {shape!r}; expected one of {' '.join(SHAPES)}")
+                raise SchemaError(f"{name}.shape is {shape!r}; expected one of {' '.join(SHAPES)}")
             if end <= start:
-                raise SchemaError(f"cues[{i}] ends (frame {end}) before it starts (frame {start})")
+                raise SchemaError(f"{name} ends (frame {end}) before it starts (frame {start})")
             if prev_end is not None and start < prev_end:
-                raise SchemaError(f"cues[{i}] starts at frame {start}, before the previous cue ends ({prev_end})")
+                raise SchemaError(f"{name} starts at frame {start}, before the previous cue ends ({prev_end})")
             if not 0.0 <= opening <= 1.0:
-                raise SchemaError(f"cues[{i}].open = {opening} is outside 0..1")
+                raise SchemaError(f"{name}.open = {opening} is outside 0..1")
             cues.append(MouthCue(start, end, shape, opening))
             prev_end = end
-        words = tuple(Word(float(w["start"]), float(w["end"]), str(w["text"]), float(w.get("confidence", 1.0)))
-                      for w in doc.get("words", []))
-        phones = tuple(Phone(float(p["start"]), float(p["end"]), str(p["phone"])) for p in doc.get("phonemes", []))
-        return cls(fps=fps, character=str(doc["character"]), cues=tuple(cues), words=words, phonemes=phones,
-                   tier=str(doc.get("tier", "lyrics-aligned")), confidence=float(doc.get("confidence", 1.0)),
-                   provenance=dict(doc.get("provenance", {})), warnings=tuple(doc.get("warnings", ())))
+        words = tuple(Word(v.num(w, f"{n}.start"), v.num(w, f"{n}.end"), v.typed(w, f"{n}.text", str),
+                           v.num(w, f"{n}.confidence", default=1.0)) for n, w in v.items(doc, "words", False))
+        phones = tuple(Phone(v.num(q, f"{n}.start"), v.num(q, f"{n}.end"), v.typed(q, f"{n}.phone", str))
+                       for n, q in v.items(doc, "phonemes", False))
+        return cls(fps=fps, character=character, cues=tuple(cues), words=words, phonemes=phones,
+                   tier=v.typed(doc, "tier", str, "lyrics-aligned"), confidence=v.num(doc, "confidence", default=1.0),
+                   provenance=v.typed(doc, "provenance", dict, {}), warnings=v.texts(doc, "warnings", False))
 
 
 CHOREOGRAPHY_SCHEMA = "choreo.choreography/1"
@@ -261,29 +260,33 @@ class Choreography:
         SchemaError
             Naming the channel or item that is wrong.
         """
+        v = DocValidator(doc)
         if doc.get("schema") != CHOREOGRAPHY_SCHEMA:
             raise SchemaError(f"schema is {doc.get('schema')!r}, expected {CHOREOGRAPHY_SCHEMA!r}")
-        for key in ("fps", "duration_frames", "characters", "tracks"):
-            if key not in doc:
-                raise SchemaError(f"field {key} is missing")
-        fps = parse_fps(doc["fps"])
-        n = int(doc["duration_frames"])
+        fps = parse_fps(v.typed(doc, "fps", str))
+        n = v.whole(doc, "duration_frames", lo=1)
+        characters = v.texts(doc, "characters")
         tracks = {}
-        for name, t in doc["tracks"].items():
-            frames, values, interp = t.get("frames", []), t.get("values", []), t.get("interp", [])
+        for name, t in v.typed(doc, "tracks", dict).items():
+            where = f"tracks.{name}"
+            if not isinstance(t, dict):
+                raise SchemaError(f"field {where} should be an object, got {type(t).__name__}")
+            frames, values = v.numbers(t, f"{where}.frames", whole=True), v.numbers(t, f"{where}.values")
+            interp = v.texts(t, f"{where}.interp")
             if not len(frames) == len(values) == len(interp):
                 raise SchemaError(f"track {name!r}: frames, values and interp differ in length")
             if any(b <= a for a, b in zip(frames, frames[1:], strict=False)):
                 raise SchemaError(f"track {name!r}: frames must strictly increase")
             if frames and (frames[0] < 0 or frames[-1] >= n):
                 raise SchemaError(f"track {name!r}: frames must lie in 0..{n - 1}")
-            if any(not math.isfinite(float(v)) for v in values):
-                raise SchemaError(f"track {name!r}: values must be finite")
-            tracks[name] = Track(tuple(int(f) for f in frames), tuple(float(v) for v in values), tuple(interp))
-        moves = tuple(MovePlacement(m["character"], m["move"], int(m["start_frame"]), int(m["end_frame"]),
-                                    int(m["start_beat"]), int(m.get("bar", 0)), int(m.get("beat", 1)))
-                      for m in doc.get("moves", []))
-        shots = tuple(Shot(int(s["start_frame"]), int(s["end_frame"]), str(s["kind"]), bool(s["cut"]))
-                      for s in doc.get("shots", []))
-        return cls(fps=fps, duration_frames=n, characters=tuple(doc["characters"]), tracks=tracks, moves=moves,
-                   shots=shots, provenance=dict(doc.get("provenance", {})), warnings=tuple(doc.get("warnings", ())))
+            tracks[name] = Track(frames, values, interp)
+        moves = tuple(MovePlacement(v.typed(m, f"{k}.character", str), v.typed(m, f"{k}.move", str),
+                                    v.whole(m, f"{k}.start_frame"), v.whole(m, f"{k}.end_frame"),
+                                    v.whole(m, f"{k}.start_beat", lo=0), v.whole(m, f"{k}.bar", default=0),
+                                    v.whole(m, f"{k}.beat", default=1)) for k, m in v.items(doc, "moves", False))
+        shots = tuple(Shot(v.whole(q, f"{k}.start_frame"), v.whole(q, f"{k}.end_frame"),
+                           v.typed(q, f"{k}.kind", str), v.typed(q, f"{k}.cut", bool))
+                      for k, q in v.items(doc, "shots", False))
+        return cls(fps=fps, duration_frames=n, characters=characters, tracks=tracks, moves=moves,
+                   shots=shots, provenance=v.typed(doc, "provenance", dict, {}),
+                   warnings=v.texts(doc, "warnings", False))

@@ -95,17 +95,21 @@ def load_pins(path: str | Path) -> Pins:
         need = {"move": ("move", "bar"), "hold": ("section",), "energy": ("section", "energy"),
                 "style": ("section", "tags"), "lock": ("character", "from_frame", "to_frame")}[t]
         for k in need:
-            if k not in d:
+            if d.get(k) is None:
                 raise ChoreoError(f"{where} ({t}): field '{k}' is missing", path=path)
+        for k in ("move", "character"):
+            if k in d and (not isinstance(d[k], str) or not d[k]):
+                raise ChoreoError(f"{where} ({t}): '{k}' must be a name, not {d[k]!r}", path=path)
         bar, section, energy = d.get("bar"), d.get("section"), d.get("energy")
-        if bar is not None and (not isinstance(bar, int) or bar < 0):
+        if bar is not None and (not _whole(bar) or bar < 0):
             raise ChoreoError(f"{where} ({t}): 'bar' must be a whole bar number >= 0", path=path)
-        if section is not None and (not isinstance(section, int) or section < 0):
+        if section is not None and (not _whole(section) or section < 0):
             raise ChoreoError(f"{where} ({t}): 'section' must be a section index >= 0", path=path)
-        if energy is not None and (not isinstance(energy, int | float) or not 0 <= energy <= 1):
+        if energy is not None and (isinstance(energy, bool) or not isinstance(energy, int | float)
+                                   or not 0 <= energy <= 1):
             raise ChoreoError(f"{where} ({t}): 'energy' must be a number in 0..1", path=path)
         fa, fb = d.get("from_frame"), d.get("to_frame")
-        if t == "lock" and not (isinstance(fa, int) and isinstance(fb, int) and 0 <= fa <= fb):
+        if t == "lock" and not (_whole(fa) and _whole(fb) and 0 <= fa <= fb):
             raise ChoreoError(f"{where} ({t}): 'from_frame' and 'to_frame' must be frames with from <= to", path=path)
         tags = d.get("tags", [])
         if not isinstance(tags, list) or not all(isinstance(x, str) for x in tags):
@@ -114,6 +118,10 @@ def load_pins(path: str | Path) -> Pins:
                        energy=None if energy is None else float(energy), tags=tuple(tags), from_frame=fa,
                        to_frame=fb, index=i))
     return Pins(tuple(out), source=str(path))
+
+
+def _whole(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
 
 
 def honoured(pins: list[Pin], bf: BeatFeatures, plan: list) -> None:

@@ -376,7 +376,7 @@ def validate(doc: Mapping[str, Any], *, path: str | Path = "<rig>") -> Rig:
         raise ChoreoError("a rig must be a JSON object", path=path)
     doc = dict(doc)
     schema = doc.get("schema")
-    while schema in _UPGRADES:
+    while isinstance(schema, str) and schema in _UPGRADES:
         doc = _UPGRADES[schema](doc)
         schema = doc.get("schema")
     for key in _TOP_REQUIRED:
@@ -430,7 +430,7 @@ def validate(doc: Mapping[str, Any], *, path: str | Path = "<rig>") -> Rig:
         return ChoreoError(f"mouth: {msg}", path=path)
 
     mouth_bone = mouth_raw["bone"]
-    if mouth_bone not in index:
+    if not isinstance(mouth_bone, str) or mouth_bone not in index:
         raise mouth_fail(f"bone {mouth_bone!r} is not a bone of this rig{_near(str(mouth_bone), index)}")
     mouth = MouthAnchor(bone=mouth_bone, index=index[mouth_bone],
                         offset_px=_pair(mouth_raw["offset"], "field 'offset'", mouth_fail, "px"),

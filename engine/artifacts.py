@@ -1,25 +1,87 @@
-"""Artefact documents: schema labels, the upgrade chain, validation and atomic writes.
+"""The registry of every document a user hands in or gets out: schema labels, upgrades, validation, writes.
 
-Every artefact is a JSON object with a ``schema`` label ``choreo.<kind>/<version>``. Loading reads the
-label, upgrades an older version one step at a time with the functions registered in ``UPGRADES``,
-then validates with the current model's ``from_dict``. Writing serialises deterministically (sorted
-nothing, fixed key order from ``to_dict``, no timestamps) to a temporary file beside the target and
-renames it into place, so a crash never leaves half a file.
+Every document is a JSON object with a ``schema`` label ``choreo.<kind>/<version>``; :data:`KINDS` lists
+each kind with its current version, what it is, and its reader (the validator whose errors name the file
+and the field). Loading reads the label, upgrades an older version one step at a time with the functions
+registered in ``UPGRADES``, then validates with the kind's reader. Writing serialises deterministically
+(fixed key order from ``to_dict``, no timestamps) to a temporary file beside the target and renames it
+into place, so a crash never leaves half a file.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audio.errors import SchemaError
+from audio.errors import ChoreoError, SchemaError
 from audio.files import read_json_object, write_atomic
 
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of document.
+
+    Attributes
+    ----------
+    name : str
+        The ``<kind>`` of its schema label.
+    version : int
+        The version this program writes; older ones are upgraded when read.
+    what : str
+        What the document is, for people.
+    read : callable
+        ``read(doc, path)``: the validated object from a current-version document (``path`` is for
+        readers that resolve files beside it, and for messages).
+    """
+
+    name: str
+    version: int
+    what: str
+    read: Callable[[dict[str, Any], Path], Any]
+
+
+def _model(module: str, cls: str) -> Callable[[dict[str, Any], Path], Any]:
+    def read(doc: dict[str, Any], _path: Path) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(module), cls).from_dict(doc)
+
+    return read
+
+
+def _file(module: str, func: str) -> Callable[[dict[str, Any], Path], Any]:
+    """A reader that validates the file itself (the loaders of user-authored files take a path)."""
+    def read(_doc: dict[str, Any], path: Path) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(module), func)(path)
+
+    return read
+
+
+KINDS: dict[str, Kind] = {k.name: k for k in (
+    Kind("analysis", 1, "a song's beats, bars, sections and energy (choreo analyze)",
+         _model("audio.model", "Analysis")),
+    Kind("mouth", 1, "a character's mouth track: words, phones and mouth shapes (choreo lipsync)",
+         _model("choreography.model", "MouthTrack")),
+    Kind("choreography", 1, "pose, camera and lighting keyframes (choreo choreograph)",
+         _model("choreography.model", "Choreography")),
+    Kind("render", 1, "a render pass's sidecar: its PNG sequence, frame rate and size (choreo render)",
+         _file("render.sinks", "read_sidecar")),
+    Kind("rig", 1, "a character's skeleton, limits, look and mouth (user-authored)",
+         _file("choreography.rig", "load_rig")),
+    Kind("moves", 1, "a move library (user-authored)", _file("choreography.moves", "load_moves")),
+    Kind("pins", 1, "an artist's pins: moves, holds, energies, styles, locks (user-authored)",
+         _file("choreography.pins", "load_pins")),
+    Kind("mouth-shapes", 1, "a phoneme-to-mouth-shape mapping (user-authored)",
+         _file("choreography.mouth", "load_mapping")),
+)}
 # (kind, from_version) -> function turning a version-n dict into a version-(n+1) dict.
 UPGRADES: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
-CURRENT: dict[str, int] = {"analysis": 1, "mouth": 1, "choreography": 1}
+CURRENT: dict[str, int] = {k.name: k.version for k in KINDS.values()}
 
 
 def parse_schema(label: Any) -> tuple[str, int]:
@@ -81,35 +143,8 @@ def upgrade(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def model_for(kind: str) -> Any:
-    """The model class whose ``from_dict`` validates a current document of ``kind``.
-
-    Parameters
-    ----------
-    kind : str
-        "analysis", ...
-
-    Returns
-    -------
-    type
-    """
-    if kind == "analysis":
-        from audio.model import Analysis
-
-        return Analysis
-    if kind == "mouth":
-        from choreography.model import MouthTrack
-
-        return MouthTrack
-    if kind == "choreography":
-        from choreography.model import Choreography
-
-        return Choreography
-    raise SchemaError(f"unknown artefact kind {kind!r}")
-
-
 def load(path: str | Path) -> Any:
-    """Read, upgrade and validate an artefact file.
+    """Read, upgrade and validate a document of any registered kind.
 
     Parameters
     ----------
@@ -117,7 +152,7 @@ def load(path: str | Path) -> Any:
 
     Returns
     -------
-    The model object (e.g. :class:`audio.model.Analysis`).
+    The validated object of the document's kind (e.g. :class:`audio.model.Analysis`, a rig, pins).
 
     Raises
     ------
@@ -125,12 +160,27 @@ def load(path: str | Path) -> Any:
         Missing or unreadable file, invalid JSON, or a document that does not validate (the message
         names the file and the field).
     """
+    return load_kind(path)[1]
+
+
+def load_kind(path: str | Path) -> tuple[Kind, Any]:
+    """Like :func:`load`, and say which kind the document is.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    kind : Kind
+    obj : object
+    """
     doc = read_json_object(path)
     try:
         doc = upgrade(doc)
-        kind, _ = parse_schema(doc["schema"])
-        return model_for(kind).from_dict(doc)
-    except SchemaError as exc:
+        kind = KINDS[parse_schema(doc["schema"])[0]]
+        return kind, kind.read(doc, Path(path))
+    except ChoreoError as exc:
         raise SchemaError(exc.message, path=path) from exc
     except KeyError as exc:
         # The models' validators name most bad fields; what they do not check (a field nested in a list

@@ -474,24 +474,19 @@ def _run_pipeline(inputs, output: Path, params: RunParams, quiet: bool) -> None:
 
 
 @app.command()
-def inspect(file: Annotated[Path, typer.Argument(help="An artefact (*.analysis.json, ...).")]) -> None:
-    """Validate an artefact against its schema and summarise it."""
+def inspect(file: Annotated[Path, typer.Argument(help="A choreo document: an artefact (*.analysis.json, "
+                                                    "*.mouth.json, *.choreography.json, a pass sidecar) or a "
+                                                    "rig, move library, pins or mouth-shapes file.")]) -> None:
+    """Validate a document against its schema and summarise it."""
     from rich.console import Console
 
     from engine import artifacts
-    from engine.summary import analysis_renderables, choreography_renderables, mouth_renderables
+    from engine.summary import document_renderables
 
-    obj = artifacts.load(file)
+    kind, obj = artifacts.load_kind(file)
     console = Console()
-    schema = obj.to_dict()["schema"]
-    console.print(f"{file}: valid {schema}")
-    if schema.startswith("choreo.mouth/"):
-        renderables = mouth_renderables(obj)
-    elif schema.startswith("choreo.choreography/"):
-        renderables = choreography_renderables(obj)
-    else:
-        renderables = analysis_renderables(obj)
-    for r in renderables:
+    console.print(f"{file}: valid choreo.{kind.name}/{kind.version}, {kind.what}")
+    for r in document_renderables(kind.name, obj):
         console.print(r)
 
 

@@ -126,3 +126,41 @@ def choreography_renderables(c: Any) -> list[Any]:
     for w in c.warnings:
         out.append(Text(f"warning: {w}", style="yellow"))
     return out
+
+
+def document_renderables(kind: str, obj: Any) -> list:
+    """What ``choreo inspect`` prints for a validated document of a registered kind.
+
+    Parameters
+    ----------
+    kind : str
+        The kind's name (see :data:`engine.artifacts.KINDS`).
+    obj : object
+        What :func:`engine.artifacts.load` returned for it.
+
+    Returns
+    -------
+    list of rich renderables or str
+    """
+    if kind == "analysis":
+        return analysis_renderables(obj)
+    if kind == "mouth":
+        return mouth_renderables(obj)
+    if kind == "choreography":
+        return choreography_renderables(obj)
+    if kind == "rig":
+        return [f"rig {obj.name!r}: {len(obj.bones)} bones ({', '.join(b.name for b in obj.bones)})"]
+    if kind == "moves":
+        return [f"move library {obj.name!r}: {len(obj.moves)} moves ({', '.join(obj.names[:12])}"
+                f"{', ...' if len(obj.moves) > 12 else ''})"]
+    if kind == "pins":
+        counts: dict[str, int] = {}
+        for p in obj.pins:
+            counts[p.type] = counts.get(p.type, 0) + 1
+        return [f"{len(obj.pins)} pins" + (f": {', '.join(f'{n} {t}' for t, n in counts.items())}" if counts else "")]
+    if kind == "mouth-shapes":
+        return [f"mouth shapes {', '.join(sorted(obj.shapes))}; {len(obj.phones)} phones mapped"]
+    if kind == "render":
+        return [f"pass {obj['pass']!r}: {obj['frame_count']} frames of {obj['width']}x{obj['height']} at "
+                f"{obj['fps']} fps, {obj['pattern']}"]
+    raise ValueError(f"no summary for kind {kind!r}")

@@ -441,6 +441,56 @@ def encode_png(frame: np.ndarray, compress_level: int = 1) -> bytes:
             + chunk(b"IDAT", zlib.compress(rows.tobytes(), compress_level)) + chunk(b"IEND", b""))
 
 
+def read_sidecar(path: str | Path) -> dict:
+    """Read and validate a pass's JSON sidecar (``choreo.render/1``, see :class:`PngSequenceSink`).
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    dict
+        The sidecar, with ``fps`` as a :class:`~fractions.Fraction`.
+
+    Raises
+    ------
+    ChoreoError
+        Naming the file and the field that is missing or wrong.
+    """
+    from audio.errors import SchemaError, finite_number
+    from audio.files import read_json_object
+
+    doc = read_json_object(path)
+
+    def bad(field: str, why: str) -> SchemaError:
+        return SchemaError(f"field {field}: {why}", path=path)
+
+    if doc.get("schema") != PNG_SCHEMA:
+        raise bad("schema", f"is {doc.get('schema')!r}, expected {PNG_SCHEMA!r}")
+    for key in ("pass", "pattern"):
+        if not isinstance(doc.get(key), str) or not doc[key]:
+            raise bad(key, f"should be a non-empty string, got {doc.get(key)!r}")
+    if "%06d" not in doc["pattern"]:
+        raise bad("pattern", f"{doc['pattern']!r} has no frame number (%06d)")
+    try:
+        if not isinstance(doc.get("fps"), str):
+            raise ChoreoError("not a string")
+        fps = _as_fps(doc["fps"])
+    except ChoreoError:
+        raise bad("fps", f"{doc.get('fps')!r} is not a frame rate like '24/1'") from None
+    count = doc.get("frame_count")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise bad("frame_count", f"should be a whole number >= 0, got {count!r}")
+    if finite_number(doc.get("audio_offset_s")) is None:
+        raise bad("audio_offset_s", f"should be a finite number of seconds, got {doc.get('audio_offset_s')!r}")
+    for key in ("width", "height"):
+        v = doc.get(key)
+        if not (v is None and count == 0) and (isinstance(v, bool) or not isinstance(v, int) or v <= 0):
+            raise bad(key, f"should be a whole number of pixels > 0, got {v!r}")
+    return {**doc, "fps": fps}
+
+
 class PngSequenceSink(_Sink):
     """Write one pass as a numbered PNG sequence with straight alpha and a JSON sidecar.
 

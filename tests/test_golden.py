@@ -17,7 +17,7 @@ def test_golden_document_loads_and_round_trips(path):
     obj = artifacts.load(path)
     doc = json.loads(path.read_text())
     kind, version = artifacts.parse_schema(doc["schema"])
-    if version == artifacts.CURRENT[kind]:
+    if version == artifacts.CURRENT[kind] and kind in ("analysis", "mouth", "choreography"):  # written by to_dict
         assert obj.to_dict() == doc, "a current-version golden file must round-trip unchanged"
 
 
