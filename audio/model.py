@@ -217,10 +217,9 @@ class Analysis:
         tempo_d = v.obj("tempo")
         curve = []
         for i, p in enumerate(v.typed(tempo_d, "tempo.curve", list)):
-            pair = v.numbers({"p": p}, f"tempo.curve[{i}]") if isinstance(p, list) else ()
-            if len(pair) != 2:
+            if not (isinstance(p, list) and len(p) == 2 and all(finite_number(x) is not None for x in p)):
                 raise SchemaError(f"field tempo.curve[{i}] should be [time_s, bpm], got {p!r}")
-            curve.append((pair[0], pair[1]))
+            curve.append((float(p[0]), float(p[1])))
         tempo = Tempo(bpm=v.num(tempo_d, "tempo.bpm", lo=0.0), curve=tuple(curve),
                       confidence=v.num(tempo_d, "tempo.confidence", default=1.0))
         meter_d = v.obj("meter")
