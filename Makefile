@@ -27,6 +27,7 @@ bench: install
 	$(PY) benchmarks/lipsync_report.py
 	$(PY) benchmarks/lipsync_real.py
 	$(PY) benchmarks/bench_choreography.py
+	$(PY) benchmarks/choreo_quality.py
 	$(PY) benchmarks/bench_render.py
 	$(PY) benchmarks/bench_batch.py
 

@@ -7,6 +7,12 @@
 - **repeat agreement**: share of moves in repeated sections equal to the first occurrence's at the same
   beat offset;
 - **variety**: distinct moves (mirror images count as one) over placements, and the usage entropy;
+- **what a viewer sees** (mirror images count as one move; sections that repeat an earlier section's
+  label are left out, since they are meant to repeat it): the share of the dance time taken by the most
+  used move, overall and in the worst section of 4 bars or more; distinct moves per minute; the longest
+  run of one move back to back, and how many runs are longer than 2; phrase alignment (the share of phrase
+  starts, see :class:`choreography.music.BeatFeatures`, on which a move starts); and the correlation of
+  the moves' energy with the music's energy per beat;
 - **cuts on downbeats** and **flash rate** once camera and lighting are solved (reported as n/a before).
 """
 
@@ -44,7 +50,7 @@ def beat_alignment_score(speed: np.ndarray, fps: float, beats_s: np.ndarray, *, 
     return float(np.mean(np.exp(-(d**2) / (2 * sigma_s**2))))
 
 
-def report(c: Choreography, analysis: Analysis, rigs: dict) -> dict[str, object]:
+def report(c: Choreography, analysis: Analysis, rigs: dict, lib=None) -> dict[str, object]:
     """Compute the quality figures (see the module docstring).
 
     Parameters
@@ -53,16 +59,21 @@ def report(c: Choreography, analysis: Analysis, rigs: dict) -> dict[str, object]
     analysis : Analysis
     rigs : dict of str to Rig
         The rigs the choreography was made for (for kinetic speeds).
+    lib : MoveLibrary, optional
+        The library the moves come from (for their energies) [default: the shipped library].
 
     Returns
     -------
     dict
         Per character and overall figures.
     """
-    from choreography.moves import BONES
+    from choreography.moves import BONES, load_moves
+    from choreography.music import beat_features
     from choreography.rig import forward_kinematics
     from choreography.sampling import sample_character
 
+    lib = lib if lib is not None else load_moves()
+    bf = beat_features(analysis)
     beats_s = np.array([b.t for b in analysis.beats])
     beat_frames = {seconds_to_frame(t, c.fps) for t in beats_s}
     out: dict[str, object] = {}
@@ -86,6 +97,7 @@ def report(c: Choreography, analysis: Analysis, rigs: dict) -> dict[str, object]
             "distinct_moves": int(len(counts)),
             "placements": len(mine),
             "usage_entropy_bits": float(-(p * np.log2(p)).sum()) if p.size else 0.0,
+            **viewer_figures(mine, bf, lib, c.fps, analysis),
         }
     downbeats = {seconds_to_frame(b.t, c.fps) for b in analysis.beats if b.beat == 1}
     bounds = {seconds_to_frame(s.start, c.fps) for s in analysis.sections}
@@ -123,3 +135,75 @@ def _repeat_agreement(moves, analysis: Analysis) -> float | str:
                 total += 1
                 same += src.get(m.start_beat - b_here) == m.move.split("~")[0]
     return same / total if total else "n/a (no repeated sections)"
+
+
+def viewer_figures(moves: list, bf, lib, fps, analysis: Analysis) -> dict[str, object]:
+    """The figures of what a viewer sees, for one character's moves (see the module docstring).
+
+    Parameters
+    ----------
+    moves : list of MovePlacement
+        One character's, in time order.
+    bf : BeatFeatures
+    lib : MoveLibrary
+    fps : Fraction
+    analysis : Analysis
+
+    Returns
+    -------
+    dict
+        ``top_move_share``, ``worst_section_top_share``, ``distinct_per_minute``, ``longest_run``,
+        ``runs_over_2``, ``phrase_alignment``, ``energy_correlation``.
+    """
+    if not moves:
+        return {}
+    seen: set[str] = set()
+    first_time = []  # per section: does it play its label for the first time?
+    for sec in analysis.sections:
+        first_time.append(sec.label not in seen)
+        seen.add(sec.label)
+    base = [m.move.split("~")[0] for m in moves]
+    frames = np.array([m.end_frame - m.start_frame for m in moves], dtype=float)
+    sec_of = np.array([bf.section[min(m.start_beat, bf.section.size - 1)] for m in moves])
+    fresh = np.array([first_time[s] if s < len(first_time) else True for s in sec_of])
+
+    def top_share(mask: np.ndarray) -> float:
+        if not mask.any() or frames[mask].sum() <= 0:
+            return 0.0
+        per: dict[str, float] = {}
+        for b, f in zip(np.array(base)[mask], frames[mask], strict=True):
+            per[b] = per.get(b, 0.0) + f
+        return max(per.values()) / frames[mask].sum()
+
+    bars_per_section = [len({b.bar for b in analysis.beats if s.start - 1e-6 <= b.t < s.end - 1e-6})
+                        for s in analysis.sections]
+    worst = max((top_share(fresh & (sec_of == i)) for i in range(len(analysis.sections))
+                 if first_time[i] and bars_per_section[i] >= 4), default=top_share(fresh))
+    runs, run = [], 1
+    for i in range(1, len(base)):
+        if base[i] == base[i - 1] and fresh[i]:
+            run += 1
+        else:
+            runs.append(run)
+            run = 1
+    runs.append(run)
+    starts = np.zeros(bf.t_s.size, dtype=bool)
+    starts[[min(m.start_beat, bf.t_s.size - 1) for m in moves]] = True
+    # Move energy per beat: each beat gets the energy of the move danced on it.
+    move_energy = np.full(bf.t_s.size, np.nan)
+    for m, b in zip(moves, base, strict=True):
+        stop = int(np.searchsorted(bf.t_s, float(m.end_frame) / float(fps) - 1e-6))
+        move_energy[m.start_beat:max(stop, m.start_beat + 1)] = lib[b].energy if b in lib else np.nan
+    ok = np.isfinite(move_energy)
+    corr = (float(np.corrcoef(move_energy[ok], bf.energy[ok])[0, 1])
+            if ok.sum() > 2 and np.std(move_energy[ok]) > 0 and np.std(bf.energy[ok]) > 0 else 0.0)
+    minutes = max(float(bf.t_s[-1] - bf.t_s[0]) / 60.0, 1e-9) if bf.t_s.size > 1 else 1.0
+    return {
+        "top_move_share": top_share(fresh),
+        "worst_section_top_share": worst,
+        "distinct_per_minute": len(set(base)) / minutes,
+        "longest_run": int(max(runs)),
+        "runs_over_2": int(sum(r > 2 for r in runs)),
+        "phrase_alignment": float(np.mean(starts[bf.phrase_start])) if bf.phrase_start.any() else 0.0,
+        "energy_correlation": corr,
+    }

@@ -268,17 +268,24 @@ def choreograph(
         show.print(f"wrote {output}")
 
 
+QUALITY_FIGURES = ("beat_alignment", "starts_on_beats", "repeat_agreement", "distinct_moves", "placements",
+                   "usage_entropy_bits", "top_move_share", "worst_section_top_share", "distinct_per_minute",
+                   "longest_run", "runs_over_2", "phrase_alignment", "energy_correlation")
+
+
 @app.command()
 def quality(
     choreography_file: Annotated[Path, typer.Argument(help="A *.choreography.json.")],
     analysis: Annotated[Path, typer.Option(help="The song's *.analysis.json.")],
     rig: Annotated[list[str] | None, typer.Option(help="Rig per character, in order [default: the rigs named in "
                                                        "the choreography's provenance].")] = None,
+    moves: MovesOpt = None,
 ) -> None:
     """Print the quality report of a choreography: beat alignment, starts on beats, repeats, variety, cuts."""
     from rich.console import Console
     from rich.table import Table
 
+    from choreography.moves import load_moves
     from choreography.quality import report
     from engine import artifacts
     from engine.render_stage import rigs_for
@@ -286,14 +293,13 @@ def quality(
     c = artifacts.load(choreography_file)
     a = artifacts.load(analysis)
     rigs = rigs_for(c, rig)
-    r = report(c, a, rigs)
+    r = report(c, a, rigs, load_moves(moves))
     table = Table(title="choreography quality")
     table.add_column("figure")
     for ch in c.characters:
         table.add_column(ch, justify="right")
-    for key in ("beat_alignment", "starts_on_beats", "repeat_agreement", "distinct_moves", "placements",
-                "usage_entropy_bits"):
-        table.add_row(key, *[_fmt(r[ch][key]) for ch in c.characters])
+    for key in QUALITY_FIGURES:
+        table.add_row(key, *[_fmt(r[ch].get(key, "n/a")) for ch in c.characters])
     console = Console()
     console.print(table)
     console.print(f"cuts on downbeats or section boundaries: {_fmt(r['cuts_on_downbeats_or_boundaries'])}")

@@ -25,3 +25,40 @@ def test_beat_alignment_score_rewards_minima_on_beats():
     assert beat_alignment_score(on, fps, beats) > 0.9
     assert beat_alignment_score(off, fps, beats) < 0.1
     assert beat_alignment_score(np.zeros(2), fps, beats) == 0.0
+
+
+def test_viewer_figures_count_what_a_viewer_sees():
+    """Runs, shares and energy correlation on a placement list whose answers are known by construction."""
+    from fractions import Fraction
+
+    from audio.analysis import analyze
+    from audio.params import AnalysisParams
+    from choreography.model import MovePlacement, seconds_to_frame
+    from choreography.moves import load_moves
+    from choreography.music import beat_features
+    from choreography.quality import viewer_figures
+    from tests.conftest import ROOT
+
+    ex = ROOT / "examples"
+    a = analyze(ex / "example_song.ogg", AnalysisParams(backend="librosa"), midi=ex / "example_song.mid")
+    bf, lib, fps = beat_features(a), load_moves(), Fraction(24)
+    calm, loud = "idle_breathe", max(lib.moves, key=lambda m: m.energy).name
+    # one move per bar: calm where the music is below its median energy, loud above; the first 5 bars
+    # are the same move (a run of 5) and its mirror image counts as the same move
+    downbeats = np.flatnonzero(bf.downbeat)
+    moves = []
+    for i, b in enumerate(downbeats[:-1]):
+        name = calm if i < 5 or bf.energy[b] < np.median(bf.energy) else loud
+        if i == 3:
+            name = f"{calm}~m"
+        moves.append(MovePlacement("ada", name, seconds_to_frame(bf.t_s[b], fps),
+                                   seconds_to_frame(bf.t_s[downbeats[i + 1]], fps), int(b), int(bf.bar[b]), 1))
+    r = viewer_figures(moves, bf, lib, fps, a)
+    assert r["longest_run"] >= 5 and r["runs_over_2"] >= 1
+    assert 0.0 < r["top_move_share"] <= 1.0 and r["worst_section_top_share"] >= r["top_move_share"] - 1e-9
+    assert r["phrase_alignment"] == 1.0  # a move starts on every bar, so on every phrase start
+    assert r["energy_correlation"] > 0.3  # loud moves where the music is loud
+    swapped = [MovePlacement(m.character, loud if m.move.startswith(calm) else calm, m.start_frame, m.end_frame,
+                             m.start_beat, m.bar, m.beat) for m in moves]
+    assert viewer_figures(swapped, bf, lib, fps, a)["energy_correlation"] < -0.3
+    assert r["distinct_per_minute"] == 2 / ((bf.t_s[-1] - bf.t_s[0]) / 60)

@@ -119,7 +119,7 @@ def test_cli_quality_report(song, tmp_path):
     artifacts.save(solve(song, {"ada": load_rig("ada")}, load_moves()), out)
     res = run_cli("quality", str(out), "--analysis", str(a))
     assert res.returncode == 0, res.stderr
-    assert "beat_alignment" in res.stdout and "starts_on_beats" in res.stdout
+    assert "beat_alignment" in res.stdout and "starts_on_beats" in res.stdout and "top_move_share" in res.stdout
 
 
 def test_csv_per_character(song, tmp_path):
