@@ -28,12 +28,18 @@ class PlanParams:
     transition_weight : float
         Cost per degree of pose distance between one move's exit and the next move's entry.
     repeat_penalty : float
-        Cost of a move following itself.
+        Cost of a move following itself or its own mirror image.
     build_final : float
         Energy added to the music's in the last section labelled like the loudest repeated section.
-    variety_weight : float
-        Cost per beat, per unit of a move's share of the first plan, in a second decoding pass: moves the
-        first plan leans on get dearer, so the plan spreads over more of the library.
+    share_cap : float
+        Most of a section's beats one move (with its mirror image) may fill; a section shorter than
+        ``min_cap_bars / share_cap`` bars lets a move fill ``min_cap_bars`` bars of it.
+    min_cap_bars : int
+        See ``share_cap``.
+    variety_step : float
+        Step of the dual ascent that enforces ``share_cap`` (cost per beat added per unit of excess share).
+    variety_passes : int
+        Most decoding passes of that ascent.
     """
 
     energy_weight: float = 2.0
@@ -44,7 +50,10 @@ class PlanParams:
     transition_weight: float = 0.004
     repeat_penalty: float = 1.2
     build_final: float = 0.15
-    variety_weight: float = 1.0
+    share_cap: float = 0.15
+    min_cap_bars: int = 2
+    variety_step: float = 2.0
+    variety_passes: int = 10
 
 
 

@@ -13,8 +13,11 @@ style model can supply its own:
 - ``trans[m, m2]`` (n_moves, n_moves): pose distance from ``m``'s exit to ``m2``'s entry, plus a
   penalty for repeating the same move.
 
-Variety across the song is not a first-order (Markov) cost, so it is added by a second pass:
-:func:`usage_costs` makes the moves the first plan used most dearer per beat.
+Variety is a constraint: no move family (a move and its mirror image) fills more than a share of a
+section (:func:`usage_caps`). A share of a whole section is not a first-order (Markov) cost, so the solver
+enforces it by Lagrangian relaxation: each family's excess in each section (:func:`section_usage`) raises
+that family's cost per beat there, and the plan is decoded again, until no family exceeds its cap (or a
+set number of passes). Back-to-back repeats of a family are a first-order cost (``trans``).
 
 Pins make costs infinite where they forbid something, so they are always honoured.
 """
@@ -43,6 +46,9 @@ class MoveArrays:
         Tagged accent / hold / calm.
     distance : np.ndarray [shape=(m, m), degrees]
         Pose distance from each move's exit to each move's entry.
+    family : np.ndarray [shape=(m,), int], optional
+        The same number for a move and its mirror image (its ``~m`` variant or its twin): to a viewer
+        they are one move. Default: every move its own family.
     """
 
     names: tuple[str, ...]
@@ -52,6 +58,12 @@ class MoveArrays:
     hold: np.ndarray
     calm: np.ndarray
     distance: np.ndarray
+    family: np.ndarray | None = None
+
+    @property
+    def families(self) -> np.ndarray:
+        """``family``, or every move its own family when none was given."""
+        return np.arange(len(self.names)) if self.family is None else self.family
 
 
 @dataclass(frozen=True)
@@ -94,32 +106,74 @@ def cost_arrays(bf: BeatFeatures, moves: MoveArrays, params: PlanParams | None =
     off_phrase = (~bf.phrase_start)[None, :].astype(float) + (~bf.downbeat)[None, :].astype(float)
     start = p.phrase_weight * long_move * off_phrase
     start += p.accent_weight * moves.accent[:, None] * (0.5 - bf.accent[None, :])
-    trans = p.transition_weight * moves.distance + p.repeat_penalty * np.eye(moves.beats.shape[0])
+    fam = moves.families
+    trans = p.transition_weight * moves.distance + p.repeat_penalty * (fam[:, None] == fam[None, :])
     return emit, start, trans
 
 
-def usage_costs(plan: list[Placement], moves: MoveArrays, weight: float) -> np.ndarray:
-    """Per-move cost per beat from a plan's usage: ``weight`` times each move's share of the placements.
-
-    A move and its mirror image (``name~m``) share one count.
+def section_usage(plan: list[Placement], moves: MoveArrays, section: np.ndarray, n_sections: int) -> np.ndarray:
+    """Beats of each move family in each section.
 
     Parameters
     ----------
     plan : list of Placement
     moves : MoveArrays
-    weight : float
+    section : np.ndarray [shape=(n_beats,), int]
+        The section of each beat.
+    n_sections : int
 
     Returns
     -------
-    np.ndarray [shape=(n_moves,)]
+    np.ndarray [shape=(n_families, n_sections)]
+        ``n_families`` is ``moves.families.max() + 1``.
     """
-    base = [n.split("~")[0] for n in moves.names]  # a move and its mirror image count as one
-    used: dict[str, int] = {}
+    fam = moves.families
+    index = {n: i for i, n in enumerate(moves.names)}
+    out = np.zeros((int(fam.max(initial=0)) + 1, max(n_sections, 1)))
     for p in plan:
-        key = p.move.split("~")[0]
-        used[key] = used.get(key, 0) + 1
-    counts = np.array([used.get(b, 0) for b in base], dtype=np.float64)
-    return weight * counts / max(1, len(plan))
+        secs = section[p.start_beat:p.start_beat + p.n_beats]
+        np.add.at(out[fam[index[p.move]]], secs, 1.0)
+    return out
+
+
+def usage_caps(section: np.ndarray, n_sections: int, beats_per_bar: int, moves: MoveArrays,
+               params: PlanParams) -> np.ndarray:
+    """Most beats each move family may fill in each section (see ``PlanParams.share_cap``).
+
+    A family may always fill its longest move once.
+
+    Parameters
+    ----------
+    section : np.ndarray [shape=(n_beats,), int]
+    n_sections : int
+    beats_per_bar : int
+    moves : MoveArrays
+    params : PlanParams
+
+    Returns
+    -------
+    np.ndarray [shape=(n_families, n_sections)]
+    """
+    n = np.bincount(section, minlength=max(n_sections, 1)).astype(float)
+    per_section = np.maximum(params.share_cap * n, params.min_cap_bars * beats_per_bar)
+    return np.minimum(n[None, :], np.maximum(per_section[None, :], family_beats(moves)[:, None]))
+
+
+def family_beats(moves: MoveArrays) -> np.ndarray:
+    """The longest move of each family, in beats.
+
+    Parameters
+    ----------
+    moves : MoveArrays
+
+    Returns
+    -------
+    np.ndarray [shape=(n_families,)]
+    """
+    fam = moves.families
+    out = np.zeros(int(fam.max(initial=0)) + 1)
+    np.maximum.at(out, fam, moves.beats.astype(float))
+    return out
 
 
 def decode(emit: np.ndarray, start: np.ndarray, trans: np.ndarray, move_beats: np.ndarray) -> list[tuple[int, int]]:

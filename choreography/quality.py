@@ -12,7 +12,8 @@
   used move, overall and in the worst section of 4 bars or more; distinct moves per minute; the longest
   run of one move back to back, and how many runs are longer than 2; phrase alignment (the share of phrase
   starts, see :class:`choreography.music.BeatFeatures`, on which a move starts); and the correlation of
-  the moves' energy with the music's energy per beat;
+  the moves' energy with the music's energy per beat (the mean of loudness and spectral flux: loudness
+  alone is nearly flat in a heavily compressed master);
 - **cuts on downbeats** and **flash rate** once camera and lighting are solved (reported as n/a before).
 """
 
@@ -195,8 +196,9 @@ def viewer_figures(moves: list, bf, lib, fps, analysis: Analysis) -> dict[str, o
         stop = int(np.searchsorted(bf.t_s, float(m.end_frame) / float(fps) - 1e-6))
         move_energy[m.start_beat:max(stop, m.start_beat + 1)] = lib[b].energy if b in lib else np.nan
     ok = np.isfinite(move_energy)
-    corr = (float(np.corrcoef(move_energy[ok], bf.energy[ok])[0, 1])
-            if ok.sum() > 2 and np.std(move_energy[ok]) > 0 and np.std(bf.energy[ok]) > 0 else 0.0)
+    level = 0.5 * (bf.energy + bf.intensity)  # the music's energy as the solver reads it: loudness and flux
+    corr = (float(np.corrcoef(move_energy[ok], level[ok])[0, 1])
+            if ok.sum() > 2 and np.std(move_energy[ok]) > 0 and np.std(level[ok]) > 0 else 0.0)
     minutes = max(float(bf.t_s[-1] - bf.t_s[0]) / 60.0, 1e-9) if bf.t_s.size > 1 else 1.0
     return {
         "top_move_share": top_share(fresh),

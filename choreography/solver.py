@@ -24,10 +24,18 @@ from choreography.model import Choreography, MovePlacement, Track, parse_fps, se
 from choreography.music import BeatFeatures, beat_features
 from choreography.params import ENSEMBLES, SolveParams
 from choreography.pins import Pins, apply_locks, apply_pins, check_pins, honoured, pinned_energy
-from choreography.plan import MoveArrays, Placement, cost_arrays, decode, placements, usage_costs
+from choreography.plan import (
+    MoveArrays,
+    Placement,
+    cost_arrays,
+    decode,
+    family_beats,
+    placements,
+    section_usage,
+    usage_caps,
+)
 
 STAGE_VERSION = "1"
-VARIETY_PASSES = 3
 
 
 def move_arrays(lib) -> tuple[MoveArrays, dict[str, np.ndarray]]:
@@ -47,8 +55,14 @@ def move_arrays(lib) -> tuple[MoveArrays, dict[str, np.ndarray]]:
 
     a = library_arrays(lib, BONES)
     tag = {name: a["tags"][:, i] for i, name in enumerate(a["tag_names"])}
-    return (MoveArrays(tuple(a["names"]), a["beats"], a["energy"], tag["accent"], tag["hold"], tag["calm"],
-                       a["transition_deg"]), tag)
+    names = tuple(a["names"])
+    index = {n: i for i, n in enumerate(names)}
+    family = np.arange(len(names))
+    for i, n in enumerate(names):  # a move and its mirror image are one family
+        j = index.get(lib.mirror_name(n), i)
+        family[i] = family[j] = min(family[i], family[j])
+    return (MoveArrays(names, a["beats"], a["energy"], tag["accent"], tag["hold"], tag["calm"],
+                       a["transition_deg"], family), tag)
 
 
 @functools.lru_cache(maxsize=4)
@@ -73,7 +87,11 @@ def energy_target(analysis: Analysis, bf: BeatFeatures, build_final: float) -> n
     -------
     np.ndarray [shape=(n_beats,), 0..1]
     """
-    target = 0.5 * (bf.energy + bf.intensity)
+    level = 0.5 * (bf.energy + bf.intensity)
+    # Half the song's own level, half its rank within the song: a dancer answers the song's dynamics (its
+    # loudest part is danced biggest even in a loud song throughout), and a quiet song stays calmer.
+    rank = (np.argsort(np.argsort(level, kind="stable"), kind="stable") + 0.5) / max(level.size, 1)
+    target = 0.5 * level + 0.5 * rank
     labels = [s.label for s in analysis.sections]
     repeated = [i for i, lab in enumerate(labels) if labels.count(lab) > 1]
     if repeated and build_final > 0:
@@ -107,23 +125,50 @@ def plan_character(analysis: Analysis, bf: BeatFeatures, lib, arrays: MoveArrays
     mine = pins.for_character(character)
     target = pinned_energy(mine, bf, energy_target(analysis, bf, params.plan.build_final))
 
-    def run(extra_force: list[tuple[int, int]], usage: np.ndarray) -> list[Placement]:
+    n_sections = max(len(analysis.sections), int(bf.section.max(initial=0)) + 1)
+    caps = usage_caps(bf.section, n_sections, int(np.max(bf.beat, initial=4)), arrays, params.plan)
+    fam = arrays.families
+    # The song as a whole: its sections that play their label for the first time (repeats copy them).
+    labels = [s.label for s in analysis.sections]
+    fresh = np.array([labels.index(lab) == i for i, lab in enumerate(labels)] + [True] * (n_sections - len(labels)))
+    n_fresh = max(float(np.sum(fresh[bf.section])), 1.0)
+    song_caps = np.maximum(params.plan.share_cap * n_fresh, family_beats(arrays))
+
+    def run(extra_force: list[tuple[int, int]], price: np.ndarray) -> list[Placement]:
         emit, start, trans = cost_arrays(bf, arrays, params.plan, singing=singing, energy_target=target)
-        emit += usage[:, None]
+        emit += price[fam][:, bf.section]
         apply_pins(mine, bf, arrays, tags, emit, start)
         for m, b in extra_force:
             start[m, b] -= 1.0e5  # below a pin's bonus: the artist's pins win over the repeat rule
         return placements(decode(emit, start, trans, arrays.beats), arrays, bf.n)
 
-    usage = np.zeros(len(arrays.names))
-    plan = run([], usage)
-    for _ in range(VARIETY_PASSES):
-        # Accumulate usage over the passes, so dominance does not just move from one move to the next.
-        usage = usage + usage_costs(plan, arrays, params.plan.variety_weight)
-        plan = run([], usage)
+    # Lagrangian relaxation of the usage caps (per section, and over the song's first-time sections): a
+    # family's excess raises its price per beat where it is over, and the plan is decoded again.
+    sec_price = np.zeros((int(fam.max(initial=0)) + 1, n_sections))
+    song_price = np.zeros(sec_price.shape[0])
+    price = sec_price
+    plan = run([], price)
+    n_beats = np.maximum(np.bincount(bf.section, minlength=n_sections), 1)
+    best = (np.inf, plan, price)
+    for k in range(params.plan.variety_passes + 1):
+        use = section_usage(plan, arrays, bf.section, n_sections)
+        excess, song_excess = use - caps, use[:, fresh].sum(axis=1) - song_caps
+        over = float(np.maximum(excess, 0).sum() + np.maximum(song_excess, 0).sum())
+        if over < best[0]:
+            best = (over, plan, price)
+        if over == 0 or k == params.plan.variety_passes:
+            break
+        # Prices only rise (on what is over its cap): lowering them again made the plan swing between two
+        # sets of moves from pass to pass instead of spreading over more.
+        step = params.plan.variety_step
+        sec_price = sec_price + step * np.maximum(excess, 0.0) / n_beats[None, :]
+        song_price = song_price + step * np.maximum(song_excess, 0.0) / n_fresh
+        price = sec_price + song_price[:, None] * fresh[None, :]
+        plan = run([], price)
+    _, plan, price = best  # the pass closest to the caps (subgradient steps need not improve every time)
     force = _repeat_forces(analysis, bf, plan, lib, arrays, params)
     if force:
-        plan = run(force, usage)
+        plan = run(force, price)
     honoured(mine, bf, plan)
     return plan
 

@@ -59,3 +59,27 @@ def test_shape_errors_name_the_mistake():
     emit, start, trans = cost_arrays(_beats(), mv)
     with pytest.raises(ValueError, match="shapes disagree"):
         decode(emit, start[:, :-1], trans, mv.beats)
+
+
+def test_a_move_and_its_mirror_image_are_one_family():
+    from dataclasses import replace
+
+    mv = replace(_moves(), family=np.array([0, 1, 2, 1]))  # say freeze were jump's mirror image
+    _, _, trans = cost_arrays(_beats(), mv)
+    p = PlanParams()
+    assert trans[1, 3] == trans[3, 1] == trans[1, 1] == pytest.approx(10 * p.transition_weight + p.repeat_penalty)
+    assert trans[0, 1] == pytest.approx(10 * p.transition_weight)
+
+
+def test_section_usage_and_caps():
+    from choreography.plan import Placement, section_usage, usage_caps
+
+    mv = _moves()
+    section = np.repeat([0, 1], [40, 8])  # a 10-bar section and a 2-bar one
+    plan = [Placement("sway", 0, 4), Placement("clap", 4, 1), Placement("sway", 38, 4), Placement("jump", 42, 2)]
+    use = section_usage(plan, mv, section, 2)
+    assert use[0].tolist() == [6, 2] and use[2].tolist() == [1, 0] and use[1].tolist() == [0, 2]
+    caps = usage_caps(section, 2, 4, mv, PlanParams(share_cap=0.15, min_cap_bars=1))
+    # 15 % of 40 beats is 6; of 8 beats it is 1.2, raised to one bar (4 beats), and to a family's longest
+    # move (sway: 4 beats); never more than the section
+    assert caps[:, 0].tolist() == [6, 6, 6, 6] and caps[:, 1].tolist() == [4, 4, 4, 4]

@@ -213,3 +213,22 @@ def test_lock_pin_keeps_the_previous_keys(song, lib, tmp_path):
     assert changed  # outside the lock the new energy pin changed the dance
     with pytest.raises(ChoreoError, match="needs the previous choreography"):
         solve(song, rig, lib, load_pins(p))
+
+
+def test_variety_caps_spread_the_dance(song, lib):
+    """No family fills more than its cap of a section (the relaxation converges on the example song), and
+    without the caps one move takes much more of the dance: the caps do the spreading."""
+    from dataclasses import replace
+
+    from choreography.music import beat_features
+    from choreography.params import PlanParams
+    from choreography.quality import viewer_figures
+
+    rig = {"ada": load_rig("ada")}
+    bf = beat_features(song)
+    capped = solve(song, rig, lib)
+    free = solve(song, rig, lib, params=SolveParams(plan=replace(PlanParams(), share_cap=1.0)))
+    a = viewer_figures(list(capped.moves), bf, lib, capped.fps, song)
+    b = viewer_figures(list(free.moves), bf, lib, free.fps, song)
+    assert a["top_move_share"] <= 0.15 and a["top_move_share"] < b["top_move_share"] - 0.03
+    assert a["longest_run"] <= 2
