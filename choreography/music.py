@@ -104,3 +104,59 @@ def _span_mean(values, rate_hz: float, a_s: np.ndarray, b_s: np.ndarray) -> np.n
     ia = np.clip(np.rint(a_s * rate_hz).astype(np.int64), 0, v.size - 1)
     ib = np.clip(np.rint(b_s * rate_hz).astype(np.int64), ia + 1, v.size)
     return (c[ib] - c[ia]) / (ib - ia)
+
+
+def half_time(bf: BeatFeatures) -> tuple[BeatFeatures, np.ndarray]:
+    """The grid a dancer counts at a fast tempo: every other beat.
+
+    Beats 1 and 3 of a bar with an even number of beats are kept; of a bar with an odd number, the
+    downbeat. Each kept beat takes the span up to the next kept beat: mean energy and intensity, strongest accent,
+    least sustain over the beats it merges. Bars, downbeats, phrase starts and sections are unchanged.
+
+    Parameters
+    ----------
+    bf : BeatFeatures
+
+    Returns
+    -------
+    dance : BeatFeatures
+    kept : np.ndarray [shape=(m,), int]
+        The index in ``bf`` of each beat of ``dance``.
+    """
+    bpb = int(np.max(bf.beat, initial=1))
+    keep = (bf.beat - 1) % 2 == 0 if bpb % 2 == 0 else bf.beat == 1
+    keep[0] = True  # a song that starts on an off beat still starts the dance
+    kept = np.flatnonzero(keep)
+    if kept.size == 0:
+        return bf, np.arange(bf.n)
+
+    def mean(x: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(x, kept) / np.diff(np.append(kept, bf.n))
+
+    return BeatFeatures(bf.t_s[kept], bf.bar[kept], bf.beat[kept], bf.downbeat[kept], bf.phrase_start[kept],
+                        mean(bf.energy), mean(bf.intensity), np.maximum.reduceat(bf.accent, kept),
+                        np.minimum.reduceat(bf.sustain, kept), bf.section[kept]), kept
+
+
+def repeat_shift(beat_in_bar: np.ndarray, src: np.ndarray, dst: np.ndarray) -> int:
+    """How many beats later a repeated section's moves fall than its first occurrence's, bar-aligned.
+
+    A section that starts with a pickup and a repeat that starts on its downbeat are aligned on their first
+    downbeats, so a move keeps its place in the bar (beats before the first downbeat have no counterpart).
+
+    Parameters
+    ----------
+    beat_in_bar : np.ndarray [shape=(n_beats,), int]
+        1-based beat-in-bar of every beat.
+    src, dst : np.ndarray [shape=(k,), int]
+        The beat indices of the first occurrence and of the repeat.
+
+    Returns
+    -------
+    int
+    """
+    down_src = src[beat_in_bar[src] == 1]
+    down_dst = dst[beat_in_bar[dst] == 1]
+    if down_src.size and down_dst.size:
+        return int(down_dst[0] - down_src[0])
+    return int(dst[0] - src[0])

@@ -79,6 +79,9 @@ class SolveParams:
         Offset between canon voices, in beats.
     spacing_px : float
         Distance between characters standing in a line (the formation), centred on the stage.
+    half_time_above_bpm : float
+        Above this tempo the dance counts every other beat (moves twice as long in time, as a dancer
+        dances a fast song); canon offsets and move lengths are then in those counts.
     plan : PlanParams
         Weights of the cost model.
     """
@@ -90,4 +93,5 @@ class SolveParams:
     ensemble: str = "unison"
     canon_beats: int = 2
     spacing_px: float = 420.0
+    half_time_above_bpm: float = 150.0
     plan: PlanParams = field(default_factory=PlanParams)

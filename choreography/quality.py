@@ -118,23 +118,30 @@ def report(c: Choreography, analysis: Analysis, rigs: dict, lib=None) -> dict[st
 
 
 def _repeat_agreement(moves, analysis: Analysis) -> float | str:
-    starts = [s.start for s in analysis.sections]
+    """Share of the moves in repeated sections equal to the first occurrence's at the same place in the bar."""
+    from choreography.music import repeat_shift
+
     beat_t = np.array([b.t for b in analysis.beats])
+    beat_in_bar = np.array([b.beat for b in analysis.beats])
     first: dict[str, int] = {}
     same = total = 0
+
+    def beats_of(sec) -> np.ndarray:
+        return np.flatnonzero((beat_t >= sec.start - 1e-6) & (beat_t < sec.end - 1e-6))
+
     for i, s in enumerate(analysis.sections):
         if s.label not in first:
             first[s.label] = i
             continue
-        j = first[s.label]
-        b_here = int(np.searchsorted(beat_t, starts[i] - 1e-6))
-        b_first = int(np.searchsorted(beat_t, starts[j] - 1e-6))
-        src = {m.start_beat - b_first: m.move.split("~")[0] for m in moves
-               if analysis.sections[j].start - 1e-6 <= beat_t[m.start_beat] < analysis.sections[j].end - 1e-6}
+        src, here = beats_of(analysis.sections[first[s.label]]), beats_of(s)
+        if not src.size or not here.size:
+            continue
+        shift = repeat_shift(beat_in_bar, src, here)
+        copied = {m.start_beat + shift: m.move.split("~")[0] for m in moves if src[0] <= m.start_beat <= src[-1]}
         for m in moves:
-            if s.start - 1e-6 <= beat_t[m.start_beat] < s.end - 1e-6:
+            if here[0] <= m.start_beat <= here[-1]:
                 total += 1
-                same += src.get(m.start_beat - b_here) == m.move.split("~")[0]
+                same += copied.get(m.start_beat) == m.move.split("~")[0]
     return same / total if total else "n/a (no repeated sections)"
 
 

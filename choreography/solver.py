@@ -21,7 +21,7 @@ import numpy as np
 from audio.errors import ChoreoError
 from audio.model import Analysis
 from choreography.model import Choreography, MovePlacement, Track, parse_fps, seconds_to_frame
-from choreography.music import BeatFeatures, beat_features
+from choreography.music import BeatFeatures, beat_features, half_time, repeat_shift
 from choreography.params import ENSEMBLES, SolveParams
 from choreography.pins import Pins, apply_locks, apply_pins, check_pins, honoured, pinned_energy
 from choreography.plan import (
@@ -188,12 +188,12 @@ def _repeat_forces(analysis: Analysis, bf: BeatFeatures, plan: list[Placement], 
             first[sec.label] = s_i
             continue
         src = np.flatnonzero(bf.section == first[sec.label])
-        shift = int(beats_here[0] - src[0])
+        shift = repeat_shift(bf.beat, src, beats_here)
         for p in plan:
             if not (src[0] <= p.start_beat and p.start_beat + p.n_beats <= src[-1] + 1):
                 continue
             b = p.start_beat + shift
-            if b > beats_here[-1] or rng.uniform() < params.variation:
+            if not beats_here[0] <= b <= beats_here[-1] or rng.uniform() < params.variation:
                 continue
             name = lib.mirror_name(p.move) if params.mirror_repeats else p.move
             out.append((index.get(name, index[p.move]), b))
@@ -436,7 +436,12 @@ def solve(analysis: Analysis, rigs: dict, lib, pins: Pins | None = None, params:
                           path=pins.source or None)
     fps = parse_fps(p.fps)
     lib, arrays, tags = _prepared(lib)
-    bf = beat_features(analysis)
+    music = beat_features(analysis)
+    fast = analysis.tempo.bpm > p.half_time_above_bpm
+    bf, kept = half_time(music) if fast else (music, np.arange(music.n))
+    if fast and singing:
+        singing = {k: np.add.reduceat(np.asarray(v, dtype=float), kept) / np.diff(np.append(kept, music.n))
+                   for k, v in singing.items()}
     check_pins(pins, bf, arrays, tags, len(analysis.sections))
     duration_frames = max(1, seconds_to_frame(analysis.source.duration_s, fps))
     tracks: dict[str, Track] = {}
@@ -471,15 +476,15 @@ def solve(analysis: Analysis, rigs: dict, lib, pins: Pins | None = None, params:
             start_f = seconds_to_frame(bf.t_s[pl.start_beat], fps)
             end_b = pl.start_beat + pl.n_beats
             end_f = seconds_to_frame(bf.t_s[end_b], fps) if end_b < bf.n else duration_frames
-            moves.append(MovePlacement(name, pl.move, start_f, max(end_f, start_f + 1), pl.start_beat,
+            moves.append(MovePlacement(name, pl.move, start_f, max(end_f, start_f + 1), int(kept[pl.start_beat]),
                                        int(bf.bar[pl.start_beat]), int(bf.beat[pl.start_beat])))
     from choreography.camera import plan_shots
     from choreography.lighting import plan_lighting
 
     bounds = [(sec.start, sec.end, sec.label, sec.kind) for sec in analysis.sections]
-    shots, camera = plan_shots(bf, bounds, fps=fps, duration_frames=duration_frames, n_characters=len(rigs),
+    shots, camera = plan_shots(music, bounds, fps=fps, duration_frames=duration_frames, n_characters=len(rigs),
                                seed=p.seed)
-    lights, light_stats = plan_lighting(bf, bounds, fps=fps, duration_frames=duration_frames)
+    lights, light_stats = plan_lighting(music, bounds, fps=fps, duration_frames=duration_frames)
     tracks.update(camera)
     tracks.update(lights)
     return Choreography(fps=fps, duration_frames=duration_frames, characters=tuple(rigs), tracks=tracks,
@@ -488,8 +493,10 @@ def solve(analysis: Analysis, rigs: dict, lib, pins: Pins | None = None, params:
                                     "params": {"fps": p.fps, "variation": p.variation,
                                                "mirror_repeats": p.mirror_repeats, "ensemble": p.ensemble,
                                                "canon_beats": p.canon_beats, "spacing_px": p.spacing_px,
+                                               "half_time_above_bpm": p.half_time_above_bpm,
                                                "plan": p.plan.__dict__},
                                     "rigs": {k: r.name for k, r in rigs.items()}, "moves": lib.name,
                                     "pins": pins.source or None, "analysis": analysis.source.sha256,
-                                    "lighting": light_stats, "foot_slide_corrected_px": slides},
+                                    "lighting": light_stats, "foot_slide_corrected_px": slides,
+                                    "dance_grid": "half time" if fast else "every beat"},
                         warnings=())

@@ -83,3 +83,18 @@ def test_section_usage_and_caps():
     # 15 % of 40 beats is 6; of 8 beats it is 1.2, raised to one bar (4 beats), and to a family's longest
     # move (sway: 4 beats); never more than the section
     assert caps[:, 0].tolist() == [6, 6, 6, 6] and caps[:, 1].tolist() == [4, 4, 4, 4]
+
+
+def test_half_time_grid():
+    from choreography.music import half_time
+
+    e = np.linspace(0.0, 1.0, 32)
+    bf = _beats(energy=e)
+    half, kept = half_time(bf)
+    assert kept.tolist() == list(range(0, 32, 2)) and set(half.beat.tolist()) == {1, 3}
+    assert np.allclose(half.energy, (e[0::2] + e[1::2]) / 2)
+    assert half.downbeat.sum() == bf.downbeat.sum() and half.phrase_start.sum() == bf.phrase_start.sum()
+    three = BeatFeatures(*[x[:30] for x in (bf.t_s, bf.bar, np.arange(30) % 3 + 1)], np.arange(30) % 3 == 0,
+                         np.arange(30) % 12 == 0, *[x[:30] for x in (bf.energy, bf.intensity, bf.accent, bf.sustain,
+                                                                     bf.section)])
+    assert half_time(three)[1].tolist() == list(range(0, 30, 3))  # odd meters: the downbeats

@@ -232,3 +232,25 @@ def test_variety_caps_spread_the_dance(song, lib):
     b = viewer_figures(list(free.moves), bf, lib, free.fps, song)
     assert a["top_move_share"] <= 0.15 and a["top_move_share"] < b["top_move_share"] - 0.03
     assert a["longest_run"] <= 2
+
+
+def test_a_fast_song_is_danced_at_half_time(song, lib):
+    from dataclasses import replace
+
+    rig = {"ada": load_rig("ada")}
+    fast = replace(song, tempo=replace(song.tempo, bpm=180.0))
+    slow, half = solve(song, rig, lib), solve(fast, rig, lib)
+    assert slow.provenance["dance_grid"] == "every beat" and half.provenance["dance_grid"] == "half time"
+    beat_in_bar = np.array([b.beat for b in song.beats])
+    assert set(beat_in_bar[[m.start_beat for m in half.moves]]) <= {1, 3}  # counted in halves of the bar
+    assert len(half.moves) < 0.7 * len(slow.moves)  # the same song in fewer, longer moves
+
+
+def test_repeats_are_copied_in_place_in_the_bar():
+    from choreography.music import repeat_shift
+
+    beat = np.array([4, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4])
+    # the first occurrence starts with a pickup (beat 4), the repeat on its downbeat
+    assert repeat_shift(beat, np.arange(0, 9), np.arange(9, 17)) == 8
+    assert repeat_shift(beat, np.arange(1, 5), np.arange(9, 13)) == 8
+    assert repeat_shift(np.ones(4, dtype=int) * 2, np.arange(0, 2), np.arange(2, 4)) == 2  # no downbeat
