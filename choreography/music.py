@@ -96,6 +96,26 @@ def beat_features(analysis: Analysis, *, phrase_bars: int = 4) -> BeatFeatures:
     return BeatFeatures(t, bar, beat, downbeat, phrase_start, energy, intensity, accent, sustain, section)
 
 
+def phrase_ends(bf: BeatFeatures) -> np.ndarray:
+    """The beats of each phrase's last bar (the bar before a phrase start, and the song's last bar).
+
+    Parameters
+    ----------
+    bf : BeatFeatures
+
+    Returns
+    -------
+    np.ndarray [shape=(n,), bool]
+    """
+    out = np.zeros(bf.n, dtype=bool)
+    starts = np.append(np.flatnonzero(bf.phrase_start), bf.n)
+    for a, b in zip(starts[:-1], starts[1:], strict=True):
+        last_down = a + np.flatnonzero(bf.downbeat[a:b])[-1:]  # the last bar of the phrase [a, b)
+        if last_down.size and last_down[0] > a:
+            out[last_down[0]:b] = True
+    return out
+
+
 def _span_mean(values, rate_hz: float, a_s: np.ndarray, b_s: np.ndarray) -> np.ndarray:
     v = np.asarray(values, dtype=np.float64)
     if v.size == 0:

@@ -25,6 +25,8 @@ class PlanParams:
         Extra cost per unit of move energy while the character sings.
     phrase_weight : float
         Cost of a move of a bar or longer starting off a phrase start (twice that off a downbeat).
+    cadence_weight : float
+        Bonus for an accent or hold move starting in a phrase's last bar: phrases end on a hit or a hold.
     transition_weight : float
         Cost per degree of pose distance between one move's exit and the next move's entry.
     repeat_penalty : float
@@ -47,6 +49,7 @@ class PlanParams:
     hold_weight: float = 0.6
     sing_calm: float = 0.8
     phrase_weight: float = 0.6
+    cadence_weight: float = 0.3
     transition_weight: float = 0.004
     repeat_penalty: float = 1.2
     build_final: float = 0.15

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audio.errors import ChoreoError
-from choreography.music import BeatFeatures
+from choreography.music import BeatFeatures, phrase_ends
 from choreography.params import PlanParams
 
 
@@ -106,6 +106,7 @@ def cost_arrays(bf: BeatFeatures, moves: MoveArrays, params: PlanParams | None =
     off_phrase = (~bf.phrase_start)[None, :].astype(float) + (~bf.downbeat)[None, :].astype(float)
     start = p.phrase_weight * long_move * off_phrase
     start += p.accent_weight * moves.accent[:, None] * (0.5 - bf.accent[None, :])
+    start -= p.cadence_weight * (moves.accent | moves.hold)[:, None] * phrase_ends(bf)[None, :]
     fam = moves.families
     trans = p.transition_weight * moves.distance + p.repeat_penalty * (fam[:, None] == fam[None, :])
     return emit, start, trans

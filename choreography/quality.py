@@ -11,7 +11,8 @@
   label are left out, since they are meant to repeat it): the share of the dance time taken by the most
   used move, overall and in the worst section of 4 bars or more; distinct moves per minute; the longest
   run of one move back to back, and how many runs are longer than 2; phrase alignment (the share of phrase
-  starts, see :class:`choreography.music.BeatFeatures`, on which a move starts); and the correlation of
+  starts, see :class:`choreography.music.BeatFeatures`, on which a move starts); phrase-end hits (the
+  share of phrases whose last bar has an accent or hold move starting in it); and the correlation of
   the moves' energy with the music's energy per beat (the mean of loudness and spectral flux: loudness
   alone is nearly flat in a heavily compressed master);
 - **cuts on downbeats** and **flash rate** once camera and lighting are solved (reported as n/a before).
@@ -161,7 +162,7 @@ def viewer_figures(moves: list, bf, lib, fps, analysis: Analysis) -> dict[str, o
     -------
     dict
         ``top_move_share``, ``worst_section_top_share``, ``distinct_per_minute``, ``longest_run``,
-        ``runs_over_2``, ``phrase_alignment``, ``energy_correlation``.
+        ``runs_over_2``, ``phrase_alignment``, ``phrase_end_hits``, ``energy_correlation``.
     """
     if not moves:
         return {}
@@ -214,5 +215,22 @@ def viewer_figures(moves: list, bf, lib, fps, analysis: Analysis) -> dict[str, o
         "longest_run": int(max(runs)),
         "runs_over_2": int(sum(r > 2 for r in runs)),
         "phrase_alignment": float(np.mean(starts[bf.phrase_start])) if bf.phrase_start.any() else 0.0,
+        "phrase_end_hits": _phrase_end_hits(moves, bf, lib),
         "energy_correlation": corr,
     }
+
+
+def _phrase_end_hits(moves: list, bf, lib) -> float:
+    from choreography.music import phrase_ends
+
+    ends = phrase_ends(bf)
+    marked = np.zeros(bf.n, dtype=bool)
+    for m in moves:
+        b = m.move.split("~")[0]
+        if b in lib and ({"accent", "hold"} & set(lib[b].tags)) and m.start_beat < bf.n:
+            marked[m.start_beat] = True
+    # one flag per phrase end: a run of end beats is one phrase's last bar
+    runs = np.flatnonzero(np.diff(np.concatenate([[0], ends.astype(int), [0]])) == 1)
+    stops = np.flatnonzero(np.diff(np.concatenate([[0], ends.astype(int), [0]])) == -1)
+    hits = [marked[a:b].any() for a, b in zip(runs, stops, strict=True)]
+    return float(np.mean(hits)) if hits else 0.0

@@ -98,3 +98,17 @@ def test_half_time_grid():
                          np.arange(30) % 12 == 0, *[x[:30] for x in (bf.energy, bf.intensity, bf.accent, bf.sustain,
                                                                      bf.section)])
     assert half_time(three)[1].tolist() == list(range(0, 30, 3))  # odd meters: the downbeats
+
+
+def test_phrases_end_on_a_hit_or_a_hold():
+    from choreography.music import phrase_ends
+
+    bf = _beats()  # 8 bars of 4/4; phrases start on bars 1 and 5
+    ends = phrase_ends(bf)
+    assert np.flatnonzero(ends).tolist() == list(range(12, 16)) + list(range(28, 32))
+    mv = _moves()
+    _, start, _ = cost_arrays(bf, mv)
+    _, start0, _ = cost_arrays(bf, mv, PlanParams(cadence_weight=0.0))
+    bonus = start0 - start  # accent or hold moves (clap, freeze) gain, in the last bar of each phrase only
+    assert np.allclose(bonus[[2, 3]][:, ends], PlanParams().cadence_weight) and np.allclose(bonus[:, ~ends], 0)
+    assert np.allclose(bonus[[0, 1]], 0)
