@@ -158,6 +158,36 @@ def half_time(bf: BeatFeatures) -> tuple[BeatFeatures, np.ndarray]:
                         np.minimum.reduceat(bf.sustain, kept), bf.section[kept]), kept
 
 
+def repeat_targets(beat_in_bar: np.ndarray, src: np.ndarray, dst: np.ndarray, b: int) -> list[int]:
+    """Where a move starting on beat ``b`` of a section's first occurrence starts again in a repeat.
+
+    At :func:`repeat_shift`, and, when the repeat is longer than the first occurrence, again every
+    first-occurrence length (in whole bars) after that, as a chorus sung twice over is danced twice over.
+
+    Parameters
+    ----------
+    beat_in_bar : np.ndarray [shape=(n_beats,), int]
+    src, dst : np.ndarray [shape=(k,), int]
+        The beat indices of the first occurrence and of the repeat.
+    b : int
+        A beat of the first occurrence.
+
+    Returns
+    -------
+    list of int
+        Beats of the repeat, in order.
+    """
+    bpb = int(np.max(beat_in_bar, initial=1))
+    period = max(bpb, (int(src[-1] + 1 - src[0]) // bpb) * bpb)
+    out = []
+    t = b + repeat_shift(beat_in_bar, src, dst)
+    while t <= dst[-1]:
+        if t >= dst[0]:
+            out.append(int(t))
+        t += period
+    return out
+
+
 def repeat_shift(beat_in_bar: np.ndarray, src: np.ndarray, dst: np.ndarray) -> int:
     """How many beats later a repeated section's moves fall than its first occurrence's, bar-aligned.
 

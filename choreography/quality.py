@@ -120,7 +120,7 @@ def report(c: Choreography, analysis: Analysis, rigs: dict, lib=None) -> dict[st
 
 def _repeat_agreement(moves, analysis: Analysis) -> float | str:
     """Share of the moves in repeated sections equal to the first occurrence's at the same place in the bar."""
-    from choreography.music import repeat_shift
+    from choreography.music import repeat_targets
 
     beat_t = np.array([b.t for b in analysis.beats])
     beat_in_bar = np.array([b.beat for b in analysis.beats])
@@ -137,8 +137,8 @@ def _repeat_agreement(moves, analysis: Analysis) -> float | str:
         src, here = beats_of(analysis.sections[first[s.label]]), beats_of(s)
         if not src.size or not here.size:
             continue
-        shift = repeat_shift(beat_in_bar, src, here)
-        copied = {m.start_beat + shift: m.move.split("~")[0] for m in moves if src[0] <= m.start_beat <= src[-1]}
+        copied = {t: m.move.split("~")[0] for m in moves if src[0] <= m.start_beat <= src[-1]
+                  for t in repeat_targets(beat_in_bar, src, here, m.start_beat)}
         for m in moves:
             if here[0] <= m.start_beat <= here[-1]:
                 total += 1

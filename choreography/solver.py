@@ -21,7 +21,7 @@ import numpy as np
 from audio.errors import ChoreoError
 from audio.model import Analysis
 from choreography.model import Choreography, MovePlacement, Track, parse_fps, seconds_to_frame
-from choreography.music import BeatFeatures, beat_features, half_time, repeat_shift
+from choreography.music import BeatFeatures, beat_features, half_time, repeat_targets
 from choreography.params import ENSEMBLES, SolveParams
 from choreography.pins import Pins, apply_locks, apply_pins, check_pins, honoured, pinned_energy
 from choreography.plan import (
@@ -188,15 +188,13 @@ def _repeat_forces(analysis: Analysis, bf: BeatFeatures, plan: list[Placement], 
             first[sec.label] = s_i
             continue
         src = np.flatnonzero(bf.section == first[sec.label])
-        shift = repeat_shift(bf.beat, src, beats_here)
         for p in plan:
             if not (src[0] <= p.start_beat and p.start_beat + p.n_beats <= src[-1] + 1):
                 continue
-            b = p.start_beat + shift
-            if not beats_here[0] <= b <= beats_here[-1] or rng.uniform() < params.variation:
-                continue
             name = lib.mirror_name(p.move) if params.mirror_repeats else p.move
-            out.append((index.get(name, index[p.move]), b))
+            for b in repeat_targets(bf.beat, src, beats_here, p.start_beat):
+                if rng.uniform() >= params.variation:
+                    out.append((index.get(name, index[p.move]), b))
     return out
 
 

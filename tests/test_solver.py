@@ -254,3 +254,12 @@ def test_repeats_are_copied_in_place_in_the_bar():
     assert repeat_shift(beat, np.arange(0, 9), np.arange(9, 17)) == 8
     assert repeat_shift(beat, np.arange(1, 5), np.arange(9, 13)) == 8
     assert repeat_shift(np.ones(4, dtype=int) * 2, np.arange(0, 2), np.arange(2, 4)) == 2  # no downbeat
+
+
+def test_a_longer_repeat_is_danced_over_again():
+    from choreography.music import repeat_targets
+
+    beat = np.tile([1, 2, 3, 4], 12)
+    src, dst = np.arange(0, 16), np.arange(16, 48)  # a 4-bar chorus, then an 8-bar one
+    assert repeat_targets(beat, src, dst, 4) == [20, 36]
+    assert repeat_targets(beat, src, np.arange(16, 24), 12) == []  # past the end of a shorter repeat
