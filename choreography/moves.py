@@ -1,11 +1,12 @@
 """Move libraries (schema ``choreo.moves/1``): key poses on a beat grid, loaded from JSON and sampled.
 
-A move is data, not code: a few key poses at beat offsets, an easing per key, an energy level, tags,
-whether it may be mirrored, and the poses it starts and ends in. :func:`load_moves` reads the shipped
-default library (``choreography/data/moves/default.json``) or a user's file and validates it; errors
-name the file, the move and the field. The solver consumes the library through :func:`library_arrays`
-(energies, durations, entry and exit pose vectors, tags, a transition-distance matrix) and turns a
-chosen move into rotations with :func:`sample_move`.
+A move is data, not code: a few key poses at beat offsets, an easing per key, an energy level, tags (what
+the move does), styles (what music it suits), whether it may be mirrored, and the poses it starts and ends
+in. :func:`load_moves` reads the shipped default library (``choreography/data/moves/default.json``, written
+with ``tools/make_moves.py``) or a user's file and validates it; errors name the file, the move and the
+field. The solver consumes the library through :func:`library_arrays` (energies, durations, entry and
+exit pose vectors, tags, styles, a transition-distance matrix) and turns a chosen move into rotations with
+:func:`sample_move`.
 
 Conventions
 -----------
@@ -54,12 +55,14 @@ Top level: ``schema``, ``name``, ``moves`` (list), optional ``poses`` (named pos
 ``description``. Each move: ``name`` (unique; ``~`` is reserved for mirrored variants), ``beats`` (whole
 number > 0), ``keys`` (list of ``{"beat", "pose", "ease"}``: beats strictly increasing inside
 ``[0, beats]``; a pose is an object or the name of a named pose, ``"rest"`` being all zeros; ``ease`` one
-of :data:`EASES`, default ``"in_out"``), ``energy`` (0..1); optional ``tags`` (subset of :data:`TAGS`),
-``mirror`` (bool, default false: the solver may use the mirrored variant), ``entry`` and ``exit`` (pose or
-pose name; default the first and last key's pose), ``feet`` (``[{"foot", "from", "to"}]``: a foot that is
-planted and must not slide from beat ``from`` to beat ``to``), ``hits`` (beat offsets of the move's
-accents, which the solver lines up with strong onsets), ``twin`` (the name of a hand-authored mirror image
-in the same library; a move with a twin has ``mirror`` false) and ``description``.
+of :data:`EASES`, default ``"in_out"``), ``energy`` (0..1); optional ``tags`` (subset of :data:`TAGS`:
+what the move does, for the cost model and style pins), ``styles`` (subset of :data:`STYLES`: the feel
+and the kind of music the move suits, e.g. ``["jazz", "playful"]``; default none), ``mirror`` (bool,
+default false: the solver may use the mirrored variant), ``entry`` and ``exit`` (pose or pose name;
+default the first and last key's pose), ``feet`` (``[{"foot", "from", "to"}]``: a foot that is planted
+and must not slide from beat ``from`` to beat ``to``), ``hits`` (beat offsets of the move's accents, which
+the solver lines up with strong onsets), ``twin`` (the name of a hand-authored mirror image in the same
+library; a move with a twin has ``mirror`` false) and ``description``.
 """
 
 from __future__ import annotations
@@ -82,6 +85,10 @@ BONES = REQUIRED_BONES  # every rig has these bones, in this order
 ROOT_KEYS = ("root_x", "root_y")
 EASES = ("linear", "in", "out", "in_out", "hold", "overshoot", "anticipate")
 TAGS = ("arms", "legs", "full_body", "accent", "hold", "travel", "calm", "jump", "spin", "clap", "step")
+#: Styles a move may suit (its ``styles`` field): the feel (bouncy, smooth, sharp, playful, elegant) and the
+#: genre or audience (hip_hop, jazz, classical, kids). Unlike :data:`TAGS` they say which music a move fits,
+#: not what it does.
+STYLES = ("bouncy", "smooth", "sharp", "playful", "elegant", "hip_hop", "jazz", "classical", "kids")
 MIRROR_SUFFIX = "~m"
 REFERENCE_LEG_PX = 200.0
 DEFAULT_EASE = "in_out"
@@ -104,8 +111,8 @@ _BACK = 1.70158
 _EASE_CODE = {name: i for i, name in enumerate(EASES)}
 _DEFAULT_PATH = "choreography/data/moves/default.json"
 _TOP_KEYS = frozenset(("schema", "name", "moves", "poses", "description"))
-_MOVE_KEYS = frozenset(("name", "beats", "keys", "energy", "tags", "mirror", "entry", "exit", "feet", "hits", "twin",
-                        "description"))
+_MOVE_KEYS = frozenset(("name", "beats", "keys", "energy", "tags", "styles", "mirror", "entry", "exit", "feet", "hits",
+                        "twin", "description"))
 _KEY_KEYS = frozenset(("beat", "pose", "ease"))
 _FOOT_KEYS = frozenset(("foot", "from", "to"))
 
@@ -192,6 +199,8 @@ class Move:
         0 (still) to 1 (jumps).
     tags : tuple of str
         A subset of :data:`TAGS`, in that order.
+    styles : tuple of str
+        A subset of :data:`STYLES`, in that order (empty when the library says nothing).
     mirror : bool
         Whether the solver may use the mirrored variant (:meth:`mirrored`).
     entry, exit : FrozenPose
@@ -210,6 +219,7 @@ class Move:
     keys: tuple[Key, ...]
     energy: float
     tags: tuple[str, ...] = ()
+    styles: tuple[str, ...] = ()
     mirror: bool = False
     entry: FrozenPose = field(default_factory=FrozenPose)
     exit: FrozenPose = field(default_factory=FrozenPose)
@@ -243,7 +253,7 @@ class Move:
         """Serialise to the ``choreo.moves/1`` move layout (inline poses, every field written)."""
         doc: dict[str, Any] = {
             "name": self.name, "beats": self.beats, "energy": self.energy, "tags": list(self.tags),
-            "mirror": self.mirror,
+            "styles": list(self.styles), "mirror": self.mirror,
             "keys": [{"beat": k.beat, "pose": dict(k.pose), "ease": k.ease} for k in self.keys],
             "entry": dict(self.entry), "exit": dict(self.exit),
             "feet": [{"foot": f.foot, "from": f.start_beat, "to": f.end_beat} for f in self.feet],
@@ -532,6 +542,13 @@ class _Validator:
             if t not in TAGS:
                 raise self.fail(where, f"tags[{j}]", f"unknown tag {t!r}{did_you_mean(str(t), TAGS)} "
                                 f"(tags: {', '.join(TAGS)})")
+        styles = m.get("styles", [])
+        if not isinstance(styles, list):
+            raise self.fail(where, "styles", "must be a list of styles")
+        for j, st in enumerate(styles):
+            if st not in STYLES:
+                raise self.fail(where, f"styles[{j}]", f"unknown style {st!r}{did_you_mean(str(st), STYLES)} "
+                                f"(styles: {', '.join(STYLES)})")
         mirror = m.get("mirror", False)
         if not isinstance(mirror, bool):
             raise self.fail(where, "mirror", f"must be true or false, got {mirror!r}")
@@ -555,7 +572,8 @@ class _Validator:
             hits.append(x)
         desc = m.get("description", "")
         return Move(name=name, beats=beats, keys=keys, energy=energy,
-                    tags=tuple(t for t in TAGS if t in tags), mirror=mirror, entry=entry, exit=exit_,
+                    tags=tuple(t for t in TAGS if t in tags),
+                    styles=tuple(st for st in STYLES if st in styles), mirror=mirror, entry=entry, exit=exit_,
                     feet=feet, hits=tuple(sorted(hits)), twin=twin, description=str(desc))
 
     def keys(self, where: str, raw: Any, beats: int) -> tuple[Key, ...]:
@@ -855,8 +873,10 @@ def library_arrays(lib: MoveLibrary, bone_names: Sequence[str] = BONES, *,
     dict
         ``names`` tuple of str (n_moves,); ``energy`` [shape=(n_moves,), 0..1]; ``beats``
         [shape=(n_moves,), int, beats]; ``entry`` and ``exit`` [shape=(n_moves, n_bones + 2), degrees then
-        px]; ``tags`` [shape=(n_moves, n_tags), bool] with ``tag_names`` (:data:`TAGS`); ``mirror``
-        [shape=(n_moves,), bool]; ``mirror_index`` [shape=(n_moves,), int]: the position of each move's
+        px]; ``tags`` [shape=(n_moves, n_tags), bool] with ``tag_names`` (:data:`TAGS`); ``styles``
+        [shape=(n_moves, n_styles), bool] with ``style_names`` (:data:`STYLES`), laid out like the tags
+        (``{name: a["styles"][:, i] for i, name in enumerate(a["style_names"])}`` maps a style to its moves);
+        ``mirror`` [shape=(n_moves,), bool]; ``mirror_index`` [shape=(n_moves,), int]: the position of each move's
         mirror image in this library (itself for symmetric moves, -1 when the image is not in the library:
         use :meth:`MoveLibrary.with_mirrors`); ``travel_px`` [shape=(n_moves,), px]: exit minus entry
         ``root_x``; ``weights`` [shape=(n_bones + 2,)] of :func:`pose_distance`; ``transition_deg``
@@ -869,6 +889,10 @@ def library_arrays(lib: MoveLibrary, bone_names: Sequence[str] = BONES, *,
     for i, m in enumerate(lib.moves):
         for t in m.tags:
             tags[i, TAGS.index(t)] = True
+    styles = np.zeros((n, len(STYLES)), dtype=bool)
+    for i, m in enumerate(lib.moves):
+        for st in m.styles:
+            styles[i, STYLES.index(st)] = True
     mirror_index = np.full(n, -1, dtype=np.int64)
     for i, m in enumerate(lib.moves):
         other = lib.mirror_name(m.name)
@@ -885,6 +909,8 @@ def library_arrays(lib: MoveLibrary, bone_names: Sequence[str] = BONES, *,
         "exit": np.ascontiguousarray(exit_),
         "tags": tags,
         "tag_names": TAGS,
+        "styles": styles,
+        "style_names": STYLES,
         "mirror": np.array([m.mirror for m in lib.moves], dtype=bool),
         "mirror_index": mirror_index,
         "travel_px": exit_[:, -2] - entry[:, -2],

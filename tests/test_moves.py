@@ -14,6 +14,7 @@ from choreography.moves import (
     BONES,
     EASES,
     MIRROR_SUFFIX,
+    STYLES,
     TAGS,
     FrozenPose,
     apply_ease,
@@ -25,6 +26,7 @@ from choreography.moves import (
     pose_vector,
     sample_move,
 )
+from choreography.rig import load_rig
 
 # Plausible joint ranges (degrees, offsets from rest) that the shipped library keeps to: the joint limits of
 # the shipped rigs (ada, bo) when the library was written. Knees and elbows bend one way only.
@@ -36,6 +38,10 @@ PLAUSIBLE_DEG = {
     "r_thigh": (-110, 30), "r_shin": (-15, 140), "r_foot": (-50, 40),
 }
 READY = {"l_upper_arm": 6, "l_forearm": 10, "r_upper_arm": -6, "r_forearm": -10}
+SHIPPED_RIGS = ("ada", "bo")
+# Asymmetric moves that must not be mirrored (their mirror image would mean something else). None so far: every
+# asymmetric shipped move may be mirrored or has a hand-authored twin.
+ONE_SIDED: frozenset[str] = frozenset()
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +73,7 @@ def _write(tmp_path, doc, name="lib.json"):
 
 
 def test_default_library_loads(lib):
-    assert len(lib) >= 40
+    assert len(lib) >= 110
     assert len(set(lib.names)) == len(lib)
     energy = np.array([m.energy for m in lib])
     assert energy.min() <= 0.1 and energy.max() >= 0.9
@@ -118,6 +124,82 @@ def test_twins_are_mirror_images(lib):
         assert lib.mirror_name(m.name) == other.name
 
 
+def test_default_library_styles(lib):
+    for m in lib:
+        assert 1 <= len(m.styles) <= 3, m.name
+        assert set(m.styles) <= set(STYLES) and list(m.styles) == [s for s in STYLES if s in m.styles], m.name
+    for style in STYLES:
+        assert sum(style in m.styles for m in lib) >= 5, style
+
+
+def test_default_library_spread(lib):
+    beats = [m.beats for m in lib]
+    for b in (2, 4, 8):
+        assert beats.count(b) >= 8, b
+    per_band, _ = np.histogram([m.energy for m in lib], bins=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    assert per_band.min() >= 8, per_band
+    assert sum("hold" in m.tags for m in lib) >= 10 and sum("accent" in m.tags for m in lib) >= 20
+
+
+@pytest.mark.parametrize("rig_name", SHIPPED_RIGS)
+def test_default_library_stays_inside_the_rigs_limits(lib, rig_name):
+    # Every key pose, and every pose in between (overshoot eases go past their keys), of every move and its
+    # mirror image, is inside the shipped rig's joint limits.
+    rig = load_rig(rig_name)
+    cols = [rig.index[b] for b in BONES]
+    lo, hi = rig.limits_deg[cols, 0], rig.limits_deg[cols, 1]
+    for m in lib.with_mirrors():
+        keys = np.stack([pose_vector(k.pose) for k in m.keys])[:, : len(BONES)]
+        v = sample_move(m, np.linspace(0, m.beats, 200 * m.beats + 1))[:, : len(BONES)]
+        for what, x in (("key", keys), ("sampled", v)):
+            bad = (x < lo - 1e-9) | (x > hi + 1e-9)
+            assert not bad.any(), (rig_name, m.name, what, [BONES[j] for j in np.flatnonzero(bad.any(axis=0))])
+
+
+def _symmetric(m) -> bool:
+    mm = m.mirrored()
+    same = all(abs(a.pose.get(k, 0.0) - b.pose.get(k, 0.0)) <= 0.11
+               for a, b in zip(m.keys, mm.keys, strict=True) for k in set(a.pose) | set(b.pose))
+    return same and sorted((f.foot, f.start_beat, f.end_beat) for f in m.feet) == sorted(
+        (f.foot, f.start_beat, f.end_beat) for f in mm.feet)
+
+
+def test_asymmetric_moves_have_a_mirror_image(lib):
+    for m in lib:
+        if _symmetric(m):
+            assert not m.mirror, f"{m.name} is its own mirror image; mirroring it only duplicates it"
+        else:
+            assert m.mirror or m.twin is not None or m.name in ONE_SIDED, f"{m.name} is one-sided"
+
+
+@pytest.mark.parametrize("rig_name", SHIPPED_RIGS)
+def test_default_library_plants_both_feet_consistently(lib, rig_name):
+    # Where a move plants both feet at once, the ankles keep their distance (the solver holds one planted foot
+    # by moving the root; the other must not slide): within 9 px on the rig, key poses and in between.
+    from choreography.moves import REFERENCE_LEG_PX
+    from choreography.rig import forward_kinematics
+
+    rig = load_rig(rig_name)
+    scale = (rig.lengths_px[rig.index["l_thigh"]] + rig.lengths_px[rig.index["l_shin"]]) / REFERENCE_LEG_PX
+    worst = 0.0
+    for m in lib:
+        t = np.linspace(0, m.beats, 48 * m.beats + 1)
+        v = sample_move(m, t, BONES, root_scale=scale)
+        rot = np.zeros((t.size, rig.n_bones))
+        rot[:, [rig.index[b] for b in BONES]] = v[:, : len(BONES)]
+        ankle = forward_kinematics(rig, rot, v[:, -2:] * np.array([1.0, -1.0]))[:, :, 0, :]
+        for f in (f for f in m.feet if f.foot == "l_foot"):
+            for g in (g for g in m.feet if g.foot == "r_foot"):
+                a, b = max(f.start_beat, g.start_beat), min(f.end_beat, g.end_beat)
+                if b > a:
+                    s = (t >= a - 1e-9) & (t <= b + 1e-9)
+                    d = ankle[s, rig.index["l_foot"]] - ankle[s, rig.index["r_foot"]]
+                    drift = float(np.abs(d - d[0]).max())
+                    worst = max(worst, drift)
+                    assert drift < 9.0, (m.name, a, b, drift)
+    assert worst > 0.0
+
+
 # ------------------------------------------------------------------------------------------ validation
 
 BAD_CASES = {
@@ -139,6 +221,8 @@ BAD_CASES = {
     "energy missing": (lambda d: d["moves"][1].pop("energy"), "mv", "energy"),
     "unknown ease": (lambda d: d["moves"][1]["keys"][1].update(ease="bounce"), "mv", "keys[1].ease"),
     "unknown tag": (lambda d: d["moves"][1].update(tags=["arms", "fancy"]), "mv", "tags[1]"),
+    "unknown style": (lambda d: d["moves"][1].update(styles=["jazz", "jaz"]), "mv", "styles[1]"),
+    "styles not a list": (lambda d: d["moves"][1].update(styles="jazz"), "mv", "styles"),
     "mirror not bool": (lambda d: d["moves"][1].update(mirror="yes"), "mv", "mirror"),
     "misspelt field": (lambda d: d["moves"][1].update(enregy=0.5), "mv", "enregy"),
     "unknown pose name": (lambda d: d["moves"][1]["keys"][0].update(pose="ready"), "mv", "keys[0].pose"),
@@ -169,6 +253,12 @@ def test_validation_errors_name_file_move_and_field(tmp_path, case):
     assert f"field {fld}:" in msg
 
 
+def test_unknown_style_suggests_the_nearest(tmp_path):
+    doc = _doc(styles=["hiphop"])
+    with pytest.raises(ChoreoError, match=r"styles\[0\]: unknown style 'hiphop' \(did you mean 'hip_hop'\?\)"):
+        load_moves(_write(tmp_path, doc))
+
+
 def test_validation_of_the_document(tmp_path):
     doc = _doc()
     doc["schema"] = "choreo.moves/0"
@@ -196,6 +286,10 @@ def test_valid_document_loads_with_defaults(tmp_path):
     assert mv.keys[0].pose == {"root": 5.0}  # lean is the root's rotation
     assert mv.entry == mv.keys[0].pose and mv.exit == {}  # missing bones are rest
     assert mv.keys[1].pose["l_upper_arm"] == 90
+    assert mv.styles == () and lib["other"].styles == ()  # styles are optional
+    doc["moves"][1]["styles"] = ["playful", "jazz", "jazz"]
+    lib = load_moves(_write(tmp_path, doc))
+    assert lib["mv"].styles == ("playful", "jazz")  # in STYLES order, once each
     again = moves_from_dict(lib.to_dict())
     assert again.moves == lib.moves
 
@@ -338,6 +432,10 @@ def test_library_arrays_shapes(lib):
     assert a["entry"].shape == (n, nb + 2) and a["exit"].shape == (n, nb + 2)
     assert a["tags"].shape == (n, len(TAGS)) and a["tags"].dtype == bool
     assert a["tags"].any(axis=0).all()
+    assert a["styles"].shape == (n, len(STYLES)) and a["styles"].dtype == bool and a["style_names"] == STYLES
+    assert a["styles"].any(axis=0).all()
+    for i, m in enumerate(lib):
+        assert tuple(s for s, on in zip(STYLES, a["styles"][i], strict=True) if on) == m.styles
     assert a["weights"].shape == (nb + 2,)
     d = a["transition_deg"]
     assert d.shape == (n, n) and np.all(d >= 0)
