@@ -210,3 +210,46 @@ def repeat_shift(beat_in_bar: np.ndarray, src: np.ndarray, dst: np.ndarray) -> i
     if down_src.size and down_dst.size:
         return int(down_dst[0] - down_src[0])
     return int(dst[0] - src[0])
+
+
+def style_affinity(analysis: Analysis, bf: BeatFeatures, style_names: tuple[str, ...]) -> np.ndarray:
+    """How well each move style suits each section's music, 0..1: a hand-set reading of its character.
+
+    From per-section features: legato (held notes: :attr:`BeatFeatures.sustain`), punch (strong onsets on
+    the beats: ``accent``), brightness (the analysis' spectral brightness), level (loudness and flux) and
+    the tempo. smooth = legato x soft; elegant = legato x slow; classical = legato x slow x quiet; sharp =
+    punch x detached; hip_hop = punch x detached x mid-tempo (80-115 BPM); bouncy = detached x fast;
+    playful = bright x fast; kids = bright x detached. Swing is not measured, so ``jazz`` is left to the
+    artist's ``--style``. Not learned from data: a starting point the artist steers with ``--style``.
+
+    Parameters
+    ----------
+    analysis : Analysis
+    bf : BeatFeatures
+    style_names : tuple of str
+
+    Returns
+    -------
+    np.ndarray [shape=(n_styles, n_sections)]
+    """
+    n_sec = max(len(analysis.sections), int(bf.section.max(initial=0)) + 1)
+    ends = np.append(bf.t_s[1:], bf.t_s[-1] + 0.5) if bf.n else bf.t_s
+    bright = _span_mean(analysis.brightness.values, analysis.brightness.rate_hz, bf.t_s, ends) \
+        if analysis.brightness.values else np.full(bf.n, 0.5)
+    bpm = float(analysis.tempo.bpm)
+    fast = float(np.clip((bpm - 90.0) / 60.0, 0.0, 1.0))
+    mid = float(np.clip(1.0 - abs(bpm - 97.5) / 30.0, 0.0, 1.0))
+    out = np.zeros((len(style_names), n_sec))
+    for s in range(n_sec):
+        k = bf.section == s
+        if not k.any():
+            continue
+        legato, punch = float(bf.sustain[k].mean()), float(np.clip(2.0 * bf.accent[k].mean(), 0.0, 1.0))
+        level = float(np.mean(0.5 * (bf.energy[k] + bf.intensity[k])))
+        lit = float(np.clip(bright[k].mean(), 0.0, 1.0))
+        fit = {"smooth": legato * (1 - punch), "elegant": legato * (1 - fast),
+               "classical": legato * (1 - fast) * (1 - level), "sharp": punch * (1 - legato),
+               "hip_hop": punch * (1 - legato) * mid, "bouncy": (1 - legato) * fast, "playful": lit * fast,
+               "kids": lit * (1 - legato), "jazz": 0.0}
+        out[:, s] = [fit.get(name, 0.0) for name in style_names]
+    return out

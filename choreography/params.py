@@ -27,6 +27,8 @@ class PlanParams:
         Cost of a move of a bar or longer starting off a phrase start (twice that off a downbeat).
     cadence_weight : float
         Bonus for an accent or hold move starting in a phrase's last bar: phrases end on a hit or a hold.
+    style_weight : float
+        Bonus per beat for a move whose styles fit the music (and the artist's ``style`` hint) fully.
     transition_weight : float
         Cost per degree of pose distance between one move's exit and the next move's entry.
     repeat_penalty : float
@@ -50,6 +52,7 @@ class PlanParams:
     sing_calm: float = 0.8
     phrase_weight: float = 0.6
     cadence_weight: float = 0.3
+    style_weight: float = 0.4
     transition_weight: float = 0.004
     repeat_penalty: float = 1.2
     build_final: float = 0.15
@@ -82,6 +85,9 @@ class SolveParams:
         Offset between canon voices, in beats.
     spacing_px : float
         Distance between characters standing in a line (the formation), centred on the stage.
+    style : str
+        The artist's style hint: comma-separated styles (see :data:`choreography.moves.STYLES`) the dance
+        should lean to, e.g. "smooth,elegant"; empty: the styles the music's character suggests.
     half_time_above_bpm : float
         Above this tempo the dance counts every other beat (moves twice as long in time, as a dancer
         dances a fast song); canon offsets and move lengths are then in those counts.
@@ -97,4 +103,5 @@ class SolveParams:
     canon_beats: int = 2
     spacing_px: float = 420.0
     half_time_above_bpm: float = 150.0
+    style: str = ""
     plan: PlanParams = field(default_factory=PlanParams)

@@ -49,6 +49,8 @@ class MoveArrays:
     family : np.ndarray [shape=(m,), int], optional
         The same number for a move and its mirror image (its ``~m`` variant or its twin): to a viewer
         they are one move. Default: every move its own family.
+    styles : np.ndarray [shape=(m, n_styles), bool], optional
+        The styles each move suits (columns in :data:`choreography.moves.STYLES` order).
     """
 
     names: tuple[str, ...]
@@ -59,6 +61,7 @@ class MoveArrays:
     calm: np.ndarray
     distance: np.ndarray
     family: np.ndarray | None = None
+    styles: np.ndarray | None = None
 
     @property
     def families(self) -> np.ndarray:
@@ -76,8 +79,8 @@ class Placement:
 
 
 def cost_arrays(bf: BeatFeatures, moves: MoveArrays, params: PlanParams | None = None, *,
-                singing: np.ndarray | None = None,
-                energy_target: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                singing: np.ndarray | None = None, energy_target: np.ndarray | None = None,
+                style_fit: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Emission, start and transition costs (see the module docstring).
 
     Parameters
@@ -89,6 +92,9 @@ def cost_arrays(bf: BeatFeatures, moves: MoveArrays, params: PlanParams | None =
         How much the character sings on each beat (from its mouth track).
     energy_target : np.ndarray [shape=(n_beats,), 0..1], optional
         The energy to dance at; default from the music (mean of energy and intensity).
+    style_fit : np.ndarray [shape=(n_moves, n_beats), 0..1], optional
+        How well each move's styles suit the music (and the artist's style hint) on each beat; a bonus of
+        ``params.style_weight`` per beat at 1.
 
     Returns
     -------
@@ -102,6 +108,8 @@ def cost_arrays(bf: BeatFeatures, moves: MoveArrays, params: PlanParams | None =
     emit -= p.hold_weight * moves.hold[:, None] * (bf.sustain[None, :] - 0.5)
     if singing is not None:
         emit += p.sing_calm * np.asarray(singing, dtype=float)[None, :] * e
+    if style_fit is not None:
+        emit -= p.style_weight * style_fit
     long_move = (moves.beats >= np.max(bf.beat, initial=4))[:, None]
     off_phrase = (~bf.phrase_start)[None, :].astype(float) + (~bf.downbeat)[None, :].astype(float)
     start = p.phrase_weight * long_move * off_phrase

@@ -12,7 +12,9 @@
   used move, overall and in the worst section of 4 bars or more; distinct moves per minute; the longest
   run of one move back to back, and how many runs are longer than 2; phrase alignment (the share of phrase
   starts, see :class:`choreography.music.BeatFeatures`, on which a move starts); phrase-end hits (the
-  share of phrases whose last bar has an accent or hold move starting in it); and the correlation of
+  share of phrases whose last bar has an accent or hold move starting in it); style fit (per section, the
+  share of its moves that have the style its music suits best, :func:`choreography.music.style_affinity`,
+  averaged over the sections); and the correlation of
   the moves' energy with the music's energy per beat (the mean of loudness and spectral flux: loudness
   alone is nearly flat in a heavily compressed master);
 - **cuts on downbeats** and **flash rate** once camera and lighting are solved (reported as n/a before).
@@ -162,7 +164,7 @@ def viewer_figures(moves: list, bf, lib, fps, analysis: Analysis) -> dict[str, o
     -------
     dict
         ``top_move_share``, ``worst_section_top_share``, ``distinct_per_minute``, ``longest_run``,
-        ``runs_over_2``, ``phrase_alignment``, ``phrase_end_hits``, ``energy_correlation``.
+        ``runs_over_2``, ``phrase_alignment``, ``phrase_end_hits``, ``style_fit``, ``energy_correlation``.
     """
     if not moves:
         return {}
@@ -216,6 +218,7 @@ def viewer_figures(moves: list, bf, lib, fps, analysis: Analysis) -> dict[str, o
         "runs_over_2": int(sum(r > 2 for r in runs)),
         "phrase_alignment": float(np.mean(starts[bf.phrase_start])) if bf.phrase_start.any() else 0.0,
         "phrase_end_hits": _phrase_end_hits(moves, bf, lib),
+        "style_fit": _style_fit(moves, bf, lib, analysis),
         "energy_correlation": corr,
     }
 
@@ -234,3 +237,17 @@ def _phrase_end_hits(moves: list, bf, lib) -> float:
     stops = np.flatnonzero(np.diff(np.concatenate([[0], ends.astype(int), [0]])) == -1)
     hits = [marked[a:b].any() for a, b in zip(runs, stops, strict=True)]
     return float(np.mean(hits)) if hits else 0.0
+
+
+def _style_fit(moves: list, bf, lib, analysis: Analysis) -> float:
+    from choreography.moves import STYLES
+    from choreography.music import style_affinity
+
+    best = np.argmax(style_affinity(analysis, bf, STYLES), axis=0)
+    per: dict[int, list[bool]] = {}
+    for m in moves:
+        b = m.move.split("~")[0]
+        if m.start_beat < bf.n and b in lib:
+            sec = int(bf.section[m.start_beat])
+            per.setdefault(sec, []).append(STYLES[best[sec]] in lib[b].styles)
+    return float(np.mean([np.mean(v) for v in per.values()])) if per else 0.0

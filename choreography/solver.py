@@ -21,7 +21,7 @@ import numpy as np
 from audio.errors import ChoreoError
 from audio.model import Analysis
 from choreography.model import Choreography, MovePlacement, Track, parse_fps, seconds_to_frame
-from choreography.music import BeatFeatures, beat_features, half_time, repeat_targets
+from choreography.music import BeatFeatures, beat_features, half_time, repeat_targets, style_affinity
 from choreography.params import ENSEMBLES, SolveParams
 from choreography.pins import Pins, apply_locks, apply_pins, check_pins, honoured, pinned_energy
 from choreography.plan import (
@@ -62,7 +62,7 @@ def move_arrays(lib) -> tuple[MoveArrays, dict[str, np.ndarray]]:
         j = index.get(lib.mirror_name(n), i)
         family[i] = family[j] = min(family[i], family[j])
     return (MoveArrays(names, a["beats"], a["energy"], tag["accent"], tag["hold"], tag["calm"],
-                       a["transition_deg"], family), tag)
+                       a["transition_deg"], family, a["styles"]), tag)
 
 
 @functools.lru_cache(maxsize=4)
@@ -101,6 +101,62 @@ def energy_target(analysis: Analysis, bf: BeatFeatures, build_final: float) -> n
     return target
 
 
+def style_hint(style: str) -> tuple[str, ...]:
+    """The styles of an artist's hint ("smooth,elegant"), checked.
+
+    Parameters
+    ----------
+    style : str
+
+    Returns
+    -------
+    tuple of str
+
+    Raises
+    ------
+    ChoreoError
+        An unknown style (with the nearest known one).
+    """
+    from audio.errors import did_you_mean
+    from choreography.moves import STYLES
+
+    out = tuple(x.strip() for x in style.split(",") if x.strip())
+    for x in out:
+        if x not in STYLES:
+            raise ChoreoError(f"unknown style {x!r}{did_you_mean(x, STYLES)} (styles: {', '.join(STYLES)})")
+    return out
+
+
+def style_fit(analysis: Analysis, bf: BeatFeatures, arrays: MoveArrays, style: str) -> np.ndarray | None:
+    """How well each move's styles suit each beat: the music's character, and the artist's hint above it.
+
+    Parameters
+    ----------
+    analysis : Analysis
+    bf : BeatFeatures
+    arrays : MoveArrays
+    style : str
+        The artist's hint (see :func:`style_hint`).
+
+    Returns
+    -------
+    np.ndarray [shape=(n_moves, n_beats)] or None
+        None when the library has no styles.
+    """
+    from choreography.moves import STYLES
+
+    if arrays.styles is None or not arrays.styles.any():
+        return None
+    has = arrays.styles.astype(float)
+    music = (has[:, :, None] * style_affinity(analysis, bf, STYLES)[None, :, :]).max(axis=1)[:, bf.section]
+    hint = style_hint(style)
+    if not hint:
+        return music
+    # The artist's word weighs more than the music's reading: a hinted style is worth twice a perfect fit.
+    wanted = np.array([x in hint for x in STYLES], dtype=float)
+    return 0.5 * music + 2.0 * (has @ wanted > 0)[:, None]
+
+
 def plan_character(analysis: Analysis, bf: BeatFeatures, lib, arrays: MoveArrays, tags: dict[str, np.ndarray],
                    pins: Pins, character: str, params: SolveParams,
                    singing: np.ndarray | None = None) -> list[Placement]:
@@ -134,8 +190,11 @@ def plan_character(analysis: Analysis, bf: BeatFeatures, lib, arrays: MoveArrays
     n_fresh = max(float(np.sum(fresh[bf.section])), 1.0)
     song_caps = np.maximum(params.plan.share_cap * n_fresh, family_beats(arrays))
 
+    fit = style_fit(analysis, bf, arrays, params.style)
+
     def run(extra_force: list[tuple[int, int]], price: np.ndarray) -> list[Placement]:
-        emit, start, trans = cost_arrays(bf, arrays, params.plan, singing=singing, energy_target=target)
+        emit, start, trans = cost_arrays(bf, arrays, params.plan, singing=singing, energy_target=target,
+                                         style_fit=fit)
         emit += price[fam][:, bf.section]
         apply_pins(mine, bf, arrays, tags, emit, start)
         for m, b in extra_force:
@@ -433,6 +492,7 @@ def solve(analysis: Analysis, rigs: dict, lib, pins: Pins | None = None, params:
         raise ChoreoError(f"pins name unknown characters {sorted(unknown)}; the characters are {sorted(rigs)}",
                           path=pins.source or None)
     fps = parse_fps(p.fps)
+    style_hint(p.style)  # an unknown style fails before any work
     lib, arrays, tags = _prepared(lib)
     music = beat_features(analysis)
     fast = analysis.tempo.bpm > p.half_time_above_bpm
@@ -491,7 +551,7 @@ def solve(analysis: Analysis, rigs: dict, lib, pins: Pins | None = None, params:
                                     "params": {"fps": p.fps, "variation": p.variation,
                                                "mirror_repeats": p.mirror_repeats, "ensemble": p.ensemble,
                                                "canon_beats": p.canon_beats, "spacing_px": p.spacing_px,
-                                               "half_time_above_bpm": p.half_time_above_bpm,
+                                               "half_time_above_bpm": p.half_time_above_bpm, "style": p.style,
                                                "plan": p.plan.__dict__},
                                     "rigs": {k: r.name for k, r in rigs.items()}, "moves": lib.name,
                                     "pins": pins.source or None, "analysis": analysis.source.sha256,
