@@ -4,7 +4,7 @@ PY       := $(VENV)/bin/python
 PIP      := $(PY) -m pip
 STAMP    := $(VENV)/.installed
 OUT      ?= out/demo
-SYS_PKGS := ffmpeg libsndfile1 espeak-ng libespeak-ng1
+SYS_PKGS := ffmpeg libsndfile1 espeak-ng libespeak-ng1 midicsv
 PYTEST_ARGS ?=
 
 .PHONY: demo test test-all bench lint system install clean

@@ -30,6 +30,9 @@ VariationOpt = Annotated[float, typer.Option(help="Share of a repeated section's
 MirrorOpt = Annotated[bool, typer.Option("--mirror-repeats", help="Dance repeated sections mirrored.")]
 EnsembleOpt = Annotated[str, typer.Option(help="Several characters: unison, mirror, canon or independent.")]
 CanonOpt = Annotated[int, typer.Option(help="Canon offset between characters, in beats.")]
+StyleOpt = Annotated[str, typer.Option(help="Styles to lean to, comma-separated: bouncy, smooth, sharp, playful, "
+                                            "elegant, hip_hop, jazz, classical, kids [default: what the music "
+                                            "suggests].")]
 RigOpt = Annotated[list[str] | None, typer.Option(help="Rig per character: a shipped name (ada, bo) or a rig JSON; "
                                                        "repeat for several characters [default: ada].")]
 MovesOpt = Annotated[Path | None, typer.Option(help="Move library JSON [default: the shipped library].")]
@@ -220,6 +223,7 @@ def choreograph(
     mirror_repeats: MirrorOpt = _S.mirror_repeats,
     ensemble: EnsembleOpt = _S.ensemble,
     canon_beats: CanonOpt = _S.canon_beats,
+    style: StyleOpt = _S.style,
     csv: Annotated[bool, typer.Option("--csv", help="Also write OUT.<character>.csv per character (every frame's "
                                                     "channel values with bar, beat and move).")] = False,
     quiet: QuietOpt = False,
@@ -242,7 +246,7 @@ def choreograph(
         track = artifacts.load(m)
         singing[track.character] = singing_per_beat(track, a)
     params = SolveParams(fps=fps, seed=seed, variation=variation, mirror_repeats=mirror_repeats, ensemble=ensemble,
-                         canon_beats=canon_beats)
+                         canon_beats=canon_beats, style=style)
     console = Console(stderr=True, quiet=quiet)
     prev_path = previous or (output if output.exists() else None)
     prev = artifacts.load(prev_path) if prev_path is not None and any(q.type == "lock" for q in pin_set.pins) \
@@ -270,7 +274,8 @@ def choreograph(
 
 QUALITY_FIGURES = ("beat_alignment", "starts_on_beats", "repeat_agreement", "distinct_moves", "placements",
                    "usage_entropy_bits", "top_move_share", "worst_section_top_share", "distinct_per_minute",
-                   "longest_run", "runs_over_2", "phrase_alignment", "phrase_end_hits", "energy_correlation")
+                   "longest_run", "runs_over_2", "phrase_alignment", "phrase_end_hits", "style_fit",
+                   "energy_correlation")
 
 
 @app.command()
@@ -366,14 +371,20 @@ def run(
     mirror_repeats: MirrorOpt = _S.mirror_repeats,
     ensemble: EnsembleOpt = _S.ensemble,
     canon_beats: CanonOpt = _S.canon_beats,
+    style: StyleOpt = _S.style,
     size: SizeOpt = _R.size,
     passes: Annotated[str, typer.Option(help="Comma-separated passes to write as PNG sequences "
                                              "(background, characters, mouth, lighting, overlay, a character).")] = "",
     voice: VoiceOpt = _L.voice,
+    export: Annotated[str, typer.Option("--export", help="Also write these formats into OUT/ at the end, "
+                                                         "comma-separated (choreo export --list).")] = "",
     quiet: QuietOpt = False,
 ) -> None:
     """Run every stage on a song (analyze, lipsync, choreograph, render), each cached by content hash."""
+    from engine.exporters import parse_formats
     from engine.run import RunInputs
+
+    formats = parse_formats(export) if export else []
 
     vocals, character = vocals or [], character or []
     if character and len(character) != len(vocals):
@@ -383,9 +394,52 @@ def run(
                        rigs=tuple(rig or ["ada"]), moves=moves, pins=pins)
     params = RunParams(analysis=AnalysisParams(backend=backend), lipsync=LipsyncParams(voice=voice),
                        solve=SolveParams(fps=fps, seed=seed, variation=variation, mirror_repeats=mirror_repeats,
-                                         ensemble=ensemble, canon_beats=canon_beats),
+                                         ensemble=ensemble, canon_beats=canon_beats, style=style),
                        size=size, passes=passes)
     _run_pipeline(inputs, output, params, quiet)
+    if formats:
+        from engine.exporters.song import load_song
+
+        _export(load_song([output / f"{song.stem}.analysis.json", output / f"{song.stem}.choreography.json",
+                           *[output / f"{n}.mouth.json" for n in names]]), formats, None, quiet)
+
+
+@app.command("export")
+def export_cmd(
+    artefacts: Annotated[list[Path] | None, typer.Argument(help="A choreo run folder, or *.analysis.json, "
+                                                                "*.choreography.json and *.mouth.json files.",
+                                                           show_default=False)] = None,
+    to: Annotated[str, typer.Option("--to", help="Formats, comma-separated: otio, edl, fcp7xml, midi, audacity, or "
+                                                 "a mouth-track format (tsv, dat, ...).")] = "",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Output folder (by default the run "
+                                                                       "folder, else the analysis' folder), or the "
+                                                                       "file when one file is written.")] = None,
+    list_formats: Annotated[bool, typer.Option("--list", help="List the formats: what each carries and the "
+                                                              "reader its tests check it with.")] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Export a song for editors and DAWs: OpenTimelineIO, EDL, FCP 7 XML, MIDI tempo map, Audacity labels."""
+    from engine.exporters import FORMATS, parse_formats
+    from engine.exporters.song import load_song
+
+    if list_formats:
+        for e in sorted(FORMATS.values(), key=lambda e: (e.scope != "song", e.name)):
+            song = e.scope == "song"
+            needs = "the analysis" + "".join(f" + {n}" for n in e.needs) if song else "each mouth track"
+            typer.echo(f"{e.name:13s}{'SONG' if song else 'CHARACTER'}{e.suffix}, from {needs}\n"
+                       f"{'':13s}{e.description}\n{'':13s}reader: {e.reader}")
+        return
+    if not to:
+        raise ChoreoError("give the formats with --to (choreo export --list shows them)")
+    _export(load_song(list(artefacts or [])), parse_formats(to), output, quiet)
+
+
+def _export(song, exporters, output: Path | None, quiet: bool) -> None:
+    from engine.exporters.song import export_song
+
+    for path in export_song(song, exporters, output):
+        if not quiet:
+            typer.echo(f"wrote {path}")
 
 
 @app.command()

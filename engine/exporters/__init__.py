@@ -1,19 +1,27 @@
-"""Exporters: mouth tracks in the file formats of the tools animators already use.
+"""Exporters: choreo's artefacts in the file formats of the tools animators, editors and musicians use.
 
 Conventions
 -----------
-- One registry, :data:`EXPORTERS`, maps a format name to an :class:`Exporter` (name, file suffix, write
-  function, one-line description). Each adapter module registers its formats when imported; this package
-  imports the built-in ones, so ``from engine.exporters import EXPORTERS`` is all a caller needs.
-- ``write(track, path, **options) -> Path`` writes atomically (:func:`engine.artifacts.write_atomic`): a
-  folder that cannot be written to is a :class:`audio.errors.ChoreoError`. Options are keyword-only and
-  format-specific (``names=``, ``voice=``, ...) except ``sound_file=``, which every format accepts (and
+- One registry, :data:`FORMATS`, maps a format name to an :class:`Exporter` (name, file suffix, write
+  function, what it carries, the reader that checks it). Each adapter module registers its formats when
+  imported; this package imports the built-in ones, so ``from engine.exporters import FORMATS`` is all a
+  caller needs. An exporter's ``scope`` says what it writes from: ``"mouth"``, one mouth track (one file
+  per character), or ``"song"``, a whole song (:class:`engine.exporters.song.Song`: the analysis, the
+  choreography and the mouth tracks; ``needs`` names the artefacts it cannot do without).
+  :data:`EXPORTERS` is the mouth-track view of the same registry.
+- ``write(track_or_song, path, **options) -> Path`` writes atomically (:func:`engine.artifacts.write_atomic`):
+  a folder that cannot be written to is a :class:`audio.errors.ChoreoError`. Options are keyword-only and
+  format-specific (``names=``, ``voice=``, ...) except ``sound_file=``, which every mouth format accepts (and
   those that name no audio file ignore); every format works without any.
-- Times in exported files come from the cues' frame numbers at the track's rational fps, never from
-  re-rounded seconds.
+- Times in exported files come from frame numbers at the rational fps (the track's cues; the
+  choreography's shots, and song markers rounded once to their nearest frame by
+  :func:`choreography.model.seconds_to_frame`), never from re-rounded seconds; the audio formats (MIDI,
+  Audacity labels) keep the analysis' seconds.
 
-Built-in formats: ``json`` (the ``choreo.mouth/1`` artefact), ``tsv``, ``xml`` and ``rhubarb-json``
-(Rhubarb Lip Sync's outputs), ``dat`` (Moho switch data) and ``pgo`` (Papagayo project).
+Mouth formats: ``json`` (the ``choreo.mouth/1`` artefact), ``tsv``, ``xml`` and ``rhubarb-json`` (Rhubarb
+Lip Sync's outputs), ``dat`` (Moho switch data) and ``pgo`` (Papagayo project). Song formats: ``otio``
+(OpenTimelineIO), ``edl`` (CMX 3600), ``fcp7xml`` (Final Cut 7 XML), ``midi`` (tempo map and markers) and
+``audacity`` (label track).
 """
 
 from __future__ import annotations
@@ -23,25 +31,47 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audio.errors import ChoreoError
+from audio.errors import ChoreoError, did_you_mean
 from choreography.model import MouthTrack
+
+MOUTH_READER = "the layout parsers of tests/test_exporters.py"
+SCOPES = ("mouth", "song")
 
 
 @dataclass(frozen=True)
 class Exporter:
-    """A file format for mouth tracks: its name, the file suffix it writes and the function that writes it."""
+    """A file format: its name, the file suffix it writes and the function that writes it.
+
+    Attributes
+    ----------
+    name, suffix : str
+    write : callable
+        ``write(track, path, **options)`` for the mouth scope, ``write(song, path, **options)`` for the song
+        scope; returns the written path.
+    description : str
+        What the file carries, in one line.
+    scope : {"mouth", "song"}
+    needs : tuple of str
+        Song scope: the artefacts it needs besides the analysis (``"choreography"``).
+    reader : str
+        The reader the tests check it with.
+    """
 
     name: str
     suffix: str
     write: Callable[..., Path]
     description: str = ""
+    scope: str = "mouth"
+    needs: tuple[str, ...] = ()
+    reader: str = MOUTH_READER
 
 
+FORMATS: dict[str, Exporter] = {}
 EXPORTERS: dict[str, Exporter] = {}
 
 
 def register(exporter: Exporter) -> Exporter:
-    """Add a format to :data:`EXPORTERS`.
+    """Add a format to :data:`FORMATS` (and a mouth format to :data:`EXPORTERS`).
 
     Parameters
     ----------
@@ -55,17 +85,22 @@ def register(exporter: Exporter) -> Exporter:
     Raises
     ------
     ValueError
-        When another exporter already has that name (a programming error, not a user's).
+        When another exporter already has that name, or the scope is unknown (programming errors, not a
+        user's).
     """
-    old = EXPORTERS.get(exporter.name)
+    if exporter.scope not in SCOPES:
+        raise ValueError(f"exporter {exporter.name!r} has scope {exporter.scope!r}, not one of {SCOPES}")
+    old = FORMATS.get(exporter.name)
     if old is not None and old.write is not exporter.write:
         raise ValueError(f"exporter {exporter.name!r} is registered twice")
-    EXPORTERS[exporter.name] = exporter
+    FORMATS[exporter.name] = exporter
+    if exporter.scope == "mouth":
+        EXPORTERS[exporter.name] = exporter
     return exporter
 
 
 def get_exporter(name: str) -> Exporter:
-    """The exporter of a format name.
+    """The exporter of a mouth-track format name.
 
     Parameters
     ----------
@@ -79,12 +114,60 @@ def get_exporter(name: str) -> Exporter:
     Raises
     ------
     ChoreoError
-        Naming the known formats when ``name`` is not one.
+        Naming the known formats when ``name`` is not one (and ``choreo export`` when it is a song format).
     """
     try:
         return EXPORTERS[name]
     except KeyError:
-        raise ChoreoError(f"unknown export format {name!r} (known: {', '.join(sorted(EXPORTERS))})") from None
+        song = " is a song format (choreo export);" if name in FORMATS else did_you_mean(name, EXPORTERS)
+        raise ChoreoError(f"unknown export format {name!r}{song} (known: {', '.join(sorted(EXPORTERS))})") from None
+
+
+def get_format(name: str) -> Exporter:
+    """The exporter of any format name, mouth or song.
+
+    Parameters
+    ----------
+    name : str
+        One of ``FORMATS``.
+
+    Returns
+    -------
+    Exporter
+
+    Raises
+    ------
+    ChoreoError
+        With the closest known name when ``name`` is not one.
+    """
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise ChoreoError(f"unknown export format {name!r}{did_you_mean(name, FORMATS)}; known: "
+                          f"{', '.join(sorted(FORMATS))} (choreo export --list)") from None
+
+
+def parse_formats(spec: str) -> list[Exporter]:
+    """The exporters of a comma-separated format list such as ``"otio,midi"``.
+
+    Parameters
+    ----------
+    spec : str
+
+    Returns
+    -------
+    list of Exporter
+        In the order given, each once.
+
+    Raises
+    ------
+    ChoreoError
+        An unknown name, or an empty list.
+    """
+    names = list(dict.fromkeys(n.strip().lower() for n in spec.split(",") if n.strip()))
+    if not names:
+        raise ChoreoError("no export format given (choreo export --list shows them)")
+    return [get_format(n) for n in names]
 
 
 def export(track: MouthTrack, path: str | Path, fmt: str | None = None, **options: Any) -> Path:
@@ -171,4 +254,4 @@ def _write_choreo_json(track: MouthTrack, path: str | Path, *, sound_file: str |
 register(Exporter("json", ".mouth.json", _write_choreo_json, "choreo.mouth/1 artefact (choreo's own JSON)"))
 
 # The adapters register themselves on import; they need the names above, hence the late import.
-from engine.exporters import moho, papagayo, rhubarb  # noqa: E402, F401
+from engine.exporters import audacity, edl, fcp7xml, midi, moho, otio_timeline, papagayo, rhubarb  # noqa: E402, F401

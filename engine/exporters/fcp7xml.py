@@ -1,0 +1,77 @@
+"""Final Cut Pro 7 XML (``.fcp7.xml``), written by OpenTimelineIO's FCP 7 XML adapter (``otio-fcp-adapter``).
+
+Conventions
+-----------
+- The timeline is the one :mod:`engine.exporters.otio_timeline` builds (the song as an audio clip, the
+  shot plan as a video track, sequence markers for sections, bars and lyric lines, 01:00:00:00 start);
+  the adapter turns it into an ``xmeml`` sequence. Marker ``in``/``out`` are frames from the sequence start
+  at the choreography's rate (``timebase`` 30 with ``ntsc`` TRUE for 30000/1001); the sequence timecode
+  is 01:00:00:00, drop-frame (``01:00:00;00``, ``displayformat`` DF) at 30000/1001 and 60000/1001.
+- FCP 7 markers have a name and a position only: the colours and comments of the other timeline formats
+  are not kept.
+- Needs ``opentimelineio`` and ``otio-fcp-adapter`` (``pip install opentimelineio otio-fcp-adapter``;
+  the ``dev`` extra has them); without them this format is an error, the others still work.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from audio.errors import ChoreoError
+from engine.artifacts import write_atomic
+from engine.exporters import Exporter, register
+from engine.exporters.otio_timeline import to_otio
+from engine.exporters.song import Song, timecode_rate
+
+
+def to_fcp7xml(song: Song) -> str:
+    """The FCP 7 XML text.
+
+    Parameters
+    ----------
+    song : Song
+        Needs the choreography.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ChoreoError
+        When OpenTimelineIO or its FCP 7 XML adapter is not installed.
+    """
+    missing = ChoreoError("the fcp7xml format needs OpenTimelineIO's FCP 7 XML adapter: pip install "
+                          "opentimelineio otio-fcp-adapter")
+    try:
+        import opentimelineio as otio
+    except ImportError:
+        raise missing from None
+    if "fcp_xml" not in otio.adapters.available_adapter_names():
+        raise missing
+    timeline = otio.adapters.read_from_string(json.dumps(to_otio(song)), "otio_json")
+    if timecode_rate(song.fps)[1]:  # the adapter writes non-drop timecode unless the metadata asks for DF
+        timeline.metadata["fcp_xml"] = {"timecode": {"displayformat": "DF"}}
+    return otio.adapters.write_to_string(timeline, "fcp_xml")
+
+
+def write_fcp7xml(song: Song, path: str | Path) -> Path:
+    """Write the FCP 7 XML.
+
+    Parameters
+    ----------
+    song : Song
+    path : str or Path
+
+    Returns
+    -------
+    Path
+    """
+    return write_atomic(path, to_fcp7xml(song))
+
+
+FCP7XML = register(Exporter("fcp7xml", ".fcp7.xml", write_fcp7xml, "Final Cut Pro 7 XML (via otio-fcp-adapter): "
+                            "the same timeline as otio, marker names and positions only (colours and comments "
+                            "are not kept)", scope="song", needs=("choreography",),
+                            reader="otio-fcp-adapter (marker frames, shot clip ranges)"))
