@@ -11,7 +11,8 @@ style model can supply its own:
 - ``start[m, b]``: cost of move ``m`` starting on beat ``b``: long moves (a bar or more) start on phrase
   starts or at least downbeats, accent moves start on strong onsets;
 - ``trans[m, m2]`` (n_moves, n_moves): pose distance from ``m``'s exit to ``m2``'s entry, plus a
-  penalty for repeating the same move.
+  penalty for a move following one of its own family; kept factored (:class:`Transitions`), which lets the
+  decoder find each move's best predecessor per exit pose instead of over every move.
 
 Variety is a constraint: no move family (a move and its mirror image) fills more than a share of a
 section (:func:`usage_caps`). A share of a whole section is not a first-order (Markov) cost, so the solver
@@ -78,6 +79,53 @@ class Placement:
     n_beats: int
 
 
+@dataclass(frozen=True)
+class Transitions:
+    """Transition costs, factored as the cost model makes them.
+
+    ``trans[m, m2] = group_trans[group_of[m], m2] + repeat_penalty * (family[m] == family[m2])``: the pose
+    distance from the exit pose of ``m``'s group (moves that end in the same pose share a group) to
+    ``m2``'s entry, plus the cost of a move following one of its own family. The decoder uses the factors
+    directly (:func:`choreography._kernels.move_dp_forward`).
+
+    Attributes
+    ----------
+    group_trans : np.ndarray [shape=(n_groups, n_moves)]
+    group_of, family : np.ndarray [shape=(n_moves,), int]
+    repeat_penalty : float, >= 0
+    """
+
+    group_trans: np.ndarray
+    group_of: np.ndarray
+    family: np.ndarray
+    repeat_penalty: float
+
+    @classmethod
+    def from_matrix(cls, trans: np.ndarray) -> Transitions:
+        """Any transition matrix: every move its own group and family.
+
+        Parameters
+        ----------
+        trans : np.ndarray [shape=(n_moves, n_moves)]
+
+        Returns
+        -------
+        Transitions
+        """
+        n = np.asarray(trans).shape[0]
+        return cls(np.asarray(trans, dtype=np.float64), np.arange(n), np.arange(n), 0.0)
+
+    def full(self) -> np.ndarray:
+        """The whole matrix ``trans[m, m2]``.
+
+        Returns
+        -------
+        np.ndarray [shape=(n_moves, n_moves)]
+        """
+        same = self.family[:, None] == self.family[None, :]
+        return self.group_trans[self.group_of] + self.repeat_penalty * same
+
+
 def cost_arrays(bf: BeatFeatures, moves: MoveArrays, params: PlanParams | None = None, *,
                 singing: np.ndarray | None = None, energy_target: np.ndarray | None = None,
                 style_fit: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -99,7 +147,7 @@ def cost_arrays(bf: BeatFeatures, moves: MoveArrays, params: PlanParams | None =
     Returns
     -------
     emit, start : np.ndarray [shape=(n_moves, n_beats)]
-    trans : np.ndarray [shape=(n_moves, n_moves)]
+    trans : Transitions
     """
     p = params or PlanParams()
     target = 0.5 * (bf.energy + bf.intensity) if energy_target is None else np.asarray(energy_target, dtype=float)
@@ -115,8 +163,12 @@ def cost_arrays(bf: BeatFeatures, moves: MoveArrays, params: PlanParams | None =
     start = p.phrase_weight * long_move * off_phrase
     start += p.accent_weight * moves.accent[:, None] * (0.5 - bf.accent[None, :])
     start -= p.cadence_weight * (moves.accent | moves.hold)[:, None] * phrase_ends(bf)[None, :]
-    fam = moves.families
-    trans = p.transition_weight * moves.distance + p.repeat_penalty * (fam[:, None] == fam[None, :])
+    # Moves that end in the same pose have the same row of pose distances: one group each.
+    first: dict[bytes, int] = {}
+    group_of = np.array([first.setdefault(row.tobytes(), len(first)) for row in moves.distance], dtype=np.int64)
+    rows = moves.distance[[list(group_of).index(g) for g in range(len(first))]]
+    trans = Transitions(p.transition_weight * rows, group_of, moves.families.astype(np.int64),
+                        float(p.repeat_penalty))
     return emit, start, trans
 
 
@@ -185,13 +237,14 @@ def family_beats(moves: MoveArrays) -> np.ndarray:
     return out
 
 
-def decode(emit: np.ndarray, start: np.ndarray, trans: np.ndarray, move_beats: np.ndarray) -> list[tuple[int, int]]:
+def decode(emit: np.ndarray, start: np.ndarray, trans: Transitions | np.ndarray,
+           move_beats: np.ndarray) -> list[tuple[int, int]]:
     """Decode the cheapest sequence of moves.
 
     Parameters
     ----------
     emit, start : np.ndarray [shape=(n_moves, n_beats)]
-    trans : np.ndarray [shape=(n_moves, n_moves)]
+    trans : Transitions, or np.ndarray [shape=(n_moves, n_moves)]
     move_beats : np.ndarray [shape=(n_moves,), int >= 1]
 
     Returns
@@ -205,19 +258,27 @@ def decode(emit: np.ndarray, start: np.ndarray, trans: np.ndarray, move_beats: n
     """
     from choreography import _kernels
 
+    t = trans if isinstance(trans, Transitions) else Transitions.from_matrix(trans)
     emit = np.ascontiguousarray(emit, dtype=np.float64)
     start = np.ascontiguousarray(start, dtype=np.float64)
-    trans = np.ascontiguousarray(trans, dtype=np.float64)
+    group_trans = np.ascontiguousarray(t.group_trans, dtype=np.float64)
+    group_of = np.ascontiguousarray(t.group_of, dtype=np.int64)
+    family = np.ascontiguousarray(t.family, dtype=np.int64)
     move_beats = np.ascontiguousarray(move_beats, dtype=np.int64)
     n_moves, n_beats = emit.shape
-    if start.shape != emit.shape or trans.shape != (n_moves, n_moves) or move_beats.shape != (n_moves,):
-        raise ValueError(f"cost array shapes disagree: emit {emit.shape}, start {start.shape}, trans {trans.shape}, "
-                         f"beats {move_beats.shape}")
-    if np.any(move_beats < 1) or np.any(np.isnan(emit)) or np.any(np.isnan(start)) or np.any(np.isnan(trans)):
+    if (start.shape != emit.shape or group_trans.ndim != 2 or group_trans.shape[1] != n_moves
+            or group_of.shape != (n_moves,) or family.shape != (n_moves,) or move_beats.shape != (n_moves,)
+            or np.any(group_of < 0) or np.any(group_of >= group_trans.shape[0])):
+        raise ValueError(f"cost array shapes disagree: emit {emit.shape}, start {start.shape}, transitions "
+                         f"{group_trans.shape} for groups {group_of.shape}, beats {move_beats.shape}")
+    if np.any(move_beats < 1) or np.any(np.isnan(emit)) or np.any(np.isnan(start)) or np.any(np.isnan(group_trans)):
         raise ValueError("move lengths must be >= 1 beat and costs must not be NaN")
+    if not t.repeat_penalty >= 0:
+        raise ValueError("the repeat penalty must be >= 0")
     if n_beats == 0:
         return []
-    cost, back = _kernels.move_dp_forward(emit, start, trans, move_beats)
+    cost, back = _kernels.move_dp_forward(emit, start, group_trans, group_of, family, float(t.repeat_penalty),
+                                          move_beats)
     last = int(np.argmin(cost))
     if not np.isfinite(cost[last]):
         raise ChoreoError("the pins leave no possible choreography (they contradict each other or the moves)")

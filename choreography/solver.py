@@ -192,11 +192,14 @@ def plan_character(analysis: Analysis, bf: BeatFeatures, lib, arrays: MoveArrays
 
     fit = style_fit(analysis, bf, arrays, params.style)
 
+    # The costs are the same on every pass; only the prices (and, last, the repeat forces) change.
+    base_emit, base_start, trans = cost_arrays(bf, arrays, params.plan, singing=singing, energy_target=target,
+                                               style_fit=fit)
+    apply_pins(mine, bf, arrays, tags, base_emit, base_start)
+
     def run(extra_force: list[tuple[int, int]], price: np.ndarray) -> list[Placement]:
-        emit, start, trans = cost_arrays(bf, arrays, params.plan, singing=singing, energy_target=target,
-                                         style_fit=fit)
-        emit += price[fam][:, bf.section]
-        apply_pins(mine, bf, arrays, tags, emit, start)
+        emit = base_emit + price[fam][:, bf.section]
+        start = base_start.copy() if extra_force else base_start
         for m, b in extra_force:
             start[m, b] -= 1.0e5  # below a pin's bonus: the artist's pins win over the repeat rule
         return placements(decode(emit, start, trans, arrays.beats), arrays, bf.n)

@@ -12,8 +12,10 @@ def _states(move_beats):
     return [(m, k) for m, n in enumerate(move_beats) for k in range(int(n))]
 
 
-def move_dp_forward(emit, start, trans, move_beats):
+def move_dp_forward(emit, start, group_trans, group_of, family, repeat_penalty, move_beats):
     n_moves, n_beats = emit.shape
+    # the whole transition matrix, then a plain scan over every predecessor
+    trans = group_trans[group_of] + repeat_penalty * (family[:, None] == family[None, :])
     states = _states(move_beats)
     index = {s: j for j, s in enumerate(states)}
     last_of = {m: index[(m, int(move_beats[m]) - 1)] for m in range(n_moves)}
