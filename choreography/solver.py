@@ -211,14 +211,15 @@ def plan_character(analysis: Analysis, bf: BeatFeatures, lib, arrays: MoveArrays
     price = sec_price
     plan = run([], price)
     n_beats = np.maximum(np.bincount(bf.section, minlength=n_sections), 1)
-    best = (np.inf, plan, price)
+    best, since = (np.inf, plan, price), 0
     for k in range(params.plan.variety_passes + 1):
         use = section_usage(plan, arrays, bf.section, n_sections)
         excess, song_excess = use - caps, use[:, fresh].sum(axis=1) - song_caps
         over = float(np.maximum(excess, 0).sum() + np.maximum(song_excess, 0).sum())
-        if over < best[0]:
-            best = (over, plan, price)
-        if over == 0 or k == params.plan.variety_passes:
+        best, since = ((over, plan, price), 0) if over < best[0] else (best, since + 1)
+        # Done when within the caps, or when 3 passes in a row came no nearer (pins can make a cap
+        # unreachable: a hold pin leaves only the hold moves to a section).
+        if over == 0 or since >= 3 or k == params.plan.variety_passes:
             break
         # Prices only rise (on what is over its cap): lowering them again made the plan swing between two
         # sets of moves from pass to pass instead of spreading over more.
