@@ -1,4 +1,4 @@
-"""The stage pipeline: analyze, lipsync, choreograph (and render), each cached by content hash.
+"""The stage pipeline: analyze, lipsync, choreograph and render, each keyed by content hash.
 
 A stage's cache key is the sha256 of its name and version, the artefact schema, the content hashes of
 its input files and artefacts, and its parameters. Artefacts live in ``<cache>/<stage>/<key>.json``
@@ -151,6 +151,50 @@ class Pipeline:
         artifacts.save(obj, path)
         self.log.append((name, False, time.perf_counter() - t0))
         return StageResult(obj, path, False, key)
+
+
+    def files_stage(self, name: str, version: str, inputs: dict[str, str], params: Any, out: Path,
+                    produce: Callable[[], dict[str, Path]]) -> tuple[dict[str, Path], bool]:
+        """A stage whose products are files in the output folder (previews, passes), not a cached artefact.
+
+        Its key is :func:`cache_key` of the same ingredients as any stage's; ``out/.<name>.json`` records
+        the key and the files of the last run, and the stage is skipped when both still match.
+
+        Parameters
+        ----------
+        name, version : str
+        inputs : dict of str to str
+            Content hashes of the inputs.
+        params : Any
+        out : Path
+            The output folder.
+        produce : callable
+            Writes the files and returns them by name.
+
+        Returns
+        -------
+        files : dict of str to Path
+        reused : bool
+        """
+        import time
+
+        from audio.files import write_atomic
+
+        key = cache_key(name, version, inputs, params)
+        stamp = Path(out) / f".{name}.json"
+        t0 = time.perf_counter()
+        try:
+            last = json.loads(stamp.read_text()) if stamp.exists() else {}
+        except (OSError, ValueError):
+            last = {}
+        outputs = last.get("outputs") if isinstance(last, dict) else None
+        if last.get("key") == key and isinstance(outputs, dict) and all(Path(p).exists() for p in outputs.values()):
+            self.log.append((name, True, time.perf_counter() - t0))
+            return {k: Path(v) for k, v in outputs.items()}, True
+        files = produce()
+        write_atomic(stamp, json.dumps({"key": key, "outputs": {k: str(v) for k, v in files.items()}}))
+        self.log.append((name, False, time.perf_counter() - t0))
+        return files, False
 
 
 def artefact_digest(result: StageResult) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from audio.errors import ChoreoError
@@ -55,9 +54,8 @@ def rigs_for(c, rig_names: list[str] | None) -> dict:
 
 
 def render_outputs(c, out: Path, *, size: str = "1280x720", passes: str = "", audio=None, analysis=None,
-                   mouths=None, rig_names=None, rigs: dict | None = None, prores: bool = False, console=None,
-                   key: str | None = None):
-    """Render with a progress bar; skip when ``key`` matches the last render in ``out`` and its files exist.
+                   mouths=None, rig_names=None, rigs: dict | None = None, prores: bool = False, console=None):
+    """Render with a progress bar (``choreo run`` runs it as a :meth:`engine.pipeline.Pipeline.files_stage`).
 
     Parameters
     ----------
@@ -74,8 +72,6 @@ def render_outputs(c, out: Path, *, size: str = "1280x720", passes: str = "", au
     prores : bool
     console : rich.console.Console, optional
         Where the progress bar goes (on a terminal); none without it.
-    key : str, optional
-        Content hash of everything the render depends on (``choreo run`` passes one).
 
     Returns
     -------
@@ -83,17 +79,8 @@ def render_outputs(c, out: Path, *, size: str = "1280x720", passes: str = "", au
     """
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from engine.artifacts import write_atomic
     from render.render import render
 
-    stamp = Path(out) / ".render.json"
-    if key is not None and stamp.exists():
-        try:
-            last = json.loads(stamp.read_text())
-        except (OSError, json.JSONDecodeError):
-            last = {}
-        if last.get("key") == key and all(Path(p).exists() for p in last.get("outputs", {}).values()):
-            return {k: Path(v) for k, v in last["outputs"].items()}
     spec = render_spec(size, passes)
     rigs = rigs if rigs is not None else rigs_for(c, rig_names)
     with Progress(TextColumn("rendering"), BarColumn(), TextColumn("{task.completed}/{task.total} frames"),
@@ -102,6 +89,4 @@ def render_outputs(c, out: Path, *, size: str = "1280x720", passes: str = "", au
         task = progress.add_task("render", total=c.duration_frames)
         written = render(c, spec, rigs=rigs, out_dir=out, audio=audio, mouths=mouths, analysis=analysis,
                          prores=prores, on_progress=lambda done, total: progress.update(task, completed=done))
-    if key is not None:
-        write_atomic(stamp, json.dumps({"key": key, "outputs": {k: str(v) for k, v in written.items()}}))
     return written

@@ -190,25 +190,18 @@ def _stages(inputs: RunInputs, out: Path, p: RunParams, pipe: Pipeline, step, wr
         written[f"mouth:{character}"] = publish(res, out / f"{character}.mouth.json")
     written["choreography"] = publish(chor, out / f"{stem}.choreography.json")
     if p.render:
-        import time
-
         from engine.render_stage import STAGE_VERSION as RENDER_VERSION
         from engine.render_stage import render_outputs
 
         step("render")
-        t0 = time.perf_counter()
-        key = hashlib.sha256(json.dumps({"choreography": artefact_digest(chor), "song": song_inputs["song"],
-                                         "analysis": artefact_digest(analysis),
-                                         "mouths": {k: artefact_digest(m) for k, m in mouths.items()},
-                                         "size": p.size, "passes": p.passes, "version": RENDER_VERSION},
-                                        sort_keys=True).encode()).hexdigest()
-        before = (out / ".render.json").read_text() if (out / ".render.json").exists() else ""
-        outputs = render_outputs(chor.obj, out, size=p.size, passes=p.passes, audio=inputs.song,
-                                 analysis=analysis.obj, mouths={k: m.obj for k, m in mouths.items()},
-                                 rigs=rigs, key=key)
-        reused = before != "" and json.loads(before).get("key") == key
-        pipe.log.append(("render", reused, time.perf_counter() - t0))
-        written.update(outputs)
+        rin = {"choreography": artefact_digest(chor), "song": song_inputs["song"],
+               "analysis": artefact_digest(analysis), **{f"mouth:{k}": artefact_digest(m) for k, m in mouths.items()}}
+        files, _ = pipe.files_stage("render", RENDER_VERSION, rin, {"size": p.size, "passes": p.passes}, out,
+                                    lambda: render_outputs(chor.obj, out, size=p.size, passes=p.passes,
+                                                           audio=inputs.song, analysis=analysis.obj,
+                                                           mouths={k: m.obj for k, m in mouths.items()},
+                                                           rigs=rigs))
+        written.update(files)
 
 
 def _previous_choreography(path: Path):

@@ -147,3 +147,25 @@ def test_run_honours_lock_pins_and_every_choreograph_option(tmp_path, monkeypatc
     for name in kept:  # equal up to the artefact's stored precision (values are written to 3 decimals)
         np.testing.assert_allclose(sample_track(first.tracks[name], 241)[24:241],
                                    sample_track(second.tracks[name], 241)[24:241], atol=1e-3, err_msg=name)
+
+
+def test_render_is_a_pipeline_stage(tmp_path):
+    """The render stage is keyed like the others: redone when what it draws changes, reused otherwise."""
+    params = RunParams(analysis=AnalysisParams(backend="librosa"), solve=SolveParams(ensemble="canon"),
+                       size="160x90")
+    cache = tmp_path / "cache"
+    first = Pipeline(cache=cache)
+    out = run_song(_inputs(tmp_path), tmp_path / "out", params, pipeline=first)
+    assert [n for n, _, _ in first.log][-1] == "render" and out["preview"].exists()
+    again = Pipeline(cache=cache)
+    run_song(_inputs(tmp_path), tmp_path / "out", params, pipeline=again)
+    assert again.log[-1][:2] == ("render", True)
+    bigger = Pipeline(cache=cache)
+    run_song(_inputs(tmp_path), tmp_path / "out", RunParams(analysis=params.analysis, solve=params.solve,
+                                                            size="192x108"), pipeline=bigger)
+    assert bigger.log[-1][:2] == ("render", False)
+    out["preview"].unlink()  # a file gone from the folder: drawn again
+    gone = Pipeline(cache=cache)
+    run_song(_inputs(tmp_path), tmp_path / "out", RunParams(analysis=params.analysis, solve=params.solve,
+                                                            size="192x108"), pipeline=gone)
+    assert gone.log[-1][:2] == ("render", False) and out["preview"].exists()
