@@ -11,11 +11,8 @@ Conventions
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from engine.artifacts import write_atomic
 from engine.exporters import Exporter, register
-from engine.exporters.song import Song, song_markers
+from engine.exporters.song import Song, file_writer, song_markers
 
 
 def to_labels(song: Song) -> str:
@@ -33,21 +30,8 @@ def to_labels(song: Song) -> str:
     return "\n".join(lines) + "\n" if lines else ""
 
 
-def write_labels(song: Song, path: str | Path) -> Path:
-    """Write the label file.
-
-    Parameters
-    ----------
-    song : Song
-    path : str or Path
-
-    Returns
-    -------
-    Path
-    """
-    return write_atomic(path, to_labels(song))
-
-
-AUDACITY = register(Exporter("audacity", ".labels.txt", write_labels, "Audacity label track (TSV: start, end, "
-                             "label) of sections, bars and lyric lines, in seconds", scope="song",
-                             reader="the tests' TSV parser (label text, times within 1 µs)"))
+AUDACITY = register(Exporter(
+    "audacity", ".labels.txt", file_writer(to_labels),
+    "Audacity label track (TSV: start, end, "
+    "label) of sections, bars and lyric lines, in seconds", scope="song",
+    reader="the tests' TSV parser (label text, times within 1 µs)"))

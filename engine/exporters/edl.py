@@ -21,14 +21,14 @@ Conventions
 
 from __future__ import annotations
 
-from pathlib import Path, PurePath
+from pathlib import PurePath
 
 from choreography.model import seconds_to_frame
-from engine.artifacts import write_atomic
 from engine.exporters import Exporter, register
 from engine.exporters.song import (
     RECORD_START_TC,
     Song,
+    file_writer,
     shot_clips,
     song_markers,
     timecode,
@@ -75,23 +75,10 @@ def to_edl(song: Song) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_edl(song: Song, path: str | Path) -> Path:
-    """Write the EDL.
-
-    Parameters
-    ----------
-    song : Song
-    path : str or Path
-
-    Returns
-    -------
-    Path
-    """
-    return write_atomic(path, to_edl(song))
-
-
-EDL = register(Exporter("edl", ".edl", write_edl, "CMX 3600 EDL: LOC locators for sections (coloured by kind) "
-                        "and bars, the song and the shot cuts as events; record timecode from 01:00:00:00",
-                        scope="song", needs=("choreography",),
-                        reader="pycmx and OpenTimelineIO's cmx_3600 adapter (locator frames, colours; the adapter "
-                        "skips drop-frame locators)"))
+EDL = register(Exporter(
+    "edl", ".edl", file_writer(to_edl),
+    "CMX 3600 EDL: LOC locators for sections (coloured by kind) "
+    "and bars, the song and the shot cuts as events; record timecode from 01:00:00:00",
+    scope="song", needs=("choreography",),
+    reader="pycmx and OpenTimelineIO's cmx_3600 adapter (locator frames, colours; the adapter "
+    "skips drop-frame locators)"))

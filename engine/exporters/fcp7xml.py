@@ -16,13 +16,11 @@ Conventions
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from audio.errors import ChoreoError
-from engine.artifacts import write_atomic
 from engine.exporters import Exporter, register
 from engine.exporters.otio_timeline import to_otio
-from engine.exporters.song import Song, timecode_rate
+from engine.exporters.song import Song, file_writer, timecode_rate
 
 
 def to_fcp7xml(song: Song) -> str:
@@ -56,22 +54,9 @@ def to_fcp7xml(song: Song) -> str:
     return otio.adapters.write_to_string(timeline, "fcp_xml")
 
 
-def write_fcp7xml(song: Song, path: str | Path) -> Path:
-    """Write the FCP 7 XML.
-
-    Parameters
-    ----------
-    song : Song
-    path : str or Path
-
-    Returns
-    -------
-    Path
-    """
-    return write_atomic(path, to_fcp7xml(song))
-
-
-FCP7XML = register(Exporter("fcp7xml", ".fcp7.xml", write_fcp7xml, "Final Cut Pro 7 XML (via otio-fcp-adapter): "
-                            "the same timeline as otio, marker names and positions only (colours and comments "
-                            "are not kept)", scope="song", needs=("choreography",),
-                            reader="otio-fcp-adapter (marker frames, shot clip ranges)"))
+FCP7XML = register(Exporter(
+    "fcp7xml", ".fcp7.xml", file_writer(to_fcp7xml),
+    "Final Cut Pro 7 XML (via otio-fcp-adapter): "
+    "the same timeline as otio, marker names and positions only (colours and comments "
+    "are not kept)", scope="song", needs=("choreography",),
+    reader="otio-fcp-adapter (marker frames, shot clip ranges)"))

@@ -26,13 +26,11 @@ from __future__ import annotations
 import bisect
 import io
 from dataclasses import dataclass
-from pathlib import Path
 
 from audio.errors import ChoreoError
 from audio.model import Analysis
-from engine.artifacts import write_atomic
 from engine.exporters import Exporter, register
-from engine.exporters.song import Song, song_markers
+from engine.exporters.song import Song, file_writer, song_markers
 
 TICKS_PER_QUARTER = 960
 NO_PREROLL_S = 0.0005
@@ -196,22 +194,9 @@ def to_midi(song: Song) -> bytes:
     return buf.getvalue()
 
 
-def write_midi(song: Song, path: str | Path) -> Path:
-    """Write the MIDI file.
-
-    Parameters
-    ----------
-    song : Song
-    path : str or Path
-
-    Returns
-    -------
-    Path
-    """
-    return write_atomic(path, to_midi(song))
-
-
-MIDI = register(Exporter("midi", ".markers.mid", write_midi, "Standard MIDI File: tempo map (a tempo per beat, "
-                         "beats within 1 ms of the analysis), time signatures, section markers, lyric lines as cue "
-                         "points", scope="song",
-                         reader="mido and midicsv (event ticks exactly, beat times within 1 ms)"))
+MIDI = register(Exporter(
+    "midi", ".markers.mid", file_writer(to_midi),
+    "Standard MIDI File: tempo map (a tempo per beat, "
+    "beats within 1 ms of the analysis), time signatures, section markers, lyric lines as cue "
+    "points", scope="song",
+    reader="mido and midicsv (event ticks exactly, beat times within 1 ms)"))

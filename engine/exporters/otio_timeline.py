@@ -26,9 +26,8 @@ from typing import Any
 
 from audio.errors import ChoreoError
 from choreography.model import seconds_to_frame
-from engine.artifacts import write_atomic
 from engine.exporters import Exporter, register
-from engine.exporters.song import RECORD_START_TC, Song, shot_clips, song_markers, timecode_frames
+from engine.exporters.song import RECORD_START_TC, Song, file_writer, shot_clips, song_markers, timecode_frames
 
 
 def _time(frames: int, rate: float) -> dict[str, Any]:
@@ -110,22 +109,23 @@ def to_otio(song: Song) -> dict[str, Any]:
             "name": song.name, "global_start_time": start, "tracks": stack}
 
 
-def write_otio(song: Song, path: str | Path) -> Path:
-    """Write the OTIO timeline.
+def otio_text(song: Song) -> str:
+    """The OTIO timeline of a song as JSON text (see :func:`to_otio`).
 
     Parameters
     ----------
     song : Song
-    path : str or Path
 
     Returns
     -------
-    Path
+    str
     """
-    return write_atomic(path, json.dumps(to_otio(song), indent=4, ensure_ascii=False) + "\n")
+    return json.dumps(to_otio(song), indent=4, ensure_ascii=False) + "\n"
 
 
-OTIO = register(Exporter("otio", ".otio", write_otio, "OpenTimelineIO timeline: the song as an audio clip, "
-                         "markers for sections (coloured by kind), bars and lyric lines, the shot plan as a video "
-                         "track", scope="song", needs=("choreography",),
-                         reader="opentimelineio 0.18 (names, frames, colours, shot clip ranges)"))
+OTIO = register(Exporter(
+    "otio", ".otio", file_writer(otio_text),
+    "OpenTimelineIO timeline: the song as an audio clip, "
+    "markers for sections (coloured by kind), bars and lyric lines, the shot plan as a video "
+    "track", scope="song", needs=("choreography",),
+    reader="opentimelineio 0.18 (names, frames, colours, shot clip ranges)"))

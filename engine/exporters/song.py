@@ -116,6 +116,28 @@ class SongMarker:
         return seconds_to_frame(self.start, fps), seconds_to_frame(self.end, fps)
 
 
+def file_writer(render):
+    """A format's write function from the function that renders its file: ``write(song, path)``, atomically.
+
+    Parameters
+    ----------
+    render : callable
+        ``render(song) -> str or bytes``, the file's content.
+
+    Returns
+    -------
+    callable
+        ``write(song, path) -> Path``.
+    """
+    from engine.artifacts import write_atomic
+
+    def write(song: Song, path: str | Path) -> Path:
+        return write_atomic(path, render(song))
+
+    write.__doc__ = f"Write {render.__name__}'s output atomically to ``path``."
+    return write
+
+
 def load_song(paths: list[Path]) -> Song:
     """Read a ``choreo run`` folder or individual artefacts into a :class:`Song`.
 
