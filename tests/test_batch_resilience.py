@@ -45,7 +45,8 @@ def _wait_for_partial(out: Path, timeout: float = 120.0) -> Path:
     """The first song folder in which an output is being written."""
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
-        found = _partials(out)
+        # inside a song's folder: the batch report's own partial, in OUT itself, is written when all is done
+        found = [p for p in _partials(out) if p.parent != out]
         if found:
             return found[0].parent
         time.sleep(0.02)
