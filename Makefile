@@ -29,6 +29,7 @@ bench: install
 	$(PY) benchmarks/bench_choreography.py
 	$(PY) benchmarks/choreo_quality.py
 	$(PY) benchmarks/bench_render.py
+	$(PY) benchmarks/bench_run.py
 	$(PY) benchmarks/bench_batch.py
 
 lint: install

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from audio.errors import ChoreoError
 
-STAGE_VERSION = "1"  # bump when the preview or the passes change for the same inputs
+STAGE_VERSION = "2"  # bump when the preview or the passes change for the same inputs (2: faster H.264 settings)
 
 
 def render_spec(size: str, passes: str):

@@ -10,12 +10,31 @@ given as an exact fraction; the encoder's pixel format is set explicitly. When a
 a second, cheap run copies the video stream and adds the audio, starting at ``audio_offset_s`` into the
 song, padded with silence and cut to exactly the video's duration (frame count / fps), resampled to
 48 kHz.
+
+The H.264 preview is the slow part of a render (x264 and the RGBA to YUV conversion take two thirds of its
+CPU time, drawing a sixth), so its settings suit flat-colour animation and cost little: x264's ``superfast``
+preset with macroblock-tree rate control over a 10-frame lookahead put back (the bits go to what moves; the
+flat background is coded once and referenced), no B-frames (with the characters and the camera always
+moving they made the file no smaller and cost encoder time) and CRF 19. Measured on a 176 s song against the
+``veryfast`` preset at CRF 20 used before: half the x264 time, a picture at least as close to the drawn
+frames (PSNR 53.9 against 53.0 dB, luma SSIM 0.99936 against 0.99933), a video stream 20 % larger.
+x264's ``animation`` tune was tried: its weaker adaptive quantisation lowered SSIM on the background
+gradient and its other changes made no measurable difference. The output stays High profile yuv420p
+(BT.709, limited range) with the index at the front, which every common player takes.
+
+Drawing and encoding overlap: ffmpeg is its own process and x264 encodes in its own threads, so the
+caller draws frame N+1 while frame N is converted and encoded. The pipe is widened so a frame crosses it
+in a few writes rather than dozens (about 10 % less CPU time and a fifth less wall time at 720p on 2
+cores). A thread feeding the pipe was measured and left out: skia holds the GIL while drawing, so it could
+only overlap the pipe writes, which the wide pipe already makes cheap, and the frame copy it needs cost
+more CPU time than it saved wall time.
 """
 
 from __future__ import annotations
 
 import abc
 import ctypes
+import fcntl
 import json
 import os
 import shutil
@@ -40,14 +59,20 @@ AUDIO_RATE_HZ = 48000
 THREADS_ENV = "CHOREO_THREADS"
 PNG_SCHEMA = "choreo.render/1"
 
-# codec name -> (container suffix, video encoder options, audio encoder options)
+# The pipe to ffmpeg is grown to this (Linux: 64 KiB by default; 1 MiB is the default limit for a process
+# without privileges, /proc/sys/fs/pipe-max-size): a 1280x720 RGBA frame crosses in 4 writes, not 57.
+_PIPE_BYTES = 1 << 20
+
+# codec name -> (container suffix, video encoder options, audio encoder options); the H.264 settings are
+# explained in the module docstring. The AAC encoder's "fast" coder is 3x faster than its default
+# ("twoloop") and, at 192 kb/s, no worse (it keeps more of the signal: 54 vs 49 dB SNR on the example song).
 _CODECS: dict[str, tuple[str, list[str], list[str]]] = {
     "h264": (
         ".mp4",
-        ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
-         "-vf", "scale=out_color_matrix=bt709:out_range=tv",
+        ["-c:v", "libx264", "-preset", "superfast", "-crf", "19", "-x264-params", "mbtree=1:rc-lookahead=10:bframes=0",
+         "-pix_fmt", "yuv420p", "-vf", "scale=out_color_matrix=bt709:out_range=tv",
          "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv"],
-        ["-c:a", "aac", "-b:a", "192k"],
+        ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k"],
     ),
     "prores4444": (
         ".mov",
@@ -173,6 +198,17 @@ def _start_ffmpeg(cmd: list[str], stdin: Any, stderr: IO[bytes]) -> subprocess.P
                             preexec_fn=_die_with_parent)  # noqa: PLW1509 - only a prctl call runs in the child
 
 
+def _widen_pipe(stream: IO[bytes]) -> None:
+    """Grow the pipe behind ``stream`` to ``_PIPE_BYTES`` where the system allows it (Linux), else leave it."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if set_size is None:
+        return
+    try:
+        fcntl.fcntl(stream.fileno(), set_size, _PIPE_BYTES)
+    except OSError:  # over the per-user pipe quota: the default size works, only slower
+        pass
+
+
 class VideoSink(_Sink):
     """Encode RGBA frames to a video file (H.264 preview or ProRes 4444 with alpha) by piping to ffmpeg.
 
@@ -272,6 +308,7 @@ class VideoSink(_Sink):
         try:
             self._stderr = tempfile.TemporaryFile()
             self._proc = _start_ffmpeg(cmd, subprocess.PIPE, self._stderr)
+            _widen_pipe(self._proc.stdin)
         except BaseException:
             self.abort()
             raise
