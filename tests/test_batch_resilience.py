@@ -122,13 +122,20 @@ def test_song_whose_worker_dies_fails_alone_and_rerun_completes(songs, tmp_path,
     assert _partials(out) == []
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_leaves_no_partial_output_and_rerun_completes(songs, tmp_path):
     out = tmp_path / "out"
     env = {**os.environ, "CHOREO_CACHE": str(tmp_path / "cache"), "COLUMNS": "120"}
     args = [sys.executable, "-m", "engine", "batch", str(songs), "-o", str(out), "--backend", "librosa",
             "--workers", "2", "--quiet"]
+    # Started as from a terminal, where Ctrl-C is not ignored: a process that ignores SIGINT when Python
+    # starts gets no KeyboardInterrupt at all, and something earlier in a full test run leaves the test
+    # process ignoring it (the batch then ran to the end and exited 0).
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_default_sigint)
     try:
         _wait_for_partial(out)
         os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole process group
