@@ -150,12 +150,27 @@ def half_time(bf: BeatFeatures) -> tuple[BeatFeatures, np.ndarray]:
     if kept.size == 0:
         return bf, np.arange(bf.n)
 
-    def mean(x: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(x, kept) / np.diff(np.append(kept, bf.n))
-
     return BeatFeatures(bf.t_s[kept], bf.bar[kept], bf.beat[kept], bf.downbeat[kept], bf.phrase_start[kept],
-                        mean(bf.energy), mean(bf.intensity), np.maximum.reduceat(bf.accent, kept),
+                        merged_mean(bf.energy, kept), merged_mean(bf.intensity, kept),
+                        np.maximum.reduceat(bf.accent, kept),
                         np.minimum.reduceat(bf.sustain, kept), bf.section[kept]), kept
+
+
+def merged_mean(x: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Per-beat values on the grid of :func:`half_time`: each kept beat the mean over the beats it merges.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n_beats,)]
+    kept : np.ndarray [shape=(m,), int]
+        As :func:`half_time` returns it.
+
+    Returns
+    -------
+    np.ndarray [shape=(m,)]
+    """
+    x = np.asarray(x, dtype=float)
+    return np.add.reduceat(x, kept) / np.diff(np.append(kept, x.size))
 
 
 def repeat_targets(beat_in_bar: np.ndarray, src: np.ndarray, dst: np.ndarray, b: int) -> list[int]:

@@ -164,9 +164,9 @@ def cost_arrays(bf: BeatFeatures, moves: MoveArrays, params: PlanParams | None =
     start += p.accent_weight * moves.accent[:, None] * (0.5 - bf.accent[None, :])
     start -= p.cadence_weight * (moves.accent | moves.hold)[:, None] * phrase_ends(bf)[None, :]
     # Moves that end in the same pose have the same row of pose distances: one group each.
-    first: dict[bytes, int] = {}
+    first: dict[bytes, int] = {}  # a row's bytes -> its group (hashing rows: np.unique sorts them, 10x slower)
     group_of = np.array([first.setdefault(row.tobytes(), len(first)) for row in moves.distance], dtype=np.int64)
-    rows = moves.distance[[list(group_of).index(g) for g in range(len(first))]]
+    rows = moves.distance[np.unique(group_of, return_index=True)[1]]
     trans = Transitions(p.transition_weight * rows, group_of, moves.families.astype(np.int64),
                         float(p.repeat_penalty))
     return emit, start, trans

@@ -21,7 +21,7 @@ import numpy as np
 from audio.errors import ChoreoError
 from audio.model import Analysis
 from choreography.model import Choreography, MovePlacement, Track, parse_fps, seconds_to_frame
-from choreography.music import BeatFeatures, beat_features, half_time, repeat_targets, style_affinity
+from choreography.music import BeatFeatures, beat_features, half_time, merged_mean, repeat_targets, style_affinity
 from choreography.params import ENSEMBLES, SolveParams
 from choreography.pins import Pins, apply_locks, apply_pins, check_pins, honoured, pinned_energy
 from choreography.plan import (
@@ -502,8 +502,7 @@ def solve(analysis: Analysis, rigs: dict, lib, pins: Pins | None = None, params:
     fast = analysis.tempo.bpm > p.half_time_above_bpm
     bf, kept = half_time(music) if fast else (music, np.arange(music.n))
     if fast and singing:
-        singing = {k: np.add.reduceat(np.asarray(v, dtype=float), kept) / np.diff(np.append(kept, music.n))
-                   for k, v in singing.items()}
+        singing = {k: merged_mean(v, kept) for k, v in singing.items()}
     check_pins(pins, bf, arrays, tags, len(analysis.sections))
     duration_frames = max(1, seconds_to_frame(analysis.source.duration_s, fps))
     tracks: dict[str, Track] = {}
