@@ -134,11 +134,9 @@ def _choreography_options(value: Any, where: str, path: Path) -> tuple[tuple[str
             raise ChoreoError(f"{where}.choreography: unknown option {key!r}{did_you_mean(str(key), defaults)} "
                               f"(options: {', '.join(defaults)})", path=path)
         kind = type(defaults[key])
-        ok = isinstance(v, bool) if kind is bool else (isinstance(v, kind) or (kind is float and isinstance(v, int))
-                                                        ) and not isinstance(v, bool)
-        if kind is str and isinstance(v, int | float) and not isinstance(v, bool):  # fps: 24 in YAML
-            v, ok = str(v), True
-        if not ok:
+        # What YAML gives for each kind: a bool only for bool; any number for float; a number for a str (fps: 24)
+        accepted = {bool: (bool,), int: (int,), float: (int, float), str: (str, int, float)}[kind]
+        if isinstance(v, bool) != (kind is bool) or not isinstance(v, accepted):
             wanted = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}[kind]
             raise ChoreoError(f"{where}.choreography.{key}: {v!r} should be {wanted}", path=path)
         out.append((str(key), kind(v)))
