@@ -4,21 +4,23 @@ PY       := $(VENV)/bin/python
 PIP      := $(PY) -m pip
 STAMP    := $(VENV)/.installed
 OUT      ?= out/demo
-SYS_PKGS := ffmpeg libsndfile1 espeak-ng libespeak-ng1 midicsv
+SYS_PKGS := ffmpeg libsndfile1 espeak-ng libespeak-ng1
+# The readers the tests check exports with and the browser they drive (not needed to run choreo).
+TEST_SYS_PKGS := midicsv blender chromium
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-all bench lint system install clean
+.PHONY: demo test test-all bench lint system test-system install clean
 
 demo: install
 	$(VENV)/bin/choreo demo -o $(OUT)
 	$(PY) examples/lipsync_example.py -o $(OUT)
 	@echo "demo output: $(OUT)/"
 
-test: install
+test: install test-system
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-test-all: install
+test-all: install test-system
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
@@ -38,8 +40,8 @@ lint: install
 install: system $(STAMP)
 
 # System packages, installed with apt-get only when missing (needs root, as on a fresh Debian machine).
-system:
-	@missing=""; for p in $(SYS_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+define apt_missing
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing system packages:$$missing"; \
@@ -48,6 +50,13 @@ system:
 	    echo "missing system packages:$$missing; run as root or: sudo apt-get install$$missing" >&2; exit 1; \
 	  fi; \
 	fi
+endef
+
+system:
+	$(call apt_missing,$(SYS_PKGS))
+
+test-system:
+	$(call apt_missing,$(TEST_SYS_PKGS))
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
