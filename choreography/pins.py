@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from audio.errors import ChoreoError
+from audio.errors import ChoreoError, did_you_mean
 from audio.files import read_json_object
 from choreography.music import BeatFeatures
 from choreography.plan import MoveArrays
@@ -80,7 +80,28 @@ def load_pins(path: str | Path) -> Pins:
     ChoreoError
         Naming the file and the pin (its index and type) for every problem.
     """
-    doc = read_json_object(path, what="pins")
+    return pins_from_dict(read_json_object(path, what="pins"), path=path)
+
+
+def pins_from_dict(doc: dict[str, Any], *, path: str | Path) -> Pins:
+    """Validate a parsed pins document (what :func:`load_pins` does after reading the file).
+
+    Parameters
+    ----------
+    doc : dict
+        A ``choreo.pins/1`` document.
+    path : str or Path
+        The file it is (or will be) kept in, named in messages and recorded as the pins' source.
+
+    Returns
+    -------
+    Pins
+
+    Raises
+    ------
+    ChoreoError
+        Naming the file and the pin (its index and type) for every problem.
+    """
     if doc.get("schema") != PINS_SCHEMA:
         raise ChoreoError(f"pins schema is {doc.get('schema')!r}, expected {PINS_SCHEMA!r}", path=path)
     raw = doc.get("pins")
@@ -168,7 +189,8 @@ def check_pins(pins: Pins, bf: BeatFeatures, moves: MoveArrays, tags: dict[str, 
     for p in pins.pins:
         where = f"pins[{p.index}] ({p.type})"
         if p.move is not None and p.move not in moves.names:
-            raise ChoreoError(f"{where}: unknown move {p.move!r}", path=pins.source or None)
+            raise ChoreoError(f"{where}: unknown move {p.move!r}{did_you_mean(p.move, moves.names)}",
+                              path=pins.source or None)
         if p.bar is not None:
             if not np.any((bf.bar == p.bar) & bf.downbeat):
                 raise ChoreoError(f"{where}: bar {p.bar} is not in the song (bars 1..{last_bar})",
