@@ -43,6 +43,21 @@ optional ``description``. Each bone: ``name``, ``parent`` (``null`` for the root
 ``shape`` (``"capsule"`` or ``"ellipse"``: an ellipse spans the bone, ``width`` across); optional
 ``attach`` (0..1, default 1) and ``offset`` ([along, across] px, default [0, 0]); the root bone also has
 ``origin`` ([x, y] px): the pelvis position on the stage when no root track is given.
+
+Cut-out parts (optional, additive: a reader that ignores them still draws the bones as capsules)
+---------------------------------------------------------------------------------------------
+- ``parts``: a list of drawings that replace the capsules when the rig is rendered (``choreo rig import``
+  writes them from an artist's layered file). Each part: ``bone``, ``z`` (integer, draw order among the parts,
+  higher on top; the bones' own ``z`` only orders capsules), ``image`` (a PNG path relative to the rig file's
+  folder), ``offset`` ([x, y] stage px, y down: where the image's top-left corner lies relative to the bone's
+  start **in the rest pose**) and ``scale`` (stage px per image pixel). The image as drawn is the bone at rest;
+  in a pose it turns about the bone's start by the bone's change of angle from its rest angle. A rig with
+  parts draws only its parts: a bone without one is invisible.
+- ``mouth`` may add ``shapes``: an object from mouth shapes (A-H, X, as in Rhubarb Lip Sync) to drawings
+  ``{"image", "offset", "scale"}`` whose ``offset`` is from the mouth anchor (where ``offset`` above puts it)
+  in the rest pose. A shape without a drawing falls back to the drawn mouth. ``scale_open`` (default false)
+  squeezes the drawing vertically about the anchor by ``0.5 + 0.5 * open``; by default the drawing shows as
+  the artist drew it.
 """
 
 from __future__ import annotations
@@ -50,7 +65,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -60,6 +75,7 @@ import numpy as np
 
 from audio.errors import ChoreoError, did_you_mean, finite_number
 from audio.files import read_json_object
+from choreography.model import SHAPES as MOUTH_SHAPES
 
 RIG_SCHEMA = "choreo.rig/1"
 STAGE_SIZE_PX = (1920, 1080)
@@ -76,6 +92,7 @@ _BONE_REQUIRED = ("name", "parent", "length", "rest", "limits", "max_speed_deg_s
 _BONE_OPTIONAL = ("attach", "offset", "origin")
 _TOP_REQUIRED = ("schema", "name", "bones", "mouth", "feet")
 _MOUTH_REQUIRED = ("bone", "offset", "size")
+_DRAWING_REQUIRED = ("image", "offset", "scale")
 _COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 _LIMIT_SPAN_DEG = 360.0
 # Older schema versions would be upgraded here, one small dict -> dict function per step.
@@ -101,13 +118,48 @@ class Bone:
 
 
 @dataclass(frozen=True)
+class Drawing:
+    """An artist's image placed in the rest pose (see "Cut-out parts" in the module conventions).
+
+    ``image`` is the path as the rig writes it (relative to the rig file's folder) and ``path`` the file it
+    names; ``offset_px`` is the image's top-left corner, [x, y] stage px (y down) from its anchor in the rest
+    pose; ``scale`` is stage px per image pixel.
+    """
+
+    image: str
+    path: Path
+    offset_px: tuple[float, float]
+    scale: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The drawing's fields as a rig document writes them."""
+        return {"image": self.image, "offset": list(self.offset_px), "scale": self.scale}
+
+
+@dataclass(frozen=True)
+class Part:
+    """A cut-out part: ``drawing`` moves with bone ``bone`` (index ``index``); parts draw in ``z`` order."""
+
+    bone: str
+    index: int
+    z: int
+    drawing: Drawing
+
+
+@dataclass(frozen=True)
 class MouthAnchor:
-    """Where the mouth is drawn: ``offset_px`` = [along, across] from the start of bone ``bone``."""
+    """Where the mouth is drawn: ``offset_px`` = [along, across] from the start of bone ``bone``.
+
+    ``shapes`` maps mouth shapes to the artist's drawings (offsets from the anchor); ``scale_open`` asks for
+    them to be squeezed by the open amount.
+    """
 
     bone: str
     index: int
     offset_px: tuple[float, float]
     size_px: float
+    shapes: Mapping[str, Drawing] = field(default_factory=lambda: MappingProxyType({}))
+    scale_open: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,7 +167,8 @@ class Rig:
     """A validated rig, with per-bone arrays in bone order (see the module conventions).
 
     Arrays are read-only. ``parents`` holds -1 for the root; ``order`` is a parent-before-child order of
-    bone indices; ``draw_order`` sorts bones by ``z`` (ties by index), back to front.
+    bone indices; ``draw_order`` sorts bones by ``z`` (ties by index), back to front. ``parts`` are the
+    cut-out drawings, back to front (by ``z``, ties in file order); empty for a stick figure.
     """
 
     name: str
@@ -138,6 +191,7 @@ class Rig:
     index: Mapping[str, int]
     source: str = ""
     description: str = ""
+    parts: tuple[Part, ...] = ()
 
     @property
     def n_bones(self) -> int:
@@ -171,8 +225,15 @@ class Rig:
         doc: dict[str, Any] = {"schema": RIG_SCHEMA, "name": self.name}
         if self.description:
             doc["description"] = self.description
-        mouth = {"bone": self.mouth.bone, "offset": list(self.mouth.offset_px), "size": self.mouth.size_px}
+        mouth: dict[str, Any] = {"bone": self.mouth.bone, "offset": list(self.mouth.offset_px),
+                                  "size": self.mouth.size_px}
+        if self.mouth.shapes:
+            mouth["shapes"] = {k: d.to_dict() for k, d in self.mouth.shapes.items()}
+        if self.mouth.scale_open:
+            mouth["scale_open"] = True
         doc.update({"bones": bones, "mouth": mouth, "feet": [self.bones[i].name for i in self.feet]})
+        if self.parts:
+            doc["parts"] = [{"bone": p.bone, "z": p.z, **p.drawing.to_dict()} for p in self.parts]
         return doc
 
 
@@ -357,7 +418,7 @@ def validate(doc: Mapping[str, Any], *, path: str | Path = "<rig>") -> Rig:
     doc : mapping
         The parsed JSON document.
     path : str or Path
-        The file it came from, named in every error.
+        The file it came from, named in every error; part images are looked up relative to its folder.
 
     Returns
     -------
@@ -369,7 +430,8 @@ def validate(doc: Mapping[str, Any], *, path: str | Path = "<rig>") -> Rig:
         At the first problem, naming the file and the bone or field: a missing field, wrong schema,
         duplicate bone names, an unknown parent, a cycle in the hierarchy, a non-root bone without a parent,
         NaN, infinite or negative lengths, limits with min > max or not containing 0, a missing required
-        bone (see :data:`REQUIRED_BONES`), a mouth or foot naming an unknown bone, a bad colour or shape.
+        bone (see :data:`REQUIRED_BONES`), a mouth or foot naming an unknown bone, a bad colour or shape,
+        a part or mouth drawing naming an unknown bone or shape, or an image file that is not there.
     """
     path = str(path)
     if not isinstance(doc, Mapping):
@@ -432,10 +494,25 @@ def validate(doc: Mapping[str, Any], *, path: str | Path = "<rig>") -> Rig:
     mouth_bone = mouth_raw["bone"]
     if not isinstance(mouth_bone, str) or mouth_bone not in index:
         raise mouth_fail(f"bone {mouth_bone!r} is not a bone of this rig{_near(str(mouth_bone), index)}")
+    folder = Path(path).parent
+    shapes_raw = mouth_raw.get("shapes", {})
+    if not isinstance(shapes_raw, dict):
+        raise mouth_fail(f"field 'shapes' is {shapes_raw!r}; expected an object from mouth shapes to drawings")
+    shapes = {}
+    for shape, raw in shapes_raw.items():
+        if shape not in MOUTH_SHAPES:
+            raise mouth_fail(f"shapes: {shape!r} is not a mouth shape ({' '.join(MOUTH_SHAPES)})"
+                             f"{_near(shape, MOUTH_SHAPES)}")
+        shapes[shape] = _parse_drawing(raw, f"mouth: shapes.{shape}", folder, path)
+    scale_open = mouth_raw.get("scale_open", False)
+    if not isinstance(scale_open, bool):
+        raise mouth_fail(f"field 'scale_open' is {scale_open!r}; expected true or false")
     mouth = MouthAnchor(bone=mouth_bone, index=index[mouth_bone],
                         offset_px=_pair(mouth_raw["offset"], "field 'offset'", mouth_fail, "px"),
                         size_px=_number(mouth_raw["size"], "field 'size'", mouth_fail, minimum=0.0, strict=True,
-                                        unit="px"))
+                                        unit="px"),
+                        shapes=MappingProxyType(shapes), scale_open=scale_open)
+    parts = _parse_parts(doc.get("parts", []), index, folder, path)
 
     feet_raw = doc["feet"]
     if not isinstance(feet_raw, list):
@@ -464,8 +541,48 @@ def validate(doc: Mapping[str, Any], *, path: str | Path = "<rig>") -> Rig:
         shapes=tuple(b.shape for b in bones), attach=ro(np.array([b.attach for b in bones])),
         offsets_px=ro(np.array([b.offset_px for b in bones], dtype=np.float64).reshape(-1, 2)),
         mouth=mouth, feet=ro(np.array(feet, dtype=np.int64)), origin_xy=ro(np.array(origin, dtype=np.float64)),
-        order=ro(order), index=MappingProxyType(index), source=path, description=description,
+        order=ro(order), index=MappingProxyType(index), source=path, description=description, parts=parts,
     )
+
+
+def _parse_drawing(raw: Any, what: str, folder: Path, path: str) -> Drawing:
+    def fail(msg: str) -> ChoreoError:
+        return ChoreoError(f"{what}: {msg}", path=path)
+
+    if not isinstance(raw, dict):
+        raise fail(f"expected an object with {', '.join(_DRAWING_REQUIRED)}")
+    for key in _DRAWING_REQUIRED:
+        if key not in raw:
+            raise fail(f"field {key!r} is missing{_near(key, raw)}")
+    image = raw["image"]
+    if not isinstance(image, str) or not image.strip():
+        raise fail(f"field 'image' is {image!r}; expected the path of a PNG file relative to the rig file")
+    file = folder / image
+    if not file.is_file():
+        raise fail(f"image {image!r} not found (looked for {file})")
+    offset = _pair(raw["offset"], "field 'offset'", fail, "stage px, y down")
+    scale = _number(raw["scale"], "field 'scale'", fail, minimum=0.0, strict=True, unit="stage px per image pixel")
+    return Drawing(image=image, path=file, offset_px=offset, scale=scale)
+
+
+def _parse_parts(raw_parts: Any, index: Mapping[str, int], folder: Path, path: str) -> tuple[Part, ...]:
+    if not isinstance(raw_parts, list):
+        raise ChoreoError(f"field 'parts' is {raw_parts!r}; expected a list of part objects", path=path)
+    parts = []
+    for j, raw in enumerate(raw_parts):
+        if not isinstance(raw, dict):
+            raise ChoreoError(f"parts[{j}] is not a JSON object", path=path)
+        bone = raw.get("bone")
+        if not isinstance(bone, str) or bone not in index:
+            extra = _near("bone", raw) if "bone" not in raw else _near(str(bone), index)
+            raise ChoreoError(f"parts[{j}]: bone {bone!r} is not a bone of this rig{extra}", path=path)
+        z = raw.get("z")
+        if isinstance(z, bool) or not isinstance(z, int):
+            raise ChoreoError(f"parts[{j}] (bone {bone!r}): field 'z' is {z!r}; expected an integer (draw order)",
+                              path=path)
+        parts.append(Part(bone=bone, index=index[bone], z=z,
+                          drawing=_parse_drawing(raw, f"parts[{j}] (bone {bone!r})", folder, path)))
+    return tuple(sorted(parts, key=lambda p: p.z))
 
 
 def _topological_order(parents: np.ndarray) -> np.ndarray:
