@@ -116,6 +116,37 @@ def phrase_ends(bf: BeatFeatures) -> np.ndarray:
     return out
 
 
+def metric_grid(move_beats: np.ndarray, bf: BeatFeatures) -> tuple[np.ndarray, np.ndarray]:
+    """Where a move shorter than a bar has a place in the metre, and where it would start off it.
+
+    A move of ``L >= 2`` beats that divides its bar's length evenly has a grid: the beats ``1, 1 + L, ...``
+    of the bar (a 2-beat move in 4/4 starts on beat 1 or 3, as a dancer counts "1-2, 3-4"). Starting
+    between those points shifts it against the music's own grouping. Moves of a bar or longer (phrase
+    starts rule those), single beats and lengths that do not divide the bar (a 3-beat move in 4/4) have
+    no grid.
+
+    Parameters
+    ----------
+    move_beats : np.ndarray [shape=(n_moves,), int]
+        Each move's length in beats.
+    bf : BeatFeatures
+
+    Returns
+    -------
+    has_grid, off_grid : np.ndarray [shape=(n_moves, n), bool]
+        Whether move ``m`` has a grid in the bar of beat ``b``, and whether starting on ``b`` is off it.
+    """
+    length = np.asarray(move_beats, dtype=np.int64)[:, None]
+    bar_len = np.zeros(bf.n, dtype=np.int64)  # a bar's length is its highest beat number (a pickup's too)
+    if bf.n:
+        _, inverse = np.unique(bf.bar, return_inverse=True)
+        per_bar = np.zeros(int(inverse.max()) + 1, dtype=np.int64)
+        np.maximum.at(per_bar, inverse, bf.beat.astype(np.int64))
+        bar_len = per_bar[inverse]
+    has_grid = (length > 1) & (length < bar_len[None, :]) & (bar_len[None, :] % length == 0)
+    return has_grid, has_grid & ((bf.beat.astype(np.int64)[None, :] - 1) % length != 0)
+
+
 def _span_mean(values, rate_hz: float, a_s: np.ndarray, b_s: np.ndarray) -> np.ndarray:
     v = np.asarray(values, dtype=np.float64)
     if v.size == 0:

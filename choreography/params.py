@@ -25,6 +25,9 @@ class PlanParams:
         Extra cost per unit of move energy while the character sings.
     phrase_weight : float
         Cost of a move of a bar or longer starting off a phrase start (twice that off a downbeat).
+    metric_weight : float
+        Cost of a move shorter than a bar starting off its place in the bar (a 2-beat move on beat 2 of a
+        4/4 bar); half of ``phrase_weight``, as a half bar is half a bar in the metric hierarchy.
     cadence_weight : float
         Bonus for an accent or hold move starting in a phrase's last bar: phrases end on a hit or a hold.
     style_weight : float
@@ -51,6 +54,7 @@ class PlanParams:
     hold_weight: float = 0.6
     sing_calm: float = 0.8
     phrase_weight: float = 0.6
+    metric_weight: float = 0.3
     cadence_weight: float = 0.3
     style_weight: float = 0.4
     transition_weight: float = 0.004

@@ -9,7 +9,8 @@ style model can supply its own:
   the music's (energy and intensity, with the final chorus built up), calm moves while the character
   sings, hold moves on sustained notes;
 - ``start[m, b]``: cost of move ``m`` starting on beat ``b``: long moves (a bar or more) start on phrase
-  starts or at least downbeats, accent moves start on strong onsets;
+  starts or at least downbeats, shorter ones on their own place in the bar (a 2-beat move on beat 1 or 3
+  of a 4/4 bar: :func:`choreography.music.metric_grid`), accent moves start on strong onsets;
 - ``trans[m, m2]`` (n_moves, n_moves): pose distance from ``m``'s exit to ``m2``'s entry, plus a
   penalty for a move following one of its own family; kept factored (:class:`Transitions`), which lets the
   decoder find each move's best predecessor per exit pose instead of over every move.
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audio.errors import ChoreoError
-from choreography.music import BeatFeatures, phrase_ends
+from choreography.music import BeatFeatures, metric_grid, phrase_ends
 from choreography.params import PlanParams
 
 
@@ -161,6 +162,7 @@ def cost_arrays(bf: BeatFeatures, moves: MoveArrays, params: PlanParams | None =
     long_move = (moves.beats >= np.max(bf.beat, initial=4))[:, None]
     off_phrase = (~bf.phrase_start)[None, :].astype(float) + (~bf.downbeat)[None, :].astype(float)
     start = p.phrase_weight * long_move * off_phrase
+    start += p.metric_weight * metric_grid(moves.beats, bf)[1]
     start += p.accent_weight * moves.accent[:, None] * (0.5 - bf.accent[None, :])
     start -= p.cadence_weight * (moves.accent | moves.hold)[:, None] * phrase_ends(bf)[None, :]
     # Moves that end in the same pose have the same row of pose distances: one group each.

@@ -164,7 +164,8 @@ def viewer_figures(moves: list, bf, lib, fps, analysis: Analysis) -> dict[str, o
     -------
     dict
         ``top_move_share``, ``worst_section_top_share``, ``distinct_per_minute``, ``longest_run``,
-        ``runs_over_2``, ``phrase_alignment``, ``phrase_end_hits``, ``style_fit``, ``energy_correlation``.
+        ``runs_over_2``, ``phrase_alignment``, ``metric_alignment``, ``phrase_end_hits``, ``style_fit``,
+        ``energy_correlation``.
     """
     if not moves:
         return {}
@@ -217,10 +218,26 @@ def viewer_figures(moves: list, bf, lib, fps, analysis: Analysis) -> dict[str, o
         "longest_run": int(max(runs)),
         "runs_over_2": int(sum(r > 2 for r in runs)),
         "phrase_alignment": float(np.mean(starts[bf.phrase_start])) if bf.phrase_start.any() else 0.0,
+        "metric_alignment": _metric_alignment(moves, base, bf, lib),
         "phrase_end_hits": _phrase_end_hits(moves, bf, lib),
         "style_fit": _style_fit(moves, bf, lib, analysis),
         "energy_correlation": corr,
     }
+
+
+def _metric_alignment(moves: list, base: list[str], bf, lib) -> float:
+    """Share of the moves with a place in their bar that start on it (1.0 when none has one)."""
+    from choreography.music import metric_grid
+
+    known = [(m.start_beat, lib[b].beats) for m, b in zip(moves, base, strict=True)
+             if b in lib and 0 <= m.start_beat < bf.n]
+    if not known:
+        return 1.0
+    start, length = np.array(known, dtype=np.int64).T
+    has_grid, off_grid = metric_grid(length, bf)
+    rows = np.arange(start.size)
+    placed = has_grid[rows, start]
+    return float(1.0 - off_grid[rows, start][placed].mean()) if placed.any() else 1.0
 
 
 def _phrase_end_hits(moves: list, bf, lib) -> float:

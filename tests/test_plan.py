@@ -112,3 +112,33 @@ def test_phrases_end_on_a_hit_or_a_hold():
     bonus = start0 - start  # accent or hold moves (clap, freeze) gain, in the last bar of each phrase only
     assert np.allclose(bonus[[2, 3]][:, ends], PlanParams().cadence_weight) and np.allclose(bonus[:, ~ends], 0)
     assert np.allclose(bonus[[0, 1]], 0)
+
+
+def test_short_moves_keep_their_place_in_the_bar():
+    from choreography.music import metric_grid
+
+    bf = _beats(n=24, bpb=4)
+    has, off = metric_grid(np.array([1, 2, 4, 3]), bf)
+    assert not has[0].any() and not has[2].any() and not has[3].any()  # 1 beat, a whole bar, 3 in 4/4: no grid
+    assert has[1].all() and np.flatnonzero(off[1]).tolist() == list(range(1, 24, 2))  # beats 2 and 4
+    three = _beats(n=12, bpb=3)
+    assert not metric_grid(np.array([2]), three)[0].any()  # 2 does not divide a 3/4 bar
+    pickup = BeatFeatures(bf.t_s[:6], np.array([0, 0, 1, 1, 1, 1]), np.array([3, 4, 1, 2, 3, 4]),
+                          *(getattr(bf, k)[:6] for k in ("downbeat", "phrase_start", "energy", "intensity", "accent",
+                                                         "sustain", "section")))
+    assert metric_grid(np.array([2]), pickup)[1][0].tolist() == [False, True, False, True, False, True]
+    # In the plan: a clap forced on the first beat leaves 7 beats. Steps from beat 2 on fill them off the grid
+    # (4 starts, 1.2); a second clap (0.5) right after the first puts the steps back on beats 1 and 3.
+    mv = MoveArrays(("step", "clap"), np.array([2, 1]), np.array([0.5, 0.5]), np.zeros(2, bool), np.zeros(2, bool),
+                    np.zeros(2, bool), np.zeros((2, 2)))
+    flat = _beats(n=8)
+    emit, start, trans = cost_arrays(flat, mv, PlanParams(repeat_penalty=0.0))
+    emit[:] = 0.0
+    emit[0, 0], emit[1, 1:] = 5.0, 0.5
+    _, start0, _ = cost_arrays(flat, mv, PlanParams(repeat_penalty=0.0, metric_weight=0.0))
+    assert np.allclose(start - start0, PlanParams().metric_weight * off[[1, 0]][:, :8])
+    plan = placements(decode(emit, start, trans, mv.beats), mv, 8)
+    assert [(p.move, p.start_beat) for p in plan] == [("clap", 0), ("clap", 1), ("step", 2), ("step", 4),
+                                                      ("step", 6)]
+    plan0 = placements(decode(emit, start0, trans, mv.beats), mv, 8)
+    assert [p.start_beat for p in plan0 if p.move == "step"] == [1, 3, 5, 7]  # without the grid cost

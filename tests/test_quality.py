@@ -62,3 +62,15 @@ def test_viewer_figures_count_what_a_viewer_sees():
                              m.start_beat, m.bar, m.beat) for m in moves]
     assert viewer_figures(swapped, bf, lib, fps, a)["energy_correlation"] < -0.3
     assert r["distinct_per_minute"] == 2 / ((bf.t_s[-1] - bf.t_s[0]) / 60)
+    # Metric alignment: 2-beat moves starting on beats 1 and 3 are on their grid, on 2 and 4 off it.
+    two = next(m.name for m in lib.moves if m.beats == 2)
+    four_four = np.flatnonzero(bf.beat <= 4)[:-1]
+
+    def pairs(first_beat):
+        picks = [int(i) for i in four_four if bf.beat[i] in (first_beat, first_beat + 2)][:8]
+        return [MovePlacement("ada", two, seconds_to_frame(bf.t_s[i], fps), seconds_to_frame(bf.t_s[i + 1], fps),
+                              i, int(bf.bar[i]), int(bf.beat[i])) for i in picks]
+
+    assert r["metric_alignment"] == 1.0  # bar-long moves have no grid
+    assert viewer_figures(pairs(1), bf, lib, fps, a)["metric_alignment"] == 1.0
+    assert viewer_figures(pairs(2), bf, lib, fps, a)["metric_alignment"] == 0.0
