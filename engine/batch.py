@@ -2,8 +2,11 @@
 
 Songs come from a folder (every audio file; ``NAME.lyrics.txt`` and ``NAME.mid`` beside it are paired
 with ``NAME.*``) or a manifest (YAML or JSON: ``songs: [{audio, vocals: {character: stem}, lyrics, midi,
-rigs, moves, pins, voice, choreography}]``, paths relative to the manifest; ``choreography`` takes the
-options of ``choreo choreograph``: ``{seed, fps, variation, mirror_repeats, ensemble, canon_beats}``).
+rigs, moves, pins, voice, choreography, export}], export}``, paths relative to the manifest; ``choreography``
+takes the options of ``choreo choreograph``: ``{seed, fps, variation, mirror_repeats, ensemble, canon_beats}``;
+``export`` lists formats of ``choreo export`` (``[otio, xdts]`` or ``"otio,xdts"``) written into the song's folder
+after its run: at the top level for every song, in a song for that song (replacing the top level's; ``[]`` for
+none); format names are checked when the manifest is read, before any song runs).
 Each song runs :func:`engine.run.run_song` in a worker process of a Dask LocalCluster (or on an existing
 scheduler), with the shared content-addressed cache, so a rerun skips songs whose outputs are current.
 A song that fails is reported and the batch carries on; ``OUT/batch-report.json`` is written atomically
@@ -17,11 +20,14 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audio.decode import SUPPORTED_SUFFIXES
 from audio.errors import ChoreoError
 from audio.files import remove_partials, write_atomic
+
+if TYPE_CHECKING:
+    from engine.exporters import Exporter
 
 REPORT = "batch-report.json"
 CONNECT_TIMEOUT = "20s"  # how long to try reaching an external scheduler, and to wait for its first worker
@@ -41,6 +47,7 @@ class SongJob:
     pins: str | None = None
     voice: str | None = None
     choreography: tuple[tuple[str, Any], ...] = ()
+    export: tuple[str, ...] = ()
 
 
 def discover(source: str | Path) -> list[SongJob]:
@@ -95,6 +102,7 @@ def _manifest(path: Path) -> list[SongJob]:
     if not isinstance(songs, list) or not songs:
         raise ChoreoError("manifest needs a non-empty 'songs' list", path=path)
     base = path.parent
+    default_export = doc.get("export")
 
     def rel(v: Any) -> str | None:
         return None if v is None else str((base / str(v)).resolve())
@@ -109,11 +117,56 @@ def _manifest(path: Path) -> list[SongJob]:
         names.add(name)
         vocals = tuple((rel(v), str(c)) for c, v in (s.get("vocals") or {}).items())
         rigs = s.get("rigs") or ["ada"]
+        where = f"songs[{i}].export" if "export" in s else f"export (for songs[{i}])"
         jobs.append(SongJob(audio=rel(s["audio"]), name=name, vocals=vocals, lyrics=rel(s.get("lyrics")),
                             midi=rel(s.get("midi")), rigs=tuple(str(r) for r in rigs), moves=rel(s.get("moves")),
                             pins=rel(s.get("pins")), voice=str(s["voice"]) if s.get("voice") else None,
-                            choreography=_choreography_options(s.get("choreography"), f"songs[{i}]", path)))
+                            choreography=_choreography_options(s.get("choreography"), f"songs[{i}]", path),
+                            export=_manifest_export(s.get("export", default_export), bool(vocals), where, path)))
     return jobs
+
+
+def export_formats(spec: str, *, vocals: bool) -> list[Exporter]:
+    """The exporters of a run's format list (``choreo run --export``, a manifest's ``export``), checked up front.
+
+    Parameters
+    ----------
+    spec : str
+        Comma-separated format names (``"otio,xdts"``).
+    vocals : bool
+        Whether the song has vocal stems, which the mouth-track formats need.
+
+    Returns
+    -------
+    list of Exporter
+
+    Raises
+    ------
+    ChoreoError
+        An unknown name (with the closest known one), an empty list, or a mouth-track format for a song
+        without vocals: before the run, not after it.
+    """
+    from engine.exporters import parse_formats
+
+    exporters = parse_formats(spec)
+    for e in exporters:
+        if e.scope == "mouth" and not vocals:
+            raise ChoreoError(f"the {e.name} format writes mouth tracks and this song has no vocals")
+    return exporters
+
+
+def _manifest_export(value: Any, vocals: bool, where: str, path: Path) -> tuple[str, ...]:
+    """A manifest's ``export`` entry (a list of names or a comma-separated string) as checked format names."""
+    if value is None or value == []:
+        return ()
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = ",".join(value)
+    if not isinstance(value, str):
+        raise ChoreoError(f"{where} must be a list of format names (choreo export --list), not {value!r}", path=path)
+    try:
+        return tuple(e.name for e in export_formats(value, vocals=vocals))
+    except ChoreoError as exc:
+        raise ChoreoError(f"{where}: {exc.message}", path=path) from None
 
 
 def _choreography_options(value: Any, where: str, path: Path) -> tuple[tuple[str, Any], ...]:
@@ -174,12 +227,23 @@ def process_song(job: SongJob, out_root: str, params: Any) -> dict[str, Any]:
         written = run_song(inputs, Path(out_root) / job.name, params, pipeline=pipe)
         result["outputs"] = {k: str(v) for k, v in written.items()}
         result["stages"] = [{"stage": n, "cached": c, "seconds": round(s, 3)} for n, c, s in pipe.log]
+        if job.export:
+            result["outputs"].update({f"export:{p.name}": str(p) for p in _export(job, written)})
     except ChoreoError as exc:
         result.update(status="failed", error=str(exc))
     except Exception as exc:  # noqa: BLE001 - a crash in one song must not stop the batch
         result.update(status="failed", error=f"internal error: {type(exc).__name__}: {exc}")
     result["seconds"] = round(time.perf_counter() - t0, 3)
     return result
+
+
+def _export(job: SongJob, written: dict[str, Path]) -> list[Path]:
+    """Write the song's export formats from the artefacts its run wrote, into the same folder."""
+    from engine.exporters import get_format
+    from engine.exporters.song import export_song, load_song
+
+    song = load_song([p for k, p in written.items() if k in ("analysis", "choreography") or k.startswith("mouth:")])
+    return export_song(song, [get_format(n) for n in job.export])
 
 
 def worker_env(workers: int) -> dict[str, str]:

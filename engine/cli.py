@@ -377,14 +377,15 @@ def run(
                                              "(background, characters, mouth, lighting, overlay, a character).")] = "",
     voice: VoiceOpt = _L.voice,
     export: Annotated[str, typer.Option("--export", help="Also write these formats into OUT/ at the end, "
-                                                         "comma-separated (choreo export --list).")] = "",
+                                                         "comma-separated (choreo export --list); the names are "
+                                                         "checked before the run starts.")] = "",
     quiet: QuietOpt = False,
 ) -> None:
     """Run every stage on a song (analyze, lipsync, choreograph, render), each cached by content hash."""
-    from engine.exporters import parse_formats
+    from engine.batch import export_formats
     from engine.run import RunInputs
 
-    formats = parse_formats(export) if export else []
+    formats = export_formats(export, vocals=bool(vocals)) if export else []
 
     vocals, character = vocals or [], character or []
     if character and len(character) != len(vocals):
@@ -409,8 +410,9 @@ def export_cmd(
     artefacts: Annotated[list[Path] | None, typer.Argument(help="A choreo run folder, or *.analysis.json, "
                                                                 "*.choreography.json and *.mouth.json files.",
                                                            show_default=False)] = None,
-    to: Annotated[str, typer.Option("--to", help="Formats, comma-separated: otio, edl, fcp7xml, midi, audacity, or "
-                                                 "a mouth-track format (tsv, dat, ...).")] = "",
+    to: Annotated[str, typer.Option("--to", help="Formats, comma-separated: song formats (otio, edl, midi, xdts, "
+                                                 "...) or mouth-track formats (tsv, dat, ...); --list names them "
+                                                 "all.")] = "",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Output folder (by default the run "
                                                                        "folder, else the analysis' folder), or the "
                                                                        "file when one file is written.")] = None,

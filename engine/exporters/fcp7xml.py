@@ -58,5 +58,6 @@ FCP7XML = register(Exporter(
     "fcp7xml", ".fcp7.xml", file_writer(to_fcp7xml),
     "Final Cut Pro 7 XML (via otio-fcp-adapter): "
     "the same timeline as otio, marker names and positions only (colours and comments "
-    "are not kept)", scope="song", needs=("choreography",),
+    "are not kept); needs OpenTimelineIO and its FCP 7 adapter at run time: pip install opentimelineio "
+    "otio-fcp-adapter", scope="song", needs=("choreography",),
     reader="otio-fcp-adapter (marker frames, shot clip ranges)"))
