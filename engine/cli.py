@@ -437,9 +437,15 @@ def export_cmd(
 
 
 def _export(song, exporters, output: Path | None, quiet: bool) -> None:
+    import warnings
+
     from engine.exporters.song import export_song
 
-    for path in export_song(song, exporters, output):
+    with warnings.catch_warnings(record=True) as caught:  # what a format could not carry: one line each
+        paths = export_song(song, exporters, output)
+    for w in caught:
+        typer.echo(f"warning: {w.message}", err=True)
+    for path in paths:
         if not quiet:
             typer.echo(f"wrote {path}")
 

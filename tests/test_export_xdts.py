@@ -286,6 +286,13 @@ def test_cli_export_writes_the_sheet_from_a_run_folder(runs, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ada.tsv", "bo.tsv", "example_song.xdts"]
     doc, _ = read_sheet(tmp_path / "example_song.xdts")
     jsonschema.validate(doc, XDTS_SCHEMA)
+    folder = runs["24"]
+    res = run_cli("export", str(folder / "example_song.analysis.json"), str(folder / "example_song.choreography.json"),
+                  "--to", "xdts", "-o", str(tmp_path / "moves.xdts"))
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == "warning: xdts: no mouth tracks given, so the time sheet carries the moves only (its CELL " \
+                         "field is empty)\n"
+    assert {k[0] for k in read_sheet(tmp_path / "moves.xdts")[1]} == {3}
 
 
 def test_cli_run_export_checks_the_names_before_the_run(base, tmp_path, monkeypatch):
