@@ -558,6 +558,38 @@ def inspect(file: Annotated[Path, typer.Argument(help="A choreo document: an art
         console.print(r)
 
 
+@app.command()
+def review(
+    path: Annotated[Path, typer.Argument(help="A choreo run output folder, or a song (run first, without the "
+                                              "preview, into -o).")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Where a song is run [default: "
+                                                                       "out/SONG-NAME/].")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on; anything but 127.0.0.1 exposes the folder to "
+                                           "the network.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open the page in a browser.")] = False,
+    rig: RigOpt = None,
+    moves: MovesOpt = None,
+    backend: BackendOpt = _D.backend,
+    quiet: QuietOpt = False,
+) -> None:
+    """Review page: the song in musical time beside the animatic; click to pin moves, the engine re-solves."""
+    from engine.review import ReviewSession, serve
+    from engine.run import RunInputs
+
+    if path.is_file():
+        folder = output or Path("out") / path.stem
+        pins = folder / "pins.json"
+        inputs = RunInputs(song=path, rigs=tuple(rig or ["ada"]), moves=moves,
+                           pins=pins if pins.is_file() else None)
+        _run_pipeline(inputs, folder, RunParams(analysis=AnalysisParams(backend=backend), render=False), quiet)
+        path = folder
+    elif not path.exists():
+        raise ChoreoError("not found (give a choreo run output folder or a song)", path=path)
+    session = ReviewSession.open(path, rig_names=rig, moves=moves)
+    serve(session, host, port, open_browser=not no_browser, echo=lambda line: typer.echo(line, err=True))
+
+
 INTERRUPTED = 130  # the exit code of a command stopped by Ctrl-C, as shells report SIGINT
 
 
