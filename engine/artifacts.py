@@ -78,6 +78,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          _file("choreography.pins", "load_pins")),
     Kind("mouth-shapes", 1, "a phoneme-to-mouth-shape mapping (user-authored)",
          _file("choreography.mouth", "load_mapping")),
+    Kind("rig-map", 1, "which layers of an artist's file are which bones, and pivots (user-authored, for choreo "
+                       "rig import --map)", _file("choreography.rig_import", "load_map")),
 )}
 # (kind, from_version) -> function turning a version-n dict into a version-(n+1) dict.
 UPGRADES: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}

@@ -149,7 +149,11 @@ def document_renderables(kind: str, obj: Any) -> list:
     if kind == "choreography":
         return choreography_renderables(obj)
     if kind == "rig":
-        return [f"rig {obj.name!r}: {len(obj.bones)} bones ({', '.join(b.name for b in obj.bones)})"]
+        drawn = (f"; cut-out: {len(obj.parts)} parts, mouth shapes {' '.join(obj.mouth.shapes) or 'none'}"
+                 if obj.parts else "")
+        return [f"rig {obj.name!r}: {len(obj.bones)} bones ({', '.join(b.name for b in obj.bones)}){drawn}"]
+    if kind == "rig-map":
+        return [f"rig map: {len(obj.layers)} layer names, {len(obj.pivots)} pivots"]
     if kind == "moves":
         return [f"move library {obj.name!r}: {len(obj.moves)} moves ({', '.join(obj.names[:12])}"
                 f"{', ...' if len(obj.moves) > 12 else ''})"]

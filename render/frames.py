@@ -15,11 +15,19 @@ Conventions
   in that order; layering the separate passes in the same order with "over" gives the same picture.
 - Lighting is a translucent fill of the colour ``hsv(hue, saturation, 1)`` with alpha
   ``LIGHT_MAX_ALPHA * intensity``, so a flash (an intensity jump) brightens the picture.
+- A rig with cut-out ``parts`` (see :mod:`choreography.rig`) draws each part's image instead of capsules:
+  one affine matrix per part and frame (the bone's start, its turn from the rest angle, the part's offset and
+  scale) is computed with the poses, and the images are drawn back to front by the parts' ``z``, sampled
+  trilinearly from mipmaps so they stay crisp when the stage is scaled down. A mouth drawing replaces the
+  drawn mouth for the shapes the rig has one for. Images are decoded once per process (keyed by path and
+  modification time) and keep straight alpha in the transparent passes.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,6 +48,9 @@ _SHAPE_INDEX = {s: i for i, s in enumerate(SHAPES)}
 _REST_SHAPE = _SHAPE_INDEX["X"]
 _DEFAULT_FLOOR_Y = 960.0
 _OPAQUE_PASSES = ("background", "composite")
+# Trilinear: linear within a mip level and between levels, so parts scaled far down stay smooth, not aliased.
+_SAMPLING = skia.SamplingOptions(skia.FilterMode.kLinear, skia.MipmapMode.kLinear)
+_IMAGE_PAINT = skia.Paint(AntiAlias=True)
 
 
 def _color(hex_rgb: str, alpha: int = 255) -> int:
@@ -79,6 +90,28 @@ def _frame_spans(n: int, spans: list[tuple[int, int, int]], fill: int = -1) -> n
     return out
 
 
+def _part_image(path: Path) -> skia.Image:
+    """A part's PNG as a mipmapped skia image (decoded once while the file is unchanged)."""
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise ChoreoError(f"part image cannot be read ({exc.strerror})", path=path) from exc
+    return _decode_image(str(path), stamp)
+
+
+@functools.lru_cache(maxsize=256)
+def _decode_image(path: str, _stamp: int) -> skia.Image:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            rgba = np.ascontiguousarray(np.asarray(im.convert("RGBA"), dtype=np.uint8))
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ChoreoError(f"part image is not a readable PNG ({exc})", path=path) from exc
+    image = skia.Image.fromarray(rgba, colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kUnpremul_AlphaType)
+    return image.withDefaultMipmaps()
+
+
 @dataclass
 class _Character:
     """Per-frame drawing data of one character."""
@@ -93,6 +126,12 @@ class _Character:
     mouth_size: float
     move: np.ndarray  # (n,) index into the text table, -1 for none
     word: np.ndarray  # (n,) index into the text table, -1 for none
+    part_images: tuple = ()  # skia images of the cut-out parts, back to front; empty for a stick figure
+    part_mats: np.ndarray | None = None  # (n, n_parts, 6) float32: scaleX, skewX, transX, skewY, scaleY, transY
+    mouth_images: tuple = ()  # per mouth shape (SHAPES order): the artist's drawing or None; empty for none
+    mouth_place: np.ndarray | None = None  # (n_shapes, 3): offset x, y from the anchor, scale
+    mouth_turn: float = 0.0  # degrees added to the mouth's rotation for drawings (mouth bone's rest angle - 90)
+    scale_open: bool = False
 
 
 class FrameRenderer:
@@ -243,7 +282,35 @@ class FrameRenderer:
                                       self._text(wd.text)) for wd in mouth.words])
         moves = _frame_spans(n, [(mp.start_frame, mp.end_frame, self._text(mp.move))
                                  for mp in c.moves if mp.character == name])
-        return _Character(name, points, ell, items, m, shape, opening, float(rig.mouth.size_px), moves, words)
+        ch = _Character(name, points, ell, items, m, shape, opening, float(rig.mouth.size_px), moves, words)
+        if rig.parts or rig.mouth.shapes:
+            self._sample_parts(ch, rig, seg, ang)
+        return ch
+
+    @staticmethod
+    def _sample_parts(ch: _Character, rig: Rig, seg: np.ndarray, ang: np.ndarray) -> None:
+        """Per-frame matrices of the cut-out parts and the mouth drawings of a rig that has them."""
+        rest = world_angles(rig, np.zeros((1, rig.n_bones)))[0]
+        if rig.parts:
+            idx = np.array([p.index for p in rig.parts])
+            theta = np.deg2rad(rest[idx] - ang[:, idx])  # screen rotation (clockwise positive, y down) from rest
+            cos, sin = np.cos(theta), np.sin(theta)
+            k = np.array([p.drawing.scale for p in rig.parts])
+            ox, oy = np.array([p.drawing.offset_px for p in rig.parts]).T
+            start = seg[:, idx, 0]
+            mats = np.empty((*theta.shape, 6), dtype=np.float32)
+            mats[..., 0], mats[..., 1] = k * cos, -k * sin
+            mats[..., 3], mats[..., 4] = k * sin, k * cos
+            mats[..., 2] = start[..., 0] + cos * ox - sin * oy
+            mats[..., 5] = start[..., 1] + sin * ox + cos * oy
+            ch.part_images = tuple(_part_image(p.drawing.path) for p in rig.parts)
+            ch.part_mats = mats
+        if rig.mouth.shapes:
+            drawings = [rig.mouth.shapes.get(s) for s in SHAPES]
+            ch.mouth_images = tuple(None if d is None else _part_image(d.path) for d in drawings)
+            ch.mouth_place = np.array([(0.0, 0.0, 1.0) if d is None else (*d.offset_px, d.scale) for d in drawings])
+            ch.mouth_turn = float(rest[rig.mouth.index] - 90.0)
+            ch.scale_open = rig.mouth.scale_open
 
     def _background_gradient(self) -> np.ndarray:
         h, w = self.spec.height, self.spec.width
@@ -421,6 +488,9 @@ class FrameRenderer:
         canvas.restore()
 
     def _draw_body(self, canvas: skia.Canvas, ch: _Character, f: int) -> None:
+        if ch.part_images:
+            self._draw_parts(canvas, ch, f)
+            return
         pts = ch.points[f].tolist()
         ell = ch.ellipse[f].tolist() if ch.ellipse.shape[1] else ()
         line, save, restore = canvas.drawLine, canvas.save, canvas.restore
@@ -437,14 +507,36 @@ class FrameRenderer:
                 canvas.drawOval(skia.Rect(-half, -width / 2.0, half, width / 2.0), paint)
                 restore()
 
+    def _draw_parts(self, canvas: skia.Canvas, ch: _Character, f: int) -> None:
+        mat = skia.Matrix()
+        save, restore, concat, draw = canvas.save, canvas.restore, canvas.concat, canvas.drawImage
+        for image, (a, b, c, d, e, g) in zip(ch.part_images, ch.part_mats[f].tolist(), strict=True):
+            mat.setAll(a, b, c, d, e, g, 0.0, 0.0, 1.0)
+            save()
+            concat(mat)
+            draw(image, 0.0, 0.0, _SAMPLING, _IMAGE_PAINT)
+            restore()
+
     def _draw_mouth(self, canvas: skia.Canvas, ch: _Character, f: int) -> None:
         x, y, rot = ch.mouth[f].tolist()
-        shape = SHAPES[int(ch.mouth_shape[f])]
+        si = int(ch.mouth_shape[f])
+        shape = SHAPES[si]
         o = float(ch.mouth_open[f])
         w = ch.mouth_size
         canvas.save()
         canvas.translate(x, y)
         canvas.rotate(rot)
+        drawing = ch.mouth_images[si] if ch.mouth_images else None
+        if drawing is not None:
+            ox, oy, k = ch.mouth_place[si].tolist()
+            canvas.rotate(ch.mouth_turn)
+            if ch.scale_open:
+                canvas.scale(1.0, 0.5 + 0.5 * o)
+            canvas.translate(ox, oy)
+            canvas.scale(k, k)
+            canvas.drawImage(drawing, 0.0, 0.0, _SAMPLING, _IMAGE_PAINT)
+            canvas.restore()
+            return
         lip = self._lip
         lip.setStrokeWidth(max(1.5, 0.09 * w))
 

@@ -82,6 +82,7 @@ READERS = {
                                     "--moves", str(G["moves"]), "--pins", "{doc}", "--previous",
                                     str(G["choreography"])]],
     "mouth-shapes": [["inspect", "{doc}"]],
+    "rig-map": [["inspect", "{doc}"]],
     "render": [["inspect", "{doc}"]],
 }
 FUZZ_MUTATIONS = ("drop", None, "x", "", [], [None], {}, float("nan"), float("inf"), -1, 0, True)
