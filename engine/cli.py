@@ -502,14 +502,14 @@ def demo(
     backend: BackendOpt = _D.backend,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run everything on the bundled example song (two characters in canon)."""
+    """Run everything on the bundled example song (two stick figures and the drawn Pip, in canon)."""
     from engine.run import RunInputs
 
     examples = Path(__file__).resolve().parents[1] / "examples"
     song = examples / "example_song.ogg"
     if not song.exists():
         raise ChoreoError("the bundled example song is missing (run from a checkout of choreo)", path=song)
-    inputs = RunInputs(song=song, midi=examples / "example_song.mid", rigs=("ada", "bo"))
+    inputs = RunInputs(song=song, midi=examples / "example_song.mid", rigs=("ada", "bo", "pip"))
     params = RunParams(analysis=AnalysisParams(backend=backend), solve=SolveParams(ensemble="canon"),
                        passes="characters,overlay")
     _run_pipeline(inputs, output, params, quiet)
@@ -588,6 +588,39 @@ def review(
         raise ChoreoError("not found (give a choreo run output folder or a song)", path=path)
     session = ReviewSession.open(path, rig_names=rig, moves=moves)
     serve(session, host, port, open_browser=not no_browser, echo=lambda line: typer.echo(line, err=True))
+
+
+rig_app = typer.Typer(no_args_is_help=True, help="Character rigs: import a drawn cut-out character.")
+app.add_typer(rig_app, name="rig")
+
+
+@rig_app.command("import")
+def rig_import(
+    art: Annotated[Path, typer.Argument(help="The layered drawing: OpenRaster .ora (Krita, GIMP, MyPaint) or "
+                                             "Photoshop .psd, in the skeleton's rest pose.")],
+    skeleton: Annotated[str, typer.Option(help="The skeleton: a shipped rig (ada, bo) or a rig JSON.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The rig to write (.json); its part images go "
+                                                                "to a folder of the same name beside it.")],
+    map_file: Annotated[Path | None, typer.Option("--map", help="A choreo.rig-map/1 JSON: layer names to bones, "
+                                                                "pivots in art pixels.")] = None,
+    name: Annotated[str | None, typer.Option(help="The rig's name [default: the output file's name].")] = None,
+    scale_mouth: Annotated[bool, typer.Option("--scale-mouth", help="Squeeze the mouth drawings by the open "
+                                                                    "amount of each cue.")] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Import a cut-out character: layers named after bones become parts, the group 'mouth' the mouth set."""
+    from choreography.rig_import import import_rig, load_map, write_rig
+
+    mapping = load_map(map_file) if map_file is not None else None
+    imported = import_rig(art, skeleton, mapping=mapping, name=name or output.stem, image_dir=output.stem,
+                          scale_open=scale_mouth)
+    for w in imported.warnings:
+        typer.echo(f"warning: {w}", err=True)
+    write_rig(imported, output)
+    if not quiet:
+        shapes = imported.doc["mouth"].get("shapes", {})
+        typer.echo(f"wrote {output}: {len(imported.doc['parts'])} parts on the skeleton {skeleton}, mouth shapes "
+                   f"{' '.join(shapes) or 'none (drawn mouth)'}, images in {output.parent / output.stem}/")
 
 
 INTERRUPTED = 130  # the exit code of a command stopped by Ctrl-C, as shells report SIGINT
