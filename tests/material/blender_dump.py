@@ -25,8 +25,8 @@ def curves(obj):
         return {}
     return {f"{fc.data_path}[{fc.array_index}]": {
         "values": [fc.evaluate(f) for f in span],
-        "interpolation": sorted({k.interpolation for k in fc.keyframe_points}),
-        "n_keys": len(fc.keyframe_points), "group": fc.group.name if fc.group else None}
+        "keys": [[k.co[0], k.interpolation] for k in fc.keyframe_points],
+        "group": fc.group.name if fc.group else None}
         for fc in action.fcurves}
 
 
