@@ -36,7 +36,6 @@ EX = ROOT / "examples"
 FPS = {"24": Fraction(24), "30000/1001": Fraction(30000, 1001)}
 IDENTIFIER = "exchangeDigitalTimeSheet Save Data"  # the file's first line, as the XDTS format defines it
 SHAPES = set("ABCDEFGHX")
-NULL = "SYMBOL_NULL_CELL"
 SINGERS = {"ada": ("Twinkle twinkle little star", 8.6), "bo": ("How I wonder what you are", 20.0)}
 FCP_MISSING = "pip install opentimelineio otio-fcp-adapter"
 
@@ -166,9 +165,11 @@ def test_the_file_is_the_identifier_line_and_json_of_the_published_schema(sheet)
         assert [t["trackNo"] for t in field["tracks"]] == list(range(len(headers[field["fieldId"]])))
     for (field_id, _), entries in tracks.items():
         frames = [f for f, _ in entries]
-        assert frames[0] == 0 and frames == sorted(set(frames)) and frames[-1] < table["duration"]
-        if field_id == 0:
-            assert {v for _, v in entries} <= SHAPES
+        assert frames[0] >= 0 and frames == sorted(set(frames)) and frames[-1] < table["duration"]
+        if field_id == 0:  # cels from frame 0; the empty-cell symbol is for cels only
+            assert frames[0] == 0 and {v for _, v in entries} <= SHAPES
+        else:
+            assert not any(v.startswith("SYMBOL_") for _, v in entries)
 
 
 def test_mouth_cels_change_exactly_where_the_cues_change(sheet):
@@ -193,16 +194,13 @@ def test_move_names_are_written_where_each_move_starts(sheet):
     _, tracks = read_sheet(path)
     duration = chor["duration_frames"]
     for ch in chor["characters"]:
-        moves = [m for m in chor["moves"] if m["character"] == ch]
-        expected: list[str] = [NULL] * duration
-        for m in moves:
-            expected[m["start_frame"]:m["end_frame"]] = [m["move"]] * (m["end_frame"] - m["start_frame"])
+        moves = sorted((m for m in chor["moves"] if m["character"] == ch), key=lambda m: m["start_frame"])
         entries = tracks[3, f"{ch} moves"]
-        assert hold(entries, duration) == expected[:duration]
-        starts = {m["start_frame"] for m in moves}
-        gaps = {f for f in range(duration) if expected[f] == NULL and (f == 0 or expected[f - 1] != NULL)}
-        assert [f for f, _ in entries] == sorted(starts | gaps)  # a move twice in a row is written twice
-        assert len(moves) > 20 and len(gaps) >= 1  # the example's first move starts after frame 0
+        assert entries == [(m["start_frame"], m["move"]) for m in moves]  # a move twice in a row: written twice
+        assert len(moves) > 20 and moves[-1]["end_frame"] <= duration
+        held = hold(entries, duration)
+        for m in moves:  # the name holds over the move's frames
+            assert set(held[m["start_frame"]:m["end_frame"]]) == {m["move"]}
 
 
 def test_a_mouth_track_made_at_another_rate_is_retimed(runs, tmp_path):

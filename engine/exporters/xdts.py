@@ -13,15 +13,16 @@ Conventions
 - A field is a kind of column (``fieldId`` 0 CELL, 3 DIALOG, 5 CAMERAWORK); each holds tracks
   (``trackNo`` from 0, the bottom layer) of frames ``{"frame": f, "data": [{"id": 0, "values": [v]}]}``,
   and ``timeTableHeaders`` names the tracks of each field (``names[trackNo]``). A track lists only the
-  frames where it changes, from frame 0; a value holds until the next one, as on a paper sheet, and
-  ``SYMBOL_NULL_CELL`` is an empty frame (the sheet's cross).
+  frames where it changes; a value holds until the next one, as on a paper sheet.
 - Mouths: one CELL track per mouth track, named ``<character> mouth``, whose cels are Rhubarb's shape
   letters ``A``-``H`` and ``X``; frames no cue covers hold ``X``, the rest shape choreo's renderer draws
   there too. Consecutive cues of one shape are one exposure (no new entry).
 - Moves: XDTS has no action column, and a CELL track would ask the reader for drawings named after
   moves, so the moves go to the DIALOG field, the sheet's text column: one track per character of the
-  choreography, named ``<character> moves``, with the move's name on its first frame (a move danced twice
-  in a row is written twice) and ``SYMBOL_NULL_CELL`` where the character dances no move.
+  choreography, named ``<character> moves``, with each move's name on its first frame (a move danced twice
+  in a row is written twice). The empty-cell symbol ``SYMBOL_NULL_CELL`` belongs to CELL fields only, so
+  frames where a character dances no move (before the first beat) have no entry of their own: a reader
+  that holds values shows the move before them.
 - Frames are the choreography's (0-based, ``duration`` = its ``duration_frames``; entries past the end are
   dropped). XDTS carries no frame rate: the sheet counts frames, so a 30000/1001 choreography gives a
   sheet to use in a 29.97 fps project. A mouth track made at another rate is re-timed through seconds
@@ -43,37 +44,32 @@ from engine.exporters.song import Song, file_writer
 IDENTIFIER = "exchangeDigitalTimeSheet Save Data"
 VERSION = 5
 CELL_FIELD, DIALOG_FIELD = 0, 3
-NULL_CELL = "SYMBOL_NULL_CELL"
 REST_SHAPE = "X"  # Rhubarb's rest mouth, drawn wherever no cue speaks
 
 
-def _entries(spans: list[tuple[int, int, str]], duration: int, fill: str, *, every_start: bool) -> list[dict]:
-    """A track's frames: the value painted per frame from ``spans`` over ``fill``, listed where it changes.
+def _entry(frame: int, value: str) -> dict:
+    return {"data": [{"id": 0, "values": [value]}], "frame": frame}
+
+
+def _cel_entries(spans: list[tuple[int, int, str]], duration: int) -> list[dict]:
+    """A CELL track's frames: the cel painted per frame from ``spans`` over the rest shape, where it changes.
 
     Parameters
     ----------
     spans : list of (int, int, str)
-        ``(start_frame, end_frame, value)``, end exclusive, in order (a later span wins an overlap).
+        ``(start_frame, end_frame, cel)``, end exclusive, in order (a later span wins an overlap).
     duration : int, frames
-    fill : str
-        The value of frames no span covers.
-    every_start : bool
-        Also list a span whose value equals the one before it (a new instruction, not a held one).
 
     Returns
     -------
     list of dict
         XDTS frame entries, frames increasing from 0, each below ``duration``.
     """
-    values = [fill] * duration
-    starts = set()
+    values = [REST_SHAPE] * duration
     for a, b, value in spans:
         a, b = max(0, a), min(duration, b)
-        if b > a:
-            values[a:b] = [value] * (b - a)
-            starts.add(a)
-    return [{"data": [{"id": 0, "values": [v]}], "frame": f} for f, v in enumerate(values)
-            if f == 0 or v != values[f - 1] or (every_start and f in starts)]
+        values[a:b] = [value] * max(0, b - a)
+    return [_entry(f, v) for f, v in enumerate(values) if f == 0 or v != values[f - 1]]
 
 
 def _cue_frames(track: MouthTrack, fps: Fraction) -> list[tuple[int, int, str]]:
@@ -101,10 +97,11 @@ def time_sheet(song: Song) -> dict:
     if not song.mouths:
         warnings.warn("xdts: no mouth tracks given, so the time sheet carries the moves only (its CELL field is "
                       "empty)", stacklevel=2)
-    mouths = [(f"{m.character} mouth", _entries(_cue_frames(m, fps), duration, REST_SHAPE, every_start=False))
-              for m in song.mouths]
-    moves = [(f"{ch} moves", _entries([(m.start_frame, m.end_frame, m.move) for m in chor.moves if m.character == ch],
-                                      duration, NULL_CELL, every_start=True)) for ch in chor.characters]
+    mouths = [(f"{m.character} mouth", _cel_entries(_cue_frames(m, fps), duration)) for m in song.mouths]
+    moves = []
+    for ch in chor.characters:
+        starts = {m.start_frame: m.move for m in chor.moves if m.character == ch and 0 <= m.start_frame < duration}
+        moves.append((f"{ch} moves", [_entry(f, starts[f]) for f in sorted(starts)]))
     fields = [(CELL_FIELD, mouths), (DIALOG_FIELD, moves)]
     return {
         "header": {"cut": "1", "scene": "1"},
@@ -138,7 +135,8 @@ def to_xdts(song: Song) -> str:
 XDTS = register(Exporter(
     "xdts", ".xdts", file_writer(to_xdts),
     "Exchange Digital Time Sheet (CLIP STUDIO PAINT, OpenToonz, TVPaint): per character, mouth-shape cels "
-    "A-H/X (CELL field) and move names (DIALOG field) where they change, in the choreography's frames "
+    "A-H/X (CELL field) where they change and move names (DIALOG field) where each move starts, in the "
+    "choreography's frames "
     "(XDTS has no frame rate; OpenToonz takes cels as drawing numbers, so letters import empty there)",
     scope="song", needs=("choreography",),
     reader="not verified by a reader (none runs here): the tests check the published structure"))
