@@ -9,7 +9,9 @@ Conventions
 - The file is the line ``exchangeDigitalTimeSheet Save Data`` followed by one JSON document, as the XDTS
   file format (Celsys, ver. 1.0, 2022-12-06) defines it with a JSON Schema (draft-07): ``header``
   (``cut`` and ``scene``, strings of 1-4 digits: ``"1"`` and ``"1"``), ``timeTables`` (one, named after the
-  song: ``name``, ``duration`` in frames, ``fields``, ``timeTableHeaders``) and ``version`` 5.
+  song: ``name``, ``duration`` in frames, ``fields``, ``timeTableHeaders``) and ``version`` 5. The schema's
+  header, fields, tracks and frames were read as published; the time table's own keys and the version as
+  OpenToonz's XDTS reader and writer (``toonz/sources/toonz/xdtsio.cpp``) use them.
 - A field is a kind of column (``fieldId`` 0 CELL, 3 DIALOG, 5 CAMERAWORK); each holds tracks
   (``trackNo`` from 0, the bottom layer) of frames ``{"frame": f, "data": [{"id": 0, "values": [v]}]}``,
   and ``timeTableHeaders`` names the tracks of each field (``names[trackNo]``). A track lists only the
@@ -136,7 +138,7 @@ XDTS = register(Exporter(
     "xdts", ".xdts", file_writer(to_xdts),
     "Exchange Digital Time Sheet (CLIP STUDIO PAINT, OpenToonz, TVPaint): per character, mouth-shape cels "
     "A-H/X (CELL field) where they change and move names (DIALOG field) where each move starts, in the "
-    "choreography's frames "
-    "(XDTS has no frame rate; OpenToonz takes cels as drawing numbers, so letters import empty there)",
+    "choreography's frames (XDTS has no frame rate; OpenToonz takes cels as drawing numbers, so letters "
+    "import empty there)",
     scope="song", needs=("choreography",),
     reader="not verified by a reader (none runs here): the tests check the published structure"))
