@@ -80,6 +80,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          _file("choreography.mouth", "load_mapping")),
     Kind("rig-map", 1, "which layers of an artist's file are which bones, and pivots (user-authored, for choreo "
                        "rig import --map)", _file("choreography.rig_import", "load_map")),
+    Kind("crowd", 1, "a crowd: base characters, the ranges they vary in, formation, count and seed (user-authored, "
+                     "for choreo run --crowd-spec)", _file("choreography.crowd", "load_crowd_spec")),
 )}
 # (kind, from_version) -> function turning a version-n dict into a version-(n+1) dict.
 UPGRADES: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}

@@ -379,6 +379,10 @@ def run(
     export: Annotated[str, typer.Option("--export", help="Also write these formats into OUT/ at the end, "
                                                          "comma-separated (choreo export --list); the names are "
                                                          "checked before the run starts.")] = "",
+    crowd: Annotated[int, typer.Option(help="Crowd dancers behind the leads, made from the --rig rigs with the "
+                                            "crowd defaults; with --crowd-spec, its count.")] = _R.crowd,
+    crowd_spec: Annotated[Path | None, typer.Option(help="Crowd spec (choreo.crowd/1): base characters, ranges, "
+                                                         "formation, count, seed, unison.")] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Run every stage on a song (analyze, lipsync, choreograph, render), each cached by content hash."""
@@ -392,11 +396,11 @@ def run(
         raise ChoreoError(f"{len(vocals)} --vocals but {len(character)} --character names; give one per stem")
     names = character or [v.stem for v in vocals]
     inputs = RunInputs(song=song, vocals=tuple(zip(vocals, names, strict=True)), lyrics=lyrics, midi=midi,
-                       rigs=tuple(rig or ["ada"]), moves=moves, pins=pins)
+                       rigs=tuple(rig or ["ada"]), moves=moves, pins=pins, crowd=crowd_spec)
     params = RunParams(analysis=AnalysisParams(backend=backend), lipsync=LipsyncParams(voice=voice),
                        solve=SolveParams(fps=fps, seed=seed, variation=variation, mirror_repeats=mirror_repeats,
                                          ensemble=ensemble, canon_beats=canon_beats, style=style),
-                       size=size, passes=passes)
+                       size=size, passes=passes, crowd=crowd)
     _run_pipeline(inputs, output, params, quiet)
     if formats:
         from engine.exporters.song import load_song

@@ -35,6 +35,9 @@ def render_spec(size: str, passes: str):
 def rigs_for(c, rig_names: list[str] | None) -> dict:
     """The rig of every character: given names/files in order, else the ones the choreography records.
 
+    A crowd's dancers (:mod:`choreography.crowd`) always get the rigs their choreography records; the names
+    or files given are for the leads.
+
     Parameters
     ----------
     c : Choreography
@@ -44,13 +47,16 @@ def rigs_for(c, rig_names: list[str] | None) -> dict:
     -------
     dict of str to Rig
     """
+    from choreography.crowd import crowd_rigs
     from choreography.rig import load_rig
 
-    if rig_names and len(rig_names) != len(c.characters):
-        raise ChoreoError(f"{len(c.characters)} characters but {len(rig_names)} --rig options")
+    crowd = crowd_rigs(c)
+    leads = [ch for ch in c.characters if ch not in crowd]
+    if rig_names and len(rig_names) != len(leads):
+        raise ChoreoError(f"{len(leads)} characters but {len(rig_names)} --rig options")
     recorded = c.provenance.get("rigs", {})
-    names = dict(zip(c.characters, rig_names, strict=True)) if rig_names else recorded
-    return {ch: load_rig(names.get(ch, ch)) for ch in c.characters}
+    names = dict(zip(leads, rig_names, strict=True)) if rig_names else recorded
+    return {ch: crowd[ch] if ch in crowd else load_rig(names.get(ch, ch)) for ch in c.characters}
 
 
 def render_outputs(c, out: Path, *, size: str = "1280x720", passes: str = "", audio=None, analysis=None,

@@ -26,6 +26,8 @@ class RunInputs:
     lyrics, midi, moves, pins : Path or None
     rigs : tuple of str
         Rig names or files, one per character (characters without a rig get the first rig).
+    crowd : Path or None
+        A crowd spec (``choreo.crowd/1``): dancers behind the leads (see :mod:`choreography.crowd`).
     """
 
     song: Path
@@ -35,6 +37,7 @@ class RunInputs:
     rigs: tuple[str, ...] = ("ada",)
     moves: Path | None = None
     pins: Path | None = None
+    crowd: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,10 @@ class RunParams:
         Preview size, WIDTHxHEIGHT.
     passes : str
         Comma-separated passes to write as PNG sequences.
+    crowd : int
+        Crowd dancers: with a crowd spec, its count instead of the spec's; without one, a crowd of the
+        spec defaults (:class:`choreography.crowd.CrowdSpec`) made from the leads' rigs; 0 for the spec's
+        count, or no crowd.
     """
 
     analysis: AnalysisParams = field(default_factory=AnalysisParams)
@@ -63,6 +70,7 @@ class RunParams:
     render: bool = True
     size: str = "1280x720"
     passes: str = ""
+    crowd: int = 0
 
 
 def _json_digest(obj) -> str:
@@ -153,6 +161,7 @@ def _stages(inputs: RunInputs, out: Path, p: RunParams, pipe: Pipeline, step, wr
         rigs = dancers(inputs.rigs)
     if inputs.lyrics is not None:
         read_lyrics(inputs.lyrics)
+    crowd = _crowd_spec(inputs, p)
     vocal_digests = {character: file_digest(vocal) for vocal, character in inputs.vocals}
     step("analyze")
     song_inputs = {"song": file_digest(inputs.song)}
@@ -178,18 +187,30 @@ def _stages(inputs: RunInputs, out: Path, p: RunParams, pipe: Pipeline, step, wr
            **{f"mouth:{k}": artefact_digest(m) for k, m in mouths.items()}}
     if inputs.pins is not None:
         cin["pins"] = file_digest(inputs.pins)
+    if crowd is not None:
+        from choreography.crowd import STAGE_VERSION as CROWD_VERSION
+
+        cin.update({"crowd": _json_digest(crowd), "crowd_version": CROWD_VERSION,
+                    **{f"crowd_rig:{i}": _json_digest(load_rig(b)) for i, b in enumerate(crowd.bases)}})
     previous = None
     if any(q.type == "lock" for q in pins.pins):  # lock pins keep parts of the run's last choreography
         previous = _previous_choreography(out / f"{stem}.choreography.json")
         cin["previous"] = file_digest(out / f"{stem}.choreography.json")
     singing = {k: singing_per_beat(m.obj, analysis.obj) for k, m in mouths.items()}
-    chor = pipe.stage("choreograph", SOLVER_VERSION, cin, p.solve,
-                      lambda: solve(analysis.obj, rigs, lib, pins, p.solve, singing=singing, previous=previous))
+
+    def choreograph():
+        from choreography.crowd import dance_crowd
+
+        leads = solve(analysis.obj, rigs, lib, pins, p.solve, singing=singing, previous=previous)
+        return leads if crowd is None else dance_crowd(analysis.obj, leads, lib, crowd)
+
+    chor = pipe.stage("choreograph", SOLVER_VERSION, cin, p.solve, choreograph)
     written["analysis"] = publish(analysis, out / f"{stem}.analysis.json")
     for character, res in mouths.items():
         written[f"mouth:{character}"] = publish(res, out / f"{character}.mouth.json")
     written["choreography"] = publish(chor, out / f"{stem}.choreography.json")
     if p.render:
+        from choreography.crowd import crowd_rigs
         from engine.render_stage import STAGE_VERSION as RENDER_VERSION
         from engine.render_stage import render_outputs
 
@@ -200,8 +221,28 @@ def _stages(inputs: RunInputs, out: Path, p: RunParams, pipe: Pipeline, step, wr
                                     lambda: render_outputs(chor.obj, out, size=p.size, passes=p.passes,
                                                            audio=inputs.song, analysis=analysis.obj,
                                                            mouths={k: m.obj for k, m in mouths.items()},
-                                                           rigs=rigs))
+                                                           rigs={**rigs, **crowd_rigs(chor.obj)}))
         written.update(files)
+
+
+def _crowd_spec(inputs: RunInputs, p: RunParams):
+    """The run's crowd spec (its file, the count option, or the defaults made from the leads' rigs), or None.
+
+    The dancers are drawn once here, so a formation they do not fit in fails before the expensive stages.
+    """
+    from choreography.crowd import MAX_COUNT, CrowdSpec, generate_crowd, load_crowd_spec
+
+    if not 0 <= p.crowd <= MAX_COUNT:
+        raise ChoreoError(f"--crowd {p.crowd}: a crowd has 0..{MAX_COUNT} dancers")
+    if inputs.crowd is not None:
+        spec = load_crowd_spec(inputs.crowd)
+        spec = replace(spec, count=p.crowd) if p.crowd else spec
+    elif p.crowd:
+        spec = CrowdSpec(bases=inputs.rigs, count=p.crowd)
+    else:
+        return None
+    generate_crowd(spec)
+    return spec
 
 
 def _previous_choreography(path: Path):

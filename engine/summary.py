@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 
@@ -164,6 +165,9 @@ def document_renderables(kind: str, obj: Any) -> list:
         return [f"{len(obj.pins)} pins" + (f": {', '.join(f'{n} {t}' for t, n in counts.items())}" if counts else "")]
     if kind == "mouth-shapes":
         return [f"mouth shapes {', '.join(sorted(obj.shapes))}; {len(obj.phones)} phones mapped"]
+    if kind == "crowd":
+        return [f"crowd of {obj.count} dancers from {', '.join(Path(b).name for b in obj.bases)} in "
+                f"{obj.formation.kind}, seed {obj.seed}{', in unison' if obj.unison else ''}"]
     if kind == "render":
         return [f"pass {obj['pass']!r}: {obj['frame_count']} frames of {obj['width']}x{obj['height']} at "
                 f"{obj['fps']} fps, {obj['pattern']}"]

@@ -15,6 +15,9 @@ Conventions
   in that order; layering the separate passes in the same order with "over" gives the same picture.
 - Lighting is a translucent fill of the colour ``hsv(hue, saturation, 1)`` with alpha
   ``LIGHT_MAX_ALPHA * intensity``, so a flash (an intensity jump) brightens the picture.
+- A crowd (:mod:`choreography.crowd`: the dancers its provenance names) is drawn behind the leads, back row
+  first, its colours mixed ``CROWD_DIM`` of the way toward the background colour; the floor then reaches
+  back ``CROWD_FLOOR_MARGIN_PX`` behind its back row, and the overlay lists the leads and counts the crowd.
 - A rig with cut-out ``parts`` (see :mod:`choreography.rig`) draws each part's image instead of capsules:
   one affine matrix per part and frame (the bone's start, its turn from the rest angle, the part's offset and
   scale) is computed with the poses, and the images are drawn back to front by the parts' ``z``, sampled
@@ -35,6 +38,7 @@ import skia
 
 from audio.errors import ChoreoError
 from audio.model import Analysis
+from choreography.crowd import crowd_names, tint
 from choreography.model import SHAPES, Choreography, MouthTrack, seconds_to_frame
 from choreography.rig import STAGE_SIZE_PX, Rig, forward_kinematics, mouth_xy, world_angles
 from choreography.sampling import sample_character, sample_track
@@ -42,6 +46,8 @@ from render.fonts import typeface
 from render.spec import PASS_KINDS, RenderSpec
 
 LIGHT_MAX_ALPHA = 0.55
+CROWD_DIM = 0.3
+CROWD_FLOOR_MARGIN_PX = 40.0
 MIN_ZOOM = 0.05
 _STAGE_W, _STAGE_H = STAGE_SIZE_PX
 _SHAPE_INDEX = {s: i for i, s in enumerate(SHAPES)}
@@ -204,14 +210,17 @@ class FrameRenderer:
         self._light_color = [skia.Color(int(r), int(g), int(b), int(a)) if a > 0 else 0 for r, g, b, a in light_rgba]
 
         # Characters.
+        crowd = [x for x in crowd_names(choreography) if x in self.characters]
         self._chars: list[_Character] = []
         floor = []
-        for name in self.characters:
-            rig = rigs[name]
+        for name in (*crowd, *(x for x in self.characters if x not in crowd)):
+            rig = tint(rigs[name], spec.background, CROWD_DIM) if name in crowd else rigs[name]
             self._chars.append(self._sample_character(name, rig, mouths.get(name), n))
             rest = forward_kinematics(rig, np.zeros((1, rig.n_bones)))
             floor.append(float(rest[0, :, :, 1].max()) if rig.n_bones else _DEFAULT_FLOOR_Y)
         self.floor_y = max(floor) if floor else _DEFAULT_FLOOR_Y
+        self.floor_top_y = min(floor[:len(crowd)]) - CROWD_FLOOR_MARGIN_PX if crowd else self.floor_y
+        self._leads = self._chars[len(crowd):]
 
         # Overlay: bar sheet per frame.
         self._bar_text = np.full(n, self._text("-:-"), dtype=np.int64)
@@ -466,7 +475,7 @@ class FrameRenderer:
     def _draw_floor(self, canvas: skia.Canvas, f: int) -> None:
         canvas.save()
         self._camera(canvas, f)
-        y = self.floor_y
+        y = self.floor_top_y
         canvas.drawRect(skia.Rect(-1e5, y, 1e5, 1e5), self._floor_paint)
         canvas.drawLine(-1e5, y, 1e5, y, self._floor_line)
         canvas.restore()
@@ -591,7 +600,8 @@ class FrameRenderer:
 
     def _draw_overlay(self, canvas: skia.Canvas, f: int) -> None:
         k, w, h = self._k, self.spec.width, self.spec.height
-        rows = 2 + len(self._chars)
+        crowd = len(self._chars) - len(self._leads)
+        rows = 2 + len(self._leads) + (1 if crowd else 0)
         canvas.drawRoundRect(skia.Rect(10 * k, 10 * k, 330 * k, (22 + 40 + 24 * (rows - 1)) * k), 8 * k, 8 * k,
                              self._panel)
         x, y = 22 * k, 46 * k
@@ -601,11 +611,13 @@ class FrameRenderer:
         sec = int(self._section[f])
         if sec >= 0:
             self._draw_text(canvas, sec, 1, x, y, self._text_paint)
-        for ch in self._chars:
+        for ch in self._leads:
             y += 24 * k
             mv = int(ch.move[f])
             label = self._text(f"{ch.name}: {self._texts[mv] if mv >= 0 else '-'}")
             self._draw_text(canvas, label, 1, x, y, self._dim_text)
+        if crowd:
+            self._draw_text(canvas, self._text(f"crowd: {crowd} dancers"), 1, x, y + 24 * k, self._dim_text)
         # Beat tick: a ring always, a dot on a beat frame, a bigger orange dot on a downbeat frame.
         cx, cy = w - 40 * k, 40 * k
         canvas.drawCircle(cx, cy, 22 * k, self._tick_ring)
@@ -616,11 +628,11 @@ class FrameRenderer:
             canvas.drawCircle(cx, cy, 9 * k, self._tick_beat)
         # Sung words, one line per singing character, centred at the bottom.
         y = h - 30 * k
-        for ch in self._chars:
+        for ch in self._leads:
             wd = int(ch.word[f])
             if wd < 0:
                 continue
-            tid = self._text(self._texts[wd] if len(self._chars) == 1 else f"{ch.name}: {self._texts[wd]}")
+            tid = self._text(self._texts[wd] if len(self._leads) == 1 else f"{ch.name}: {self._texts[wd]}")
             _, tw = self._blob(tid, 2)
             canvas.drawRoundRect(skia.Rect((w - tw) / 2 - 12 * k, y - 36 * k, (w + tw) / 2 + 12 * k, y + 12 * k),
                                  8 * k, 8 * k, self._panel)
