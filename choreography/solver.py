@@ -197,12 +197,18 @@ def plan_character(analysis: Analysis, bf: BeatFeatures, lib, arrays: MoveArrays
                                                style_fit=fit)
     apply_pins(mine, bf, arrays, tags, base_emit, base_start)
 
+    # A pickup (beats before the first downbeat) is counted in, not danced: the dance starts on "one", so
+    # that moves of a bar start on downbeats and half-bar moves on beats 1 and 3 (the library's moves are
+    # 2, 4 and 8 beats long: a plan started on an odd pickup would stay off the bar to the end).
+    lead_in = int(np.argmax(bf.downbeat)) if bf.downbeat.any() else 0
+
     def run(extra_force: list[tuple[int, int]], price: np.ndarray) -> list[Placement]:
         emit = base_emit + price[fam][:, bf.section]
         start = base_start.copy() if extra_force else base_start
         for m, b in extra_force:
             start[m, b] -= 1.0e5  # below a pin's bonus: the artist's pins win over the repeat rule
-        return placements(decode(emit, start, trans, arrays.beats), arrays, bf.n)
+        decoded = decode(emit[:, lead_in:], start[:, lead_in:], trans, arrays.beats)
+        return placements([(m, b + lead_in) for m, b in decoded], arrays, bf.n)
 
     # Lagrangian relaxation of the usage caps (per section, and over the song's first-time sections): a
     # family's excess raises its price per beat where it is over, and the plan is decoded again.

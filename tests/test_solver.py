@@ -282,3 +282,20 @@ def test_style_hint_steers_the_dance(song, lib):
     with pytest.raises(ChoreoError, match=r"unknown style 'hiphop' \(did you mean 'hip_hop'\?\)"):
         solve(song, rig, lib, params=SolveParams(style="hiphop"))
     assert set(STYLES) >= {"jazz", "kids"}
+
+
+def test_a_pickup_is_counted_in_and_moves_keep_their_place_in_the_bar(song, lib):
+    import dataclasses
+
+    late = dataclasses.replace(song, beats=song.beats[1:])  # the song now opens on beat 2: a 3-beat pickup
+    assert late.beats[0].beat == 2
+    c = solve(late, {"ada": load_rig("ada")}, lib)
+    first_down = next(b for b in late.beats if b.beat == 1)
+    assert c.moves[0].start_frame == seconds_to_frame(first_down.t, c.fps)  # the dance starts on "one"
+    bpb = max(b.beat for b in late.beats)
+    for m in c.moves:
+        length = lib[m.move.split("~")[0]].beats
+        if length >= bpb:
+            assert m.beat == 1, m  # bar-long moves on downbeats (phrase starts rule which)
+        elif bpb % length == 0:
+            assert (m.beat - 1) % length == 0, m  # half-bar moves on beats 1 and 3
