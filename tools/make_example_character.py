@@ -122,14 +122,14 @@ def write_ora(path: str | Path, size: tuple[int, int], layers: list[Node]) -> Pa
     merged = _flatten(size, layers)
     thumb = Image.fromarray(merged, "RGBA")
     thumb.thumbnail((256, 256))
+    entries = {"mimetype": b"image/openraster", "stack.xml": stack.encode("utf-8"), **files,
+               "mergedimage.png": png(merged), "Thumbnails/thumbnail.png": png(np.asarray(thumb))}
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as zf:
-        zf.writestr(zipfile.ZipInfo("mimetype"), "image/openraster", compress_type=zipfile.ZIP_STORED)
-        zf.writestr("stack.xml", stack, compress_type=zipfile.ZIP_DEFLATED)
-        for src, data in files.items():
-            zf.writestr(src, data, compress_type=zipfile.ZIP_STORED)
-        zf.writestr("mergedimage.png", png(merged), compress_type=zipfile.ZIP_STORED)
-        zf.writestr("Thumbnails/thumbnail.png", png(np.asarray(thumb)), compress_type=zipfile.ZIP_STORED)
+        for name, data in entries.items():  # fixed dates: the same layers give the same bytes
+            info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED if name == "stack.xml" else zipfile.ZIP_STORED
+            zf.writestr(info, data)
     return write_atomic(path, out.getvalue())
 
 
@@ -242,7 +242,8 @@ def _limb_layers(j) -> dict[str, Node]:
             c.drawCircle(cx, cy, 13, _fill(SKIN))
             c.drawCircle(cx, cy, 13, _stroke(OUTLINE))
             c.drawCircle(cx - sign * 11, cy - 4, 5, _fill(SKIN))  # thumb, toward the body
-            c.drawArc(skia.Rect(cx - sign * 16, cy - 9, cx - sign * 6, cy + 1), 0, 360, False, _stroke(OUTLINE))
+            c.drawArc(skia.Rect(cx - sign * 16, cy - 9, cx - sign * 6, cy + 1), -90 + sign * 90, 180, False,
+                      _stroke(OUTLINE, 1.5))
 
         for bone, fn in (("thigh", thigh), ("shin", shin), ("foot", foot), ("upper_arm", upper_arm),
                          ("forearm", forearm), ("hand", hand)):
@@ -270,8 +271,13 @@ def _body_layers(j) -> dict[str, Node]:
         _blob(c, (cx - 20, chest0[1] + 18, cx + 20, chest0[1] + 36), 6, HOODIE_DARK)  # the pocket
 
     def chest(c):
-        _blob(c, (cx - 42, chest1[1] - 4, cx + 42, chest0[1] + 12), 22, HOODIE)
-        c.drawLine(cx - 40, chest0[1] - 10, cx + 40, chest0[1] - 10, _stroke(STRIPE, 8))
+        body = skia.RRect.MakeRectXY(skia.Rect(cx - 42, chest1[1] - 4, cx + 42, chest0[1] + 12), 22, 22)
+        c.drawRRect(body, _fill(HOODIE))
+        c.save()
+        c.clipRRect(body, doAntiAlias=True)
+        c.drawRect(skia.Rect(cx - 42, chest0[1] - 14, cx + 42, chest0[1] - 6), _fill(STRIPE))
+        c.restore()
+        c.drawRRect(body, _stroke(OUTLINE))
         c.drawLine(cx, chest1[1] + 6, cx, chest0[1] + 8, _stroke(HOODIE_DARK, 2.5))
         c.drawLine(cx - 8, chest1[1] + 14, cx - 8, chest1[1] + 30, _stroke(SOLE, 2.5))  # drawstrings
         c.drawLine(cx + 8, chest1[1] + 14, cx + 8, chest1[1] + 30, _stroke(SOLE, 2.5))
