@@ -466,8 +466,8 @@ def docs_pictures(rig_path: Path, out_dir: Path) -> list[Path]:
     cues = tuple(MouthCue(f, f + 6, SHAPES[(f // 6) % len(SHAPES)], 0.8) for f in range(0, n - 6, 6))
     mouths = {"pip": MouthTrack(c.fps, "pip", cues)}
     tracks = dict(c.tracks)
-    tracks.update({"camera/zoom": Track((0,), (1.7,), ("hold",)), "camera/x": Track((0,), (0.0,), ("hold",)),
-                   "camera/y": Track((0,), (220.0,), ("hold",)), "light/intensity": Track((0,), (0.0,), ("hold",))})
+    tracks.update({"camera/zoom": Track((0,), (1.3,), ("hold",)), "camera/x": Track((0,), (0.0,), ("hold",)),
+                   "camera/y": Track((0,), (130.0,), ("hold",)), "light/intensity": Track((0,), (0.0,), ("hold",))})
     close = Choreography(fps=Fraction(c.fps), duration_frames=n, characters=c.characters, tracks=tracks,
                          moves=c.moves)
     written = []
