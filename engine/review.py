@@ -470,8 +470,13 @@ class ReviewSession:
                                       "tab saved first; reload to see its pins")
             pins = pins_from_dict(doc, path=self.pins_path)
             singing = {ch: singing_per_beat(m, self.analysis) for ch, m in self.mouths.items() if ch in self.rigs}
-            new = solve(self.analysis, self.rigs, self.lib, pins, self.params, singing=singing,
-                        previous=self.choreography)
+            try:
+                new = solve(self.analysis, self.rigs, self.lib, pins, self.params, singing=singing,
+                            previous=self.choreography)
+            except ChoreoError as exc:  # the solver names no file when the pins contradict each other
+                if exc.path:
+                    raise
+                raise ChoreoError(exc.message, path=self.pins_path) from exc
             text = artifacts.dumps(new)
             # What the file holds (values rounded as written): frames drawn from it match choreo render's.
             new = Choreography.from_dict(json.loads(text))
