@@ -84,6 +84,7 @@ READERS = {
     "mouth-shapes": [["inspect", "{doc}"]],
     "rig-map": [["inspect", "{doc}"]],
     "render": [["inspect", "{doc}"]],
+    "crowd": [["inspect", "{doc}"]],
 }
 FUZZ_MUTATIONS = ("drop", None, "x", "", [], [None], {}, float("nan"), float("inf"), -1, 0, True)
 
