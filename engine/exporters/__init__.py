@@ -21,8 +21,8 @@ Conventions
 Mouth formats: ``json`` (the ``choreo.mouth/1`` artefact), ``tsv``, ``xml`` and ``rhubarb-json`` (Rhubarb
 Lip Sync's outputs), ``dat`` (Moho switch data) and ``pgo`` (Papagayo project). Song formats: ``otio``
 (OpenTimelineIO), ``edl`` (CMX 3600), ``fcp7xml`` (Final Cut 7 XML), ``midi`` (tempo map and markers),
-``audacity`` (label track) and ``blender`` (a Blender scene: armatures with their actions, markers, the song,
-the camera, mouth shapes).
+``audacity`` (label track), ``blender`` (a Blender scene: armatures with their actions, markers, the song,
+the camera, mouth shapes) and ``lottie`` (the dance as a Lottie animation).
 """
 
 from __future__ import annotations
@@ -255,4 +255,4 @@ def _write_choreo_json(track: MouthTrack, path: str | Path, *, sound_file: str |
 register(Exporter("json", ".mouth.json", _write_choreo_json, "choreo.mouth/1 artefact (choreo's own JSON)"))
 
 # The adapters register themselves on import; they need the names above, hence the late import.
-from engine.exporters import audacity, blender, edl, fcp7xml, midi, moho, otio_timeline, papagayo, rhubarb  # noqa: E402, F401
+from engine.exporters import audacity, blender, edl, fcp7xml, lottie, midi, moho, otio_timeline, papagayo, rhubarb  # noqa: E402, F401

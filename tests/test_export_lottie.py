@@ -1,0 +1,497 @@
+"""choreo export --to lottie: a real run of the example song, read by the Lottie schema, a keyframe reader and rlottie.
+
+The input is a `choreo run` output: the bundled example song (librosa backend) at 30000/1001 fps, danced by
+two singers, ada and bo, on an espeak-ng vocal stem whose five lyric lines give every mouth shape. The export
+is checked three ways, each independent of the exporter's code:
+
+- against the JSON schema shipped in ``lottie-specs`` (jsonschema, draft 2020-12);
+- by this file's own reading of the Lottie it wrote: keyframes evaluated as the Lottie spec defines them
+  (cubic bezier eases solved for time, hold keys) and layer transforms composed through their parents
+  (``T(p) R(r) S(s) T(-a)``), compared with choreo's sampler and forward kinematics at every frame;
+- by rlottie's pixels: sampled frames rendered by ``rlottie-python`` and compared with choreo's own render of
+  the same frame (:class:`render.frames.FrameRenderer`, the characters and mouth passes laid over each
+  other, no background). rlottie draws whatever it can parse, so deliberately broken exports must fail the
+  same comparison.
+
+Tolerances, with what they were measured against on this run:
+
+- Silhouette IoU (alpha > 0) at least :data:`IOU_MIN` = 0.99 per frame. Correct frames measured 0.995-0.999
+  (the two rasterisers' anti-aliased edges differ by about a pixel). choreo's own render with every bone
+  turned 1 degree more scores 0.70-0.78 against the original, mirrored rotations 0.2-0.45, and linear eases
+  in place of choreo's 0.69-0.93 in the middle of eased segments, so 0.99 catches a one-degree error.
+- Mean RGB difference over the pixels both renders cover fully at most :data:`COLOUR_MAX` = 2 (of 255):
+  correct frames measured 0.5; a wrong colour or draw order changes whole bones.
+- Mouths are compared alone (every body layer emptied) on a 2560x1440 canvas, where they are 4 times the
+  pixels: IoU at least :data:`MOUTH_IOU_MIN`, colour difference at most :data:`MOUTH_COLOUR_MAX`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+import soundfile as sf
+from lottie_specs.resources import schema_path
+from rlottie_python import LottieAnimation
+
+from audio.errors import ChoreoError
+from audio.params import AnalysisParams
+from choreography.moves import EASES, apply_ease
+from choreography.params import SolveParams
+from choreography.rig import forward_kinematics, mouth_xy
+from choreography.sampling import sample_character, sample_track
+from engine.exporters import FORMATS, parse_formats
+from engine.exporters.lottie import write_lottie
+from engine.exporters.song import Song, export_song, load_song, song_markers
+from engine.pipeline import Pipeline
+from engine.render_stage import rigs_for
+from engine.run import RunInputs, RunParams, run_song
+from render.frames import FrameRenderer
+from render.spec import RenderSpec
+from tests.conftest import ROOT, run_cli
+
+FPS = Fraction(30000, 1001)
+LINES = ["Twinkle twinkle little star", "How I wonder what you are", "Up above the world so high",
+         "Like a diamond in the sky", "Then the traveller in the dark"]
+SINGING_STARTS_S = 8.6
+SINGERS = ("ada", "bo")
+IOU_MIN = 0.99
+COLOUR_MAX = 2.0
+MOUTH_SIZE = "2560x1440"
+MOUTH_IOU_MIN = 0.9
+MOUTH_COLOUR_MAX = 3.0
+MOUTH_CUT = 127
+VALUE_TOL = 2e-3  # deg or px: values are written to 4 decimals, ease handles to 6
+POINT_TOL_PX = 0.01
+SCHEMA_KEYS_SAMPLED = 12
+
+
+# ---------------------------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    """A `choreo run` output folder (no render): analysis, choreography and two mouth tracks."""
+    from tests.material.espeak_speech import synthesize
+
+    d = tmp_path_factory.mktemp("export_lottie")
+    shutil.copy(ROOT / "examples" / "example_song.ogg", d / "example_song.ogg")
+    ssml = '<speak><prosody rate="50%" pitch="+25%">' + ' <break time="600ms"/> '.join(LINES) + "</prosody></speak>"
+    spoken = synthesize(ssml, ssml=True)
+    lead = np.zeros(round(SINGING_STARTS_S * spoken.sr), dtype=np.float32)
+    sf.write(str(d / "singer.wav"), np.concatenate([lead, spoken.y]), spoken.sr)
+    (d / "singer.txt").write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    inputs = RunInputs(song=d / "example_song.ogg", vocals=tuple((d / "singer.wav", s) for s in SINGERS),
+                       lyrics=d / "singer.txt", rigs=SINGERS)
+    run_song(inputs, d / "run", RunParams(analysis=AnalysisParams(backend="librosa"),
+                                          solve=SolveParams(fps=f"{FPS.numerator}/{FPS.denominator}",
+                                                            ensemble="canon"), render=False),
+             pipeline=Pipeline(cache=d / "cache"))
+    return d / "run"
+
+
+@pytest.fixture(scope="module")
+def song(run_dir) -> Song:
+    return load_song([run_dir])
+
+
+@pytest.fixture(scope="module")
+def exported(run_dir) -> Path:
+    """The Lottie written by the CLI, as a user runs it."""
+    out = run_dir.parent / "lottie"
+    t0 = time.perf_counter()
+    res = run_cli("export", str(run_dir), "--to", "lottie", "-o", str(out))
+    print(f"\nchoreo export --to lottie (subprocess): {time.perf_counter() - t0:.2f} s")
+    assert res.returncode == 0, res.stderr
+    path = out / "example_song.lottie.json"
+    assert f"wrote {path}" in res.stdout
+    return path
+
+
+@pytest.fixture(scope="module")
+def doc(exported) -> dict:
+    return json.loads(exported.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def rigs(song):
+    return rigs_for(song.choreography, None)
+
+
+@pytest.fixture(scope="module")
+def schema_validator():
+    schema = json.loads(Path(str(schema_path())).read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+# ---------------------------------------------------------------------------------------------- readers
+
+
+def _layers(doc: dict) -> dict[str, dict]:
+    return {layer["nm"]: layer for layer in doc["layers"]}
+
+
+def _bezier_ease(u: np.ndarray, x1, y1, x2, y2) -> np.ndarray:
+    """A Lottie keyframe ease: the bezier (0,0) (x1,y1) (x2,y2) (1,1), its time solved by bisection."""
+    lo, hi = np.zeros_like(u), np.ones_like(u)
+    for _ in range(60):
+        s = (lo + hi) / 2
+        x = 3 * (1 - s) ** 2 * s * x1 + 3 * (1 - s) * s ** 2 * x2 + s ** 3
+        lo, hi = np.where(x < u, s, lo), np.where(x < u, hi, s)
+    s = (lo + hi) / 2
+    return 3 * (1 - s) ** 2 * s * y1 + 3 * (1 - s) * s ** 2 * y2 + s ** 3
+
+
+def _values(prop: dict, n: int) -> np.ndarray:
+    """A Lottie property's value at frames 0..n-1, shape ``(n, dims)``, as the spec defines keyframes."""
+    if not prop["a"]:
+        return np.tile(np.atleast_1d(np.asarray(prop["k"], dtype=np.float64)), (n, 1))
+    keys = prop["k"]
+    t = np.array([k["t"] for k in keys], dtype=np.float64)
+    s = np.array([k["s"] for k in keys], dtype=np.float64)
+    handle = np.array([[k["o"]["x"][0], k["o"]["y"][0], k["i"]["x"][0], k["i"]["y"][0]] if not k.get("h")
+                       else [np.nan] * 4 for k in keys[:-1]] or np.zeros((0, 4)))
+    f = np.arange(n, dtype=np.float64)
+    j = np.clip(np.searchsorted(t, f, side="right") - 1, 0, len(t) - 2)
+    u = np.clip((f - t[j]) / (t[j + 1] - t[j]), 0.0, 1.0)
+    h = handle[j]
+    y = np.where(np.isnan(h[:, 0]), 0.0, _bezier_ease(u, *np.nan_to_num(h).T))
+    out = s[j] + (s[j + 1] - s[j]) * y[:, None]
+    out[f < t[0]] = s[0]
+    out[f >= t[-1]] = s[-1]
+    return out
+
+
+def _position(ks: dict, n: int) -> np.ndarray:
+    p = ks["p"]
+    if p.get("s"):
+        return np.concatenate([_values(p["x"], n), _values(p["y"], n)], axis=1)
+    return _values(p, n)
+
+
+def _world_matrices(doc: dict, n: int) -> dict[str, np.ndarray]:
+    """Every layer's layer-to-canvas matrix per frame, ``(n, 3, 3)``: ``T(p) R(r) S(s) T(-a)`` down the parents."""
+    by_ind = {layer["ind"]: layer for layer in doc["layers"]}
+    local: dict[int, np.ndarray] = {}
+    for ind, layer in by_ind.items():
+        ks = layer["ks"]
+        p, a = _position(ks, n), _values(ks["a"], n)
+        r = np.deg2rad(_values(ks["r"], n)[:, 0])
+        sc = _values(ks["s"], n) / 100.0
+        m = np.zeros((n, 3, 3))
+        c, s = np.cos(r), np.sin(r)
+        m[:, 0, 0], m[:, 0, 1] = c * sc[:, 0], -s * sc[:, 1]
+        m[:, 1, 0], m[:, 1, 1] = s * sc[:, 0], c * sc[:, 1]
+        m[:, :2, 2] = p - np.einsum("nij,nj->ni", m[:, :2, :2], a)
+        m[:, 2, 2] = 1.0
+        local[ind] = m
+    world: dict[int, np.ndarray] = {}
+
+    def resolve(ind: int) -> np.ndarray:
+        if ind not in world:
+            parent = by_ind[ind].get("parent")
+            world[ind] = local[ind] if parent is None else resolve(parent) @ local[ind]
+        return world[ind]
+
+    return {layer["nm"]: resolve(ind) for ind, layer in by_ind.items()}
+
+
+def _apply(m: np.ndarray, xy) -> np.ndarray:
+    return m[:, :2, :2] @ np.asarray(xy, dtype=np.float64) + m[:, :2, 2]
+
+
+def _choreo_renderer(song: Song, rigs, size: str, passes) -> FrameRenderer:
+    w, h = (int(v) for v in size.split("x"))
+    return FrameRenderer(song.choreography, rigs, RenderSpec(width=w, height=h, passes=passes, overlay=False),
+                         mouths={m.character: m for m in song.mouths})
+
+
+def _choreo_frame(renderer: FrameRenderer, f: int) -> list[np.ndarray]:
+    """choreo's render of a frame: the renderer's passes, back to front (straight-alpha RGBA)."""
+    bufs = renderer.new_buffers()
+    renderer.render(f, bufs)
+    return [bufs[name] for name in renderer.spec.passes]
+
+
+def _rlottie_frame(anim: LottieAnimation, f: int) -> np.ndarray:
+    """rlottie's render of a frame (premultiplied BGRA, as rlottie writes it)."""
+    w, h = anim.lottie_animation_get_size()
+    return np.frombuffer(anim.lottie_animation_render(frame_num=f), np.uint8).reshape(h, w, 4)
+
+
+def _compare(ours: list[np.ndarray], theirs: np.ndarray, cut: int = 0) -> tuple[float, float]:
+    """IoU of the silhouettes (alpha > cut) and the mean RGB difference (0..255) where both are opaque.
+
+    choreo's passes are laid over each other with "over"; rlottie's premultiplied colours are divided by
+    their alpha. Only the box holding everything drawn is converted to floats.
+    """
+    drawn = (theirs[..., 3] > 0) | np.logical_or.reduce([p[..., 3] > 0 for p in ours])
+    rows, cols = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
+    if not rows.size:
+        return 1.0, 0.0
+    box = np.s_[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    alpha = np.zeros(drawn[box].shape, dtype=np.float32)
+    rgb = np.zeros(alpha.shape + (3,), dtype=np.float32)
+    for p in ours:
+        src = p[box].astype(np.float32)
+        a = src[..., 3] / 255.0
+        out = a + alpha * (1 - a)
+        rgb = (src[..., :3] * a[..., None] + rgb * (alpha * (1 - a))[..., None]) / np.maximum(out, 1e-6)[..., None]
+        alpha = out
+    lot = theirs[box].astype(np.float32)
+    lot_alpha = lot[..., 3]
+    lot_rgb = lot[..., [2, 1, 0]] * 255.0 / np.maximum(lot_alpha, 1e-6)[..., None]
+    our_alpha = np.rint(alpha * 255.0)
+    a, b = our_alpha > cut, lot_alpha > cut
+    iou = float((a & b).sum() / max(1, (a | b).sum()))
+    both = (our_alpha == 255) & (lot_alpha == 255)
+    return iou, float(np.abs(rgb - lot_rgb)[both].mean()) if both.any() else 0.0
+
+
+def _frame_table(renderer, doc, frames, iou_min, colour_max, label, cut: int = 0):
+    """Compare every frame (silhouettes at alpha > cut); print and return ``(frame, iou, colour, ok)`` rows."""
+    anim = LottieAnimation.from_data(json.dumps(doc))
+    rows = []
+    for f in frames:
+        iou, colour = _compare(_choreo_frame(renderer, f), _rlottie_frame(anim, f), cut)
+        rows.append((f, iou, colour, iou >= iou_min and colour <= colour_max))
+    print(f"\n{label}: frame, IoU, mean |RGB| difference")
+    for f, iou, colour, ok in rows:
+        print(f"  {f:5d}  {iou:.4f}  {colour:6.3f}{'' if ok else '  FAIL'}")
+    return rows
+
+
+def _spread_frames(song: Song) -> list[int]:
+    """12 frames spread evenly over the song."""
+    return np.linspace(0, song.choreography.duration_frames - 1, 12).astype(int).tolist()
+
+
+def _eased_frames(song: Song) -> list[int]:
+    """The middle of eased segments of ada's left forearm (two per ease), where a wrong ease is largest."""
+    t = song.choreography.tracks["ada/l_forearm.rot"]
+    per_ease: dict[str, list[int]] = {}
+    for k in range(1, len(t.frames)):
+        a, b = t.frames[k - 1], t.frames[k]
+        if b - a >= 8 and t.interp[k] not in ("hold", "linear") and t.values[k] != t.values[k - 1]:
+            per_ease.setdefault(t.interp[k], []).append((a + b) // 2)
+    return sorted(f for fs in per_ease.values() for f in fs[:2])
+
+
+# ---------------------------------------------------------------------------------------------- tests
+
+
+def test_registered_and_listed():
+    exp = FORMATS["lottie"]
+    assert (exp.scope, exp.suffix, exp.needs) == ("song", ".lottie.json", ("choreography",))
+    res = run_cli("export", "--list")
+    assert res.returncode == 0, res.stderr
+    assert "lottie" in res.stdout and "rlottie" in res.stdout
+
+
+def test_header_and_markers_read_by_rlottie(doc, exported, song):
+    n = song.choreography.duration_frames
+    assert (doc["w"], doc["h"], doc["ip"], doc["op"]) == (1280, 720, 0, n)
+    anim = LottieAnimation.from_file(str(exported))
+    assert anim.lottie_animation_get_size() == (1280, 720)
+    assert anim.lottie_animation_get_framerate() == pytest.approx(30000 / 1001, abs=1e-6)
+    assert anim.lottie_animation_get_totalframe() == n + 1  # rlottie counts op inclusively
+    marks = anim.lottie_animation_get_markerlist()
+    got = [(marks.ptr[i].name.decode(), marks.ptr[i].startframe, marks.ptr[i].endframe) for i in range(marks.size)]
+    want = [(m.name, *m.frames(FPS)) for m in song_markers(song)]
+    assert got == want
+    kinds = {m.kind for m in song_markers(song)}
+    assert kinds == {"section", "bar", "lyric"}
+
+
+def test_valid_against_the_lottie_schema(doc, schema_validator):
+    """Every layer, property and shape, and the first keyframes of every animated property (all of them: slow)."""
+    sampled = copy.deepcopy(doc)
+
+    def trim(node):
+        if isinstance(node, dict):
+            if node.get("a") == 1 and isinstance(node.get("k"), list):
+                node["k"] = node["k"][:SCHEMA_KEYS_SAMPLED]
+            for v in node.values():
+                trim(v)
+        elif isinstance(node, list):
+            for v in node:
+                trim(v)
+
+    trim(sampled)
+    errors = [f"{list(e.absolute_path)}: {e.message[:200]}" for e in schema_validator.iter_errors(sampled)]
+    assert not errors, errors[:5]
+    # The schema is not vacuous: a document without a frame rate, or a shape layer without shapes, fails it.
+    for broken in ({k: v for k, v in sampled.items() if k != "fr"},
+                   {**sampled, "layers": [{k: v for k, v in sampled["layers"][0].items() if k != "shapes"}]}):
+        assert not schema_validator.is_valid(broken)
+
+
+@pytest.mark.slow
+def test_whole_file_valid_against_the_lottie_schema(doc, schema_validator):
+    """Every keyframe too (about 30 s: jsonschema takes about 1.4 ms per keyframe)."""
+    errors = [f"{list(e.absolute_path)}: {e.message[:200]}" for e in schema_validator.iter_errors(doc)]
+    assert not errors, errors[:5]
+
+
+def test_keyframes_follow_choreos_sampler_at_every_frame(doc, song, rigs):
+    """Bone rotations, root motion and camera, read back by the spec's keyframe rules, at every frame."""
+    c = song.choreography
+    n = c.duration_frames
+    layers = _layers(doc)
+    worst = {}
+    for name in c.characters:
+        rig = rigs[name]
+        rot, root = sample_character(c.tracks, name, rig.names, n)
+        for i, bone in enumerate(rig.names):
+            got = _values(layers[f"{name} {bone}"]["ks"]["r"], n)[:, 0]
+            worst["rotation (deg)"] = max(worst.get("rotation (deg)", 0.0),
+                                          float(np.abs(-got - rig.rest_deg[i] - rot[:, i]).max()))
+        p = _position(layers[f"{name} root"]["ks"], n)
+        want = rig.origin_xy[None, :] + root * np.array([1.0, -1.0])
+        worst["root (px)"] = max(worst.get("root (px)", 0.0), float(np.abs(p - want).max()))
+    zoom = sample_track(c.tracks["camera/zoom"], n)
+    scale = _values(layers["camera zoom"]["ks"]["s"], n)
+    worst["zoom"] = float(np.abs(scale / (100.0 * np.array([1280 / 1920, 720 / 1080])) - zoom[:, None]).max())
+    pan = _position(layers["camera pan"]["ks"], n)
+    cam = np.stack([sample_track(c.tracks["camera/x"], n), sample_track(c.tracks["camera/y"], n)], axis=1)
+    worst["camera pan (px)"] = float(np.abs(pan + cam).max())
+    print("\nlargest difference from choreo's sampler over every frame:", worst)
+    assert all(v <= VALUE_TOL for v in worst.values()), worst
+    # The camera's cuts are hold keys in choreo: they were read back above as Lottie hold keyframes.
+    assert any(k.get("h") == 1 for k in layers["camera pan"]["ks"]["p"]["x"]["k"])
+
+
+def test_eases_are_exact_beziers():
+    """Each non-hold ease, as the handles written to the file, against choreo's ease curve."""
+    from engine.exporters.lottie import HANDLE_DECIMALS, ease_handles
+
+    u = np.linspace(0.0, 1.0, 1001)
+    for code, ease in enumerate(EASES):
+        if ease == "hold":
+            continue
+        y_out, y_in = (round(v, HANDLE_DECIMALS) for v in ease_handles(ease))
+        got = _bezier_ease(u, round(1 / 3, HANDLE_DECIMALS), y_out, round(2 / 3, HANDLE_DECIMALS), y_in)
+        err = float(np.abs(got - apply_ease(u, np.full(u.size, code))).max())
+        print(f"{ease}: handles {y_out}, {y_in}; max error {err:.2e} of the segment's change")
+        assert err < 1e-5
+
+
+def test_layer_geometry_is_choreos_forward_kinematics(doc, song, rigs):
+    """Composing the layer transforms through their parents puts every joint where choreo's camera sees it."""
+    c = song.choreography
+    n = c.duration_frames
+    world = _world_matrices(doc, n)
+    r = _choreo_renderer(song, rigs, "1280x720", ("characters",))
+    worst = 0.0
+    for name in c.characters:
+        rig = rigs[name]
+        rot, root = sample_character(c.tracks, name, rig.names, n)
+        root_xy = rig.origin_xy[None, :] + root * np.array([1.0, -1.0])
+        seg = forward_kinematics(rig, rot, root_xy)
+        for i, bone in enumerate(rig.names):
+            m = world[f"{name} {bone}"]
+            for end, local in ((0, (0.0, 0.0)), (1, (rig.lengths_px[i], 0.0))):
+                want = np.stack([r.stage_to_output(f, seg[f, i, end]) for f in range(0, n, 7)])
+                worst = max(worst, float(np.abs(_apply(m[::7], local) - want).max()))
+        want = np.stack([r.stage_to_output(f, xy) for f, xy in enumerate(mouth_xy(rig, rot, root_xy))])[::7]
+        worst = max(worst, float(np.abs(_apply(world[f"{name} mouth"][::7], (0.0, 0.0)) - want).max()))
+    print(f"\nlargest joint position difference (every 7th frame): {worst:.2e} px")
+    assert worst < POINT_TOL_PX
+
+
+def test_rlottie_frames_match_choreos_render(doc, song, rigs):
+    r = _choreo_renderer(song, rigs, "1280x720", ("characters", "mouth"))
+    t0 = time.perf_counter()
+    frames = sorted(set(_spread_frames(song) + _eased_frames(song)))
+    rows = _frame_table(r, doc, frames, IOU_MIN, COLOUR_MAX, "rlottie vs choreo")
+    print(f"compared {len(rows)} frames in {time.perf_counter() - t0:.2f} s")
+    assert all(ok for *_, ok in rows)
+
+
+def test_broken_exports_fail_the_pixel_comparison(doc, song, rigs):
+    """Bones turned the wrong way fail on every frame; linear eases in place of choreo's fail mid-segment."""
+    r = _choreo_renderer(song, rigs, "1280x720", ("characters", "mouth"))
+    mirrored, linear = copy.deepcopy(doc), copy.deepcopy(doc)
+    for layer in mirrored["layers"]:
+        rot = layer["ks"]["r"]
+        if layer["nm"].split(" ")[0] in SINGERS and not layer["nm"].endswith(" mouth"):
+            if rot["a"]:
+                for k in rot["k"]:
+                    k["s"] = [-k["s"][0]]
+            else:
+                rot["k"] = -rot["k"]
+    for layer in linear["layers"]:
+        for k in layer["ks"]["r"]["k"] if layer["ks"]["r"]["a"] else []:
+            if "o" in k:
+                k["o"]["y"], k["i"]["y"] = [k["o"]["x"][0]], [k["i"]["x"][0]]
+    rows = _frame_table(r, mirrored, _spread_frames(song), IOU_MIN, COLOUR_MAX, "bones rotated the wrong way")
+    assert not any(ok for *_, ok in rows)
+    rows = _frame_table(r, linear, _eased_frames(song), IOU_MIN, COLOUR_MAX,
+                        "linear eases in the middle of eased segments")
+    assert sum(not ok for *_, ok in rows) >= len(rows) // 2
+
+
+def _mouths_only(doc: dict) -> dict:
+    out = copy.deepcopy(doc)
+    for layer in out["layers"]:
+        if layer["ty"] == 4 and not layer["nm"].endswith(" mouth"):
+            layer["shapes"] = []
+    return out
+
+
+def test_mouths_match_choreos_render(song, rigs, tmp_path):
+    """Every mouth shape of the run, drawn alone on a large canvas, in the middle of its first cues."""
+    path = write_lottie(song, tmp_path / "big.lottie.json", size=MOUTH_SIZE)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert (doc["w"], doc["h"]) == (2560, 1440)
+    r = _choreo_renderer(song, rigs, MOUTH_SIZE, ("mouth",))
+    frames: dict[str, list[int]] = {}
+    for track in song.mouths:
+        for cue in track.cues:
+            frames.setdefault(cue.shape, []).append((cue.start_frame + cue.end_frame) // 2)
+    assert set(frames) == set("ABCDEFGHX")  # the lyrics give every shape
+    sampled = sorted({f for fs in frames.values() for f in fs[:2]})
+    mouths = _mouths_only(doc)
+    rows = _frame_table(r, mouths, sampled, MOUTH_IOU_MIN, MOUTH_COLOUR_MAX, "mouths alone", MOUTH_CUT)
+    assert all(ok for *_, ok in rows)
+    # Shapes shown at the wrong cues (each group switched by the next group's keys) fail the comparison.
+    for layer in mouths["layers"]:
+        if layer["nm"].endswith(" mouth"):
+            groups = layer["shapes"]
+            shown = [g["it"][-1]["o"] for g in groups]
+            for g, o in zip(groups, shown[1:] + shown[:1], strict=True):
+                g["it"][-1]["o"] = o
+    rows = _frame_table(r, mouths, sampled, MOUTH_IOU_MIN, MOUTH_COLOUR_MAX,
+                        "mouth shapes switched at the wrong cues", MOUTH_CUT)
+    assert sum(not ok for *_, ok in rows) >= len(rows) // 2
+
+
+def test_frame_rate_is_the_choreographys(doc):
+    assert doc["fr"] == 30000 / 1001
+    assert doc["meta"]["fps"] == "30000/1001"
+    frames = [k["t"] for layer in doc["layers"] for k in (layer["ks"]["r"]["k"] if layer["ks"]["r"]["a"] else [])]
+    assert frames and all(isinstance(f, int) for f in frames)
+
+
+def test_bad_input_fails_cleanly(song, run_dir, tmp_path):
+    target = tmp_path / "x.lottie.json"
+    with pytest.raises(ChoreoError, match="no rig for character"):
+        write_lottie(song, target, rigs={})
+    with pytest.raises(ChoreoError, match="WIDTHxHEIGHT"):
+        write_lottie(song, target, size="wide")
+    assert not target.exists()
+    only_analysis = Song(song.name, song.analysis, folder=tmp_path)
+    with pytest.raises(ChoreoError, match="choreography"):
+        export_song(only_analysis, parse_formats("lottie"), tmp_path)
+    res = run_cli("export", str(run_dir / "example_song.analysis.json"), "--to", "lottie", "-o", str(tmp_path))
+    assert res.returncode != 0
+    assert len(res.stderr.strip().splitlines()) == 1 and "choreography" in res.stderr
+    assert not list(tmp_path.glob("*.lottie.json"))
