@@ -33,6 +33,7 @@ bench: install
 	$(PY) benchmarks/bench_render.py
 	$(PY) benchmarks/bench_run.py
 	$(PY) benchmarks/bench_batch.py
+	$(PY) benchmarks/bench_review.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -27,7 +27,8 @@ def test_wheel_contents(tmp_path):
     assert shipped <= names, f"missing from the wheel: {sorted(shipped - names)}"
     assert not [n for n in names if n.startswith(("tests/", "benchmarks/", "examples/"))]
     assert not [n for n in names if n.endswith(("synth.py", "espeak_speech.py", "espeak_worker.py"))]
-    for data in ("choreography/data/rigs/ada.json", "choreography/data/moves/default.json"):
+    for data in ("choreography/data/rigs/ada.json", "choreography/data/moves/default.json",
+                 "engine/review_static/index.html", "engine/review_static/app.js", "engine/review_static/app.css"):
         assert data in names
     top = {n.split("/", 1)[0] for n in names if not n.startswith("choreo_engine-")}
     assert top == set(PACKAGES)
