@@ -63,6 +63,15 @@ def main() -> None:
             enc = n_sample / (time.perf_counter() - t0)
             print(f"{f'drawing alone, {w}x{h}':44s} {draw:9.0f}")
             print(f"{f'drawing + H.264 encoding, {w}x{h}':44s} {enc:9.0f}")
+        drawn = {"pip": load_rig("pip")}  # the drawn example character: 17 image parts and a mouth set
+        cp = solve(a, drawn, load_moves())
+        r = FrameRenderer(cp, drawn, RenderSpec(width=1280, height=720), analysis=a)
+        buf = r.new_buffers(["composite"])
+        r.render(0, buf)
+        t0 = time.perf_counter()
+        for f in range(n_sample):
+            r.render(f, buf)
+        print(f"{'drawn character (pip) alone, 1280x720':44s} {n_sample / (time.perf_counter() - t0):9.0f}")
         rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         t0 = time.perf_counter()
         render(c, RenderSpec(), rigs=rigs, out_dir=tmp / "full", audio=wav, analysis=a)

