@@ -303,6 +303,33 @@ def test_timing_offsets_stay_within_the_fraction(song):
     assert max(typical) - min(typical) > 0.5 * spec.offset_beats, "dancers are not all on the same offset"
 
 
+def test_a_half_time_song_is_followed_on_its_dance_grid(tmp_path):
+    import soundfile as sf
+
+    from audio.analysis import analyze
+    from audio.params import AnalysisParams
+    from tests.material.synth import SongSpec, synthesize, write_midi
+
+    music = synthesize(SongSpec(form=(("intro", 4), ("verse", 8), ("chorus", 8)), bpm=172, seed=2))
+    wav, mid = tmp_path / "fast.wav", tmp_path / "fast.mid"
+    sf.write(str(wav), music.y, music.sr)
+    write_midi(music, mid)
+    a = analyze(wav, AnalysisParams(backend="librosa"), midi=mid)
+    lib = load_moves()
+    leads = solve(a, {"ada": load_rig("ada")}, lib)
+    assert leads.provenance["dance_grid"] == "half time"
+    spec = CrowdSpec(count=6, offset_beats=0.25)
+    c = dance_crowd(a, leads, lib, spec)
+    lead = {m.start_beat for m in c.moves if m.character == "ada"}
+    beats = np.array([b.t for b in a.beats])
+    grid = 2 * np.median(np.diff(beats))  # half time: a dance beat is two of the song's
+    for m in c.moves:
+        if m.character != "ada":
+            assert m.start_beat in lead
+            if m.start_beat > 0:
+                assert abs(m.start_frame / 24.0 - beats[m.start_beat]) <= spec.offset_beats * grid * 1.05 + 0.5 / 24
+
+
 def test_crowd_dance_is_deterministic(song):
     a, _, lib, leads, spec, crowd, _ = song
     assert artifacts.dumps(dance_crowd(a, leads, lib, spec)) == artifacts.dumps(crowd)
