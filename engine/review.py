@@ -36,6 +36,9 @@ Conventions
 - Only regular files inside the folder are served: no ``..``, no absolute paths, no symlink that leads
   out of it, no hidden or partial files. The one file from outside is the song the analysis names, and
   only when its decoded samples are the analysed ones (same sha256).
+- On a loopback address the server answers only requests addressed to its own names (``127.0.0.1``,
+  ``localhost``): another site's page cannot reach it by pointing its own name there (DNS rebinding).
+  Listening anywhere else is the user's choice, and :func:`serve` says what it exposes.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ import ipaddress
 import json
 import socket
 import threading
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +66,7 @@ JPEG_QUALITY = 85
 MAX_BODY_BYTES = 1 << 20
 PEAKS_PER_S = 100
 PINS_FILE = "pins.json"
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 STATIC = "review_static"
 _STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                  ".css": "text/css; charset=utf-8"}
@@ -457,7 +461,7 @@ class ReviewSession:
             Pins that do not validate or cannot be honoured, files that cannot be written; nothing is
             changed then.
         """
-        from choreography.model import Choreography
+        from choreography.model import Track
         from choreography.pins import pins_from_dict
         from choreography.solver import singing_per_beat, solve
         from engine import artifacts
@@ -478,8 +482,11 @@ class ReviewSession:
                     raise
                 raise ChoreoError(exc.message, path=self.pins_path) from exc
             text = artifacts.dumps(new)
-            # What the file holds (values rounded as written): frames drawn from it match choreo render's.
-            new = Choreography.from_dict(json.loads(text))
+            # Keyframe values as the file holds them (rounded), so frames drawn now are the ones choreo render
+            # draws from the file; the document is ours, so it is not validated again.
+            tracks = json.loads(text)["tracks"]
+            new = replace(new, tracks={k: Track(tuple(t["frames"]), tuple(t["values"]), tuple(t["interp"]))
+                                       for k, t in tracks.items()})
             self._save(text, json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n")
             changed = changed_frames(self.choreography, new)
             self.choreography, self.pins_doc = new, doc
@@ -612,12 +619,16 @@ def _initial_pins(folder: Path, chor) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------------- the app
 
 
-def create_app(session: ReviewSession):
+def create_app(session: ReviewSession, *, hosts: set[str] | None = None):
     """The review page and its HTTP API over a session.
 
     Parameters
     ----------
     session : ReviewSession
+    hosts : set of str, optional
+        The host names requests may be addressed to (their ``Host`` header); others get 400. A server on
+        the loopback address answers only its own names, so a web page on another site that makes its own
+        name point at 127.0.0.1 (DNS rebinding) cannot read the folder or change the pins. None: any.
 
     Returns
     -------
@@ -632,6 +643,13 @@ def create_app(session: ReviewSession):
 
     def error(status: int, message: str) -> JSONResponse:
         return JSONResponse({"error": message}, status_code=status)
+
+    @app.middleware("http")
+    async def own_names_only(request: Request, call_next):
+        if hosts is not None and request.url.hostname not in hosts:
+            return error(400, f"this server answers requests to {', '.join(sorted(hosts))}, not "
+                              f"{request.url.hostname!r}")
+        return await call_next(request)
 
     @app.exception_handler(HTTPException)
     async def http_error(_request, exc: HTTPException):
@@ -848,11 +866,12 @@ def serve(session: ReviewSession, host: str, port: int, *, open_browser: bool, e
     """
     import webbrowser
 
-    if not is_loopback(host):
+    local = is_loopback(host)
+    if not local:
         echo(f"warning: --host {host} exposes {session.folder}/ to the network: anyone who reaches port {port} "
              "can read its files and change its pins")
     sock = listen(host, port)
-    server = make_server(create_app(session))
+    server = make_server(create_app(session, hosts=LOOPBACK_NAMES | {host} if local else None))
     url = url_of(sock)
     echo(f"choreo review: {url} (Ctrl-C to stop)")
     if open_browser:

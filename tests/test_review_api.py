@@ -425,6 +425,20 @@ def test_nothing_outside_the_folder_is_served(review):
     assert not listed & {"escape.txt", "outside", ".hidden.json", "sub"}
 
 
+def test_only_requests_to_the_servers_own_names_are_answered(run_folder, tmp_path):
+    folder = tmp_path / "song"
+    shutil.copytree(run_folder, folder)
+    app = create_app(ReviewSession.open(folder), hosts={"127.0.0.1", "localhost"})
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client:
+        assert client.get("/api/session").status_code == 200
+        before = snapshot(folder)
+        rebound = {"Host": "evil.example:8765"}
+        for r in (client.get("/api/files/pins.json", headers=rebound), client.get("/api/session", headers=rebound),
+                  client.put("/api/pins", json=pins(), headers=rebound)):
+            assert r.status_code == 400 and "'evil.example'" in r.json()["error"]
+        assert snapshot(folder) == before
+
+
 def test_a_folder_that_is_not_a_run_is_one_clear_error(tmp_path, run_folder):
     from audio.errors import ChoreoError
 
