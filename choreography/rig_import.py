@@ -91,12 +91,16 @@ class Layer:
 
 @dataclass(frozen=True)
 class Artwork:
-    """A layered file read into layers, back to front (see the module conventions)."""
+    """A layered file read into layers, back to front (see the module conventions).
+
+    ``warnings`` names what the reader could not carry over (blend modes, masks, layer effects).
+    """
 
     path: Path
     width: int
     height: int
     layers: tuple[Layer, ...]
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,11 +117,6 @@ class RigMap:
 
     layers: Mapping[str, str] = field(default_factory=dict)
     pivots: Mapping[str, tuple[float, float]] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``choreo.rig-map/1`` document."""
-        return {"schema": MAP_SCHEMA, "layers": dict(self.layers),
-                "pivots": {k: list(v) for k, v in self.pivots.items()}}
 
 
 @dataclass(frozen=True)
@@ -225,6 +224,7 @@ def _read_ora(path: Path) -> Artwork:
         width = int(_attr_float(root, "w", 0, path))
         height = int(_attr_float(root, "h", 0, path))
         top_first: list[Layer] = []
+        blended: list[str] = []
 
         def walk(el: ElementTree.Element, groups: tuple[str, ...], dx: float, dy: float, opacity: float,
                  visible: bool) -> None:
@@ -249,9 +249,13 @@ def _read_ora(path: Path) -> Artwork:
                         raise ChoreoError(f"layer {name!r}: {src!r} cannot be read ({exc})", path=path) from exc
                     rgba = _with_opacity(_decode_png(data, f"layer {name!r} ({src})", path), op)
                     top_first.append(Layer(name, groups, int(round(x)), int(round(y)), rgba, vis))
+                    if child.get("composite-op", "svg:src-over") != "svg:src-over":
+                        blended.append(name)
 
         walk(stack, (), 0.0, 0.0, 1.0, True)
-    return Artwork(path, width, height, tuple(reversed(top_first)))
+    notes = (f"layer(s) {', '.join(blended)} use a blend mode other than normal, which parts cannot keep: each is "
+             "imported as its plain pixels",) if blended else ()
+    return Artwork(path, width, height, tuple(reversed(top_first)), notes)
 
 
 def _read_psd(path: Path) -> Artwork:
@@ -262,6 +266,7 @@ def _read_psd(path: Path) -> Artwork:
     except Exception as exc:  # psd-tools raises assorted errors (struct, value, assertion) on a damaged file
         raise ChoreoError(f"not a readable Photoshop file ({type(exc).__name__}: {exc})", path=path) from exc
     layers: list[Layer] = []
+    raw: list[str] = []
 
     def walk(group, groups: tuple[str, ...], opacity: float, visible: bool) -> None:
         for layer in group:  # psd-tools lists a group's layers bottom first
@@ -278,9 +283,13 @@ def _read_psd(path: Path) -> Artwork:
             except Exception as exc:  # same: a damaged channel fails anywhere in psd-tools' decoders
                 raise ChoreoError(f"layer {name!r} cannot be read ({type(exc).__name__}: {exc})", path=path) from exc
             layers.append(Layer(name, groups, int(layer.left), int(layer.top), _with_opacity(rgba, op), vis))
+            if layer.has_mask() or layer.has_effects() or layer.clipping:
+                raw.append(name)
 
     walk(psd, (), 1.0, True)
-    return Artwork(path, int(psd.width), int(psd.height), tuple(layers))
+    notes = (f"layer(s) {', '.join(raw)} have a mask, layer effects or clipping, which parts cannot keep: each is "
+             "imported as its plain pixels (rasterise them to keep the look)",) if raw else ()
+    return Artwork(path, int(psd.width), int(psd.height), tuple(layers), notes)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -526,7 +535,7 @@ def import_rig(art: str | Path | Artwork, skeleton: str | Path | Rig, *, mapping
                               f"{did_you_mean(bone, bones)}", path=where)
 
     roles = _sort_layers(artwork, bones, mapping.layers)
-    warnings = list(roles.warnings)
+    warnings = [*artwork.warnings, *roles.warnings]
     all_names = {ly.name for ly in artwork.layers} | {g for ly in artwork.layers for g in ly.groups}
     unused = sorted(k for k in mapping.layers if k not in all_names)
     if unused:

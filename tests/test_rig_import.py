@@ -196,7 +196,7 @@ def test_ora_stack_conventions_written_by_hand(tmp_path):
     stack = """<?xml version='1.0' encoding='UTF-8'?>
 <image version="0.0.3" w="64" h="48">
  <stack>
-  <layer name="top" src="data/a.png" x="1" y="2"/>
+  <layer name="top" src="data/a.png" x="1" y="2" composite-op="svg:multiply"/>
   <stack name="body" x="10" y="20" opacity="0.5">
    <layer name=" chest " src="data/b.png" x="3" y="4" opacity="0.5"/>
   </stack>
@@ -218,6 +218,7 @@ def test_ora_stack_conventions_written_by_hand(tmp_path):
         ("top", (), 1, 2, True)]
     assert int(art.layers[2].rgba[0, 0, 3]) == 50  # 200 * 0.5 * 0.5
     assert tuple(art.layers[2].rgba[0, 0, :3]) == (0, 255, 0)  # straight alpha: the colour is not darkened
+    assert len(art.warnings) == 1 and "layer(s) top use a blend mode other than normal" in art.warnings[0]
 
 
 # -- errors and warnings -------------------------------------------------------------------------------------
