@@ -15,13 +15,14 @@ Conventions
   and ``<character>/root.x``/``root.y`` tracks and their moves in ``moves``, so every exporter and reader
   of choreographies sees them. The leads' tracks, moves, shots, camera and lighting are kept exactly as
   solved. The provenance holds ``crowd``: the spec, and per dancer its rig document (``rig``), base,
-  feet position, depth scale, drawn variation and timing offset; :func:`crowd_rigs` rebuilds the rigs from
-  it, so a crowd choreography renders without the spec or its rig files.
+  feet position, drawn variation (the :data:`RANGE_LIMITS` keys) and timing offset; :func:`crowd_rigs`
+  rebuilds the rigs from it, so a crowd choreography renders without the spec or its rig files.
 - Crowd rigs are the dancers as they stand on the stage: lengths, widths, joint offsets and the mouth are
   scaled by the drawn height scale times the depth scale of their place (smaller further back), and the
   root ``origin`` is set so that the rest pose's lowest joint stands on the dancer's feet position. A
   crowd rig's ``name`` is its base rig's name. Cut-out parts and mouth drawings are scaled with their
-  bones (uniformly: a longer arm's drawing is also wider); their images are not re-coloured.
+  bones (uniformly: a longer arm's drawing is also wider); their images keep their pixels, and the
+  renderer turns their colours (:func:`crowd_color_shifts`; in HSL, which has the same hue as HSV).
 - Formation: stage pixels (1920 x 1080, y down). ``feet_y_px`` = [back, front] is the band the feet stand
   in; the depth scale is interpolated linearly in feet y from ``scale`` = [back, front] (clamped outside).
   ``rows``: rows from back to front, each spread evenly over ``x_px``, alternate rows staggered by a
@@ -590,6 +591,11 @@ def generate_crowd(spec: CrowdSpec) -> list[CrowdDancer]:
     ChoreoError
         A base rig that cannot be loaded, or a formation the dancers do not fit in.
     """
+    return _draw_crowd(spec)[0]
+
+
+def _draw_crowd(spec: CrowdSpec) -> tuple[list[CrowdDancer], dict[str, np.ndarray]]:
+    """The dancers of :func:`generate_crowd` and the values drawn for them (:data:`RANGE_LIMITS` keys)."""
     bases = [_base_rig(b, spec.source) for b in spec.bases]
     rng = np.random.default_rng(spec.seed)
     n = spec.count
@@ -612,7 +618,7 @@ def generate_crowd(spec: CrowdSpec) -> list[CrowdDancer]:
                        saturation_shift=float(drawn["saturation_shift"][i]), keep_colors=spec.keep_colors,
                        parts_off=off, feet_xy=feet[i], description=desc)
         out.append(CrowdDancer(name, rig, feet[i].copy()))
-    return out
+    return out, drawn
 
 
 def tint(rig: Rig, toward: str, amount: float) -> Rig:
@@ -783,7 +789,7 @@ def dance_crowd(analysis: Analysis, choreography: Choreography, lib, spec: Crowd
     c = choreography
     full = lib.with_mirrors()
     bf, kept, lead, slots = _lead_plan(analysis, c, full)
-    dancers = generate_crowd(spec)
+    dancers, drawn = _draw_crowd(spec)
     taken = sorted({d.name for d in dancers} & set(c.characters))
     if taken:
         raise ChoreoError(f"the choreography already has characters named {', '.join(taken)}; crowd dancers are "
@@ -820,7 +826,8 @@ def dance_crowd(analysis: Analysis, choreography: Choreography, lib, spec: Crowd
                                        int(bf.bar[p.start_beat]), int(bf.beat[p.start_beat])))
         records.append({"name": dancer.name, "base": dancer.rig.name, "source": dancer.rig.source,
                         "feet_xy": [round(float(x), 3) for x in dancer.position],
-                        "offset_beats": round(float(offsets[d]), 4), "rig": dancer.rig.to_dict()})
+                        "offset_beats": round(float(offsets[d]), 4),
+                        **{k: round(float(drawn[k][d]), 6) for k in RANGE_LIMITS}, "rig": dancer.rig.to_dict()})
     counts = np.bincount(step.ravel(), minlength=len(WIDENING) + 1) / max(step.size, 1)
     clashes = int(np.sum((step == len(WIDENING)) if not spec.unison else 0))
     warnings = list(c.warnings)
@@ -868,6 +875,21 @@ def crowd_names(c: Choreography) -> tuple[str, ...]:
     tuple of str
     """
     return tuple(r["name"] for r in _records(c))
+
+
+def crowd_color_shifts(c: Choreography) -> dict[str, tuple[float, float]]:
+    """Each crowd dancer's hue turn and saturation change, for what its rig's colours cannot carry (drawings).
+
+    Parameters
+    ----------
+    c : Choreography
+
+    Returns
+    -------
+    dict of str to (float, float)
+        ``(hue_shift_deg, saturation_shift)`` per dancer; empty without a crowd.
+    """
+    return {r["name"]: (float(r.get("hue_shift_deg", 0.0)), float(r.get("saturation_shift", 0.0))) for r in _records(c)}
 
 
 def crowd_rigs(c: Choreography) -> dict[str, Rig]:

@@ -16,7 +16,8 @@ Conventions
 - Lighting is a translucent fill of the colour ``hsv(hue, saturation, 1)`` with alpha
   ``LIGHT_MAX_ALPHA * intensity``, so a flash (an intensity jump) brightens the picture.
 - A crowd (:mod:`choreography.crowd`: the dancers its provenance names) is drawn behind the leads, back row
-  first, its colours mixed ``CROWD_DIM`` of the way toward the background colour; the floor then reaches
+  first, its colours mixed ``CROWD_DIM`` of the way toward the background colour (a cut-out dancer's
+  drawings are first turned by its hue and saturation shifts, in HSL); the floor then reaches
   back ``CROWD_FLOOR_MARGIN_PX`` behind its back row, and the overlay lists the leads and counts the crowd.
 - A rig with cut-out ``parts`` (see :mod:`choreography.rig`) draws each part's image instead of capsules:
   one affine matrix per part and frame (the bone's start, its turn from the rest angle, the part's offset and
@@ -38,7 +39,7 @@ import skia
 
 from audio.errors import ChoreoError
 from audio.model import Analysis
-from choreography.crowd import crowd_names, tint
+from choreography.crowd import crowd_color_shifts, crowd_names, tint
 from choreography.model import SHAPES, Choreography, MouthTrack, seconds_to_frame
 from choreography.rig import STAGE_SIZE_PX, Rig, forward_kinematics, mouth_xy, world_angles
 from choreography.sampling import sample_character, sample_track
@@ -86,6 +87,17 @@ def _hsv_to_rgb(hue_deg: np.ndarray, sat: np.ndarray) -> np.ndarray:
     s = np.clip(sat, 0.0, 1.0)
     k = np.stack([np.mod(5.0 + h, 6.0), np.mod(3.0 + h, 6.0), np.mod(1.0 + h, 6.0)], axis=-1)
     return 1.0 - s[:, None] * np.clip(np.minimum(k, 4.0 - k), 0.0, 1.0)
+
+
+def _crowd_image_paint(hue_shift_deg: float, saturation_shift: float, background: str) -> skia.Paint:
+    """A paint that turns a crowd dancer's drawings like its bone colours, then dims them like its capsules."""
+    bg = _rgb(background) / 255.0
+    k = CROWD_DIM
+    turn = skia.ColorFilters.HSLAMatrix([1, 0, 0, 0, hue_shift_deg / 360.0, 0, 1, 0, 0, saturation_shift,
+                                         0, 0, 1, 0, 0, 0, 0, 0, 1, 0])
+    dim = skia.ColorFilters.Matrix([1 - k, 0, 0, 0, k * bg[0], 0, 1 - k, 0, 0, k * bg[1], 0, 0, 1 - k, 0, k * bg[2],
+                                    0, 0, 0, 1, 0])
+    return skia.Paint(ColorFilter=skia.ColorFilters.Compose(dim, turn))
 
 
 def _frame_spans(n: int, spans: list[tuple[int, int, int]], fill: int = -1) -> np.ndarray:
@@ -140,6 +152,7 @@ class _Character:
     mouth_place: np.ndarray | None = None  # (n_shapes, 3): offset x, y from the anchor, scale
     mouth_turn: float = 0.0  # degrees added to the mouth's rotation for drawings (mouth bone's rest angle - 90)
     scale_open: bool = False
+    image_paint: skia.Paint | None = None  # a crowd dancer's drawings: colours turned and dimmed
 
 
 class FrameRenderer:
@@ -213,11 +226,14 @@ class FrameRenderer:
 
         # Characters.
         crowd = [x for x in crowd_names(choreography) if x in self.characters]
+        shifts = crowd_color_shifts(choreography)
         self._chars: list[_Character] = []
         floor = []
         for name in (*crowd, *(x for x in self.characters if x not in crowd)):
             rig = tint(rigs[name], spec.background, CROWD_DIM) if name in crowd else rigs[name]
             self._chars.append(self._sample_character(name, rig, mouths.get(name), n))
+            if name in crowd:
+                self._chars[-1].image_paint = _crowd_image_paint(*shifts[name], spec.background)
             rest = forward_kinematics(rig, np.zeros((1, rig.n_bones)))
             floor.append(float(rest[0, :, :, 1].max()) if rig.n_bones else _DEFAULT_FLOOR_Y)
         self.floor_y = max(floor) if floor else _DEFAULT_FLOOR_Y
@@ -525,7 +541,7 @@ class FrameRenderer:
             mat.setAll(a, b, c, d, e, g, 0.0, 0.0, 1.0)
             save()
             concat(mat)
-            draw(image, 0.0, 0.0, _SAMPLING)
+            draw(image, 0.0, 0.0, _SAMPLING, ch.image_paint)
             restore()
 
     def _draw_mouth(self, canvas: skia.Canvas, ch: _Character, f: int) -> None:
@@ -545,7 +561,7 @@ class FrameRenderer:
                 canvas.scale(1.0, 0.5 + 0.5 * o)
             canvas.translate(ox, oy)
             canvas.scale(k, k)
-            canvas.drawImage(drawing, 0.0, 0.0, _SAMPLING)
+            canvas.drawImage(drawing, 0.0, 0.0, _SAMPLING, ch.image_paint)
             canvas.restore()
             return
         lip = self._lip

@@ -388,6 +388,35 @@ def test_render_draws_the_crowd_behind_the_leads_smaller_and_dimmed(song):
     assert top in dimmed and top not in raw
 
 
+def test_a_cut_out_crowd_dancer_is_turned_and_dimmed_like_a_stick_figure(song):
+    from render.frames import CROWD_DIM, FrameRenderer
+    from render.spec import RenderSpec
+
+    a, _, lib, leads, *_ = song
+    c = dance_crowd(a, leads, lib, CrowdSpec(bases=("pip",), count=3, seed=2, hue_shift_deg=(40.0, 60.0),
+                                             saturation_shift=(-0.1, 0.1)))
+    rigs = {**{k: load_rig(k) for k in ("ada", "bo")}, **crowd_rigs(c)}
+    if not rigs["crowd02"].parts:
+        pytest.skip("the shipped pip rig has no cut-out parts")
+    rec = next(r for r in c.provenance["crowd"]["dancers"] if r["name"] == "crowd02")
+    plain = replace(c, provenance={k: v for k, v in c.provenance.items() if k != "crowd"})  # no crowd: as drawn
+    spec = RenderSpec(640, 360, passes=("crowd02",), overlay=False)
+    got, want = (FrameRenderer(x, rigs, spec).new_buffers() for x in (c, plain))
+    FrameRenderer(c, rigs, spec).render(300, got)
+    FrameRenderer(plain, rigs, spec).render(300, want)
+    opaque = (got["crowd02"][..., 3] == 255) & (want["crowd02"][..., 3] == 255)
+    assert opaque.sum() > 200
+    bg = np.array([0x1D, 0x22, 0x30]) / 255.0
+    expected = []
+    for r, g, b in want["crowd02"][opaque][:, :3] / 255.0:
+        h, lum, sat = colorsys.rgb_to_hls(r, g, b)
+        turned = colorsys.hls_to_rgb((h + rec["hue_shift_deg"] / 360.0) % 1.0, lum,
+                                     min(max(sat + rec["saturation_shift"], 0.0), 1.0))
+        expected.append((1 - CROWD_DIM) * np.array(turned) + CROWD_DIM * bg)
+    err = np.abs(got["crowd02"][opaque][:, :3] / 255.0 - np.array(expected)).max(axis=-1) * 255
+    assert np.median(err) <= 2 and np.percentile(err, 95) <= 8, (np.median(err), np.percentile(err, 95))
+
+
 # ------------------------------------------------------------------------------------------------ choreo run
 
 
