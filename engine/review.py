@@ -175,8 +175,9 @@ class ReviewSession:
         Bumped by every saved pin change.
     audio : Path or None
         The song file, when it is found and is the analysed one.
-    notes : list of str
-        What the review itself is unsure of (no audio, parameters it does not know).
+    notes : list of (str, str)
+        What the review itself is unsure of (no audio, parameters it does not know): the page lane it
+        concerns and the text.
     """
 
     folder: Path
@@ -190,7 +191,7 @@ class ReviewSession:
     pins_doc: dict[str, Any]
     version: int = 1
     audio: Path | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
     _peaks: list[float] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _renderer: Any = field(default=None, repr=False)
@@ -255,8 +256,8 @@ class ReviewSession:
             raise ChoreoError(f"was made with the move library {made_with!r}, not {lib.name!r}; give it with --moves",
                               path=chor_path)
         params, ignored = solve_params(chor.provenance)
-        notes = [f"the choreography records parameters this choreo does not know ({', '.join(ignored)}); a re-solve "
-                 "uses their defaults"] if ignored else []
+        notes = [("moves", f"the choreography records parameters this choreo does not know ({', '.join(ignored)}); "
+                           "a re-solve uses their defaults")] if ignored else []
         session = cls(folder=root, song=song, analysis=analysis, choreography=chor, mouths=mouths, rigs=rigs,
                       lib=lib, params=params, pins_doc=_initial_pins(root, chor), notes=notes)
         session._load_audio()
@@ -269,15 +270,16 @@ class ReviewSession:
         named = Path(self.analysis.source.path)
         found = next((p for p in (named, self.folder / named.name) if p.is_file()), None)
         if found is None:
-            self.notes.append(f"the song {named} is not found: the page plays no audio")
+            self.notes.append(("waveform", f"the song {named} is not found: the page plays no audio"))
             return
         try:
             decoded = load_audio(found, allow_silence=True)
         except ChoreoError as exc:
-            self.notes.append(f"the song cannot be played: {exc}")
+            self.notes.append(("waveform", f"the song cannot be played: {exc}"))
             return
         if decoded.sha256 != self.analysis.source.sha256:
-            self.notes.append(f"{found} is not the analysed song (its samples differ): the page plays no audio")
+            self.notes.append(("waveform", f"{found} is not the analysed song (its samples differ): the page "
+                                           "plays no audio"))
             return
         self.audio = found
         mono = np.abs(decoded.mono())
@@ -385,7 +387,12 @@ class ReviewSession:
                           for w in track.words]}
 
     def _warnings(self) -> list[dict[str, Any]]:
-        """Every warning of the artefacts, with the lane and the time spans it applies to."""
+        """Every warning of the artefacts, with the page lane and the time spans it applies to.
+
+        The analysis' warnings go to the bar grid, or to the sections when they are about sections; a mouth
+        track's to its lyric lane, over its low-confidence lines when it has any; the choreography's to the
+        moves.
+        """
         whole = [[0.0, self.analysis.source.duration_s]]
         out = [{"source": "analysis", "text": w, "lane": "sections" if "section" in w else "grid", "spans": whole}
                for w in self.analysis.warnings]
@@ -395,8 +402,7 @@ class ReviewSession:
                     for w in m.warnings]
         out += [{"source": "choreography", "text": w, "lane": "moves", "spans": whole}
                 for w in self.choreography.warnings]
-        out += [{"source": "review", "text": w, "lane": "grid" if "song" in w else "moves", "spans": whole}
-                for w in self.notes]
+        out += [{"source": "review", "text": w, "lane": lane, "spans": whole} for lane, w in self.notes]
         return out
 
     def _preview(self) -> dict[str, Any]:

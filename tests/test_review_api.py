@@ -439,6 +439,33 @@ def test_only_requests_to_the_servers_own_names_are_answered(run_folder, tmp_pat
         assert snapshot(folder) == before
 
 
+def test_the_song_is_played_only_when_it_is_the_analysed_one(tmp_path):
+    from audio.params import AnalysisParams
+    from engine.pipeline import Pipeline
+    from engine.run import RunInputs, RunParams, run_song
+
+    song = tmp_path / "moved.ogg"
+    shutil.copy(SONG, song)
+    folder = tmp_path / "run"
+    run_song(RunInputs(song=song), folder, RunParams(analysis=AnalysisParams(backend="librosa"), render=False),
+             pipeline=Pipeline(cache=tmp_path / "cache"))
+    song.unlink()
+    with TestClient(create_app(ReviewSession.open(folder))) as client:
+        s = client.get("/api/session").json()
+        assert s["audio"] is False and client.get("/api/waveform").json()["peaks"] == []
+        assert client.get("/api/audio").status_code == 404
+        assert [(w["lane"], "not found" in w["text"]) for w in s["warnings"]] == [("waveform", True)]
+    tone = np.sin(2 * np.pi * 440 * np.arange(3 * 22050) / 22050) * 0.5
+    sf.write(str(folder / "moved.ogg"), tone, 22050)  # beside the artefacts, named like the song: another song
+    with TestClient(create_app(ReviewSession.open(folder))) as client:
+        s = client.get("/api/session").json()
+        assert s["audio"] is False and "is not the analysed song" in s["warnings"][0]["text"]
+    shutil.copy(SONG, folder / "moved.ogg")  # the analysed song, moved beside its artefacts
+    with TestClient(create_app(ReviewSession.open(folder))) as client:
+        assert client.get("/api/session").json()["audio"] is True
+        assert client.get("/api/audio").content == SONG.read_bytes()
+
+
 def test_a_folder_that_is_not_a_run_is_one_clear_error(tmp_path, run_folder):
     from audio.errors import ChoreoError
 
