@@ -602,12 +602,13 @@ app.add_typer(rig_app, name="rig")
 def rig_import(
     art: Annotated[Path, typer.Argument(help="The layered drawing: OpenRaster .ora (Krita, GIMP, MyPaint) or "
                                              "Photoshop .psd, in the skeleton's rest pose.")],
-    skeleton: Annotated[str, typer.Option(help="The skeleton: a shipped rig (ada, bo) or a rig JSON.")],
+    skeleton: Annotated[str, typer.Option(help="The skeleton: a shipped rig (ada, bo, pip) or a rig JSON; its bones, "
+                                               "limits and rest pose.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The rig to write (.json); its part images go "
                                                                 "to a folder of the same name beside it.")],
     map_file: Annotated[Path | None, typer.Option("--map", help="A choreo.rig-map/1 JSON: layer names to bones, "
                                                                 "pivots in art pixels.")] = None,
-    name: Annotated[str | None, typer.Option(help="The rig's name [default: the output file's name].")] = None,
+    name: Annotated[str | None, typer.Option(help="The rig's name (by default the output file's name).")] = None,
     scale_mouth: Annotated[bool, typer.Option("--scale-mouth", help="Squeeze the mouth drawings by the open "
                                                                     "amount of each cue.")] = False,
     quiet: QuietOpt = False,
