@@ -566,8 +566,8 @@ def inspect(file: Annotated[Path, typer.Argument(help="A choreo document: an art
 def review(
     path: Annotated[Path, typer.Argument(help="A choreo run output folder, or a song (run first, without the "
                                               "preview, into -o).")],
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Where a song is run [default: "
-                                                                       "out/SONG-NAME/].")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Where a song is run (default: "
+                                                                       "out/SONG-NAME/).")] = None,
     host: Annotated[str, typer.Option(help="Address to listen on; anything but 127.0.0.1 exposes the folder to "
                                            "the network.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
