@@ -829,7 +829,7 @@ def dance_crowd(analysis: Analysis, choreography: Choreography, lib, spec: Crowd
                         "offset_beats": round(float(offsets[d]), 4),
                         **{k: round(float(drawn[k][d]), 6) for k in RANGE_LIMITS}, "rig": dancer.rig.to_dict()})
     counts = np.bincount(step.ravel(), minlength=len(WIDENING) + 1) / max(step.size, 1)
-    clashes = int(np.sum((step == len(WIDENING)) if not spec.unison else 0))
+    clashes = int(np.sum(step == len(WIDENING)))
     warnings = list(c.warnings)
     if clashes:
         warnings.append(f"crowd: {clashes} dancer-moves share a move with a neighbour at the same time: the move "
