@@ -4,8 +4,8 @@ every lane drawn in <= 1 s.
 
 The song is the example song looped to 3 minutes (as bench_run.py makes it), run once (librosa backend, ada and
 bo dancing independently, so a pin change re-solves two characters; no preview) into a temporary folder. The
-server is the real one (uvicorn on a free local port, warm: two re-solves first); times are wall times seen
-by the client:
+server is the real one, ``choreo review FOLDER`` in its own process on a free local port (warm: two
+re-solves first); times are wall times seen by the client:
 
 - pin change: ``PUT /api/pins`` with a move pin at another bar each time, round trip (re-solve, both files
   written, the session JSON back);
@@ -25,10 +25,11 @@ import argparse
 import os
 import platform
 import shutil
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -56,15 +57,25 @@ def _run(song: Path, folder: Path) -> Path:
 
 
 def _serve(folder: Path):
-    from engine.review import ReviewSession, create_app, listen, make_server, url_of
+    """``choreo review FOLDER`` in its own process, as a user runs it (a client thread in the server's process
+    would share its interpreter lock and slow it down), and its address once it answers."""
+    import httpx
 
-    session = ReviewSession.open(folder)
-    sock = listen("127.0.0.1", 0)
-    server = make_server(create_app(session))
-    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
-    while not server.started:
-        time.sleep(0.02)
-    return server, url_of(sock)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "engine", "review", str(folder), "--port", str(port),
+                             "--no-browser"], stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}api/session", timeout=5).raise_for_status()
+            return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("choreo review did not answer within 120 s")
 
 
 def _page_loads(url: str, repeat: int) -> list[float]:
@@ -134,7 +145,8 @@ def main(argv: list[str] | None = None) -> None:
             every.append(time.perf_counter() - t0)
             per_frame.append(every[-1] / max(len(changed), 1))
         loads = _page_loads(url, 3) if CHROMIUM.exists() else []
-        server.should_exit = True
+        server.terminate()
+        server.wait(timeout=30)
 
         print(f"== choreo review, {session['duration_s']:.1f} s song ({len(downbeats)} bars, {n} frames at "
               f"{session['fps']}), characters {', '.join(session['characters'])} ({session['ensemble']})")
