@@ -443,6 +443,28 @@ class ReviewSession:
 
     # ------------------------------------------------------------------------------------------------ changing
 
+    def _solve(self, pins):
+        """The choreography for these pins (called with the lock held)."""
+        from choreography.solver import singing_per_beat, solve
+
+        singing = {ch: singing_per_beat(m, self.analysis) for ch, m in self.mouths.items() if ch in self.rigs}
+        return solve(self.analysis, self.rigs, self.lib, pins, self.params, singing=singing,
+                     previous=self.choreography)
+
+    def warm(self) -> None:
+        """Solve once with the current pins and keep nothing.
+
+        The first pin change then does not wait for the solver's compiled kernels to load and the library's
+        arrays to be built (about 0.5 s).
+        """
+        from choreography.pins import pins_from_dict
+
+        with self._lock:
+            try:
+                self._solve(pins_from_dict(self.pins_doc, path=self.pins_path))
+            except ChoreoError:
+                pass  # pins that no longer fit: the first pin change says so
+
     def put_pins(self, doc: Any, *, if_match: int | None = None) -> dict[str, Any]:
         """Re-solve with new pins and save them with the choreography (``PUT /api/pins``).
 
@@ -469,7 +491,6 @@ class ReviewSession:
         """
         from choreography.model import Track
         from choreography.pins import pins_from_dict
-        from choreography.solver import singing_per_beat, solve
         from engine import artifacts
 
         if not isinstance(doc, dict):
@@ -479,10 +500,8 @@ class ReviewSession:
                 raise VersionConflict(f"the pins changed since version {if_match} (now {self.version}): another "
                                       "tab saved first; reload to see its pins")
             pins = pins_from_dict(doc, path=self.pins_path)
-            singing = {ch: singing_per_beat(m, self.analysis) for ch, m in self.mouths.items() if ch in self.rigs}
             try:
-                new = solve(self.analysis, self.rigs, self.lib, pins, self.params, singing=singing,
-                            previous=self.choreography)
+                new = self._solve(pins)
             except ChoreoError as exc:  # the solver names no file when the pins contradict each other
                 if exc.path:
                     raise
@@ -878,6 +897,7 @@ def serve(session: ReviewSession, host: str, port: int, *, open_browser: bool, e
              "can read its files and change its pins")
     sock = listen(host, port)
     server = make_server(create_app(session, hosts=LOOPBACK_NAMES | {host} if local else None))
+    threading.Thread(target=session.warm, daemon=True).start()
     url = url_of(sock)
     echo(f"choreo review: {url} (Ctrl-C to stop)")
     if open_browser:

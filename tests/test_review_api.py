@@ -222,6 +222,15 @@ def test_openapi_and_unknown_routes(review):
 # ------------------------------------------------------------------------------------------------ PUT /api/pins
 
 
+def test_warming_the_solver_changes_nothing(run_folder, tmp_path):
+    folder = tmp_path / "song"
+    shutil.copytree(run_folder, folder)
+    session = ReviewSession.open(folder)
+    before = snapshot(folder)
+    session.warm()
+    assert session.version == 1 and snapshot(folder) == before
+
+
 def test_the_same_pins_resolve_to_the_same_choreography(review):
     # The first re-solve reads the run's files, whose numbers are rounded; a fresh choreo run solved from
     # unrounded ones, so it may differ from the run (choreo choreograph on the files differs the same way).
