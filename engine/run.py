@@ -77,6 +77,15 @@ def _json_digest(obj) -> str:
     return hashlib.sha256(json.dumps(obj.to_dict(), sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _look_digest(rig) -> str:
+    """What a rig looks like: its document and the bytes of every drawing it names.
+
+    A part re-drawn under the same file name must render again.
+    """
+    drawings = [p.drawing.path for p in rig.parts] + [d.path for d in rig.mouth.shapes.values()]
+    return hashlib.sha256((_json_digest(rig) + "".join(file_digest(f) for f in drawings)).encode()).hexdigest()
+
+
 def run_song(inputs: RunInputs, out: Path, params: RunParams | None = None, *, pipeline: Pipeline | None = None,
              on_step: Callable[[str], None] | None = None) -> dict[str, Path]:
     """Analyse, lip-sync, choreograph a song into ``out``; unchanged stages come from the cache.
@@ -215,13 +224,15 @@ def _stages(inputs: RunInputs, out: Path, p: RunParams, pipe: Pipeline, step, wr
         from engine.render_stage import render_outputs
 
         step("render")
+        drawn = {**rigs, **crowd_rigs(chor.obj)}
         rin = {"choreography": artefact_digest(chor), "song": song_inputs["song"],
-               "analysis": artefact_digest(analysis), **{f"mouth:{k}": artefact_digest(m) for k, m in mouths.items()}}
+               "analysis": artefact_digest(analysis), **{f"mouth:{k}": artefact_digest(m) for k, m in mouths.items()},
+               **{f"look:{k}": _look_digest(r) for k, r in drawn.items()}}
         files, _ = pipe.files_stage("render", RENDER_VERSION, rin, {"size": p.size, "passes": p.passes}, out,
                                     lambda: render_outputs(chor.obj, out, size=p.size, passes=p.passes,
                                                            audio=inputs.song, analysis=analysis.obj,
                                                            mouths={k: m.obj for k, m in mouths.items()},
-                                                           rigs={**rigs, **crowd_rigs(chor.obj)}))
+                                                           rigs=drawn))
         written.update(files)
 
 

@@ -169,3 +169,27 @@ def test_render_is_a_pipeline_stage(tmp_path):
     run_song(_inputs(tmp_path), tmp_path / "out", RunParams(analysis=params.analysis, solve=params.solve,
                                                             size="192x108"), pipeline=gone)
     assert gone.log[-1][:2] == ("render", False) and out["preview"].exists()
+
+
+def test_a_redrawn_part_renders_again(tmp_path):
+    """The render key holds what each rig looks like: a part image re-drawn under the same name is drawn again,
+    while the choreography (the same bones) stays cached."""
+    from PIL import Image
+
+    rigs = ROOT / "choreography" / "data" / "rigs"
+    shutil.copy(rigs / "pip.json", tmp_path / "pip.json")
+    shutil.copytree(rigs / "pip", tmp_path / "pip")
+    inputs = RunInputs(song=_inputs(tmp_path).song, midi=tmp_path / "song.mid", rigs=(str(tmp_path / "pip.json"),))
+    params = RunParams(analysis=AnalysisParams(backend="librosa"), size="160x90")
+    cache = tmp_path / "cache"
+    run_song(inputs, tmp_path / "out", params, pipeline=Pipeline(cache=cache))
+    again = Pipeline(cache=cache)
+    run_song(inputs, tmp_path / "out", params, pipeline=again)
+    assert again.log[-1][:2] == ("render", True)
+    part = next(iter(sorted((tmp_path / "pip").glob("*.png"))))
+    with Image.open(part) as im:
+        Image.eval(im.convert("RGBA"), lambda v: 255 - v).save(part)
+    redrawn = Pipeline(cache=cache)
+    run_song(inputs, tmp_path / "out", params, pipeline=redrawn)
+    steps = {name: hit for name, hit, _ in redrawn.log}
+    assert steps["choreograph"] is True and steps["render"] is False
