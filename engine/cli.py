@@ -33,8 +33,8 @@ CanonOpt = Annotated[int, typer.Option(help="Canon offset between characters, in
 StyleOpt = Annotated[str, typer.Option(help="Styles to lean to, comma-separated: bouncy, smooth, sharp, playful, "
                                             "elegant, hip_hop, jazz, classical, kids [default: what the music "
                                             "suggests].")]
-RigOpt = Annotated[list[str] | None, typer.Option(help="Rig per character: a shipped name (ada, bo) or a rig JSON; "
-                                                       "repeat for several characters [default: ada].")]
+RigOpt = Annotated[list[str] | None, typer.Option(help="Rig per character: a shipped name (ada, bo, pip) or a rig "
+                                                       "JSON; repeat for several characters [default: ada].")]
 MovesOpt = Annotated[Path | None, typer.Option(help="Move library JSON [default: the shipped library].")]
 PinsOpt = Annotated[Path | None, typer.Option(help="Artist pins (choreo.pins/1).")]
 BackendOpt = Annotated[str, typer.Option(help=f"Beat tracker: {' or '.join(BACKENDS)}.")]
@@ -274,8 +274,8 @@ def choreograph(
 
 QUALITY_FIGURES = ("beat_alignment", "starts_on_beats", "repeat_agreement", "distinct_moves", "placements",
                    "usage_entropy_bits", "top_move_share", "worst_section_top_share", "distinct_per_minute",
-                   "longest_run", "runs_over_2", "phrase_alignment", "phrase_end_hits", "style_fit",
-                   "energy_correlation")
+                   "longest_run", "runs_over_2", "phrase_alignment", "metric_alignment", "phrase_end_hits",
+                   "style_fit", "energy_correlation")
 
 
 @app.command()

@@ -22,7 +22,8 @@ Mouth formats: ``json`` (the ``choreo.mouth/1`` artefact), ``tsv``, ``xml`` and 
 Lip Sync's outputs), ``dat`` (Moho switch data) and ``pgo`` (Papagayo project). Song formats: ``otio``
 (OpenTimelineIO), ``edl`` (CMX 3600), ``fcp7xml`` (Final Cut 7 XML), ``midi`` (tempo map and markers),
 ``audacity`` (label track), ``blender`` (a Blender scene: armatures with their actions, markers, the song,
-the camera, mouth shapes) and ``lottie`` (the dance as a Lottie animation).
+the camera, mouth shapes), ``lottie`` (the dance as a Lottie animation) and ``xdts`` (Exchange Digital
+Time Sheet: mouth cels and move names per frame; not verified by a reader).
 """
 
 from __future__ import annotations
@@ -255,4 +256,4 @@ def _write_choreo_json(track: MouthTrack, path: str | Path, *, sound_file: str |
 register(Exporter("json", ".mouth.json", _write_choreo_json, "choreo.mouth/1 artefact (choreo's own JSON)"))
 
 # The adapters register themselves on import; they need the names above, hence the late import.
-from engine.exporters import audacity, blender, edl, fcp7xml, lottie, midi, moho, otio_timeline, papagayo, rhubarb  # noqa: E402, F401
+from engine.exporters import audacity, blender, edl, fcp7xml, lottie, midi, moho, otio_timeline, papagayo, rhubarb, xdts  # noqa: E402, F401
