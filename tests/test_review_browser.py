@@ -134,3 +134,39 @@ def test_the_page_lays_out_plays_and_pins(served, tmp_path):
         assert page.locator(".block.move.pinned").count() == 0
         browser.close()
     assert errors == []
+
+
+def _pin_by_click(page, s: dict, character: str, bar: int, move: str) -> None:
+    t = next(b["t"] for b in s["beats"] if b["bar"] == bar and b["beat"] == 1)
+    box = page.locator(f".lane[data-lane='moves:{character}']").bounding_box()
+    left = page.evaluate("document.getElementById('lanes').getBoundingClientRect().left")
+    page.mouse.click(left + (t + 0.2) * float(page.input_value("#zoom")), box["y"] + box["height"] / 2)
+    page.wait_for_selector("#picker:not([hidden])")
+    page.fill("#picker-search", move)
+    page.click(f"#picker-list li[data-move='{move}']")
+
+
+def test_two_tabs_the_stale_one_is_told_and_catches_up(served):
+    url, folder = served
+    s = session_of(url)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM))
+        tabs = [browser.new_page(viewport={"width": 1400, "height": 900}) for _ in range(2)]
+        errors: list[str] = []
+        for tab in tabs:
+            tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            tab.on("pageerror", lambda e: errors.append(str(e)))
+            tab.goto(url)
+            tab.wait_for_selector("body[data-ready='1']", timeout=20000)
+        first, second = tabs
+        _pin_by_click(first, s, "ada", 9, "clap")
+        first.wait_for_selector(f"body[data-version='{s['version'] + 1}']", timeout=20000)
+        saved = json.loads((folder / "pins.json").read_text(encoding="utf-8"))
+        _pin_by_click(second, s, "bo", 13, "clap")  # made against the version before the first tab's pin
+        second.wait_for_selector(f"body[data-version='{s['version'] + 1}']", timeout=20000)
+        assert "another tab" in second.text_content("#status")
+        assert "clap at bar 9 (ada)" in second.text_content("#pins")
+        assert json.loads((folder / "pins.json").read_text(encoding="utf-8")) == saved
+        browser.close()
+    # the refused PUT is the one error the browser logs (a 409 answer)
+    assert [e for e in errors if "409" not in e] == [] and len(errors) == 1

@@ -144,11 +144,15 @@ async function pump() {
     const r = await fetch(`/api/frame/${f}`);
     if (!r.ok) throw new Error((await r.json()).error);
     const blob = await r.blob();
-    // A frame drawn before the last pin change is not kept.
-    if (Number(r.headers.get("X-Choreo-Version")) === S.session.version) {
+    const version = Number(r.headers.get("X-Choreo-Version"));
+    // A frame of another version is not kept: one drawn before our last pin change is fetched again, and
+    // one drawn after another tab's change means this page is out of date.
+    if (version === S.session.version) {
       const url = URL.createObjectURL(blob);
       rememberFrame(f, url);
       if (f === S.wanted) { img.src = url; S.shown = f; }
+    } else if (version > S.session.version && !S.busy) {
+      await resync("another tab changed the pins: this page shows them now");
     }
   } catch (e) {
     S.offlineUntil = performance.now() + 2000;
@@ -432,12 +436,8 @@ async function putPins(doc, undoable = true) {
                                                   "If-Match": `"${S.session.version}"`}});
     const body = await r.json();
     if (!r.ok) {
-      status(body.error || `error ${r.status}`, "error");
-      if (r.status === 409) {
-        S.undo = [];
-        applySession(await getJSON("/api/session"));
-        dropFrames([[0, S.session.duration_frames]]);
-      }
+      if (r.status === 409) await resync(body.error);
+      else status(body.error || `error ${r.status}`, "error");
       return false;
     }
     if (undoable) S.undo.push(before);
@@ -454,6 +454,14 @@ async function putPins(doc, undoable = true) {
     S.busy = false;
     drawSide();
   }
+}
+
+// Another tab saved pins: take the server's session, forget this page's frames and undo steps.
+async function resync(message) {
+  S.undo = [];
+  applySession(await getJSON("/api/session"));
+  dropFrames([[0, S.session.duration_frames]]);
+  status(message, "error");
 }
 
 function removePin(i) {
