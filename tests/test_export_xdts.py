@@ -377,9 +377,11 @@ def test_choreo_batch_runs_a_manifest_with_exports(base, tmp_path, monkeypatch):
 def test_fcp7xml_without_opentimelineio_is_one_clear_error(runs, tmp_path, monkeypatch):
     song: Song = load_song([runs["24"]])
     monkeypatch.setitem(sys.modules, "opentimelineio", None)  # `import opentimelineio` now fails
-    with pytest.raises(ChoreoError) as err:
-        export_song(song, parse_formats("fcp7xml"), tmp_path / "x")
+    with pytest.raises(ChoreoError) as err:  # found when the formats are read, before any file is written
+        parse_formats("otio,fcp7xml")
     assert FCP_MISSING in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(ChoreoError, match=FCP_MISSING):  # and by the writer itself, called without that check
+        export_song(song, [FORMATS["fcp7xml"]], tmp_path / "x")
     assert not (tmp_path / "x").exists()
 
 
@@ -387,5 +389,7 @@ def test_fcp7xml_without_its_adapter_is_one_clear_error(runs, tmp_path, monkeypa
     otio = pytest.importorskip("opentimelineio")
     monkeypatch.setattr(otio.adapters, "available_adapter_names", lambda: ["otio_json"])
     with pytest.raises(ChoreoError, match=FCP_MISSING):
-        export_song(load_song([runs["24"]]), parse_formats("fcp7xml"), tmp_path / "x")
+        parse_formats("fcp7xml")
+    with pytest.raises(ChoreoError, match=FCP_MISSING):
+        export_song(load_song([runs["24"]]), [FORMATS["fcp7xml"]], tmp_path / "x")
     assert not (tmp_path / "x").exists()

@@ -57,6 +57,10 @@ class Exporter:
         Song scope: the artefacts it needs besides the analysis (``"choreography"``).
     reader : str
         The reader the tests check it with.
+    check : callable, optional
+        ``check()`` raises :class:`audio.errors.ChoreoError` when the format cannot be written on this
+        machine (an optional package missing); :func:`parse_formats` calls it, so a run fails before its
+        work, not after.
     """
 
     name: str
@@ -66,6 +70,7 @@ class Exporter:
     scope: str = "mouth"
     needs: tuple[str, ...] = ()
     reader: str = MOUTH_READER
+    check: Callable[[], None] | None = None
 
 
 FORMATS: dict[str, Exporter] = {}
@@ -164,12 +169,16 @@ def parse_formats(spec: str) -> list[Exporter]:
     Raises
     ------
     ChoreoError
-        An unknown name, or an empty list.
+        An unknown name, an empty list, or a format this machine cannot write (its ``check``).
     """
     names = list(dict.fromkeys(n.strip().lower() for n in spec.split(",") if n.strip()))
     if not names:
         raise ChoreoError("no export format given (choreo export --list shows them)")
-    return [get_format(n) for n in names]
+    exporters = [get_format(n) for n in names]
+    for e in exporters:
+        if e.check is not None:
+            e.check()
+    return exporters
 
 
 def export(track: MouthTrack, path: str | Path, fmt: str | None = None, **options: Any) -> Path:

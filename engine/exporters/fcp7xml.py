@@ -23,6 +23,24 @@ from engine.exporters.otio_timeline import to_otio
 from engine.exporters.song import Song, file_writer, timecode_rate
 
 
+def check_adapter() -> None:
+    """Check that OpenTimelineIO and its FCP 7 XML adapter are installed.
+
+    Raises
+    ------
+    ChoreoError
+        Saying what to install, when either is missing.
+    """
+    missing = ChoreoError("the fcp7xml format needs OpenTimelineIO's FCP 7 XML adapter: pip install "
+                          "opentimelineio otio-fcp-adapter")
+    try:
+        import opentimelineio as otio
+    except ImportError:
+        raise missing from None
+    if "fcp_xml" not in otio.adapters.available_adapter_names():
+        raise missing
+
+
 def to_fcp7xml(song: Song) -> str:
     """The FCP 7 XML text.
 
@@ -40,14 +58,9 @@ def to_fcp7xml(song: Song) -> str:
     ChoreoError
         When OpenTimelineIO or its FCP 7 XML adapter is not installed.
     """
-    missing = ChoreoError("the fcp7xml format needs OpenTimelineIO's FCP 7 XML adapter: pip install "
-                          "opentimelineio otio-fcp-adapter")
-    try:
-        import opentimelineio as otio
-    except ImportError:
-        raise missing from None
-    if "fcp_xml" not in otio.adapters.available_adapter_names():
-        raise missing
+    check_adapter()
+    import opentimelineio as otio
+
     timeline = otio.adapters.read_from_string(json.dumps(to_otio(song)), "otio_json")
     if timecode_rate(song.fps)[1]:  # the adapter writes non-drop timecode unless the metadata asks for DF
         timeline.metadata["fcp_xml"] = {"timecode": {"displayformat": "DF"}}
@@ -60,4 +73,4 @@ FCP7XML = register(Exporter(
     "the same timeline as otio, marker names and positions only (colours and comments "
     "are not kept); needs OpenTimelineIO and its FCP 7 adapter at run time: pip install opentimelineio "
     "otio-fcp-adapter", scope="song", needs=("choreography",),
-    reader="otio-fcp-adapter (marker frames, shot clip ranges)"))
+    reader="otio-fcp-adapter (marker frames, shot clip ranges)", check=check_adapter))
