@@ -444,7 +444,7 @@ class ReviewSession:
     # ------------------------------------------------------------------------------------------------ changing
 
     def _solve(self, pins):
-        """The choreography for these pins (called with the lock held)."""
+        """The choreography for these pins (the previous one being the current one, for lock pins)."""
         from choreography.solver import singing_per_beat, solve
 
         singing = {ch: singing_per_beat(m, self.analysis) for ch, m in self.mouths.items() if ch in self.rigs}
@@ -459,11 +459,11 @@ class ReviewSession:
         """
         from choreography.pins import pins_from_dict
 
-        with self._lock:
-            try:
-                self._solve(pins_from_dict(self.pins_doc, path=self.pins_path))
-            except ChoreoError:
-                pass  # pins that no longer fit: the first pin change says so
+        # Without the lock (it changes nothing), so the page's first requests do not wait for it.
+        try:
+            self._solve(pins_from_dict(self.pins_doc, path=self.pins_path))
+        except ChoreoError:
+            pass  # pins that no longer fit: the first pin change says so
 
     def put_pins(self, doc: Any, *, if_match: int | None = None) -> dict[str, Any]:
         """Re-solve with new pins and save them with the choreography (``PUT /api/pins``).
