@@ -424,15 +424,15 @@ def export_cmd(
                                                               "reader its tests check it with.")] = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Export a song for editors and DAWs: OpenTimelineIO, EDL, FCP 7 XML, MIDI tempo map, Audacity labels."""
+    """Export a song for editors, DAWs and animators' tools (choreo export --list names every format)."""
     from engine.exporters import FORMATS, parse_formats
     from engine.exporters.song import load_song
 
     if list_formats:
-        for e in sorted(FORMATS.values(), key=lambda e: (e.scope != "song", e.name)):
-            song = e.scope == "song"
-            needs = "the analysis" + "".join(f" + {n}" for n in e.needs) if song else "each mouth track"
-            typer.echo(f"{e.name:13s}{'SONG' if song else 'CHARACTER'}{e.suffix}, from {needs}\n"
+        for e in sorted(FORMATS.values(), key=lambda e: (e.scope != "song", e.scope, e.name)):
+            needs = "the analysis" + "".join(f" + {n}" for n in e.needs) if e.scope != "mouth" else "each mouth track"
+            name = {"song": "SONG", "mouth": "CHARACTER", "dancer": "SONG.CHARACTER"}[e.scope]
+            typer.echo(f"{e.name:13s}{name}{e.suffix}, from {needs}\n"
                        f"{'':13s}{e.description}\n{'':13s}reader: {e.reader}")
         return
     if not to:

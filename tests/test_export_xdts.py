@@ -393,3 +393,28 @@ def test_fcp7xml_without_its_adapter_is_one_clear_error(runs, tmp_path, monkeypa
     with pytest.raises(ChoreoError, match=FCP_MISSING):
         export_song(load_song([runs["24"]]), [FORMATS["fcp7xml"]], tmp_path / "x")
     assert not (tmp_path / "x").exists()
+
+
+def test_csv_behind_the_registry_writes_every_frame_of_every_dancer(runs, tmp_path):
+    import csv
+
+    from choreography.sampling import sample_track
+
+    folder = runs["30000/1001"]
+    res = run_cli("export", str(folder), "--to", "csv", "-o", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    song = load_song([folder])
+    c = song.choreography
+    beats = song.analysis.beats
+    for ch in c.characters:
+        rows = list(csv.DictReader((tmp_path / f"example_song.{ch}.csv").open(encoding="utf-8")))
+        assert len(rows) == c.duration_frames and [int(r["frame"]) for r in rows] == list(range(c.duration_frames))
+        for name in (k for k in c.tracks if k.startswith(f"{ch}/")):
+            got = np.array([float(r[name.split("/", 1)[1]]) for r in rows])
+            assert np.abs(got - sample_track(c.tracks[name], c.duration_frames)).max() <= 5e-4 + 1e-9, name
+        for m in (m for m in c.moves if m.character == ch):
+            assert {r["move"] for r in rows[m.start_frame:m.end_frame]} == {m.move}
+        f = round(float(beats[10].t) * float(c.fps)) + 1  # just after the 11th beat: its bar and beat
+        assert (int(rows[f]["bar"]), int(rows[f]["beat"])) == (beats[10].bar, beats[10].beat)
+    with pytest.raises(ChoreoError, match="choreography"):
+        export_song(replace(song, choreography=None), parse_formats("csv"), tmp_path / "none")

@@ -7,7 +7,8 @@ Conventions
   imported; this package imports the built-in ones, so ``from engine.exporters import FORMATS`` is all a
   caller needs. An exporter's ``scope`` says what it writes from: ``"mouth"``, one mouth track (one file
   per character), or ``"song"``, a whole song (:class:`engine.exporters.song.Song`: the analysis, the
-  choreography and the mouth tracks; ``needs`` names the artefacts it cannot do without).
+  choreography and the mouth tracks; ``needs`` names the artefacts it cannot do without), or
+  ``"dancer"``, one file per character of the song's choreography (written from ``(song, character)``).
   :data:`EXPORTERS` is the mouth-track view of the same registry.
 - ``write(track_or_song, path, **options) -> Path`` writes atomically (:func:`engine.artifacts.write_atomic`):
   a folder that cannot be written to is a :class:`audio.errors.ChoreoError`. Options are keyword-only and
@@ -23,7 +24,8 @@ Lip Sync's outputs), ``dat`` (Moho switch data) and ``pgo`` (Papagayo project). 
 (OpenTimelineIO), ``edl`` (CMX 3600), ``fcp7xml`` (Final Cut 7 XML), ``midi`` (tempo map and markers),
 ``audacity`` (label track), ``blender`` (a Blender scene: armatures with their actions, markers, the song,
 the camera, mouth shapes), ``lottie`` (the dance as a Lottie animation) and ``xdts`` (Exchange Digital
-Time Sheet: mouth cels and move names per frame; not verified by a reader).
+Time Sheet: mouth cels and move names per frame; not verified by a reader). Dancer format: ``csv`` (every
+frame's channel values with bar, beat and move, one file per character).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from audio.errors import ChoreoError, did_you_mean
 from choreography.model import MouthTrack
 
 MOUTH_READER = "the layout parsers of tests/test_exporters.py"
-SCOPES = ("mouth", "song")
+SCOPES = ("mouth", "song", "dancer")
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,10 @@ class Exporter:
     name, suffix : str
     write : callable
         ``write(track, path, **options)`` for the mouth scope, ``write(song, path, **options)`` for the song
-        scope; returns the written path.
+        scope, ``write((song, character), path)`` for the dancer scope; returns the written path.
     description : str
         What the file carries, in one line.
-    scope : {"mouth", "song"}
+    scope : {"mouth", "song", "dancer"}
     needs : tuple of str
         Song scope: the artefacts it needs besides the analysis (``"choreography"``).
     reader : str
@@ -265,4 +267,17 @@ def _write_choreo_json(track: MouthTrack, path: str | Path, *, sound_file: str |
 register(Exporter("json", ".mouth.json", _write_choreo_json, "choreo.mouth/1 artefact (choreo's own JSON)"))
 
 # The adapters register themselves on import; they need the names above, hence the late import.
-from engine.exporters import audacity, blender, edl, fcp7xml, lottie, midi, moho, otio_timeline, papagayo, rhubarb, xdts  # noqa: E402, F401
+from engine.exporters import (  # noqa: E402, F401
+    audacity,
+    blender,
+    choreo_csv,
+    edl,
+    fcp7xml,
+    lottie,
+    midi,
+    moho,
+    otio_timeline,
+    papagayo,
+    rhubarb,
+    xdts,
+)

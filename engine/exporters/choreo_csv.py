@@ -1,4 +1,15 @@
-"""Choreography as CSV, one file per character: every frame's sampled channel values with musical time."""
+"""Choreography as CSV (format ``csv``), one file per character: every frame's channel values with musical time.
+
+Conventions
+-----------
+- One row per frame ``0 .. duration_frames - 1``: ``frame``, ``time_s`` (the frame's time, 4 decimals),
+  ``bar`` and ``beat`` (the analysis' bar and beat in effect, empty before the first beat or without an
+  analysis), ``move`` (the move being danced, empty between moves), then the character's channels in name
+  order (``l_upper_arm.rot`` degrees from rest, ``root.x``/``root.y`` px), sampled as the renderer samples
+  them (:func:`choreography.sampling.sample_track`), 3 decimals.
+- ``choreo export --to csv`` writes ``SONG.CHARACTER.csv`` per character (the ``dancer`` scope of the
+  registry); ``choreo choreograph --csv`` writes the same files beside the choreography.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +21,7 @@ import numpy as np
 
 from choreography.model import Choreography, frame_to_seconds
 from engine.artifacts import write_atomic
+from engine.exporters import Exporter, register
 
 
 def character_csv(c: Choreography, character: str, beats_s: np.ndarray | None = None,
@@ -51,6 +63,30 @@ def character_csv(c: Choreography, character: str, beats_s: np.ndarray | None = 
     return buf.getvalue()
 
 
+def _beat_arrays(analysis) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    if analysis is None:
+        return None, None, None
+    return (np.array([b.t for b in analysis.beats]), np.array([b.bar for b in analysis.beats]),
+            np.array([b.beat for b in analysis.beats]))
+
+
+def write_character(job: tuple, path: str | Path) -> Path:
+    """Write one character's CSV (the registry's ``csv`` writer).
+
+    Parameters
+    ----------
+    job : tuple of (Song, str)
+        The song (its choreography and analysis) and the character.
+    path : str or Path
+
+    Returns
+    -------
+    Path
+    """
+    song, character = job
+    return write_atomic(path, character_csv(song.choreography, character, *_beat_arrays(song.analysis)))
+
+
 def write_csvs(c: Choreography, base: str | Path, analysis=None) -> list[Path]:
     """Write ``<base>.<character>.csv`` for every character (atomically).
 
@@ -66,9 +102,12 @@ def write_csvs(c: Choreography, base: str | Path, analysis=None) -> list[Path]:
     -------
     list of Path
     """
-    beats = bars = nums = None
-    if analysis is not None:
-        beats = np.array([b.t for b in analysis.beats])
-        bars = np.array([b.bar for b in analysis.beats])
-        nums = np.array([b.beat for b in analysis.beats])
-    return [write_atomic(Path(f"{base}.{ch}.csv"), character_csv(c, ch, beats, bars, nums)) for ch in c.characters]
+    arrays = _beat_arrays(analysis)
+    return [write_atomic(Path(f"{base}.{ch}.csv"), character_csv(c, ch, *arrays)) for ch in c.characters]
+
+
+CSV = register(Exporter(
+    "csv", ".csv", write_character,
+    "every frame of one character: frame, time, bar, beat, move and each channel's value (degrees, px), "
+    "as the renderer samples it", scope="dancer", needs=("choreography",),
+    reader="Python's csv module (tests/test_export_xdts.py: every row against choreo's sampler)"))

@@ -359,8 +359,9 @@ def timecode_frames(tc: str, fps: Fraction) -> int:
 def output_paths(song: Song, exporters: list[Exporter], output: Path | None) -> list[tuple[Exporter, object, Path]]:
     """Where each format's file goes: ``(exporter, what it writes from, path)``.
 
-    Song formats write ``SONG<suffix>``, mouth formats ``CHARACTER<suffix>`` per mouth track, into ``output``
-    (default: the song's folder). ``output`` is the file itself when it has a suffix and one file is written.
+    Song formats write ``SONG<suffix>``, mouth formats ``CHARACTER<suffix>`` per mouth track, dancer formats
+    ``SONG.CHARACTER<suffix>`` per character of the choreography, into ``output`` (default: the song's folder).
+    ``output`` is the file itself when it has a suffix and one file is written.
 
     Parameters
     ----------
@@ -386,6 +387,9 @@ def output_paths(song: Song, exporters: list[Exporter], output: Path | None) -> 
             continue
         if "choreography" in exp.needs and song.choreography is None:
             raise ChoreoError(f"the {exp.name} format {NEEDS_CHOREOGRAPHY}")
+        if exp.scope == "dancer":
+            jobs += [(exp, (song, ch), f"{song.name}.{ch}{exp.suffix}") for ch in song.choreography.characters]
+            continue
         jobs.append((exp, song, f"{song.name}{exp.suffix}"))
     folder = song.folder if output is None else output
     if output is not None and output.suffix and not output.is_dir():
