@@ -117,7 +117,7 @@ class Pipeline:
 
     def stage(self, name: str, version: str, inputs: dict[str, str], params: Any,
               compute: Callable[[], Any]) -> StageResult:
-        """Return a stage's artefact from the cache, or compute, cache and return it.
+        """Return a stage's artefact from the cache, or compute, cache and return it (as read back from the cache).
 
         Parameters
         ----------
@@ -147,8 +147,10 @@ class Pipeline:
                 return StageResult(obj, path, True, key)
             except ChoreoError:
                 path.unlink(missing_ok=True)  # a damaged entry is recomputed, not trusted
-        obj = compute()
-        artifacts.save(obj, path)
+        artifacts.save(compute(), path)
+        # What the next stage gets is what the file holds (rounded as saved), as it is on a cached run or when
+        # a user runs the next stage on the published file: the same inputs give the same result either way.
+        obj = artifacts.load(path)
         self.log.append((name, False, time.perf_counter() - t0))
         return StageResult(obj, path, False, key)
 

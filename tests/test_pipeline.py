@@ -193,3 +193,19 @@ def test_a_redrawn_part_renders_again(tmp_path):
     run_song(inputs, tmp_path / "out", params, pipeline=redrawn)
     steps = {name: hit for name, hit, _ in redrawn.log}
     assert steps["choreograph"] is True and steps["render"] is False
+
+
+def test_a_fresh_run_solves_what_its_files_hold(tmp_path):
+    """The choreography of a fresh run is the one solving its own published analysis gives (stages pass on what
+    they saved, rounded as saved, not the unrounded objects in memory)."""
+    from choreography.moves import load_moves
+    from choreography.pins import Pins
+    from choreography.rig import dancers
+    from choreography.solver import solve
+    from engine import artifacts
+
+    out = run_song(_inputs(tmp_path), tmp_path / "out", PARAMS, pipeline=Pipeline(cache=tmp_path / "cache"))
+    again = solve(artifacts.load(out["analysis"]), dancers(("ada", "bo")), load_moves(), Pins(), PARAMS.solve)
+    published = json.loads(Path(out["choreography"]).read_text())
+    mine = json.loads(json.dumps(again.to_dict()))
+    assert published["moves"] == mine["moves"] and published["tracks"] == mine["tracks"]
