@@ -19,6 +19,11 @@ def test_golden_document_loads_and_round_trips(path):
     kind, version = artifacts.parse_schema(doc["schema"])
     if version == artifacts.CURRENT[kind] and kind in ("analysis", "mouth", "choreography"):  # written by to_dict
         assert obj.to_dict() == doc, "a current-version golden file must round-trip unchanged"
+        text = artifacts.dumps(obj)
+        assert json.loads(text) == doc and text == artifacts.dumps(artifacts.load(path))
+        lists_of_objects = [k for k, v in doc.items() if isinstance(v, list) and v and isinstance(v[0], dict)]
+        for key in lists_of_objects:  # one object per line: the line count grows with the list
+            assert text.count("\n") >= len(doc[key]), key
 
 
 def test_every_current_schema_has_a_golden_file():
