@@ -21,11 +21,23 @@ Conventions
   ``y = origin y - root.y`` (root offsets are y-up), each keyed from its own track.
 - Drawing follows :class:`render.frames.FrameRenderer`: a capsule bone is an open two-point path stroked
   with round caps in the rig's colour and width, an ellipse bone a filled ellipse spanning the bone; layers
-  are stacked in the rig's draw order, characters in the choreography's order, mouths above every body.
-  The background, floor, lighting and overlay are not carried (the canvas is transparent).
-- Mouths: one shape layer per character on its mouth bone (at the anchor's offset, turned 90 degrees so
-  its x axis is level when the bone points up), one group per mouth shape drawn as the renderer draws it;
-  hold keyframes switch the groups' opacity at every cue and size the open-dependent parts.
+  are stacked in the rig's draw order, characters as the renderer draws them (a crowd first, back row
+  first, then the leads in the choreography's order), mouths above every body. The background, floor,
+  lighting and overlay are not carried (the canvas is transparent).
+- A rig with cut-out parts keeps its bone layers as null layers (they still carry the motion) and draws
+  each part as an image layer parented to its bone, back to front by the parts' ``z``: the part's layer
+  undoes the bone's rest angle, so the image turns about the bone's start by the bone's change from rest,
+  as the rig format defines. Images are embedded as PNG data URLs (one asset per file); a crowd dancer's
+  colours are those the renderer gives it: its rig's colours tinted toward the render background
+  (:func:`choreography.crowd.tint`), its drawings turned and dimmed by the renderer's crowd paint before
+  they are embedded.
+- Mouths: one layer per character on its mouth bone (at the anchor's offset, turned 90 degrees so its x
+  axis is level when the bone points up) holding one shape group per drawn mouth shape, drawn as the
+  renderer draws it, and an image layer per mouth drawing of the rig (turned by the mouth bone's rest angle
+  minus 90, squeezed by the open amount when the rig asks for it). Hold keyframes switch the groups' and
+  drawings' opacity at every cue and size the open-dependent parts.
+- Layer names: ``"<character> <bone>"``, ``"<character> part <bone>"``, ``"<character> mouth"``,
+  ``"<character> mouth <shape>"``, ``"camera zoom"`` and ``"camera pan"``.
 - Eases: every ease of :data:`choreography.moves.EASES` but ``hold`` is a cubic polynomial in the segment's
   time, so it is an exact Lottie bezier ease with time handles at 1/3 and 2/3 (the value handles solve
   for the ease's values at 1/3 and 2/3; :func:`ease_handles`). Handles are written to 6 decimals, which
@@ -42,16 +54,21 @@ Conventions
 
 from __future__ import annotations
 
+import base64
 import functools
+import io
 import json
+from collections.abc import Callable, Iterator
+from itertools import count
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from audio.errors import ChoreoError
+from choreography.crowd import crowd_color_shifts, crowd_names, tint
 from choreography.model import SHAPES, Choreography, MouthTrack, Track
-from choreography.rig import STAGE_SIZE_PX, Rig
+from choreography.rig import STAGE_SIZE_PX, Rig, world_angles
 from engine.exporters import Exporter, register
 from engine.exporters.song import Song, song_markers
 
@@ -163,20 +180,66 @@ def _known_eases() -> frozenset[str]:
     return frozenset(EASES)
 
 
-def _transform(*, p=None, r=None, s=None, a=None) -> dict[str, Any]:
+def _transform(*, p=None, r=None, s=None, a=None, o=None) -> dict[str, Any]:
     return {"a": a or _static([0, 0]), "p": p or _static([0, 0]), "s": s or _static([100, 100]),
-            "r": r or _static(0), "o": _static(100)}
+            "r": r or _static(0), "o": o or _static(100)}
 
 
 def _layer(ind: int, name: str, n: int, ks: dict[str, Any], parent: int | None = None,
-           shapes: list | None = None) -> dict[str, Any]:
-    layer: dict[str, Any] = {"ddd": 0, "ind": ind, "ty": 3 if shapes is None else 4, "nm": name, "sr": 1,
-                             "ks": ks, "ao": 0, "ip": 0, "op": n, "st": 0, "bm": 0}
+           shapes: list | None = None, image: str | None = None) -> dict[str, Any]:
+    """An image layer (``image``: its asset id), a shape layer (``shapes``) or else a null layer."""
+    kind = 2 if image is not None else 3 if shapes is None else 4
+    layer: dict[str, Any] = {"ddd": 0, "ind": ind, "ty": kind, "nm": name, "sr": 1, "ks": ks, "ao": 0, "ip": 0,
+                             "op": n, "st": 0, "bm": 0}
     if parent is not None:
         layer["parent"] = parent
     if shapes is not None:
         layer["shapes"] = shapes
+    if image is not None:
+        layer["refId"] = image
     return layer
+
+
+def _asset(assets: dict[tuple, dict[str, Any]], path: Path, shift: tuple[float, float] | None,
+           background: str) -> str:
+    """The id of an image's asset, embedded as a PNG data URL the first time it is used.
+
+    ``shift`` is a crowd dancer's (hue, saturation) shift: its drawings are embedded with the renderer's crowd
+    paint (toward ``background``) already applied, since Lottie has no colour filter that players agree on.
+    """
+    from PIL import Image
+
+    key = (path, shift)
+    asset = assets.get(key)
+    if asset is None:
+        try:
+            with Image.open(path) as im:
+                rgba = np.asarray(im.convert("RGBA"))
+        except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            raise ChoreoError(f"part image cannot be read as an image ({exc})", path=path) from exc
+        if shift is not None:
+            rgba = _crowd_colours(rgba, shift, background)
+        png = io.BytesIO()
+        Image.fromarray(rgba).save(png, format="PNG")
+        h, w = rgba.shape[:2]
+        asset = assets[key] = {"id": f"image_{len(assets)}", "nm": path.name, "w": w, "h": h, "u": "",
+                               "p": "data:image/png;base64," + base64.b64encode(png.getvalue()).decode(), "e": 1}
+    return asset["id"]
+
+
+def _crowd_colours(rgba: np.ndarray, shift: tuple[float, float], background: str) -> np.ndarray:
+    """An image's pixels through the renderer's crowd paint (hue and saturation turned, dimmed)."""
+    import skia
+
+    from render.frames import _crowd_image_paint
+
+    src = skia.Image.fromarray(np.ascontiguousarray(rgba), colorType=skia.kRGBA_8888_ColorType,
+                               alphaType=skia.kUnpremul_AlphaType)
+    out = np.zeros_like(rgba)
+    surface = skia.Surface(out, colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kUnpremul_AlphaType)
+    surface.getCanvas().drawImage(src, 0.0, 0.0, skia.SamplingOptions(), _crowd_image_paint(*shift, background))
+    surface.flushAndSubmit()
+    return out
 
 
 def _group(name: str, items: list[dict[str, Any]], opacity: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -213,10 +276,13 @@ def _bone_shapes(rig: Rig, i: int) -> list[dict[str, Any]]:
     return [_group(rig.names[i], body)]
 
 
-def _bone_layers(name: str, rig: Rig, tracks: dict[str, Track], n: int, first_ind: int,
-                 camera_ind: int) -> tuple[list[dict[str, Any]], dict[int, int]]:
-    """One shape layer per bone, parented as the rig is; returns the layers (in bone order) and bone -> ind."""
-    ind = {i: first_ind + i for i in range(rig.n_bones)}
+def _bone_layers(name: str, rig: Rig, tracks: dict[str, Track], n: int, ids: Iterator[int],
+                 camera: int) -> tuple[list[dict[str, Any]], list[int]]:
+    """One layer per bone, parented as the rig is: shape layers for a stick figure, nulls under cut-out parts.
+
+    Returns the layers and their ``ind`` values, both in bone order.
+    """
+    inds = [next(ids) for _ in range(rig.n_bones)]
     layers = []
     for i in range(rig.n_bones):
         rot = _track_property(tracks.get(f"{name}/{rig.names[i]}.rot"), -1.0, -float(rig.rest_deg[i]))
@@ -225,14 +291,37 @@ def _bone_layers(name: str, rig: Rig, tracks: dict[str, Track], n: int, first_in
             ox, oy = (float(v) for v in rig.origin_xy)
             pos = {"s": True, "x": _track_property(tracks.get(f"{name}/root.x"), 1.0, ox),
                    "y": _track_property(tracks.get(f"{name}/root.y"), -1.0, oy)}
-            parent = camera_ind
+            parent = camera
         else:
             along, across = (float(v) for v in rig.offsets_px[i])
             pos = _static([_num(rig.attach[i] * rig.lengths_px[p] + along), _num(-across)])
-            parent = ind[p]
-        layers.append(_layer(ind[i], f"{name} {rig.names[i]}", n, _transform(p=pos, r=rot), parent,
-                             _bone_shapes(rig, i)))
-    return layers, ind
+            parent = inds[p]
+        layers.append(_layer(inds[i], f"{name} {rig.names[i]}", n, _transform(p=pos, r=rot), parent,
+                             None if rig.parts else _bone_shapes(rig, i)))
+    return layers, inds
+
+
+def _turned(deg: float, x: float, y: float) -> list[float]:
+    """``(x, y)`` turned ``deg`` degrees clockwise on the y-down screen (Lottie's and skia's sense)."""
+    a = np.deg2rad(deg)
+    return [_num(np.cos(a) * x - np.sin(a) * y), _num(np.sin(a) * x + np.cos(a) * y)]
+
+
+def _part_layers(name: str, rig: Rig, bone_inds: list[int], n: int, ids: Iterator[int],
+                 image: Callable[[Path], str]) -> list[dict[str, Any]]:
+    """The cut-out parts, back to front: each image turns with its bone about the bone's start.
+
+    A bone's layer turns by its world angle; the part is drawn as it lies in the rest pose, so its layer undoes
+    the rest angle: ``T(turn(rest) offset) R(rest) S(scale)`` in the bone's frame.
+    """
+    rest = world_angles(rig, np.zeros((1, rig.n_bones)))[0]
+    layers = []
+    for part in rig.parts:
+        d, a = part.drawing, float(rest[part.index])
+        ks = _transform(p=_static(_turned(a, *d.offset_px)), r=_static(_num(a)), s=_static([_num(100 * d.scale)] * 2))
+        layers.append(_layer(next(ids), f"{name} part {part.bone}", n, ks, bone_inds[part.index],
+                             image=image(d.path)))
+    return layers
 
 
 def _mouth_runs(track: MouthTrack | None, n: int) -> list[tuple[int, str, float]]:
@@ -248,10 +337,20 @@ def _mouth_runs(track: MouthTrack | None, n: int) -> list[tuple[int, str, float]
     return [(int(f), SHAPES[int(shape[f])], float(opening[f])) for f in [0, *change.tolist()]]
 
 
-def _mouth_parts(shape: str, w: float, o: float) -> list[tuple[str, tuple[int, int, int], tuple, tuple]]:
-    """The parts of a mouth shape as the renderer draws them: ``(kind, rgb, size, centre)`` in the mouth's frame.
+def _shown(runs: list[tuple[int, str, float]], shape: str) -> dict[str, Any]:
+    """Opacity 100 while the mouth has ``shape``, else 0 (hold keys where it changes)."""
+    keys = [(f, 100 if s == shape else 0) for f, s, _ in runs]
+    keys = [fv for k, fv in enumerate(keys) if k == 0 or fv[1] != keys[k - 1][1]]
+    if len(keys) == 1:
+        return _static(keys[0][1])
+    return _keyed([f for f, _ in keys], [[v] for _, v in keys], ["hold"] * len(keys))
 
-    ``w`` is the mouth's width (px) and ``o`` how open it is (0..1); a line's size is its length.
+
+def _mouth_parts(shape: str, w: float, o: float) -> list[tuple[str, tuple[int, int, int], tuple, tuple]]:
+    """The parts of a drawn mouth shape as the renderer draws them: ``(kind, rgb, size, centre)``.
+
+    In the mouth's frame; ``w`` is the mouth's width (px) and ``o`` how open it is (0..1); a line's size is its
+    length.
     """
     if shape in ("A", "X"):
         return [("line", _LIP_RGB, ((0.8 if shape == "A" else 0.6) * w, 0.0), (0.0, 0.0))]
@@ -271,51 +370,72 @@ def _mouth_parts(shape: str, w: float, o: float) -> list[tuple[str, tuple[int, i
             ("oval", _TONGUE_RGB, (0.5 * w, hh * 0.45), (0.0, hh * 0.22))]
 
 
-def _held(frames: list[int], values: list[tuple[float, float]]) -> dict[str, Any]:
-    """A two-number property holding each value from its frame on (static when it never changes)."""
+def _held(frames: list[int], values: list) -> dict[str, Any]:
+    """A vector property holding each value from its frame on (static when it never changes)."""
     rounded = [[_num(x) for x in v] for v in values]
     if all(v == rounded[0] for v in rounded):
         return _static(rounded[0])
-    return _keyed(frames, rounded, ["hold"] * len(frames), dims=2)
+    return _keyed(frames, rounded, ["hold"] * len(frames), dims=len(rounded[0]))
 
 
-def _mouth_layer(name: str, rig: Rig, track: MouthTrack | None, n: int, ind: int, parent: int) -> dict[str, Any]:
-    runs = _mouth_runs(track, n)
+def _drawn_mouth(shape: str, rig: Rig, runs: list[tuple[int, str, float]]) -> dict[str, Any]:
+    """The shape group of a mouth shape the renderer draws itself (no drawing in the rig)."""
     w = float(rig.mouth.size_px)
-    lip_width = max(1.5, 0.09 * w)
-    groups = []
-    for shape in SHAPES:
-        frames = [f for f, s, _ in runs if s == shape]
-        if not frames:
-            continue
-        shown = [(f, 100 if s == shape else 0) for f, s, _ in runs]
-        shown = [fv for k, fv in enumerate(shown) if k == 0 or fv[1] != shown[k - 1][1]]
-        opacity = _static(100) if len(shown) == 1 else _keyed(
-            [f for f, _ in shown], [[v] for _, v in shown], ["hold"] * len(shown))
-        per_run = [_mouth_parts(shape, w, o) for _, s, o in runs if s == shape]
-        items = []
-        for j, (kind, rgb, (length, _), _) in enumerate(per_run[0]):
-            if kind == "line":
-                geometry = _path([(-length / 2, 0.0), (length / 2, 0.0)])
-            else:
-                size, centre = _held(frames, [p[j][2] for p in per_run]), _held(frames, [p[j][3] for p in per_run])
-                geometry = ({"ty": "rc", "p": centre, "s": size, "r": _static(0)} if kind == "rect"
-                            else _ellipse(size, centre))
-            items.append(_group(kind, [geometry, _fill(rgb) if kind in ("oval", "rect") else _stroke(rgb, lip_width)]))
-        groups.append(_group(f"mouth {shape}", items[::-1], opacity))  # Lottie draws the first item on top
+    frames = [f for f, s, _ in runs if s == shape]
+    per_run = [_mouth_parts(shape, w, o) for _, s, o in runs if s == shape]
+    items = []
+    for j, (kind, rgb, (length, _), _) in enumerate(per_run[0]):
+        if kind == "line":
+            geometry = _path([(-length / 2, 0.0), (length / 2, 0.0)])
+        else:
+            size, centre = _held(frames, [p[j][2] for p in per_run]), _held(frames, [p[j][3] for p in per_run])
+            geometry = ({"ty": "rc", "p": centre, "s": size, "r": _static(0)} if kind == "rect"
+                        else _ellipse(size, centre))
+        paint = _fill(rgb) if kind in ("oval", "rect") else _stroke(rgb, max(1.5, 0.09 * w))
+        items.append(_group(kind, [geometry, paint]))
+    return _group(f"mouth {shape}", items[::-1], _shown(runs, shape))  # Lottie draws the first item on top
+
+
+def _mouth_layers(name: str, rig: Rig, track: MouthTrack | None, n: int, ids: Iterator[int], bone_inds: list[int],
+                  image: Callable[[Path], str]) -> list[dict[str, Any]]:
+    """The mouth: a shape layer on the mouth anchor with the drawn shapes, and an image layer per drawing.
+
+    A drawing turns with the mouth bone from its rest angle (``mouth_turn``) and, with ``scale_open``, is
+    squeezed vertically by ``0.5 + 0.5 * open``: ``R(turn) S(1, sy) T(offset) S(scale)`` in the mouth's frame,
+    written as position ``turn(offset x, sy * offset y)``, rotation ``turn``, scale ``(scale, sy * scale)``.
+    """
+    runs = _mouth_runs(track, n)
+    used = list(dict.fromkeys(s for _, s, _ in runs))
+    drawn = [_drawn_mouth(s, rig, runs) for s in used if s not in rig.mouth.shapes]
     along, across = (float(v) for v in rig.mouth.offset_px)
+    anchor_ind = next(ids)
     ks = _transform(p=_static([_num(along), _num(-across)]), r=_static(90))
-    return _layer(ind, f"{name} mouth", n, ks, parent, groups)
+    layers = [_layer(anchor_ind, f"{name} mouth", n, ks, bone_inds[rig.mouth.index], drawn if drawn else None)]
+    turn = float(world_angles(rig, np.zeros((1, rig.n_bones)))[0, rig.mouth.index]) - 90.0
+    for shape in used:
+        d = rig.mouth.shapes.get(shape)
+        if d is None:
+            continue
+        frames = [f for f, s, _ in runs if s == shape]
+        squeeze = [0.5 + 0.5 * o if rig.mouth.scale_open else 1.0 for _, s, o in runs if s == shape]
+        ks = _transform(p=_held(frames, [_turned(turn, d.offset_px[0], sy * d.offset_px[1]) for sy in squeeze]),
+                        r=_static(_num(turn)),
+                        s=_held(frames, [(100 * d.scale, 100 * d.scale * sy) for sy in squeeze]),
+                        o=_shown(runs, shape))
+        layers.append(_layer(next(ids), f"{name} mouth {shape}", n, ks, anchor_ind, image=image(d.path)))
+    return layers
 
 
-def _camera_layers(c: Choreography, width: int, height: int, n: int) -> list[dict[str, Any]]:
+def _camera_layers(c: Choreography, width: int, height: int, n: int, ids: Iterator[int]) -> list[dict[str, Any]]:
+    """The camera's two nulls; the second (the pan) is the parent of every character."""
     stage_w, stage_h = STAGE_SIZE_PX
     k = [100.0 * width / stage_w, 100.0 * height / stage_h]
     scale = _track_property(c.tracks.get("camera/zoom"), k, [0.0, 0.0], default=1.0)
-    outer = _layer(1, "camera zoom", n, _transform(p=_static([width / 2, height / 2]), s=scale))
+    zoom_ind, pan_ind = next(ids), next(ids)
+    outer = _layer(zoom_ind, "camera zoom", n, _transform(p=_static([width / 2, height / 2]), s=scale))
     pos = {"s": True, "x": _track_property(c.tracks.get("camera/x"), -1.0, 0.0),
            "y": _track_property(c.tracks.get("camera/y"), -1.0, 0.0)}
-    inner = _layer(2, "camera pan", n, _transform(p=pos, a=_static([stage_w / 2, stage_h / 2])), parent=1)
+    inner = _layer(pan_ind, "camera pan", n, _transform(p=pos, a=_static([stage_w / 2, stage_h / 2])), zoom_ind)
     return [outer, inner]
 
 
@@ -340,10 +460,11 @@ def to_lottie(song: Song, *, size: str = DEFAULT_SIZE, rigs: dict[str, Rig] | No
     Raises
     ------
     ChoreoError
-        No choreography, a bad size, or a rig that cannot be found.
+        No choreography, a bad size, a rig that cannot be found or a part image that cannot be read.
     """
     from engine.render_stage import rigs_for
-    from render.spec import parse_size
+    from render.frames import CROWD_DIM
+    from render.spec import RenderSpec, parse_size
 
     fps = song.fps
     width, height = parse_size(size)
@@ -354,25 +475,37 @@ def to_lottie(song: Song, *, size: str = DEFAULT_SIZE, rigs: dict[str, Rig] | No
         raise ChoreoError(f"no rig for character(s) {', '.join(missing)}")
     n = max(1, int(c.duration_frames))
     mouths = {m.character: m for m in song.mouths}
-    layers = _camera_layers(c, width, height, n)
-    bodies, mouth_layers = [], []
-    next_ind = 3
-    for name in c.characters:
-        rig = rigs[name]
-        bones, ind = _bone_layers(name, rig, c.tracks, n, next_ind, camera_ind=2)
-        next_ind += rig.n_bones
-        bodies.append([bones[i] for i in rig.draw_order.tolist()])
-        mouth_layers.append(_mouth_layer(name, rig, mouths.get(name), n, next_ind, ind[rig.mouth.index]))
-        next_ind += 1
+    ids = count(1)
+    assets: dict[tuple, dict[str, Any]] = {}
+    hidden = _camera_layers(c, width, height, n, ids)
+    pan = hidden[1]["ind"]
+    crowd = [x for x in crowd_names(c) if x in c.characters]
+    shifts = crowd_color_shifts(c)
+    background = RenderSpec.background  # a crowd is dimmed toward the colour choreo renders behind it
+    bodies, faces = [], []
+    for name in (*crowd, *(x for x in c.characters if x not in crowd)):  # back to front, as the renderer draws
+        rig = tint(rigs[name], background, CROWD_DIM) if name in crowd else rigs[name]
+        shift = shifts[name] if name in crowd else None
+
+        def image(path: Path, shift=shift) -> str:
+            return _asset(assets, path, shift, background)
+
+        bones, inds = _bone_layers(name, rig, c.tracks, n, ids, pan)
+        if rig.parts:
+            hidden += bones
+            bodies.append(_part_layers(name, rig, inds, n, ids, image))
+        else:
+            bodies.append([bones[i] for i in rig.draw_order.tolist()])
+        faces.append(_mouth_layers(name, rig, mouths.get(name), n, ids, inds, image))
     # Lottie draws the first layer on top: mouths over every body, later characters over earlier ones.
-    stack = mouth_layers[::-1] + [layer for body in bodies[::-1] for layer in body[::-1]]
+    stack = [layer for face in faces[::-1] for layer in face] + [layer for body in bodies[::-1] for layer in body[::-1]]
     markers = []
     for m in song_markers(song):
         a, b = m.frames(fps)
         markers.append({"tm": a, "dr": b - a, "cm": m.name})
     return {"v": BODYMOVIN_VERSION, "ver": SPEC_VERSION, "nm": song.name, "fr": float(fps), "ip": 0, "op": n,
-            "w": width, "h": height, "ddd": 0, "assets": [], "layers": stack + layers, "markers": markers,
-            "meta": {"g": "choreo", "fps": f"{fps.numerator}/{fps.denominator}"}}
+            "w": width, "h": height, "ddd": 0, "assets": list(assets.values()), "layers": stack + hidden,
+            "markers": markers, "meta": {"g": "choreo", "fps": f"{fps.numerator}/{fps.denominator}"}}
 
 
 def write_lottie(song: Song, path: str | Path, *, size: str = DEFAULT_SIZE,
