@@ -62,7 +62,7 @@ from choreography.params import SolveParams
 from choreography.rig import forward_kinematics, mouth_xy, world_angles
 from choreography.sampling import sample_character, sample_track
 from engine.exporters import FORMATS, parse_formats
-from engine.exporters.lottie import write_lottie
+from engine.exporters.lottie import to_lottie, write_lottie
 from engine.exporters.song import Song, export_song, load_song, song_markers
 from engine.pipeline import Pipeline
 from engine.render_stage import rigs_for
@@ -596,16 +596,21 @@ def big_doc(song, tmp_path_factory) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _mouth_frames(song: Song, name: str) -> list[int]:
+    """The middle of the first two cues of every mouth shape a character sings."""
+    frames: dict[str, list[int]] = {}
+    for cue in next(m for m in song.mouths if m.character == name).cues:
+        frames.setdefault(cue.shape, []).append((cue.start_frame + cue.end_frame) // 2)
+    assert set(frames) == set("ABCDEFGHX")  # the lyrics give every shape
+    return sorted({f for fs in frames.values() for f in fs[:2]})
+
+
 @pytest.mark.parametrize("name", SINGERS)
 def test_mouths_match_choreos_render(song, rigs, big_doc, name):
     """Every mouth shape of the run, alone on a large canvas: drawn mouths, and the cut-out rig's drawings."""
     assert (big_doc["w"], big_doc["h"]) == (2560, 1440)
     r = _choreo_renderer(song, rigs, MOUTH_SIZE, ("mouth",), characters=(name,))
-    frames: dict[str, list[int]] = {}
-    for cue in next(m for m in song.mouths if m.character == name).cues:
-        frames.setdefault(cue.shape, []).append((cue.start_frame + cue.end_frame) // 2)
-    assert set(frames) == set("ABCDEFGHX")  # the lyrics give every shape
-    sampled = sorted({f for fs in frames.values() for f in fs[:2]})
+    sampled = _mouth_frames(song, name)
     mouths = _mouths_only(_only(big_doc, (name,)))
     iou_min, colour_max = ((PARTS_MOUTH_IOU_MIN, PARTS_MOUTH_COLOUR_MAX) if rigs[name].mouth.shapes
                            else (MOUTH_IOU_MIN, MOUTH_COLOUR_MAX))
@@ -625,6 +630,43 @@ def test_mouths_match_choreos_render(song, rigs, big_doc, name):
     rows = _frame_table(r, mouths, sampled, iou_min, colour_max, f"{name}: mouth shapes switched at the wrong cues",
                         MOUTH_CUT)
     assert sum(not ok for *_, ok in rows) >= len(rows) // 2
+
+
+@pytest.mark.parametrize("squeeze", [False, True])
+def test_mouth_drawings_sit_where_the_rig_puts_them(song, rigs, squeeze):
+    """The cut-out rig's mouth drawings, corner by corner, wherever their shape shows.
+
+    The rig format puts a drawing ``offset`` from the mouth anchor in the rest pose, turns it with the mouth
+    bone and, with ``scale_open``, squeezes it vertically about the anchor by ``0.5 + 0.5 * open``.
+    """
+    c, n = song.choreography, song.choreography.duration_frames
+    pip = dataclasses.replace(rigs["pip"], mouth=dataclasses.replace(rigs["pip"].mouth, scale_open=squeeze))
+    doc = _only(to_lottie(song, rigs={**rigs, "pip": pip}), ("pip",))
+    world = _world_matrices(doc, n)
+    assets = {a["id"]: a for a in doc["assets"]}
+    rot, root = sample_character(c.tracks, "pip", pip.names, n)
+    root_xy = pip.origin_xy[None, :] + root * np.array([1.0, -1.0])
+    anchor = mouth_xy(pip, rot, root_xy)
+    i = pip.mouth.index
+    turn = np.deg2rad(world_angles(pip, np.zeros((1, pip.n_bones)))[0, i] - world_angles(pip, rot)[:, i])
+    shape, opening = np.full(n, "X"), np.zeros(n)
+    for cue in next(m for m in song.mouths if m.character == "pip").cues:
+        shape[cue.start_frame:cue.end_frame], opening[cue.start_frame:cue.end_frame] = cue.shape, cue.open
+    r = _choreo_renderer(song, rigs, "1280x720", ("characters",))
+    worst = 0.0
+    for s, d in pip.mouth.shapes.items():
+        layer = next(x for x in doc["layers"] if x["nm"] == f"pip mouth {s}")
+        frames = np.flatnonzero(shape == s)[::5]
+        sy = 0.5 + 0.5 * opening[frames] if squeeze else np.ones(frames.size)
+        asset = assets[layer["refId"]]
+        for u, v in ((0, 0), (asset["w"], 0), (0, asset["h"]), (asset["w"], asset["h"])):
+            x, y = d.offset_px[0] + d.scale * u, sy * (d.offset_px[1] + d.scale * v)
+            t = turn[frames]
+            stage = anchor[frames] + np.stack([np.cos(t) * x - np.sin(t) * y, np.sin(t) * x + np.cos(t) * y], axis=-1)
+            want = np.stack([r.stage_to_output(f, p) for f, p in zip(frames, stage, strict=True)])
+            worst = max(worst, float(np.abs(_apply(world[layer["nm"]][frames], (u, v)) - want).max()))
+    print(f"\nmouth drawing corners{' (squeezed)' if squeeze else ''}: largest difference {worst:.2e} px")
+    assert worst < POINT_TOL_PX
 
 
 def test_frame_rate_is_the_choreographys(doc):

@@ -68,6 +68,7 @@ import numpy as np
 from audio.errors import ChoreoError
 from choreography.crowd import crowd_color_shifts, crowd_names, tint
 from choreography.model import SHAPES, Choreography, MouthTrack, Track
+from choreography.moves import EASES, apply_ease
 from choreography.rig import STAGE_SIZE_PX, Rig, world_angles
 from engine.exporters import Exporter, register
 from engine.exporters.song import Song, song_markers
@@ -106,8 +107,6 @@ def ease_handles(ease: str) -> tuple[float, float]:
         When the ease is not a cubic polynomial of the segment's time (a bezier with these time handles
         cannot follow it exactly).
     """
-    from choreography.moves import EASES, apply_ease
-
     code = EASES.index(ease)
     f1, f2 = apply_ease(_THIRDS, np.full(2, code))
     # Bernstein form with P0 = 0, P3 = 1: f(1/3) = (12 P1 + 6 P2 + 1) / 27, f(2/3) = (6 P1 + 12 P2 + 8) / 27.
@@ -168,16 +167,9 @@ def _track_property(track: Track | None, scale, offset, default: float = 0.0) ->
     if track is None or not track.frames:
         value = [_num(o + k * default) for k, o in zip(scales, offsets, strict=True)]
         return _static(value if dims else value[0])
-    eases = [e if e in _known_eases() else "linear" for e in track.interp]  # as the sampler reads unknown eases
+    eases = [e if e in EASES else "linear" for e in track.interp]  # as the sampler reads an unknown ease
     values = [[_num(o + k * v) for k, o in zip(scales, offsets, strict=True)] for v in track.values]
     return _keyed(track.frames, values, eases, max(dims, 1))
-
-
-@functools.cache
-def _known_eases() -> frozenset[str]:
-    from choreography.moves import EASES
-
-    return frozenset(EASES)
 
 
 def _transform(*, p=None, r=None, s=None, a=None, o=None) -> dict[str, Any]:
