@@ -530,8 +530,8 @@ def write_lottie(song: Song, path: str | Path, *, size: str = DEFAULT_SIZE,
 
 LOTTIE = register(Exporter(
     "lottie", ".lottie.json", write_lottie,
-    "Lottie animation: each character as a parented chain of bone shape layers keyed with the "
-    "choreography's keys and eases, root motion, mouth shapes, the camera as parent nulls, markers for "
-    "sections, bars and lyric lines (no background, floor, lighting or overlay)", scope="song",
-    needs=("choreography",),
+    "Lottie animation: each character a parented chain of bone layers keyed with the choreography's keys and "
+    "eases (cut-out parts and mouth drawings as embedded images), root motion, mouth shapes per cue, a crowd "
+    "tinted as rendered, the camera as parent nulls, markers for sections, bars and lyric lines (no "
+    "background, floor, lighting or overlay)", scope="song", needs=("choreography",),
     reader="lottie-specs JSON schema (jsonschema) and rlottie-python frames against choreo's own render"))
