@@ -57,6 +57,7 @@ from rlottie_python import LottieAnimation
 from audio.errors import ChoreoError
 from audio.params import AnalysisParams
 from choreography.crowd import crowd_names
+from choreography.model import Track
 from choreography.moves import EASES, apply_ease
 from choreography.params import SolveParams
 from choreography.rig import forward_kinematics, mouth_xy, world_angles
@@ -667,6 +668,48 @@ def test_mouth_drawings_sit_where_the_rig_puts_them(song, rigs, squeeze):
             worst = max(worst, float(np.abs(_apply(world[layer["nm"]][frames], (u, v)) - want).max()))
     print(f"\nmouth drawing corners{' (squeezed)' if squeeze else ''}: largest difference {worst:.2e} px")
     assert worst < POINT_TOL_PX
+
+
+def test_a_capsule_of_no_length_is_a_dot(song, rigs):
+    """A capsule bone of length 0 (the rig format allows it) is a dot as wide as the bone, as choreo draws it.
+
+    rlottie draws nothing for a stroke without length, round caps or not, so the export draws a filled circle.
+    """
+    ada = rigs["ada"]
+    i = ada.index["l_hand"]
+    lengths = ada.lengths_px.copy()
+    lengths[i] = 0.0
+    lengths.setflags(write=False)
+    dotted = {**rigs, "ada": dataclasses.replace(ada, lengths_px=lengths)}
+    doc = _only(to_lottie(song, rigs=dotted), ("ada",))
+    for layer in doc["layers"]:
+        if layer["ty"] == 4 and layer["nm"] != "ada l_hand":
+            layer["shapes"] = []
+    anim = LottieAnimation.from_data(json.dumps(doc))
+    r = _choreo_renderer(song, dotted, "1280x720", ("characters",), characters=("ada",))
+    n = song.choreography.duration_frames
+    rot, root = sample_character(song.choreography.tracks, "ada", ada.names, n)
+    seg = forward_kinematics(dotted["ada"], rot, ada.origin_xy[None, :] + root * np.array([1.0, -1.0]))
+    for f in _spread_frames(song)[::3]:
+        alpha = _rlottie_frame(anim, f)[..., 3]
+        x, y = r.stage_to_output(f, seg[f, i, 0])
+        radius = ada.widths_px[i] / 2 * r.camera[f, 0]
+        assert alpha[int(y), int(x)] > 0
+        assert (alpha > 0).sum() == pytest.approx(np.pi * radius ** 2, rel=0.3)
+        ours = _choreo_frame(r, f)[0][..., 3]
+        assert ours[int(y), int(x)] > 0  # choreo draws the dot too
+
+
+def test_a_zoom_past_the_renderers_floor_is_a_warning(song, rigs):
+    """choreo's renderer stops zooming out at MIN_ZOOM; the Lottie follows the keys and says so."""
+    from render.frames import MIN_ZOOM
+
+    c = song.choreography
+    zoom = c.tracks["camera/zoom"]
+    far = Track(zoom.frames, tuple(MIN_ZOOM / 2 for _ in zoom.values), zoom.interp)
+    wide = dataclasses.replace(song, choreography=dataclasses.replace(c, tracks={**c.tracks, "camera/zoom": far}))
+    with pytest.warns(UserWarning, match="camera/zoom goes below"):
+        to_lottie(wide, rigs=rigs)
 
 
 def test_frame_rate_is_the_choreographys(doc):

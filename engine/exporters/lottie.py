@@ -46,8 +46,8 @@ Conventions
 - The camera is two null layers over everything: the outer at the canvas centre, scaled by
   ``camera/zoom`` x (canvas / 1920 x 1080 stage); the inner with its anchor at the stage centre and
   position ``-camera/x``, ``-camera/y``. Together: ``out = canvas centre + zoom * k * (stage - stage centre
-  - camera offset)``, the renderer's mapping. Zoom keys are written as they are (the renderer's floor of
-  0.05 is not applied).
+  - camera offset)``, the renderer's mapping. Zoom keys are written as they are: the renderer's floor of
+  0.05 is not applied (a warning says so when the zoom goes below it).
 - Markers (``tm``, ``dr`` in frames, ``cm`` the name): sections, bars and lyric lines from
   :func:`engine.exporters.song.song_markers`, each on the frame nearest its time.
 """
@@ -58,6 +58,7 @@ import base64
 import functools
 import io
 import json
+import warnings
 from collections.abc import Callable, Iterator
 from itertools import count
 from pathlib import Path
@@ -70,6 +71,7 @@ from choreography.crowd import crowd_color_shifts, crowd_names, tint
 from choreography.model import SHAPES, Choreography, MouthTrack, Track
 from choreography.moves import EASES, apply_ease
 from choreography.rig import STAGE_SIZE_PX, Rig, world_angles
+from choreography.sampling import sample_track
 from engine.exporters import Exporter, register
 from engine.exporters.song import Song, song_markers
 
@@ -84,6 +86,7 @@ _MOUTH_RGB = (59, 13, 18)
 _TEETH_RGB = (245, 245, 240)
 _TONGUE_RGB = (217, 104, 122)
 _REST_SHAPE = "X"
+_DOT_PX = 0.05  # rlottie draws no stroke for a segment of 0.001 px; 0.1 px it draws
 
 
 @functools.cache
@@ -263,6 +266,8 @@ def _bone_shapes(rig: Rig, i: int) -> list[dict[str, Any]]:
     if rig.shapes[i] == "ellipse":
         body = [_ellipse(_static([_num(max(length, width * 0.5)), _num(width)]), _static([_num(length / 2), 0.0])),
                 _fill(rig.colors[i])]
+    elif length < _DOT_PX:  # players draw nothing for a stroke with no length; its round caps make a dot
+        body = [_ellipse(_static([_num(width), _num(width)]), _static([_num(length / 2), 0.0])), _fill(rig.colors[i])]
     else:
         body = [_path([(0.0, 0.0), (length, 0.0)]), _stroke(rig.colors[i], width)]
     return [_group(rig.names[i], body)]
@@ -455,7 +460,7 @@ def to_lottie(song: Song, *, size: str = DEFAULT_SIZE, rigs: dict[str, Rig] | No
         No choreography, a bad size, a rig that cannot be found or a part image that cannot be read.
     """
     from engine.render_stage import rigs_for
-    from render.frames import CROWD_DIM
+    from render.frames import CROWD_DIM, MIN_ZOOM
     from render.spec import RenderSpec, parse_size
 
     fps = song.fps
@@ -466,6 +471,10 @@ def to_lottie(song: Song, *, size: str = DEFAULT_SIZE, rigs: dict[str, Rig] | No
     if missing:
         raise ChoreoError(f"no rig for character(s) {', '.join(missing)}")
     n = max(1, int(c.duration_frames))
+    zoom = c.tracks.get("camera/zoom")
+    if zoom is not None and zoom.frames and sample_track(zoom, n).min() < MIN_ZOOM:
+        warnings.warn(f"camera/zoom goes below {MIN_ZOOM}, where choreo's renderer stops zooming out; the Lottie "
+                      "zooms out further, as the keys say", UserWarning, stacklevel=2)
     mouths = {m.character: m for m in song.mouths}
     ids = count(1)
     assets: dict[tuple, dict[str, Any]] = {}
