@@ -20,6 +20,32 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
                           env=env, timeout=600, check=False)
 
 
+def run_per_fps(inputs, base: Path, fps_keys) -> dict[str, Path]:
+    """``choreo run`` output folders of the same inputs, one per frame rate (librosa, canon, no render).
+
+    Parameters
+    ----------
+    inputs : engine.run.RunInputs
+    base : Path
+        Where the folders (``run_24``, ``run_30000_1001``, ...) and their stage cache go.
+    fps_keys : iterable of str
+        Frame rates such as ``"24"`` and ``"30000/1001"``.
+    """
+    from audio.params import AnalysisParams
+    from choreography.params import SolveParams
+    from engine.pipeline import Pipeline
+    from engine.run import RunParams, run_song
+
+    out = {}
+    for key in fps_keys:
+        folder = base / f"run_{key.replace('/', '_')}"
+        run_song(inputs, folder, RunParams(analysis=AnalysisParams(backend="librosa"),
+                                           solve=SolveParams(fps=key, ensemble="canon"), render=False),
+                 pipeline=Pipeline(cache=base / "cache"))
+        out[key] = folder
+    return out
+
+
 def load_benchmark(name: str):
     """Import ``benchmarks/<name>.py`` (the reports are scripts, not a package) and return the module."""
     import importlib.util

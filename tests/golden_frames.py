@@ -34,21 +34,25 @@ def golden_choreography():
     return Choreography(fps=Fraction(24), duration_frames=31, characters=("ada", "bo"), tracks=tracks)
 
 
-def render_golden() -> dict[int, np.ndarray]:
-    """The golden frames as RGBA arrays."""
+def draw_frames(c, rig_names, size: tuple[int, int], frames, mouths=None) -> dict[int, np.ndarray]:
+    """Composite frames of a choreography without the overlay, as RGBA arrays by frame number."""
     from choreography.rig import load_rig
     from render.frames import FrameRenderer
     from render.spec import RenderSpec
 
-    c = golden_choreography()
-    r = FrameRenderer(c, {"ada": load_rig("ada"), "bo": load_rig("bo")}, RenderSpec(width=128, height=72,
-                                                                                      overlay=False))
+    r = FrameRenderer(c, {n: load_rig(n) for n in rig_names}, RenderSpec(width=size[0], height=size[1],
+                                                                         overlay=False), mouths=mouths)
     buf = r.new_buffers(["composite"])
     out = {}
-    for f in FRAMES:
+    for f in frames:
         r.render(f, buf)
         out[f] = buf["composite"].copy()
     return out
+
+
+def render_golden() -> dict[int, np.ndarray]:
+    """The golden frames as RGBA arrays."""
+    return draw_frames(golden_choreography(), ("ada", "bo"), (128, 72), FRAMES)
 
 
 if __name__ == "__main__":

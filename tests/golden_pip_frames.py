@@ -44,19 +44,10 @@ def golden_choreography():
 
 def render_golden() -> dict[int, np.ndarray]:
     """The golden frames as RGBA arrays (composite, no overlay)."""
-    from choreography.rig import load_rig
-    from render.frames import FrameRenderer
-    from render.spec import RenderSpec
+    from tests.golden_frames import draw_frames
 
     c, mouth = golden_choreography()
-    r = FrameRenderer(c, {"pip": load_rig("pip")}, RenderSpec(width=SIZE[0], height=SIZE[1], overlay=False),
-                      mouths={"pip": mouth})
-    buf = r.new_buffers(["composite"])
-    out = {}
-    for f in FRAMES:
-        r.render(f, buf)
-        out[f] = buf["composite"].copy()
-    return out
+    return draw_frames(c, ("pip",), SIZE, FRAMES, mouths={"pip": mouth})
 
 
 if __name__ == "__main__":

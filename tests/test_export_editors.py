@@ -22,15 +22,12 @@ import pytest
 import soundfile as sf
 
 from audio.errors import ChoreoError
-from audio.params import AnalysisParams
 from choreography.model import seconds_to_frame
-from choreography.params import SolveParams
 from engine.exporters import EXPORTERS, FORMATS, get_exporter, parse_formats
 from engine.exporters.midi import tempo_map
 from engine.exporters.song import RECORD_START_TC, SECTION_COLOURS, export_song, load_song, timecode, timecode_frames
-from engine.pipeline import Pipeline
-from engine.run import RunInputs, RunParams, run_song
-from tests.conftest import ROOT, run_cli
+from engine.run import RunInputs
+from tests.conftest import ROOT, run_cli, run_per_fps
 
 EX = ROOT / "examples"
 LINES = ["Twinkle twinkle little star", "How I wonder what you are"]
@@ -63,14 +60,7 @@ def _inputs(base: Path) -> RunInputs:
 @pytest.fixture(scope="module")
 def runs(base):
     """`choreo run` output folders (no render) per frame rate."""
-    out = {}
-    for key in FPS:
-        folder = base / f"run_{key.replace('/', '_')}"
-        run_song(_inputs(base), folder, RunParams(analysis=AnalysisParams(backend="librosa"),
-                                                  solve=SolveParams(fps=key, ensemble="canon"), render=False),
-                 pipeline=Pipeline(cache=base / "cache"))
-        out[key] = folder
-    return out
+    return run_per_fps(_inputs(base), base, FPS)
 
 
 @pytest.fixture(scope="module", params=list(FPS))

@@ -24,13 +24,11 @@ import soundfile as sf
 
 from audio.errors import ChoreoError
 from audio.params import AnalysisParams
-from choreography.params import SolveParams
 from engine.batch import discover, process_song
 from engine.exporters import FORMATS, parse_formats
 from engine.exporters.song import Song, export_song, load_song
-from engine.pipeline import Pipeline
-from engine.run import RunInputs, RunParams, run_song
-from tests.conftest import ROOT, run_cli
+from engine.run import RunInputs, RunParams
+from tests.conftest import ROOT, run_cli, run_per_fps
 
 EX = ROOT / "examples"
 FPS = {"24": Fraction(24), "30000/1001": Fraction(30000, 1001)}
@@ -96,14 +94,7 @@ def _inputs(base: Path) -> RunInputs:
 @pytest.fixture(scope="module")
 def runs(base):
     """`choreo run` output folders (no render) per frame rate."""
-    out = {}
-    for key in FPS:
-        folder = base / f"run_{key.replace('/', '_')}"
-        run_song(_inputs(base), folder, RunParams(analysis=AnalysisParams(backend="librosa"),
-                                                  solve=SolveParams(fps=key, ensemble="canon"), render=False),
-                 pipeline=Pipeline(cache=base / "cache"))
-        out[key] = folder
-    return out
+    return run_per_fps(_inputs(base), base, FPS)
 
 
 def read_sheet(path: Path) -> tuple[dict, dict[tuple[int, str], list[tuple[int, str]]]]:
