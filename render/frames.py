@@ -89,8 +89,20 @@ def _hsv_to_rgb(hue_deg: np.ndarray, sat: np.ndarray) -> np.ndarray:
     return 1.0 - s[:, None] * np.clip(np.minimum(k, 4.0 - k), 0.0, 1.0)
 
 
-def _crowd_image_paint(hue_shift_deg: float, saturation_shift: float, background: str) -> skia.Paint:
-    """A paint that turns a crowd dancer's drawings like its bone colours, then dims them like its capsules."""
+def crowd_image_paint(hue_shift_deg: float, saturation_shift: float, background: str) -> skia.Paint:
+    """A paint that turns a crowd dancer's drawings like its bone colours, then dims them like its capsules.
+
+    Parameters
+    ----------
+    hue_shift_deg, saturation_shift : float
+        The dancer's drawn variation (:func:`choreography.crowd.crowd_color_shifts`).
+    background : str
+        The stage background colour (``#rrggbb``), which the crowd is dimmed towards.
+
+    Returns
+    -------
+    skia.Paint
+    """
     bg = _rgb(background) / 255.0
     k = CROWD_DIM
     turn = skia.ColorFilters.HSLAMatrix([1, 0, 0, 0, hue_shift_deg / 360.0, 0, 1, 0, 0, saturation_shift,
@@ -233,7 +245,7 @@ class FrameRenderer:
             rig = tint(rigs[name], spec.background, CROWD_DIM) if name in crowd else rigs[name]
             self._chars.append(self._sample_character(name, rig, mouths.get(name), n))
             if name in crowd:
-                self._chars[-1].image_paint = _crowd_image_paint(*shifts[name], spec.background)
+                self._chars[-1].image_paint = crowd_image_paint(*shifts[name], spec.background)
             rest = forward_kinematics(rig, np.zeros((1, rig.n_bones)))
             floor.append(float(rest[0, :, :, 1].max()) if rig.n_bones else _DEFAULT_FLOOR_Y)
         self.floor_y = max(floor) if floor else _DEFAULT_FLOOR_Y

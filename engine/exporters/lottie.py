@@ -226,13 +226,13 @@ def _crowd_colours(rgba: np.ndarray, shift: tuple[float, float], background: str
     """An image's pixels through the renderer's crowd paint (hue and saturation turned, dimmed)."""
     import skia
 
-    from render.frames import _crowd_image_paint
+    from render.frames import crowd_image_paint
 
     src = skia.Image.fromarray(np.ascontiguousarray(rgba), colorType=skia.kRGBA_8888_ColorType,
                                alphaType=skia.kUnpremul_AlphaType)
     out = np.zeros_like(rgba)
     surface = skia.Surface(out, colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kUnpremul_AlphaType)
-    surface.getCanvas().drawImage(src, 0.0, 0.0, skia.SamplingOptions(), _crowd_image_paint(*shift, background))
+    surface.getCanvas().drawImage(src, 0.0, 0.0, skia.SamplingOptions(), crowd_image_paint(*shift, background))
     surface.flushAndSubmit()
     return out
 
