@@ -89,6 +89,44 @@ def _hsv_to_rgb(hue_deg: np.ndarray, sat: np.ndarray) -> np.ndarray:
     return 1.0 - s[:, None] * np.clip(np.minimum(k, 4.0 - k), 0.0, 1.0)
 
 
+MOUTH_RGB = {"lip": (90, 30, 30), "inside": (59, 13, 18), "teeth": (245, 245, 240), "tongue": (217, 104, 122)}
+
+
+def mouth_parts(shape: str, w: float, o: float) -> list[tuple[str, str, tuple[float, float], tuple[float, float]]]:
+    """The parts of a drawn mouth shape (a rig without mouth drawings), back to front.
+
+    Parameters
+    ----------
+    shape : str
+        A-H or X.
+    w : float
+        The mouth's width, px.
+    o : float
+        How open it is, 0..1.
+
+    Returns
+    -------
+    list of (kind, colour, size, centre)
+        ``kind`` is ``"line"`` (a lip line, stroked ``max(1.5, 0.09 w)`` wide; its size is its length),
+        ``"oval"`` and ``"rect"`` (filled) or ``"ring"`` (a stroked oval); ``colour`` a key of
+        :data:`MOUTH_RGB`; size and centre in px in the mouth's frame (x along the lips, y down).
+    """
+    if shape in ("A", "X"):
+        return [("line", "lip", ((0.8 if shape == "A" else 0.6) * w, 0.0), (0.0, 0.0))]
+    ovals = {"B": (0.8, 0.12, 0.1), "C": (0.8, 0.25, 0.35), "D": (1.0, 0.35, 0.45), "E": (0.55, 0.3, 0.3)}
+    if shape in ovals:
+        wf, h0, h1 = ovals[shape]
+        return [("oval", "inside", (wf * w, (h0 + h1 * o) * w), (0.0, 0.0))]
+    if shape == "F":
+        d = (0.28 + 0.12 * o) * w
+        return [("oval", "inside", (d, d), (0.0, 0.0)), ("ring", "lip", (d, d), (0.0, 0.0))]
+    if shape == "G":
+        hh = (0.18 + 0.1 * o) * w
+        return [("oval", "inside", (0.7 * w, hh), (0.0, 0.0)), ("rect", "teeth", (0.56 * w, hh / 2), (0.0, -hh / 4))]
+    hh = (0.35 + 0.35 * o) * w  # H
+    return [("oval", "inside", (0.85 * w, hh), (0.0, 0.0)), ("oval", "tongue", (0.5 * w, hh * 0.45), (0.0, hh * 0.22))]
+
+
 def crowd_image_paint(hue_shift_deg: float, saturation_shift: float, background: str) -> skia.Paint:
     """A paint that turns a crowd dancer's drawings like its bone colours, then dims them like its capsules.
 
@@ -369,10 +407,8 @@ class FrameRenderer:
         line = np.minimum(base * 1.6 + 40.0, 255.0).astype(int)
         self._floor_paint = _fill(skia.Color(*floor.tolist()))
         self._floor_line = _stroke(skia.Color(*line.tolist()), 4.0)
-        self._lip = _stroke(skia.Color(90, 30, 30), 1.0)
-        self._mouth_fill = _fill(skia.Color(59, 13, 18))
-        self._teeth = _fill(skia.Color(245, 245, 240))
-        self._tongue = _fill(skia.Color(217, 104, 122))
+        self._lip = _stroke(skia.Color(*MOUTH_RGB["lip"]), 1.0)
+        self._mouth_paints = {k: _fill(skia.Color(*rgb)) for k, rgb in MOUTH_RGB.items()}
         k = self.spec.height / 720.0
         self._k = k
         tf = typeface()
@@ -582,33 +618,15 @@ class FrameRenderer:
             return
         lip = self._lip
         lip.setStrokeWidth(max(1.5, 0.09 * w))
-
-        def oval(rw: float, rh: float, paint: skia.Paint, dy: float = 0.0) -> None:
-            canvas.drawOval(skia.Rect(-rw / 2, dy - rh / 2, rw / 2, dy + rh / 2), paint)
-
-        if shape in ("A", "X"):
-            half = (0.4 if shape == "A" else 0.3) * w
-            canvas.drawLine(-half, 0.0, half, 0.0, lip)
-        elif shape == "B":
-            oval(0.8 * w, (0.12 + 0.1 * o) * w, self._mouth_fill)
-        elif shape == "C":
-            oval(0.8 * w, (0.25 + 0.35 * o) * w, self._mouth_fill)
-        elif shape == "D":
-            oval(1.0 * w, (0.35 + 0.45 * o) * w, self._mouth_fill)
-        elif shape == "E":
-            oval(0.55 * w, (0.3 + 0.3 * o) * w, self._mouth_fill)
-        elif shape == "F":
-            d = (0.28 + 0.12 * o) * w
-            oval(d, d, self._mouth_fill)
-            oval(d, d, lip)
-        elif shape == "G":
-            hh = (0.18 + 0.1 * o) * w
-            oval(0.7 * w, hh, self._mouth_fill)
-            canvas.drawRect(skia.Rect(-0.28 * w, -hh / 2, 0.28 * w, 0.0), self._teeth)
-        else:  # H
-            hh = (0.35 + 0.35 * o) * w
-            oval(0.85 * w, hh, self._mouth_fill)
-            oval(0.5 * w, hh * 0.45, self._tongue, dy=hh * 0.22)
+        for kind, colour, (sw, sh), (cx, cy) in mouth_parts(shape, w, o):
+            if kind == "line":
+                canvas.drawLine(cx - sw / 2, cy, cx + sw / 2, cy, lip)
+                continue
+            rect = skia.Rect(cx - sw / 2, cy - sh / 2, cx + sw / 2, cy + sh / 2)
+            if kind == "rect":
+                canvas.drawRect(rect, self._mouth_paints[colour])
+            else:
+                canvas.drawOval(rect, lip if kind == "ring" else self._mouth_paints[colour])
         canvas.restore()
 
     def _draw_light(self, canvas: skia.Canvas, f: int, mode: skia.BlendMode = skia.BlendMode.kSrcOver) -> None:

@@ -81,10 +81,6 @@ SPEC_VERSION = 10000  # Lottie 1.0.0, the lottie-specs schema this file is check
 HANDLE_DECIMALS = 6
 _THIRDS = np.array([1.0 / 3.0, 2.0 / 3.0])
 _CHECK_T = np.linspace(0.0, 1.0, 201)
-_LIP_RGB = (90, 30, 30)
-_MOUTH_RGB = (59, 13, 18)
-_TEETH_RGB = (245, 245, 240)
-_TONGUE_RGB = (217, 104, 122)
 _REST_SHAPE = "X"
 _DOT_PX = 0.05  # rlottie draws no stroke for a segment of 0.001 px; 0.1 px it draws
 
@@ -343,30 +339,6 @@ def _shown(runs: list[tuple[int, str, float]], shape: str) -> dict[str, Any]:
     return _keyed([f for f, _ in keys], [[v] for _, v in keys], ["hold"] * len(keys))
 
 
-def _mouth_parts(shape: str, w: float, o: float) -> list[tuple[str, tuple[int, int, int], tuple, tuple]]:
-    """The parts of a drawn mouth shape as the renderer draws them: ``(kind, rgb, size, centre)``.
-
-    In the mouth's frame; ``w`` is the mouth's width (px) and ``o`` how open it is (0..1); a line's size is its
-    length.
-    """
-    if shape in ("A", "X"):
-        return [("line", _LIP_RGB, ((0.8 if shape == "A" else 0.6) * w, 0.0), (0.0, 0.0))]
-    ovals = {"B": (0.8, 0.12, 0.1), "C": (0.8, 0.25, 0.35), "D": (1.0, 0.35, 0.45), "E": (0.55, 0.3, 0.3)}
-    if shape in ovals:
-        wf, h0, h1 = ovals[shape]
-        return [("oval", _MOUTH_RGB, (wf * w, (h0 + h1 * o) * w), (0.0, 0.0))]
-    if shape == "F":
-        d = (0.28 + 0.12 * o) * w
-        return [("oval", _MOUTH_RGB, (d, d), (0.0, 0.0)), ("ring", _LIP_RGB, (d, d), (0.0, 0.0))]
-    if shape == "G":
-        hh = (0.18 + 0.1 * o) * w
-        return [("oval", _MOUTH_RGB, (0.7 * w, hh), (0.0, 0.0)),
-                ("rect", _TEETH_RGB, (0.56 * w, hh / 2), (0.0, -hh / 4))]
-    hh = (0.35 + 0.35 * o) * w  # H
-    return [("oval", _MOUTH_RGB, (0.85 * w, hh), (0.0, 0.0)),
-            ("oval", _TONGUE_RGB, (0.5 * w, hh * 0.45), (0.0, hh * 0.22))]
-
-
 def _held(frames: list[int], values: list) -> dict[str, Any]:
     """A vector property holding each value from its frame on (static when it never changes)."""
     rounded = [[_num(x) for x in v] for v in values]
@@ -377,11 +349,14 @@ def _held(frames: list[int], values: list) -> dict[str, Any]:
 
 def _drawn_mouth(shape: str, rig: Rig, runs: list[tuple[int, str, float]]) -> dict[str, Any]:
     """The shape group of a mouth shape the renderer draws itself (no drawing in the rig)."""
+    from render.frames import MOUTH_RGB, mouth_parts
+
     w = float(rig.mouth.size_px)
     frames = [f for f, s, _ in runs if s == shape]
-    per_run = [_mouth_parts(shape, w, o) for _, s, o in runs if s == shape]
+    per_run = [mouth_parts(shape, w, o) for _, s, o in runs if s == shape]
     items = []
-    for j, (kind, rgb, (length, _), _) in enumerate(per_run[0]):
+    for j, (kind, colour, (length, _), _) in enumerate(per_run[0]):
+        rgb = MOUTH_RGB[colour]
         if kind == "line":
             geometry = _path([(-length / 2, 0.0), (length / 2, 0.0)])
         else:
