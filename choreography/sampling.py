@@ -71,3 +71,43 @@ def sample_character(tracks: dict[str, Track], character: str, bone_names, n_fra
         if t is not None:
             root[:, i] = sample_track(t, n_frames)
     return rot, root
+
+
+def thin_linear_keys(track: Track, tolerance: float) -> Track:
+    """Drop the keys a linear segment would reproduce anyway: the same curve with fewer keys.
+
+    A key is dropped when it and the key after the run it belongs to are ``"linear"`` and every dropped
+    key's value lies within ``tolerance`` of the straight line between the keys kept on either side (so
+    the sampled value of every frame moves by at most ``tolerance``). Per-frame keys, such as the root keys
+    that hold a planted foot, shrink to their turning points.
+
+    Parameters
+    ----------
+    track : Track
+    tolerance : float
+        Largest change of a sampled value, in the channel's unit.
+
+    Returns
+    -------
+    Track
+    """
+    if len(track.frames) < 3:
+        return track
+    f = np.asarray(track.frames, dtype=np.float64)
+    v = np.asarray(track.values, dtype=np.float64)
+    linear = np.array([e == "linear" for e in track.interp], dtype=bool)
+    keep = [0]
+    a, n = 0, f.size
+    while a < n - 1:
+        b = a + 1  # extend the segment a -> b while every key inside it stays on the line
+        while b + 1 < n and linear[a + 1:b + 2].all():
+            inner = slice(a + 1, b + 1)
+            line = v[a] + (v[b + 1] - v[a]) * (f[inner] - f[a]) / (f[b + 1] - f[a])
+            if np.abs(line - v[inner]).max() > tolerance:
+                break
+            b += 1
+        keep.append(b)
+        a = b
+    idx = np.unique(keep)
+    return Track(tuple(track.frames[i] for i in idx), tuple(track.values[i] for i in idx),
+                 tuple(track.interp[i] for i in idx))

@@ -35,7 +35,8 @@ from choreography.plan import (
     usage_caps,
 )
 
-STAGE_VERSION = "1"
+STAGE_VERSION = "2"  # bump when the same inputs solve differently (2: the pickup is counted in; root keys thinned)
+ROOT_KEY_TOLERANCE_PX = 0.01  # root keys dropped where a straight line misses them by less (far below a pixel)
 
 
 def move_arrays(lib) -> tuple[MoveArrays, dict[str, np.ndarray]]:
@@ -331,7 +332,10 @@ def plant_feet(tracks: dict[str, Track], plan: list[Placement], lib, rig, bf: Be
 
     Where a move marks a foot as planted (its ``feet`` spans), the character's root offset is corrected
     frame by frame by the ankle's drift (forward kinematics of the sampled pose), and those frames get
-    their own root keys; elsewhere the root keeps its keys, so the correction blends out linearly.
+    their own root keys; elsewhere the root keys stay, so the correction blends out linearly. Root keys a
+    straight line between their neighbours reproduces within ``ROOT_KEY_TOLERANCE_PX`` are then dropped
+    (:func:`choreography.sampling.thin_linear_keys`): a planted foot holds still with a few keys, not one
+    per frame.
 
     Parameters
     ----------
@@ -354,7 +358,7 @@ def plant_feet(tracks: dict[str, Track], plan: list[Placement], lib, rig, bf: Be
     """
     from choreography.moves import BONES
     from choreography.rig import forward_kinematics
-    from choreography.sampling import sample_character
+    from choreography.sampling import sample_character, thin_linear_keys
 
     kx, ky = f"{character}/root.x", f"{character}/root.y"
     if kx not in tracks:
@@ -395,7 +399,8 @@ def plant_feet(tracks: dict[str, Track], plan: list[Placement], lib, rig, bf: Be
         keep = [(f, v, e) for f, v, e in zip(t.frames, t.values, t.interp, strict=True) if not dense[f]]
         keep += [(int(f), float(corrected[f, col]), "linear") for f in np.flatnonzero(dense)]
         keep.sort()
-        out[key] = Track(tuple(k[0] for k in keep), tuple(k[1] for k in keep), tuple(k[2] for k in keep))
+        out[key] = thin_linear_keys(Track(tuple(k[0] for k in keep), tuple(k[1] for k in keep),
+                                          tuple(k[2] for k in keep)), ROOT_KEY_TOLERANCE_PX)
     return out, worst
 
 

@@ -74,3 +74,23 @@ def test_viewer_figures_count_what_a_viewer_sees():
     assert r["metric_alignment"] == 1.0  # bar-long moves have no grid
     assert viewer_figures(pairs(1), bf, lib, fps, a)["metric_alignment"] == 1.0
     assert viewer_figures(pairs(2), bf, lib, fps, a)["metric_alignment"] == 0.0
+
+
+def test_thin_linear_keys_keeps_the_curve():
+    from choreography.sampling import thin_linear_keys
+
+    rng = np.random.default_rng(3)
+    frames = tuple(range(60))
+    # a hold, a ramp, a wiggle, another hold; one eased key in the ramp
+    values = [5.0] * 15 + list(np.linspace(5.0, 20.0, 15)) + list(20.0 + rng.normal(0, 2, 15)) + [3.0] * 15
+    interp = ["linear"] * 60
+    interp[22] = "in_out"
+    t = Track(frames, tuple(values), tuple(interp))
+    thin = thin_linear_keys(t, 0.01)
+    assert len(thin.frames) < 35  # the holds and the ramp shrink to their ends; the wiggle stays
+    assert np.abs(sample_track(thin, 70) - sample_track(t, 70)).max() <= 0.01
+    assert 22 in thin.frames and thin.interp[thin.frames.index(22)] == "in_out"  # an eased key is never dropped
+    assert thin_linear_keys(Track((0, 5), (1.0, 2.0), ("linear", "linear")), 0.01).frames == (0, 5)
+    loose = thin_linear_keys(t, 5.0)
+    assert len(loose.frames) < len(thin.frames)
+    assert np.abs(sample_track(loose, 70) - sample_track(t, 70)).max() <= 5.0
