@@ -175,7 +175,11 @@ def viewer_figures(moves: list, bf, lib, fps, analysis: Analysis) -> dict[str, o
         first_time.append(sec.label not in seen)
         seen.add(sec.label)
     base = [m.move.split("~")[0] for m in moves]
-    frames = np.array([m.end_frame - m.start_frame for m in moves], dtype=float)
+    # Dance time ends a beat after the last beat: the last move's hold through the song's tail is not danced.
+    period = float(np.median(np.diff(bf.t_s))) if bf.t_s.size > 1 else 0.5
+    last = seconds_to_frame(float(bf.t_s[-1]) + period, fps) if bf.t_s.size else None
+    frames = np.array([(m.end_frame if last is None else min(m.end_frame, max(last, m.start_frame + 1)))
+                       - m.start_frame for m in moves], dtype=float)
     sec_of = np.array([bf.section[min(m.start_beat, bf.section.size - 1)] for m in moves])
     fresh = np.array([first_time[s] if s < len(first_time) else True for s in sec_of])
 

@@ -213,32 +213,36 @@ def plan_character(analysis: Analysis, bf: BeatFeatures, lib, arrays: MoveArrays
 
     # Lagrangian relaxation of the usage caps (per section, and over the song's first-time sections): a
     # family's excess raises its price per beat where it is over, and the plan is decoded again.
-    sec_price = np.zeros((int(fam.max(initial=0)) + 1, n_sections))
-    song_price = np.zeros(sec_price.shape[0])
-    price = sec_price
-    plan = run([], price)
     n_beats = np.maximum(np.bincount(bf.section, minlength=n_sections), 1)
-    best, since = (np.inf, plan, price), 0
-    for k in range(params.plan.variety_passes + 1):
-        use = section_usage(plan, arrays, bf.section, n_sections)
-        excess, song_excess = use - caps, use[:, fresh].sum(axis=1) - song_caps
-        over = float(np.maximum(excess, 0).sum() + np.maximum(song_excess, 0).sum())
-        best, since = ((over, plan, price), 0) if over < best[0] else (best, since + 1)
-        # Done when within the caps, or when 3 passes in a row came no nearer (pins can make a cap
-        # unreachable: a hold pin leaves only the hold moves to a section).
-        if over == 0 or since >= 3 or k == params.plan.variety_passes:
-            break
-        # Prices only rise (on what is over its cap): lowering them again made the plan swing between two
-        # sets of moves from pass to pass instead of spreading over more.
-        step = params.plan.variety_step
-        sec_price = sec_price + step * np.maximum(excess, 0.0) / n_beats[None, :]
-        song_price = song_price + step * np.maximum(song_excess, 0.0) / n_fresh
+
+    def within_caps(force: list[tuple[int, int]], sec_price: np.ndarray, song_price: np.ndarray):
         price = sec_price + song_price[:, None] * fresh[None, :]
-        plan = run([], price)
-    _, plan, price = best  # the pass closest to the caps (subgradient steps need not improve every time)
+        plan = run(force, price)
+        best, since = (np.inf, plan, sec_price, song_price), 0
+        for k in range(params.plan.variety_passes + 1):
+            use = section_usage(plan, arrays, bf.section, n_sections)
+            excess, song_excess = use - caps, use[:, fresh].sum(axis=1) - song_caps
+            over = float(np.maximum(excess, 0).sum() + np.maximum(song_excess, 0).sum())
+            best, since = ((over, plan, sec_price, song_price), 0) if over < best[0] else (best, since + 1)
+            # Done when within the caps, or when 3 passes in a row came no nearer (pins can make a cap
+            # unreachable: a hold pin leaves only the hold moves to a section).
+            if over == 0 or since >= 3 or k == params.plan.variety_passes:
+                break
+            # Prices only rise (on what is over its cap): lowering them again made the plan swing between
+            # two sets of moves from pass to pass instead of spreading over more.
+            step = params.plan.variety_step
+            sec_price = sec_price + step * np.maximum(excess, 0.0) / n_beats[None, :]
+            song_price = song_price + step * np.maximum(song_excess, 0.0) / n_fresh
+            plan = run(force, sec_price + song_price[:, None] * fresh[None, :])
+        return best[1:]  # the pass closest to the caps (subgradient steps need not improve every time)
+
+    plan, sec_price, song_price = within_caps([], np.zeros((int(fam.max(initial=0)) + 1, n_sections)),
+                                              np.zeros(int(fam.max(initial=0)) + 1))
     force = _repeat_forces(analysis, bf, plan, lib, arrays, params)
     if force:
-        plan = run(force, price)
+        # Tying the repeats to their first occurrence decodes the whole song again, which can move the
+        # first-time sections too: the caps are enforced again on that decoding, from the prices reached.
+        plan, _, _ = within_caps(force, sec_price, song_price)
     honoured(mine, bf, plan)
     return plan
 

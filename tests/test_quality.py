@@ -94,3 +94,33 @@ def test_thin_linear_keys_keeps_the_curve():
     loose = thin_linear_keys(t, 5.0)
     assert len(loose.frames) < len(thin.frames)
     assert np.abs(sample_track(loose, 70) - sample_track(t, 70)).max() <= 5.0
+
+
+def test_the_songs_tail_is_not_dance_time():
+    from fractions import Fraction
+
+    from audio.analysis import analyze
+    from audio.params import AnalysisParams
+    from choreography.model import MovePlacement, seconds_to_frame
+    from choreography.moves import load_moves
+    from choreography.music import beat_features
+    from choreography.quality import viewer_figures
+    from tests.conftest import ROOT
+
+    ex = ROOT / "examples"
+    a = analyze(ex / "example_song.ogg", AnalysisParams(backend="librosa"), midi=ex / "example_song.mid")
+    bf, lib, fps = beat_features(a), load_moves(), Fraction(24)
+    names = [m.name for m in lib.moves if m.beats == 4][:6]
+    downbeats = np.flatnonzero(bf.downbeat)
+    moves = [MovePlacement("ada", names[i % 6], seconds_to_frame(bf.t_s[b], fps),
+                           seconds_to_frame(bf.t_s[downbeats[i + 1]], fps), int(b), int(bf.bar[b]), 1)
+             for i, b in enumerate(downbeats[:-1])]
+
+    def held_for(seconds):
+        return MovePlacement("ada", "bow", moves[-1].end_frame, moves[-1].end_frame + round(seconds * 24),
+                             int(downbeats[-1]), int(bf.bar[downbeats[-1]]), 1)
+
+    # The last move held through one or two minutes of silence after the last beat: the same beat of dance
+    # either way, so the bow does not become the most danced move.
+    one, two = (viewer_figures(moves + [held_for(s)], bf, lib, fps, a)["top_move_share"] for s in (60, 120))
+    assert one == two < 0.5
