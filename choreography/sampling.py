@@ -93,21 +93,22 @@ def thin_linear_keys(track: Track, tolerance: float) -> Track:
     """
     if len(track.frames) < 3:
         return track
-    f = np.asarray(track.frames, dtype=np.float64)
-    v = np.asarray(track.values, dtype=np.float64)
-    linear = np.array([e == "linear" for e in track.interp], dtype=bool)
-    keep = [0]
-    a, n = 0, f.size
-    while a < n - 1:
-        b = a + 1  # extend the segment a -> b while every key inside it stays on the line
-        while b + 1 < n and linear[a + 1:b + 2].all():
-            inner = slice(a + 1, b + 1)
-            line = v[a] + (v[b + 1] - v[a]) * (f[inner] - f[a]) / (f[b + 1] - f[a])
-            if np.abs(line - v[inner]).max() > tolerance:
-                break
-            b += 1
-        keep.append(b)
-        a = b
-    idx = np.unique(keep)
-    return Track(tuple(track.frames[i] for i in idx), tuple(track.values[i] for i in idx),
-                 tuple(track.interp[i] for i in idx))
+    f, v = [float(x) for x in track.frames], [float(x) for x in track.values]
+    lin = [e == "linear" for e in track.interp]
+    # One pass: from the last kept key ``a``, the slopes of lines that pass within ``tolerance`` of every
+    # key dropped since form an interval; key ``j`` is dropped when the line from ``a`` to the key after it
+    # lies in that interval narrowed by ``j`` itself (the path between keys is straight, so only the keys
+    # themselves can be furthest from the new line).
+    keep, a, lo, hi = [0], 0, -np.inf, np.inf
+    for j in range(1, len(f) - 1):
+        if lin[j] and lin[j + 1]:
+            d = f[j] - f[a]
+            nlo, nhi = max(lo, (v[j] - tolerance - v[a]) / d), min(hi, (v[j] + tolerance - v[a]) / d)
+            if nlo <= (v[j + 1] - v[a]) / (f[j + 1] - f[a]) <= nhi:
+                lo, hi = nlo, nhi
+                continue
+        keep.append(j)
+        a, lo, hi = j, -np.inf, np.inf
+    keep.append(len(f) - 1)
+    return Track(tuple(track.frames[i] for i in keep), tuple(track.values[i] for i in keep),
+                 tuple(track.interp[i] for i in keep))

@@ -91,6 +91,16 @@ def test_thin_linear_keys_keeps_the_curve():
     assert np.abs(sample_track(thin, 70) - sample_track(t, 70)).max() <= 0.01
     assert 22 in thin.frames and thin.interp[thin.frames.index(22)] == "in_out"  # an eased key is never dropped
     assert thin_linear_keys(Track((0, 5), (1.0, 2.0), ("linear", "linear")), 0.01).frames == (0, 5)
+    for seed in range(40):  # random walks with holds, ramps and a few eased keys
+        r = np.random.default_rng(seed)
+        n = int(r.integers(3, 200))
+        fr = np.cumsum(r.integers(1, 4, n))
+        val = np.cumsum(r.choice([0.0, 0.0, 1.0, r.normal()], n) * r.normal(0, 1, n))
+        eases = [str(x) for x in r.choice(["linear"] * 8 + ["in_out", "hold"], n)]
+        walk = Track(tuple(int(x) for x in fr), tuple(float(x) for x in val), tuple(eases))
+        for tol in (0.01, 0.5):
+            got = thin_linear_keys(walk, tol)
+            assert np.abs(sample_track(got, int(fr[-1]) + 5) - sample_track(walk, int(fr[-1]) + 5)).max() <= tol + 1e-9
     loose = thin_linear_keys(t, 5.0)
     assert len(loose.frames) < len(thin.frames)
     assert np.abs(sample_track(loose, 70) - sample_track(t, 70)).max() <= 5.0
