@@ -406,7 +406,7 @@ def run(
         from engine.exporters.song import load_song
 
         _export(load_song([output / f"{song.stem}.analysis.json", output / f"{song.stem}.choreography.json",
-                           *[output / f"{n}.mouth.json" for n in names]]), formats, None, quiet)
+                           *[output / f"{n}.mouth.json" for n in names]]), formats, None, quiet, size=size)
 
 
 @app.command("export")
@@ -422,6 +422,7 @@ def export_cmd(
                                                                        "file when one file is written.")] = None,
     list_formats: Annotated[bool, typer.Option("--list", help="List the formats: what each carries and the "
                                                               "reader its tests check it with.")] = False,
+    size: Annotated[str, typer.Option(help="Canvas WIDTHxHEIGHT of the formats that draw (lottie).")] = _R.size,
     quiet: QuietOpt = False,
 ) -> None:
     """Export a song for editors, DAWs and animators' tools (choreo export --list names every format)."""
@@ -437,16 +438,16 @@ def export_cmd(
         return
     if not to:
         raise ChoreoError("give the formats with --to (choreo export --list shows them)")
-    _export(load_song(list(artefacts or [])), parse_formats(to), output, quiet)
+    _export(load_song(list(artefacts or [])), parse_formats(to), output, quiet, size=size)
 
 
-def _export(song, exporters, output: Path | None, quiet: bool) -> None:
+def _export(song, exporters, output: Path | None, quiet: bool, **options) -> None:
     import warnings
 
     from engine.exporters.song import export_song
 
     with warnings.catch_warnings(record=True) as caught:  # what a format could not carry: one line each
-        paths = export_song(song, exporters, output)
+        paths = export_song(song, exporters, output, **options)
     for w in caught:
         typer.echo(f"warning: {w.message}", err=True)
     for path in paths:

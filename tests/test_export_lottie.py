@@ -733,3 +733,14 @@ def test_bad_input_fails_cleanly(song, run_dir, tmp_path):
     assert res.returncode != 0
     assert len(res.stderr.strip().splitlines()) == 1 and "choreography" in res.stderr
     assert not list(tmp_path.glob("*.lottie.json"))
+
+
+def test_canvas_size_from_the_cli(run_dir, tmp_path):
+    res = run_cli("export", str(run_dir), "--to", "audacity,lottie", "--size", "640x360", "-o", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    small = json.loads((tmp_path / "example_song.lottie.json").read_text())
+    assert (small["w"], small["h"]) == (640, 360)
+    assert (tmp_path / "example_song.labels.txt").exists()  # a format without a canvas ignores the size
+    res = run_cli("export", str(run_dir), "--to", "lottie", "--size", "wide", "-o", str(tmp_path / "bad"))
+    assert res.returncode != 0 and len(res.stderr.strip().splitlines()) == 1 and "WIDTHxHEIGHT" in res.stderr
+    assert not (tmp_path / "bad").exists() or not list((tmp_path / "bad").iterdir())

@@ -59,6 +59,9 @@ class Exporter:
         Song scope: the artefacts it needs besides the analysis (``"choreography"``).
     reader : str
         The reader the tests check it with.
+    options : tuple of str
+        Song scope: the keyword options of ``write`` that ``choreo export`` may pass (``"size"``, the canvas
+        of a format that draws); :func:`engine.exporters.song.export_song` gives each format only its own.
     check : callable, optional
         ``check()`` raises :class:`audio.errors.ChoreoError` when the format cannot be written on this
         machine (an optional package missing); :func:`parse_formats` calls it, so a run fails before its
@@ -72,6 +75,7 @@ class Exporter:
     scope: str = "mouth"
     needs: tuple[str, ...] = ()
     reader: str = MOUTH_READER
+    options: tuple[str, ...] = ()
     check: Callable[[], None] | None = None
 
 

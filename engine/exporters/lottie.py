@@ -517,5 +517,6 @@ LOTTIE = register(Exporter(
     "Lottie animation: each character a parented chain of bone layers keyed with the choreography's keys and "
     "eases (cut-out parts and mouth drawings as embedded images), root motion, mouth shapes per cue, a crowd "
     "tinted as rendered, the camera as parent nulls, markers for sections, bars and lyric lines (no "
-    "background, floor, lighting or overlay)", scope="song", needs=("choreography",),
+    "background, floor, lighting or overlay); canvas --size (default 1280x720)", scope="song",
+    needs=("choreography",), options=("size",),
     reader="lottie-specs JSON schema (jsonschema) and rlottie-python frames against choreo's own render"))

@@ -399,7 +399,7 @@ def output_paths(song: Song, exporters: list[Exporter], output: Path | None) -> 
     return [(exp, src, folder / name) for exp, src, name in jobs]
 
 
-def export_song(song: Song, exporters: list[Exporter], output: Path | None = None) -> list[Path]:
+def export_song(song: Song, exporters: list[Exporter], output: Path | None = None, **options) -> list[Path]:
     """Write a song in every format given.
 
     Parameters
@@ -409,6 +409,8 @@ def export_song(song: Song, exporters: list[Exporter], output: Path | None = Non
         From :func:`engine.exporters.parse_formats`.
     output : Path, optional
         Folder (default: the song's folder), or the file when one file is written.
+    **options
+        Format options such as ``size="1920x1080"``; each format gets those its ``options`` name.
 
     Returns
     -------
@@ -420,4 +422,5 @@ def export_song(song: Song, exporters: list[Exporter], output: Path | None = Non
     ChoreoError
         As :func:`output_paths`, or a file that cannot be written.
     """
-    return [exp.write(src, path) for exp, src, path in output_paths(song, exporters, output)]
+    return [exp.write(src, path, **{k: v for k, v in options.items() if k in exp.options})
+            for exp, src, path in output_paths(song, exporters, output)]
