@@ -21,11 +21,12 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 
 
 def run_per_fps(inputs, base: Path, fps_keys) -> dict[str, Path]:
-    """``choreo run`` output folders of the same inputs, one per frame rate (librosa, canon, no render).
+    """``choreo run`` output folders, one per frame rate (librosa, canon, no render).
 
     Parameters
     ----------
-    inputs : engine.run.RunInputs
+    inputs : engine.run.RunInputs, or dict of str to RunInputs
+        The same inputs for every frame rate, or the inputs of each.
     base : Path
         Where the folders (``run_24``, ``run_30000_1001``, ...) and their stage cache go.
     fps_keys : iterable of str
@@ -39,8 +40,9 @@ def run_per_fps(inputs, base: Path, fps_keys) -> dict[str, Path]:
     out = {}
     for key in fps_keys:
         folder = base / f"run_{key.replace('/', '_')}"
-        run_song(inputs, folder, RunParams(analysis=AnalysisParams(backend="librosa"),
-                                           solve=SolveParams(fps=key, ensemble="canon"), render=False),
+        params = RunParams(analysis=AnalysisParams(backend="librosa"), solve=SolveParams(fps=key, ensemble="canon"),
+                           render=False)
+        run_song(inputs[key] if isinstance(inputs, dict) else inputs, folder, params,
                  pipeline=Pipeline(cache=base / "cache"))
         out[key] = folder
     return out

@@ -24,16 +24,13 @@ import soundfile as sf
 
 from audio.errors import ChoreoError
 from audio.files import PARTIAL_MARK
-from audio.params import AnalysisParams
 from choreography.model import SHAPES, seconds_to_frame
-from choreography.params import SolveParams
 from choreography.rig import forward_kinematics, load_rig, world_angles
 from choreography.sampling import sample_character, sample_track
 from engine.exporters import FORMATS, parse_formats
 from engine.exporters.song import export_song, load_song
-from engine.pipeline import Pipeline
-from engine.run import RunInputs, RunParams, run_song
-from tests.conftest import ROOT, run_cli
+from engine.run import RunInputs
+from tests.conftest import ROOT, run_cli, run_per_fps
 
 EX = ROOT / "examples"
 DUMP = ROOT / "tests" / "material" / "blender_dump.py"
@@ -64,14 +61,7 @@ def runs(tmp_path_factory):
     singer = RunInputs(song=d / "example_song.ogg", midi=d / "example_song.mid", vocals=((d / "singer.wav", "singer"),),
                        lyrics=d / "singer.txt", rigs=("ada",))
     dancers = RunInputs(song=d / "example_song.ogg", midi=d / "example_song.mid", rigs=("ada", "bo"))
-    out = {}
-    for fps, inputs in (("24", singer), ("30000/1001", dancers)):
-        folder = d / f"run_{fps.replace('/', '_')}"
-        run_song(inputs, folder, RunParams(analysis=AnalysisParams(backend="librosa"),
-                                           solve=SolveParams(fps=fps, ensemble="canon"), render=False),
-                 pipeline=Pipeline(cache=d / "cache"))
-        out[fps] = folder
-    return out
+    return run_per_fps({"24": singer, "30000/1001": dancers}, d, ("24", "30000/1001"))
 
 
 def _sampled_frames(n: int) -> list[int]:
