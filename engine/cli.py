@@ -31,11 +31,11 @@ MirrorOpt = Annotated[bool, typer.Option("--mirror-repeats", help="Dance repeate
 EnsembleOpt = Annotated[str, typer.Option(help="Several characters: unison, mirror, canon or independent.")]
 CanonOpt = Annotated[int, typer.Option(help="Canon offset between characters, in beats.")]
 StyleOpt = Annotated[str, typer.Option(help="Styles to lean to, comma-separated: bouncy, smooth, sharp, playful, "
-                                            "elegant, hip_hop, jazz, classical, kids [default: what the music "
+                                            "elegant, hip_hop, jazz, classical, kids \\[default: what the music "
                                             "suggests].")]
 RigOpt = Annotated[list[str] | None, typer.Option(help="Rig per character: a shipped name (ada, bo, pip) or a rig "
-                                                       "JSON; repeat for several characters [default: ada].")]
-MovesOpt = Annotated[Path | None, typer.Option(help="Move library JSON [default: the shipped library].")]
+                                                       "JSON; repeat for several characters \\[default: ada].")]
+MovesOpt = Annotated[Path | None, typer.Option(help="Move library JSON \\[default: the shipped library].")]
 PinsOpt = Annotated[Path | None, typer.Option(help="Artist pins (choreo.pins/1).")]
 BackendOpt = Annotated[str, typer.Option(help=f"Beat tracker: {' or '.join(BACKENDS)}.")]
 SizeOpt = Annotated[str, typer.Option(help="Preview size WIDTHxHEIGHT.")]
@@ -82,7 +82,7 @@ def analyze(
     song: Annotated[Path, typer.Argument(help="Audio file: wav, flac, ogg, mp3, m4a/aac.")],
     output: Annotated[Path | None, typer.Option("-o", "--output",
                                                 help="Where to write the analysis JSON "
-                                                     "[default: SONG-NAME.analysis.json here].")] = None,
+                                                     "\\[default: SONG-NAME.analysis.json here].")] = None,
     backend: Annotated[str, typer.Option(help=f"Beat tracker: {' or '.join(BACKENDS)}. madmom's neural models are "
                                               "licensed CC BY-NC-SA; librosa uses none.")] = _D.backend,
     midi: Annotated[Path | None, typer.Option(help="The song's MIDI: its tempo map, time signatures and "
@@ -154,12 +154,12 @@ def lipsync(
     analysis: Annotated[Path | None, typer.Option(help="The song's *.analysis.json: syllables prefer its beat "
                                                        "subdivisions.")] = None,
     character: Annotated[list[str] | None, typer.Option(help="Character name per stem, in order "
-                                                             "[default: the stem's file name].")] = None,
+                                                             "\\[default: the stem's file name].")] = None,
     fps: FpsOpt = _L.fps,
     twos: Annotated[bool, typer.Option("--twos", help="Animate on twos.")] = _L.twos,
     fmt: Annotated[str | None, typer.Option("--format", help="json (choreo.mouth/1), tsv, xml, rhubarb-json "
                                                              "(Rhubarb), dat (Moho switch), pgo (Papagayo) "
-                                                             "[default: from the output suffix, else json].")] = None,
+                                                             "\\[default: from the output suffix, else json].")] = None,
     mix: Annotated[bool, typer.Option("--mix", help="VOCALS is the full mix (low-confidence fallback).")] = False,
     voice: VoiceOpt = _L.voice,
     mapping: Annotated[Path | None, typer.Option(help="JSON overriding the phoneme-to-mouth-shape mapping.")] = None,
@@ -216,7 +216,7 @@ def choreograph(
     mouth: Annotated[list[Path] | None, typer.Option(help="Mouth tracks (*.mouth.json): their characters dance "
                                                           "calmer while singing.")] = None,
     previous: Annotated[Path | None, typer.Option(help="The choreography that lock pins keep parts of "
-                                                       "[default: OUTPUT when it exists].")] = None,
+                                                       "\\[default: OUTPUT when it exists].")] = None,
     seed: SeedOpt = _S.seed,
     fps: FpsOpt = _S.fps,
     variation: VariationOpt = _S.variation,
@@ -282,7 +282,7 @@ QUALITY_FIGURES = ("beat_alignment", "starts_on_beats", "repeat_agreement", "dis
 def quality(
     choreography_file: Annotated[Path, typer.Argument(help="A *.choreography.json.")],
     analysis: Annotated[Path, typer.Option(help="The song's *.analysis.json.")],
-    rig: Annotated[list[str] | None, typer.Option(help="Rig per character, in order [default: the rigs named in "
+    rig: Annotated[list[str] | None, typer.Option(help="Rig per character, in order \\[default: the rigs named in "
                                                        "the choreography's provenance].")] = None,
     moves: MovesOpt = None,
 ) -> None:
@@ -323,7 +323,7 @@ def render_cmd(
     audio: Annotated[Path | None, typer.Option(help="The song, muxed into the preview.")] = None,
     analysis: Annotated[Path | None, typer.Option(help="The song's *.analysis.json (overlay, contact sheet).")] = None,
     mouth: Annotated[list[Path] | None, typer.Option(help="Mouth tracks (*.mouth.json), one per singer.")] = None,
-    rig: Annotated[list[str] | None, typer.Option(help="Rig per character [default: from the choreography].")] = None,
+    rig: Annotated[list[str] | None, typer.Option(help="Rig per character \\[default: from the choreography].")] = None,
     size: SizeOpt = _R.size,
     passes: Annotated[str, typer.Option(help="Comma-separated passes written as PNG sequences besides the "
                                              "preview: background, characters, mouth, lighting, overlay, "
