@@ -209,8 +209,11 @@ def process_song(job: SongJob, out_root: str, params: Any) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``{input, name, status: ok|failed, error, outputs, seconds}``.
+        ``{input, name, status: ok|failed, error, outputs, seconds, stages, warnings}``; ``warnings`` are
+        what the song's export formats could not carry.
     """
+    import warnings
+
     from engine.pipeline import Pipeline
     from engine.run import run_song
 
@@ -228,7 +231,10 @@ def process_song(job: SongJob, out_root: str, params: Any) -> dict[str, Any]:
         result["outputs"] = {k: str(v) for k, v in written.items()}
         result["stages"] = [{"stage": n, "cached": c, "seconds": round(s, 3)} for n, c, s in pipe.log]
         if job.export:
-            result["outputs"].update({f"export:{p.name}": str(p) for p in _export(job, written)})
+            with warnings.catch_warnings(record=True) as caught:  # what a format could not carry
+                warnings.simplefilter("always")
+                result["outputs"].update({f"export:{p.name}": str(p) for p in _export(job, written)})
+            result["warnings"] = [f"{job.name}: {w.message}" for w in caught]
     except ChoreoError as exc:
         result.update(status="failed", error=str(exc))
     except Exception as exc:  # noqa: BLE001 - a crash in one song must not stop the batch
@@ -392,7 +398,7 @@ def _inputs(job: SongJob):
 def _entry(job: SongJob, error: str | None = None) -> dict[str, Any]:
     """A song's line in the report: ok until an error is given."""
     return {"input": job.audio, "name": job.name, "status": "ok" if error is None else "failed", "error": error,
-            "outputs": {}, "seconds": 0.0, "stages": []}
+            "outputs": {}, "seconds": 0.0, "stages": [], "warnings": []}
 
 
 def _write_report(out: Path, songs: list[dict[str, Any]], seconds: float) -> dict[str, Any]:

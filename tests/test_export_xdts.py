@@ -409,3 +409,12 @@ def test_csv_behind_the_registry_writes_every_frame_of_every_dancer(runs, tmp_pa
         assert (int(rows[f]["bar"]), int(rows[f]["beat"])) == (beats[10].bar, beats[10].beat)
     with pytest.raises(ChoreoError, match="choreography"):
         export_song(replace(song, choreography=None), parse_formats("csv"), tmp_path / "none")
+
+
+def test_batch_report_keeps_what_an_export_could_not_carry(base, tmp_path, monkeypatch):
+    monkeypatch.setenv("CHOREO_CACHE", str(base / "cache"))
+    m = _manifest(tmp_path, base, "songs:\n  - audio: {song}\n    export: [xdts]\n")  # no singer: no mouth cels
+    (job,) = discover(m)
+    res = process_song(job, str(tmp_path / "out"), RunParams(analysis=AnalysisParams(backend="librosa"), render=False))
+    assert res["status"] == "ok", res["error"]
+    assert len(res["warnings"]) == 1 and "example_song" in res["warnings"][0] and "mouth" in res["warnings"][0]
