@@ -464,6 +464,9 @@ def batch(
     scheduler: Annotated[str | None, typer.Option(help="An existing Dask scheduler, tcp://HOST:PORT.")] = None,
     backend: BackendOpt = _D.backend,
     render: Annotated[bool, typer.Option("--render/--no-render", help="Render previews too.")] = True,
+    export: Annotated[str, typer.Option("--export", help="Also write these formats into each song's folder, "
+                                                         "comma-separated (choreo export --list), for every song "
+                                                         "whose manifest entry names none.")] = "",
     quiet: QuietOpt = False,
 ) -> None:
     """Sync every song of an episode or season on Dask; OUT/batch-report.json says what happened."""
@@ -474,6 +477,13 @@ def batch(
     from engine.run import RunParams
 
     jobs = discover(source)
+    if export:  # checked for every song before any runs
+        from dataclasses import replace
+
+        from engine.batch import export_formats
+
+        jobs = [job if job.export else replace(job, export=tuple(
+            e.name for e in export_formats(export, vocals=bool(job.vocals)))) for job in jobs]
     params = RunParams(analysis=AnalysisParams(backend=backend), render=render)
     params.analysis.validate()
     console = Console(stderr=True, quiet=quiet)

@@ -418,3 +418,19 @@ def test_batch_report_keeps_what_an_export_could_not_carry(base, tmp_path, monke
     res = process_song(job, str(tmp_path / "out"), RunParams(analysis=AnalysisParams(backend="librosa"), render=False))
     assert res["status"] == "ok", res["error"]
     assert len(res["warnings"]) == 1 and "example_song" in res["warnings"][0] and "mouth" in res["warnings"][0]
+
+
+def test_choreo_batch_on_a_folder_takes_export(base, tmp_path, monkeypatch):
+    monkeypatch.setenv("CHOREO_CACHE", str(base / "cache"))
+    songs = tmp_path / "songs"
+    songs.mkdir()
+    shutil.copy(base / "example_song.ogg", songs / "example_song.ogg")
+    res = run_cli("batch", str(songs), "-o", str(tmp_path / "bad"), "--export", "audacty", "--no-render")
+    assert res.returncode != 0 and "did you mean 'audacity'" in res.stderr and not (tmp_path / "bad").exists()
+    out = tmp_path / "out"
+    res = run_cli("batch", str(songs), "-o", str(out), "--backend", "librosa", "--no-render", "--workers", "1",
+                  "--export", "audacity")
+    assert res.returncode == 0, res.stderr
+    (song,) = json.loads((out / "batch-report.json").read_text())["songs"]
+    assert Path(song["outputs"]["export:example_song.labels.txt"]) == out / "example_song" / "example_song.labels.txt"
+    assert (out / "example_song" / "example_song.labels.txt").read_text().count("\t") > 10
