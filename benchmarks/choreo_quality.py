@@ -28,8 +28,8 @@ from benchmarks.dev_set import dev_parser  # noqa: E402
 
 REAL = ROOT.parent / "shared" / "data" / "real"
 COLUMNS = ("song", "minutes", "bpm", "moves", "top_move_share", "worst_section_top_share", "distinct_per_minute",
-           "longest_run", "runs_over_2", "phrase_alignment", "metric_alignment", "phrase_end_hits", "style_fit",
-           "energy_correlation", "repeat_agreement", "starts_on_beats", "beat_alignment", "solve_ms")
+           "longest_run", "runs_over_2", "phrase_alignment", "metric_alignment", "phrase_end_hits", "hook_returns",
+           "style_fit", "energy_correlation", "repeat_agreement", "starts_on_beats", "beat_alignment", "solve_ms")
 
 
 def songs(dev: Path, real: Path, only: list[str]) -> list[Path]:

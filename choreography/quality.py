@@ -164,8 +164,8 @@ def viewer_figures(moves: list, bf, lib, fps, analysis: Analysis) -> dict[str, o
     -------
     dict
         ``top_move_share``, ``worst_section_top_share``, ``distinct_per_minute``, ``longest_run``,
-        ``runs_over_2``, ``phrase_alignment``, ``metric_alignment``, ``phrase_end_hits``, ``style_fit``,
-        ``energy_correlation``.
+        ``runs_over_2``, ``phrase_alignment``, ``metric_alignment``, ``phrase_end_hits``, ``hook_returns``,
+        ``style_fit``, ``energy_correlation``.
     """
     if not moves:
         return {}
@@ -224,6 +224,7 @@ def viewer_figures(moves: list, bf, lib, fps, analysis: Analysis) -> dict[str, o
         "phrase_alignment": float(np.mean(starts[bf.phrase_start])) if bf.phrase_start.any() else 0.0,
         "metric_alignment": _metric_alignment(moves, base, bf, lib),
         "phrase_end_hits": _phrase_end_hits(moves, bf, lib),
+        "hook_returns": _hook_returns(moves, base, bf, analysis),
         "style_fit": _style_fit(moves, bf, lib, analysis),
         "energy_correlation": corr,
     }
@@ -242,6 +243,18 @@ def _metric_alignment(moves: list, base: list[str], bf, lib) -> float:
     rows = np.arange(start.size)
     placed = has_grid[rows, start]
     return float(1.0 - off_grid[rows, start][placed].mean()) if placed.any() else 1.0
+
+
+def _hook_returns(moves: list, base: list[str], bf, analysis: Analysis) -> float | str:
+    """Share of the later choruses that open (on their first downbeat) with the first chorus's opening move."""
+    openers = []
+    for i, sec in enumerate(analysis.sections):
+        downs = np.flatnonzero((bf.section == i) & bf.downbeat)
+        if sec.kind == "chorus" and downs.size:
+            openers.append(next((b for m, b in zip(moves, base, strict=True) if m.start_beat == downs[0]), None))
+    if len(openers) < 2:
+        return "n/a (fewer than 2 choruses)"
+    return float(np.mean([o is not None and o == openers[0] for o in openers[1:]]))
 
 
 def _phrase_end_hits(moves: list, bf, lib) -> float:

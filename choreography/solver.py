@@ -35,7 +35,7 @@ from choreography.plan import (
     usage_caps,
 )
 
-STAGE_VERSION = "2"  # bump when the same inputs solve differently (2: the pickup is counted in; root keys thinned)
+STAGE_VERSION = "3"  # bump when the same inputs solve differently (2: pickup counted in, root keys thinned; 3: hook)
 ROOT_KEY_TOLERANCE_PX = 0.01  # root keys dropped where a straight line misses them by less (far below a pixel)
 
 
@@ -249,26 +249,44 @@ def plan_character(analysis: Analysis, bf: BeatFeatures, lib, arrays: MoveArrays
 
 def _repeat_forces(analysis: Analysis, bf: BeatFeatures, plan: list[Placement], lib, arrays: MoveArrays,
                    params: SolveParams) -> list[tuple[int, int]]:
-    """(move index, beat) starts that copy each repeated section's first occurrence."""
+    """(move index, beat) starts that copy each repeated section's first occurrence, and the chorus's hook.
+
+    The hook is the chorus's signature: the moves of the first chorus's first bar open every later chorus,
+    also one the analysis labels differently (a varied last chorus, a key change); a chorus that repeats
+    the first one's label copies it whole anyway. The hook is never left out for variation.
+    """
     rng = np.random.default_rng(params.seed)
     index = {n: i for i, n in enumerate(arrays.names)}
     first: dict[str, int] = {}
     out = []
-    for s_i, sec in enumerate(analysis.sections):
-        beats_here = np.flatnonzero(bf.section == s_i)
-        if beats_here.size == 0:
-            continue
-        if sec.label not in first:
-            first[sec.label] = s_i
-            continue
-        src = np.flatnonzero(bf.section == first[sec.label])
+
+    def copies(src: np.ndarray, dst: np.ndarray, keep) -> None:
         for p in plan:
             if not (src[0] <= p.start_beat and p.start_beat + p.n_beats <= src[-1] + 1):
                 continue
             name = lib.mirror_name(p.move) if params.mirror_repeats else p.move
-            for b in repeat_targets(bf.beat, src, beats_here, p.start_beat):
-                if rng.uniform() >= params.variation:
+            for b in repeat_targets(bf.beat, src, dst, p.start_beat):
+                if keep():
                     out.append((index.get(name, index[p.move]), b))
+
+    bar = int(bf.beat.max(initial=1))
+    hook: np.ndarray | None = None  # the first chorus's opening move (at least its first bar)
+    for s_i, sec in enumerate(analysis.sections):
+        beats_here = np.flatnonzero(bf.section == s_i)
+        if beats_here.size == 0:
+            continue
+        if sec.kind == "chorus" and hook is None:
+            downs = beats_here[bf.downbeat[beats_here]]
+            if downs.size:
+                length = max([p.n_beats for p in plan if p.start_beat == downs[0]] + [bar])
+                hook = beats_here[(beats_here >= downs[0]) & (beats_here < downs[0] + length)]
+        elif sec.kind == "chorus" and sec.label not in first and hook is not None:
+            copies(hook, beats_here[beats_here < beats_here[0] + hook.size + bar], lambda: True)
+        if sec.label not in first:
+            first[sec.label] = s_i
+            continue
+        copies(np.flatnonzero(bf.section == first[sec.label]), beats_here,
+               lambda: rng.uniform() >= params.variation)
     return out
 
 

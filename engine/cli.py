@@ -275,7 +275,7 @@ def choreograph(
 QUALITY_FIGURES = ("beat_alignment", "starts_on_beats", "repeat_agreement", "distinct_moves", "placements",
                    "usage_entropy_bits", "top_move_share", "worst_section_top_share", "distinct_per_minute",
                    "longest_run", "runs_over_2", "phrase_alignment", "metric_alignment", "phrase_end_hits",
-                   "style_fit", "energy_correlation")
+                   "hook_returns", "style_fit", "energy_correlation")
 
 
 @app.command()

@@ -12,7 +12,7 @@ from audio.errors import ChoreoError
 from audio.params import AnalysisParams
 from choreography.model import seconds_to_frame
 from choreography.moves import load_moves
-from choreography.pins import Pins, load_pins
+from choreography.pins import Pins, load_pins, pins_from_dict
 from choreography.rig import load_rig
 from choreography.solver import SolveParams, solve
 from engine import artifacts
@@ -299,3 +299,31 @@ def test_a_pickup_is_counted_in_and_moves_keep_their_place_in_the_bar(song, lib)
             assert m.beat == 1, m  # bar-long moves on downbeats (phrase starts rule which)
         elif bpb % length == 0:
             assert (m.beat - 1) % length == 0, m  # half-bar moves on beats 1 and 3
+
+
+def test_every_chorus_opens_with_the_hook(song, lib):
+    import dataclasses
+
+    from choreography.music import beat_features
+    from choreography.quality import viewer_figures
+
+    choruses = [i for i, s in enumerate(song.sections) if s.kind == "chorus"]
+    assert len(choruses) >= 2
+    # The analysis reads every later chorus as new material (a varied chorus): nothing is copied, but the hook
+    # still returns.
+    sections = list(song.sections)
+    for k, i in enumerate(choruses[1:], 1):
+        sections[i] = dataclasses.replace(sections[i], label=f"H{k}")
+    varied = dataclasses.replace(song, sections=tuple(sections))
+    # ... and is danced at other energies, so its own best opening move differs from the first chorus's.
+    pins = pins_from_dict({"schema": "choreo.pins/1", "pins": [
+        {"type": "energy", "section": i, "energy": 0.05 if k % 2 else 0.95} for k, i in enumerate(choruses[1:], 1)]},
+        path="pins.json")
+    c = solve(varied, {"ada": load_rig("ada")}, lib, pins)
+    bf = beat_features(varied)
+    opening = []
+    for i in choruses:
+        down = int(np.flatnonzero((bf.section == i) & bf.downbeat)[0])
+        opening.append(next(m.move for m in c.moves if m.start_beat == down))
+    assert len(set(opening)) == 1, opening
+    assert viewer_figures(list(c.moves), bf, lib, c.fps, varied)["hook_returns"] == 1.0
