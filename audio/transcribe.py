@@ -9,9 +9,11 @@ Tiers, chosen from what is given (the one that ran is recorded in the track and 
    see ``SPEECH_FIT``) or ``--aligner speech`` asks for it, by the sung-syllable aligner otherwise. An
    error stays inside its phrase group, whatever the recording's length.
 3. ``phone-recognition``: a vocal stem without lyrics: pocketsphinx phone recognition.
-4. ``loudness-fallback``: only the full mix (``mix=True``): mouth movement from vocal-band loudness and
-   voicing. Low confidence, and flagged so. A full mix with lyrics is aligned as tier 2 would align a stem,
-   with every word's confidence capped at ``MIX_CONFIDENCE_CAP`` and a warning to give the stem.
+4. ``loudness-fallback``: only the full mix (``mix=True``) without lyrics: the mouth opens on the sung notes
+   of the lead melody (:mod:`audio.melody`, a pitch tracker on the mix; needs ``choreo-engine[melody]``),
+   else follows vocal-band loudness and voicing. Low confidence, and flagged so. A full mix with lyrics is
+   aligned as tier 2 would align a stem, with every word's confidence capped at ``MIX_CONFIDENCE_CAP`` and a
+   warning to give the stem.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
                           ("loudness-fallback" if mix else "phone-recognition"), "none", 0.0, vf.duration_s,
                           (f"{vocals}: no voice found (silent or instrumental); the mouth stays closed",), loud)
     if mix and lyrics is None:
-        return _fallback(vf, activity, loud)
+        return _melody_notes(y, audio.sr, vf, activity, loud)
     if lyrics is None:
         from audio.speech import recognize_phones
 
@@ -297,6 +299,23 @@ def _low_confidence_lines(words, timed) -> list[str]:
     more = f" and {len(low) - 8} more" if len(low) > 8 else ""
     return [f"{len(low)} of {len(by_line)} lyric lines have low confidence (< {LOW_CONFIDENCE}), check them: "
             f"{shown}{more}"]
+
+
+def _melody_notes(y, sr, vf, activity, loud) -> Transcript:
+    """Tier 4 on a full mix: the mouth opens on the lead melody's sung notes, or :func:`_fallback` without torch."""
+    from audio import melody
+
+    if not melody.crepe_available():
+        tr = _fallback(vf, activity, loud)
+        return Transcript(tr.words, tr.phones, tr.tier, tr.method, tr.confidence, tr.duration_s, (*tr.warnings, (
+            f"the melody pitch tracker is not installed ({melody.INSTALL_HINT}): the mouth follows the mix's "
+            "vocal-band loudness, which moves with the band as much as with the voice")), loud)
+    notes = melody.sung_notes(*melody.melody_pitch(y, sr))
+    phones = melody.note_phones(notes, vf.loudness, vf.frame_rate_hz)
+    return Transcript((), _close(phones, vf.duration_s), "loudness-fallback",
+                      "melody notes (CREPE tiny pitch of the whole mix)", 0.2, vf.duration_s,
+                      ("full mix only: the mouth opens on the notes of the mix's main melody, which is the lead vocal "
+                       "most of the time but can be an instrument; no words (confidence 0.2)",), loud)
 
 
 def _fallback(vf, activity, loud) -> Transcript:

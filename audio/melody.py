@@ -1,0 +1,180 @@
+"""Sung notes in a full mix without lyrics: the lead melody's pitch, its voiced spans and its note changes.
+
+In a pop mix the lead vocal is usually the predominant melody, so a pitch tracker run on the whole mix
+follows it most of the time. This module turns that pitch track into sung notes (a note starts where the
+melody becomes voiced or its pitch moves to another semitone and stays there) and the notes into mouth
+phones: the mouth opens on every note onset, closes briefly before a note that follows without a gap,
+and rests in the unvoiced gaps.
+
+The pitch tracker is CREPE (``torchcrepe``, MIT, its weights ship inside the pip package), tiny model, on
+torch. It is optional: install ``choreo-engine[melody]``. Without it, :func:`audio.transcribe.transcribe`
+falls back to the vocal-band loudness tier and says so in the track's warnings.
+
+Conventions
+-----------
+- Pitch frames are at ``MELODY_FRAME_HZ`` (10 ms hops of the 16 kHz signal, CREPE's own grid); times are
+  float seconds from the start of the recording.
+- f0 is in Hz between ``FMIN_HZ`` and ``FMAX_HZ`` (the sung range the stem path's pYIN uses too);
+  periodicity is CREPE's confidence, 0..1.
+- A frame is voiced where periodicity exceeds ``VOICING`` (0.21, the threshold torchcrepe's documentation
+  gives for its periodicity; not fitted to any recording here).
+- A pitch move is a new note when the median-smoothed pitch leaves the running note pitch by at least
+  ``NOTE_STEP_SEMITONES`` (vibrato stays within about half a semitone) and holds for ``HOLD_S``.
+- Notes shorter than ``MIN_NOTE_S`` are not notes (a consonant, a passing slide or a tracker glitch).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+
+import numpy as np
+
+from audio.model import Phone
+
+MELODY_FRAME_HZ = 100.0
+MELODY_SR = 16000
+FMIN_HZ = 65.0
+FMAX_HZ = 1000.0
+VOICING = 0.21
+NOTE_STEP_SEMITONES = 0.8
+HOLD_S = 0.03
+MIN_NOTE_S = 0.06
+SMOOTH_S = 0.05
+LIP_CLOSE_S = 0.04  # the lips close for this long before a note that follows its neighbour without a gap
+INSTALL_HINT = "pip install 'choreo-engine[melody]'"
+
+
+def _torchcrepe():
+    """Import torchcrepe, or return None when it (or torch) is not installed.
+
+    torchcrepe imports torchaudio only to read audio files, which choreo never asks it to do. Where
+    torchaudio is present but its binary does not load (a CUDA build of torchaudio beside a CPU torch, as
+    a plain ``pip install`` gives), an empty placeholder module stands in for it so that the pitch tracker
+    still loads.
+    """
+    try:
+        return importlib.import_module("torchcrepe")
+    except ModuleNotFoundError:
+        return None
+    except OSError:
+        for name in [m for m in sys.modules if m == "torchcrepe" or m.startswith(("torchcrepe.", "torchaudio"))]:
+            del sys.modules[name]
+        sys.modules["torchaudio"] = types.ModuleType("torchaudio")
+        return importlib.import_module("torchcrepe")
+
+
+def crepe_available() -> bool:
+    """True when the pitch tracker (torchcrepe on torch) can be loaded."""
+    return _torchcrepe() is not None
+
+
+def melody_pitch(y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """The predominant pitch of a recording and its periodicity, by CREPE (tiny model, Viterbi decoding).
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,), float32]
+        Mono audio.
+    sr : int, Hz
+
+    Returns
+    -------
+    f0_hz : np.ndarray [shape=(m,), Hz]
+        At ``MELODY_FRAME_HZ``.
+    periodicity : np.ndarray [shape=(m,), 0..1]
+
+    Raises
+    ------
+    ModuleNotFoundError
+        torchcrepe (or torch) is not installed: see ``INSTALL_HINT``.
+    """
+    import torch
+
+    from audio.features import resample_mono
+
+    crepe = _torchcrepe()
+    if crepe is None:
+        raise ModuleNotFoundError(f"the melody pitch tracker needs torchcrepe: {INSTALL_HINT}")
+    y16 = resample_mono(np.asarray(y, dtype=np.float32), sr, MELODY_SR).astype(np.float32)
+    with torch.inference_mode():
+        f0, per = crepe.predict(torch.from_numpy(y16)[None], MELODY_SR, hop_length=int(MELODY_SR / MELODY_FRAME_HZ),
+                                fmin=FMIN_HZ, fmax=FMAX_HZ, model="tiny", decoder=crepe.decode.viterbi,
+                                return_periodicity=True, batch_size=1024, device="cpu")
+    return f0[0].numpy().astype(np.float64), per[0].numpy().astype(np.float64)
+
+
+def sung_notes(f0_hz: np.ndarray, periodicity: np.ndarray, frame_rate_hz: float = MELODY_FRAME_HZ) -> np.ndarray:
+    """Split a pitch track into sung notes: voiced spans, cut where the pitch moves to another note.
+
+    Parameters
+    ----------
+    f0_hz : np.ndarray [shape=(n,), Hz]
+    periodicity : np.ndarray [shape=(n,), 0..1]
+    frame_rate_hz : float
+
+    Returns
+    -------
+    np.ndarray [shape=(k, 2), seconds]
+        ``(start, end)`` of each note, in order, not overlapping.
+    """
+    from scipy.ndimage import median_filter
+
+    f0 = np.asarray(f0_hz, dtype=np.float64)
+    smooth = max(1, int(round(SMOOTH_S * frame_rate_hz))) | 1
+    voiced = (np.asarray(periodicity) > VOICING) & (f0 >= FMIN_HZ) & (f0 <= FMAX_HZ)
+    voiced = median_filter(voiced.astype(np.uint8), smooth, mode="nearest").astype(bool)
+    semis = median_filter(12 * np.log2(np.clip(f0, FMIN_HZ, FMAX_HZ) / 440.0), smooth, mode="nearest")
+    hold = max(1, int(round(HOLD_S * frame_rate_hz)))
+    min_len = max(1, int(round(MIN_NOTE_S * frame_rate_hz)))
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], voiced.astype(np.int8), [0]])))
+    notes = []
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        start, ref = a, float(np.median(semis[a: a + hold]))
+        for k in range(a + 1, b - hold + 1):
+            steady = np.ptp(semis[k: k + hold]) < NOTE_STEP_SEMITONES / 2
+            if abs(semis[k] - ref) >= NOTE_STEP_SEMITONES and steady and k - start >= min_len:
+                notes.append((start, k))
+                start, ref = k, float(semis[k])
+        if b - start >= min_len:
+            notes.append((start, b))
+        elif notes and notes[-1][1] == start:  # a short tail joins the note before it
+            notes[-1] = (notes[-1][0], b)
+    return np.array(notes, dtype=np.float64).reshape(-1, 2) / frame_rate_hz
+
+
+def note_phones(notes_s: np.ndarray, loudness: np.ndarray, loudness_rate_hz: float) -> list[Phone]:
+    """Mouth phones for sung notes: a vowel held through each note, silence between them.
+
+    A note that follows the one before without a gap ends that one with a brief lip closure (``M``, at
+    most ``LIP_CLOSE_S`` and a third of the note), so that every note onset opens the mouth. Loud notes
+    sing an open ``AA``, quieter ones ``EH``.
+
+    Parameters
+    ----------
+    notes_s : np.ndarray [shape=(k, 2), seconds]
+    loudness : np.ndarray [shape=(m,), 0..1]
+    loudness_rate_hz : float
+
+    Returns
+    -------
+    list of Phone
+        From 0 to the last note's end, SIL filling the gaps.
+    """
+    out: list[Phone] = []
+    t_prev = 0.0
+    for i, (a, b) in enumerate(notes_s):
+        a, b = float(a), float(b)
+        if a > t_prev + 1e-6:
+            out.append(Phone(t_prev, a, "SIL"))
+        lo, hi = int(a * loudness_rate_hz), max(int(b * loudness_rate_hz), int(a * loudness_rate_hz) + 1)
+        seg = loudness[lo:hi]
+        vowel = "AA" if seg.size and float(seg.mean()) > 0.6 else "EH"
+        joined = i + 1 < len(notes_s) and float(notes_s[i + 1][0]) <= b + 1e-6
+        close = min(LIP_CLOSE_S, (b - a) / 3) if joined else 0.0
+        out.append(Phone(a, b - close, vowel))
+        if close:
+            out.append(Phone(b - close, b, "M"))
+        t_prev = b
+    return out
