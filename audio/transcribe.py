@@ -115,10 +115,9 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     failed_speech = 0
     unconfirmed: list[float] = []  # fits of the phrase groups pocketsphinx aligned but did not confirm
     matches: list[tuple[float, float]] = []  # the sung aligner's lyrics-to-voice match, and the span's length
-    for g_words, a, b in groups:
-        result = None
+    speech = _speech_align_groups(y, audio.sr, groups) if p.aligner != "sung" else [None] * len(groups)
+    for (g_words, a, b), result in zip(groups, speech, strict=True):
         if p.aligner != "sung":
-            result = _speech_align(y, audio.sr, g_words, a, b)
             fit = None if result is None else _mean_confidence(result[0])
             if fit is not None and fit < SPEECH_FIT and p.aligner == "auto":
                 unconfirmed.append(fit)
@@ -192,12 +191,37 @@ def _mean_confidence(words) -> float:
 MIX_CONFIDENCE_CAP = 0.3
 
 
-def _speech_align(y, sr, words, start_s, end_s):
-    """Align ``words`` with pocketsphinx in ``start_s..end_s``: (words, phones, method, None) or None."""
+def _speech_align_groups(y, sr, groups) -> list:
+    """:func:`_speech_align` of every phrase group, in a pool of forked processes when there are cores for one.
+
+    The groups are independent (every alignment builds its own decoder), so the results are those of aligning
+    them one by one. Workers: ``audio.beats.madmom_threads`` (``CHOREO_THREADS``, else up to 2); one, a
+    platform without ``fork`` or a daemonic process (a batch worker, which may not have children) aligns in
+    this process.
+    """
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    from audio.beats import madmom_threads
+
+    jobs = [(y[int(a * sr): int(b * sr)], sr, g_words, a) for g_words, a, b in groups]
+    workers = min(len(jobs), madmom_threads())
+    if workers < 2 or "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
+        return [_speech_align(*job) for job in jobs]
+    import pocketsphinx  # noqa: F401  (imported before forking, so no worker imports it)
+
+    # Longest first, so that the workers finish together.
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i][0].shape[0])
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+        futures = {i: pool.submit(_speech_align, *jobs[i]) for i in order}
+    return [futures[i].result() for i in range(len(jobs))]
+
+
+def _speech_align(seg, sr, words, start_s):
+    """Align ``words`` with pocketsphinx in ``seg`` (starting at ``start_s``): (words, phones, method, None) or None."""
     from audio.speech import force_align
 
     prons = {w.text.lower(): [ph for s in w.syllables for ph in s.phones] for w in words}
-    seg = y[int(start_s * sr): int(end_s * sr)]
     try:
         al = force_align(seg, sr, [w.text.lower() for w in words], pronunciations=prons, offset_s=start_s)
     except ChoreoError:
