@@ -12,8 +12,9 @@ falls back to the vocal-band loudness tier and says so in the track's warnings.
 
 Conventions
 -----------
-- Pitch frames are at ``MELODY_FRAME_HZ`` (10 ms hops of the 16 kHz signal, CREPE's own grid); times are
-  float seconds from the start of the recording.
+- Pitch frames are at ``MELODY_FRAME_HZ`` (20 ms hops of the 16 kHz signal, the frame rate of
+  :mod:`audio.vocals`; CREPE's own 10 ms hops took twice the time and found no more note onsets on the
+  dev mixes); times are float seconds from the start of the recording.
 - f0 is in Hz between ``FMIN_HZ`` and ``FMAX_HZ`` (the sung range the stem path's pYIN uses too);
   periodicity is CREPE's confidence, 0..1.
 - A frame is voiced where periodicity exceeds ``VOICING`` (0.21, the threshold torchcrepe's documentation
@@ -33,7 +34,7 @@ import numpy as np
 
 from audio.model import Phone
 
-MELODY_FRAME_HZ = 100.0
+MELODY_FRAME_HZ = 50.0
 MELODY_SR = 16000
 FMIN_HZ = 65.0
 FMAX_HZ = 1000.0

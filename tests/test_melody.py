@@ -1,0 +1,136 @@
+"""The full-mix mouth without lyrics: sung notes from the melody's pitch (audio/melody.py).
+
+Material with exact truth: pitch contours built note by note, and a voice-like tone (harmonics, vibrato)
+singing known notes over a band from tests/material/synth.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from audio import melody
+from audio.model import Phone
+
+CLOSED = {"SIL", "M", "B", "P"}
+# A melody of (start_s, end_s, midi): notes joined legato with a change of pitch, and gaps between phrases.
+MELODY = [(0.50, 0.85, 62), (0.85, 1.20, 64), (1.20, 1.70, 67), (2.00, 2.35, 65), (2.35, 2.70, 64),
+          (2.70, 3.30, 62), (3.80, 4.15, 60), (4.15, 4.50, 62), (4.50, 5.10, 64), (5.50, 5.85, 67),
+          (5.85, 6.20, 69), (6.20, 6.90, 67)]
+
+
+def _hz(midi: float) -> float:
+    return 440.0 * 2 ** ((midi - 69) / 12)
+
+
+def _openings(phones: list[Phone]) -> np.ndarray:
+    """Times the mouth opens: a phone other than silence or a closed-lip consonant, after one that is."""
+    return np.array([p.start for i, p in enumerate(phones)
+                     if p.phone not in CLOSED and (i == 0 or phones[i - 1].phone in CLOSED)])
+
+
+def _open_frames(phones: list[Phone], duration_s: float, rate: float = 100.0) -> np.ndarray:
+    out = np.zeros(int(np.ceil(duration_s * rate)), dtype=bool)
+    for p in phones:
+        if p.phone != "SIL":
+            out[int(p.start * rate): int(np.ceil(p.end * rate))] = True
+    return out
+
+
+def _near(a: np.ndarray, b: np.ndarray, tol: float) -> float:
+    """Share of ``a`` with an element of ``b`` within ``tol``."""
+    if not a.size or not b.size:
+        return 0.0
+    return float(np.mean(np.min(np.abs(a[:, None] - b[None, :]), axis=1) <= tol))
+
+
+def test_sung_notes_split_at_note_changes_and_gaps_not_at_vibrato():
+    fr = melody.MELODY_FRAME_HZ
+    t = np.arange(int(8.0 * fr)) / fr
+    f0 = np.full(t.size, 100.0)
+    per = np.full(t.size, 0.05)
+    for a, b, m in MELODY:
+        sel = (t >= a) & (t < b)
+        f0[sel] = _hz(m + 0.3 * np.sin(2 * np.pi * 5.5 * (t[sel] - a)))  # vibrato of +-0.3 semitone
+        per[sel] = 0.8
+    blip = (t >= 7.5) & (t < 7.54)  # 40 ms of stray voicing: no note
+    f0[blip], per[blip] = 300.0, 0.8
+    notes = melody.sung_notes(f0, per, fr)
+    truth = np.array([(a, b) for a, b, _ in MELODY])
+    assert notes.shape == truth.shape
+    assert np.max(np.abs(notes - truth)) <= 1.5 / fr
+    # Unvoiced: no note, however the tracker's f0 wanders there.
+    per[:] = 0.1
+    assert melody.sung_notes(f0, per, fr).shape == (0, 2)
+
+
+def test_note_phones_open_on_every_onset_and_rest_in_gaps():
+    notes = np.array([(a, b) for a, b, _ in MELODY])
+    rate = 50.0
+    loud = np.full(int(8.0 * rate), 0.8)
+    loud[int(2.0 * rate): int(3.3 * rate)] = 0.3  # a quieter phrase sings a less open vowel
+    phones = melody.note_phones(notes, loud, rate)
+    np.testing.assert_allclose(_openings(phones), notes[:, 0], atol=1e-9)
+    assert all(b.start == pytest.approx(a.end) for a, b in zip(phones, phones[1:], strict=False))
+    for (_a0, b0), (a1, _b1) in zip(notes[:-1], notes[1:], strict=True):
+        at_end = [p for p in phones if p.start < b0 <= p.end + 1e-9][-1]
+        assert at_end.phone == ("M" if a1 == b0 else "AA" if b0 < 2.0 or b0 > 3.3 else "EH")
+        if a1 > b0:
+            gap = [p for p in phones if p.start == pytest.approx(b0)]
+            assert gap[0].phone == "SIL" and gap[0].end == pytest.approx(a1)
+    assert {p.phone for p in phones if 2.0 <= p.start < 3.2} <= {"EH", "M"}
+
+
+def _voice_over_band(path, sr: int = 22050) -> float:
+    """Write the melody, sung by a voice-like tone, 3 dB over a synthesized band; return the duration."""
+    from audio.features import resample_mono
+    from tests.material.synth import SongSpec, synthesize
+
+    t = np.arange(int(8.0 * sr)) / sr
+    v = np.zeros(t.size)
+    for a, b, m in MELODY:
+        sel = (t >= a) & (t < b)
+        tt = t[sel] - a
+        phase = 2 * np.pi * np.cumsum(_hz(m + 0.3 * np.sin(2 * np.pi * 5.5 * tt))) / sr
+        env = np.minimum(1.0, tt / 0.02) * np.minimum(1.0, (b - a - tt) / 0.03)
+        v[sel] += env * sum(np.sin(h * phase) / h for h in range(1, 11))
+    band = synthesize(SongSpec(bpm=120.0, form=(("verse", 4),), seed=1))
+    bb = resample_mono(band.y, band.sr, sr)[: t.size]
+    bb = np.pad(bb, (0, t.size - bb.size))
+    bb *= np.sqrt(np.mean(v[v != 0] ** 2)) / np.sqrt(np.mean(bb**2)) * 10 ** (-3 / 20)
+    sf.write(path, (v + bb).astype(np.float32), sr)
+    return t.size / sr
+
+
+def test_full_mix_mouth_opens_on_the_sung_notes(tmp_path):
+    if not melody.crepe_available():
+        pytest.skip("torchcrepe is not installed (choreo-engine[melody])")
+    from audio.transcribe import transcribe
+
+    wav = tmp_path / "mix.wav"
+    duration = _voice_over_band(wav)
+    tr = transcribe(wav, mix=True)
+    onsets = np.array([a for a, _, _ in MELODY])
+    opens = _openings(list(tr.phones))
+    print(f"\n{opens.size} openings for {onsets.size} notes: hits {_near(onsets, opens, 0.1):.2f}, "
+          f"precision {_near(opens, onsets, 0.1):.2f}")
+    assert tr.method.startswith("melody notes") and tr.confidence <= 0.2 and tr.warnings
+    # Every note onset opens the mouth within 0.1 s (the loudness fallback found 8 of 12 here), and most
+    # openings are on a note.
+    assert _near(onsets, opens, 0.1) >= 0.9 and _near(opens, onsets, 0.1) >= 0.6
+    sung = np.zeros(int(np.ceil(duration * 100)), dtype=bool)
+    for a, b, _ in MELODY:
+        sung[int(a * 100): int(b * 100)] = True
+    assert np.mean(_open_frames(list(tr.phones), duration)[: sung.size] == sung) >= 0.8
+
+
+def test_full_mix_without_the_pitch_tracker_falls_back_and_says_so(tmp_path, monkeypatch):
+    from audio.transcribe import transcribe
+
+    wav = tmp_path / "mix.wav"
+    _voice_over_band(wav)
+    monkeypatch.setattr(melody, "_torchcrepe", lambda: None)
+    tr = transcribe(wav, mix=True)
+    assert tr.tier == "loudness-fallback" and tr.method == "vocal-band loudness and voicing"
+    assert any("choreo-engine[melody]" in w for w in tr.warnings)
