@@ -62,7 +62,7 @@ test-system:
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip setuptools wheel
-	$(PIP) install -q -e ".[madmom,dev]"
+	$(PIP) install -q -e ".[madmom,melody,dev]"
 	touch $(STAMP)
 
 clean:
