@@ -48,22 +48,27 @@ INSTALL_HINT = "pip install 'choreo-engine[melody]'"
 
 
 def _torchcrepe():
-    """Import torchcrepe, or return None when it (or torch) is not installed.
+    """Import torchcrepe, or return None when it (or torch) is not installed or does not load.
 
     torchcrepe imports torchaudio only to read audio files, which choreo never asks it to do. Where
-    torchaudio is present but its binary does not load (a CUDA build of torchaudio beside a CPU torch, as
-    a plain ``pip install`` gives), an empty placeholder module stands in for it so that the pitch tracker
+    torchaudio is missing or its binary does not load (a CUDA build of torchaudio beside a CPU torch, as a
+    plain ``pip install`` gives), an empty placeholder module stands in for it so that the pitch tracker
     still loads.
     """
     try:
         return importlib.import_module("torchcrepe")
-    except ModuleNotFoundError:
-        return None
-    except OSError:
-        for name in [m for m in sys.modules if m == "torchcrepe" or m.startswith(("torchcrepe.", "torchaudio"))]:
-            del sys.modules[name]
-        sys.modules["torchaudio"] = types.ModuleType("torchaudio")
+    except ModuleNotFoundError as e:
+        if e.name != "torchaudio":
+            return None
+    except (OSError, ImportError):
+        pass
+    for name in [m for m in sys.modules if m == "torchcrepe" or m.startswith(("torchcrepe.", "torchaudio"))]:
+        del sys.modules[name]
+    sys.modules["torchaudio"] = types.ModuleType("torchaudio")
+    try:
         return importlib.import_module("torchcrepe")
+    except (OSError, ImportError):
+        return None
 
 
 def crepe_available() -> bool:

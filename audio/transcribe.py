@@ -332,8 +332,8 @@ def _melody_notes(y, sr, vf, activity, loud) -> Transcript:
     if not melody.crepe_available():
         tr = _fallback(vf, activity, loud)
         return Transcript(tr.words, tr.phones, tr.tier, tr.method, tr.confidence, tr.duration_s, (*tr.warnings, (
-            f"the melody pitch tracker is not installed ({melody.INSTALL_HINT}): the mouth follows the mix's "
-            "vocal-band loudness, which moves with the band as much as with the voice")), loud)
+            f"the melody pitch tracker is not installed or does not load ({melody.INSTALL_HINT}): the mouth "
+            "follows the mix's vocal-band loudness, which moves with the band as much as with the voice")), loud)
     notes = melody.sung_notes(*melody.melody_pitch(y, sr))
     phones = melody.note_phones(notes, vf.loudness, vf.frame_rate_hz)
     return Transcript((), _close(phones, vf.duration_s), "loudness-fallback",

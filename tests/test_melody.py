@@ -134,3 +134,21 @@ def test_full_mix_without_the_pitch_tracker_falls_back_and_says_so(tmp_path, mon
     tr = transcribe(wav, mix=True)
     assert tr.tier == "loudness-fallback" and tr.method == "vocal-band loudness and voicing"
     assert any("choreo-engine[melody]" in w for w in tr.warnings)
+
+
+def test_pitch_tracker_loads_when_torchaudio_does_not(monkeypatch):
+    # torchcrepe imports torchaudio only to read files; a torchaudio that cannot be imported (here: blocked,
+    # as a CUDA build beside a CPU torch fails) must not cost the pitch tracker.
+    import importlib.util
+    import sys
+
+    if importlib.util.find_spec("torch") is None or importlib.util.find_spec("torchcrepe") is None:
+        pytest.skip("torchcrepe is not installed (choreo-engine[melody])")
+    for name in [m for m in sys.modules if m == "torchcrepe" or m.startswith(("torchcrepe.", "torchaudio"))]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "torchaudio", None)  # importing it now raises ImportError
+    crepe = melody._torchcrepe()
+    assert crepe is not None and hasattr(crepe, "predict")
+    t = np.arange(16000) / 16000
+    f0, per = melody.melody_pitch((0.5 * np.sin(2 * np.pi * 220.0 * t)).astype(np.float32), 16000)
+    assert np.median(np.abs(12 * np.log2(f0[5:-5] / 220.0))) < 0.2 and np.median(per[5:-5]) > 0.5
