@@ -1,0 +1,79 @@
+"""The phrase groups aligned in a pool of processes give what one process gives (audio.transcribe)."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import shutil
+
+import pytest
+
+from audio import transcribe as T
+from audio.params import LipsyncParams
+from tests.lipsync_accuracy import make_case
+
+pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+
+_ALIGN = T._speech_align
+PID_LOG = "CHOREO_TEST_PID_LOG"
+
+
+def _logged_align(*args):
+    """``_speech_align`` that notes which process ran it (the pool pickles it by name; forked workers have it)."""
+    with open(os.environ[PID_LOG], "a", encoding="utf-8") as fh:
+        fh.write(f"{os.getpid()}\n")
+    return _ALIGN(*args)
+
+
+def _pids(path) -> set[int]:
+    return {int(x) for x in path.read_text(encoding="utf-8").split()}
+
+
+@pytest.fixture(scope="module")
+def sung(tmp_path_factory):
+    """espeak-ng's slow, sung-like delivery of three lines with pauses between them: three phrase groups."""
+    d = tmp_path_factory.mktemp("pool")
+    audio, lyrics, _spoken = make_case("sunglike_road", d)
+    return audio, lyrics
+
+
+def _transcribe(sung, log, threads: str, monkeypatch):
+    monkeypatch.setenv("CHOREO_THREADS", threads)
+    log.write_text("", encoding="utf-8")
+    return T.transcribe(sung[0], lyrics=sung[1], params=LipsyncParams(aligner="speech"))
+
+
+def test_pool_gives_the_alignment_of_one_process(sung, tmp_path, monkeypatch):
+    log = tmp_path / "pids"
+    monkeypatch.setenv(PID_LOG, str(log))
+    monkeypatch.setattr(T, "_speech_align", _logged_align)
+    one = _transcribe(sung, log, "1", monkeypatch)
+    assert _pids(log) == {os.getpid()}
+    assert "3 of 3 phrase groups" in one.method and len(one.words) == 22
+    two = _transcribe(sung, log, "2", monkeypatch)
+    workers = _pids(log)
+    assert os.getpid() not in workers and 1 <= len(workers) <= 2
+    assert two == one  # words, phones, confidences, warnings: all of it
+
+
+def _in_daemon(audio, lyrics, log, out):
+    os.environ.update({"CHOREO_THREADS": "2", PID_LOG: str(log)})
+    T._speech_align = _logged_align
+    tr = T.transcribe(audio, lyrics=lyrics, params=LipsyncParams(aligner="speech"))
+    out.write_text(json.dumps([[w.start, w.end, w.text, w.confidence] for w in tr.words]), encoding="utf-8")
+
+
+@pytest.mark.skipif("fork" not in mp.get_all_start_methods(), reason="needs fork")
+def test_a_daemonic_process_aligns_by_itself(sung, tmp_path, monkeypatch):
+    # A batch worker is daemonic and may not start processes of its own: it aligns every group itself.
+    log, out = tmp_path / "pids", tmp_path / "words.json"
+    log.write_text("", encoding="utf-8")
+    proc = mp.get_context("fork").Process(target=_in_daemon, args=(*sung, log, out), daemon=True)
+    proc.start()
+    proc.join(120)
+    assert proc.exitcode == 0
+    assert _pids(log) == {proc.pid}
+    monkeypatch.setenv("CHOREO_THREADS", "1")
+    one = T.transcribe(sung[0], lyrics=sung[1], params=LipsyncParams(aligner="speech"))
+    assert json.loads(out.read_text(encoding="utf-8")) == [[w.start, w.end, w.text, w.confidence] for w in one.words]
