@@ -43,6 +43,7 @@ NOTE_STEP_SEMITONES = 0.8
 HOLD_S = 0.03
 MIN_NOTE_S = 0.06
 SMOOTH_S = 0.05
+CENTRE_WINDOW_S = 0.5
 LIP_CLOSE_S = 0.04  # the lips close for this long before a note that follows its neighbour without a gap
 INSTALL_HINT = "pip install 'choreo-engine[melody]'"
 
@@ -109,6 +110,47 @@ def melody_pitch(y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
                                 fmin=FMIN_HZ, fmax=FMAX_HZ, model="tiny", decoder=crepe.decode.viterbi,
                                 return_periodicity=True, batch_size=1024, device="cpu")
     return f0[0].numpy().astype(np.float64), per[0].numpy().astype(np.float64)
+
+
+def centre_channel(samples: np.ndarray, sr: int, *, window_s: float = CENTRE_WINDOW_S) -> np.ndarray:
+    """The centre of a stereo mix: the mid signal less what of it the side signal predicts.
+
+    A lead vocal is mixed to the centre, identical in both channels; instruments panned anywhere else
+    leave a trace in the side signal ``S = (L - R) / 2``. In every frequency bin the part of the mid signal
+    ``M = (L + R) / 2`` that is correlated with ``S`` over ``window_s`` (the least-squares gain
+    ``<M, S> / <S, S>``) is subtracted: a source panned off centre, alone in its bin, is removed whatever its
+    pan, while a centred source (and a mono recording, where ``S`` is silent) is left as it is.
+
+    Parameters
+    ----------
+    samples : np.ndarray [shape=(n, channels), float32]
+        Mono is returned as it is; of more than two channels the first two are used.
+    sr : int, Hz
+    window_s : float, seconds
+        How long the correlation is measured over (the panning of a mix changes slowly).
+
+    Returns
+    -------
+    np.ndarray [shape=(n,), float32]
+    """
+    import librosa
+    from scipy.ndimage import uniform_filter1d
+
+    x = np.asarray(samples, dtype=np.float32)
+    if x.ndim == 1 or x.shape[1] == 1:
+        return x.reshape(-1)
+    mid, side = (x[:, 0] + x[:, 1]) / 2, (x[:, 0] - x[:, 1]) / 2
+    n_fft = 1 << int(np.ceil(np.log2(0.064 * sr)))  # about 64 ms
+    hop = n_fft // 4
+    m = librosa.stft(mid, n_fft=n_fft, hop_length=hop)
+    sd = librosa.stft(side, n_fft=n_fft, hop_length=hop)
+    width = max(1, int(round(window_s * sr / hop)))
+    cross = m * np.conj(sd)
+    num = uniform_filter1d(cross.real, width, axis=1) + 1j * uniform_filter1d(cross.imag, width, axis=1)
+    den = uniform_filter1d(np.abs(sd) ** 2, width, axis=1)
+    floor = 1e-6 * max(float(np.mean(np.abs(m) ** 2)), 1e-20)  # a silent side predicts nothing
+    centre = m - num / (den + floor) * sd
+    return librosa.istft(centre, hop_length=hop, length=mid.shape[0]).astype(np.float32)
 
 
 def sung_notes(f0_hz: np.ndarray, periodicity: np.ndarray, frame_rate_hz: float = MELODY_FRAME_HZ) -> np.ndarray:

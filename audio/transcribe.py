@@ -88,7 +88,7 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
                           ("loudness-fallback" if mix else "phone-recognition"), "none", 0.0, vf.duration_s,
                           (f"{vocals}: no voice found (silent or instrumental); the mouth stays closed",), loud)
     if mix and lyrics is None:
-        return _melody_notes(y, audio.sr, vf, activity, loud)
+        return _melody_notes(audio.samples, audio.sr, vf, activity, loud)
     if lyrics is None:
         from audio.speech import recognize_phones
 
@@ -325,8 +325,11 @@ def _low_confidence_lines(words, timed) -> list[str]:
             f"{shown}{more}"]
 
 
-def _melody_notes(y, sr, vf, activity, loud) -> Transcript:
-    """Tier 4 on a full mix: the mouth opens on the lead melody's sung notes, or :func:`_fallback` without torch."""
+def _melody_notes(samples, sr, vf, activity, loud) -> Transcript:
+    """Tier 4 on a full mix: the mouth opens on the lead melody's sung notes, or :func:`_fallback` without torch.
+
+    The pitch is tracked on the centre of a stereo mix, where the lead vocal is (:func:`audio.melody.centre_channel`).
+    """
     from audio import melody
 
     if not melody.crepe_available():
@@ -334,10 +337,11 @@ def _melody_notes(y, sr, vf, activity, loud) -> Transcript:
         return Transcript(tr.words, tr.phones, tr.tier, tr.method, tr.confidence, tr.duration_s, (*tr.warnings, (
             f"the melody pitch tracker is not installed or does not load ({melody.INSTALL_HINT}): the mouth "
             "follows the mix's vocal-band loudness, which moves with the band as much as with the voice")), loud)
-    notes = melody.sung_notes(*melody.melody_pitch(y, sr))
+    notes = melody.sung_notes(*melody.melody_pitch(melody.centre_channel(samples, sr), sr))
     phones = melody.note_phones(notes, vf.loudness, vf.frame_rate_hz)
+    where = "the centre of the stereo mix" if samples.shape[1] > 1 else "the mix"
     return Transcript((), _close(phones, vf.duration_s), "loudness-fallback",
-                      "melody notes (CREPE tiny pitch of the whole mix)", 0.2, vf.duration_s,
+                      f"melody notes (CREPE tiny pitch of {where})", 0.2, vf.duration_s,
                       ("full mix only: the mouth opens on the notes of the mix's main melody, which is the lead vocal "
                        "most of the time but can be an instrument; no words (confidence 0.2)",), loud)
 
