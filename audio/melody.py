@@ -105,10 +105,17 @@ def melody_pitch(y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
     if crepe is None:
         raise ModuleNotFoundError(f"the melody pitch tracker needs torchcrepe: {INSTALL_HINT}")
     y16 = resample_mono(np.asarray(y, dtype=np.float32), sr, MELODY_SR).astype(np.float32)
-    with torch.inference_mode():
-        f0, per = crepe.predict(torch.from_numpy(y16)[None], MELODY_SR, hop_length=int(MELODY_SR / MELODY_FRAME_HZ),
-                                fmin=FMIN_HZ, fmax=FMAX_HZ, model="tiny", decoder=crepe.decode.viterbi,
-                                return_periodicity=True, batch_size=1024, device="cpu")
+    # torchcrepe dithers each frequency by up to a pitch bin with numpy's global random generator: seeded
+    # here, and the caller's state put back, so that the same mix gives the same mouth track.
+    state = np.random.get_state()  # noqa: NPY002 (the generator torchcrepe draws from)
+    np.random.seed(0)  # noqa: NPY002
+    try:
+        with torch.inference_mode():
+            f0, per = crepe.predict(torch.from_numpy(y16)[None], MELODY_SR, fmin=FMIN_HZ, fmax=FMAX_HZ, model="tiny",
+                                    hop_length=int(MELODY_SR / MELODY_FRAME_HZ), decoder=crepe.decode.viterbi,
+                                    return_periodicity=True, batch_size=1024, device="cpu")
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
     return f0[0].numpy().astype(np.float64), per[0].numpy().astype(np.float64)
 
 
