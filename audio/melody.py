@@ -1,10 +1,11 @@
 """Sung notes in a full mix without lyrics: the lead melody's pitch, its voiced spans and its note changes.
 
 In a pop mix the lead vocal is usually the predominant melody, so a pitch tracker run on the whole mix
-follows it most of the time. This module turns that pitch track into sung notes (a note starts where the
-melody becomes voiced or its pitch moves to another semitone and stays there) and the notes into mouth
-phones: the mouth opens on every note onset, closes briefly before a note that follows without a gap,
-and rests in the unvoiced gaps.
+follows it most of the time; in a stereo mix it runs on the mix's centre (:func:`centre_channel`), where
+the lead vocal is mixed and instruments panned elsewhere are removed. This module turns that pitch track
+into sung notes (a note starts where the melody becomes voiced or its pitch moves to another semitone and
+stays there) and the notes into mouth phones: the mouth opens on every note onset, closes briefly before a
+note that follows without a gap, and rests in the unvoiced gaps.
 
 The pitch tracker is CREPE (``torchcrepe``, MIT, its weights ship inside the pip package), tiny model, on
 torch. It is optional: install ``choreo-engine[melody]``. Without it, :func:`audio.transcribe.transcribe`
