@@ -115,7 +115,8 @@ def load_dictionary() -> dict[str, list[list[str]]]:
 
 
 def force_align(y: np.ndarray, sr: int, words: Sequence[str], *,
-                pronunciations: Mapping[str, Sequence[str]] | None = None, offset_s: float = 0.0) -> Alignment:
+                pronunciations: Mapping[str, Sequence[str]] | None = None, offset_s: float = 0.0,
+                longest_prefix: bool = True) -> Alignment:
     """Align a known word sequence to speech with pocketsphinx (word, then phone level).
 
     Parameters
@@ -131,6 +132,10 @@ def force_align(y: np.ndarray, sr: int, words: Sequence[str], *,
         the dictionary uses this one; a word in the dictionary gets it as an extra alternative.
     offset_s : float, s
         Added to every output time (the segment's start in the whole recording).
+    longest_prefix : bool
+        When the audio is too short for the whole text, search for the longest prefix of the words that
+        fits (a binary search: several more alignments). False: return an empty, incomplete alignment at
+        once, for a caller that has no use for part of the text.
 
     Returns
     -------
@@ -161,7 +166,7 @@ def force_align(y: np.ndarray, sr: int, words: Sequence[str], *,
     pcm = x.tobytes()
     n = len(entries)
     result = _align_once(pcm, entries)
-    if result is None:
+    if result is None and longest_prefix:
         # Not even the unpruned search reached the end of the text: too little audio for it. Find the
         # longest prefix that fits (fitting is monotone in the prefix length).
         lo, hi, result = 0, n - 1, None

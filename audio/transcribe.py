@@ -223,7 +223,8 @@ def _speech_align(seg, sr, words, start_s):
 
     prons = {w.text.lower(): [ph for s in w.syllables for ph in s.phones] for w in words}
     try:
-        al = force_align(seg, sr, [w.text.lower() for w in words], pronunciations=prons, offset_s=start_s)
+        al = force_align(seg, sr, [w.text.lower() for w in words], pronunciations=prons, offset_s=start_s,
+                         longest_prefix=False)  # an incomplete alignment is not used
     except ChoreoError:
         return None
     if not al.complete:

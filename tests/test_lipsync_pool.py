@@ -1,4 +1,6 @@
-"""The phrase groups aligned in a pool of processes give what one process gives (audio.transcribe)."""
+"""Lip-sync speed without changing results: the phrase groups aligned in a pool of processes give what one
+process gives (audio.transcribe), and an alignment whose text does not fit stops at once when no prefix of it
+is wanted (audio.speech)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import os
 import shutil
 
 import pytest
+import soundfile as sf
 
 from audio import transcribe as T
 from audio.params import LipsyncParams
@@ -77,3 +80,20 @@ def test_a_daemonic_process_aligns_by_itself(sung, tmp_path, monkeypatch):
     monkeypatch.setenv("CHOREO_THREADS", "1")
     one = T.transcribe(sung[0], lyrics=sung[1], params=LipsyncParams(aligner="speech"))
     assert json.loads(out.read_text(encoding="utf-8")) == [[w.start, w.end, w.text, w.confidence] for w in one.words]
+
+
+def test_a_text_that_does_not_fit_is_not_searched_for_a_prefix_when_none_is_wanted(sung, monkeypatch):
+    from audio import speech as S
+
+    y, sr = sf.read(str(sung[0]), dtype="float32")
+    seg = y[: int(0.6 * sr)]  # too short for the 22 words (a phone takes at least 3 frames of 10 ms)
+    words = sung[1].read_text(encoding="utf-8").split()
+    calls = []
+    align_once = S._align_once
+    monkeypatch.setattr(S, "_align_once", lambda *a: calls.append(1) or align_once(*a))
+    part = S.force_align(seg, sr, words)
+    searched = len(calls)
+    assert not part.complete and 0 < len(part.words) < len(words) and searched > 2
+    calls.clear()
+    none = S.force_align(seg, sr, words, longest_prefix=False)
+    assert len(calls) == 1 and not none.complete and none.words == () and none.phones == ()
