@@ -7,7 +7,8 @@ Tiers, chosen from what is given (the one that ran is recorded in the track and 
    its pauses and the lyric lines are mapped onto them (:mod:`audio.phrases`); each group of lines is then
    aligned inside its phrases, by pocketsphinx when the delivery is speech-like (its speech model fits:
    see ``SPEECH_FIT``) or ``--aligner speech`` asks for it, by the sung-syllable aligner otherwise. An
-   error stays inside its phrase group, whatever the recording's length.
+   error stays inside its phrase group, whatever the recording's length. pocketsphinx aligns the groups in
+   up to ``CHOREO_THREADS`` (else 2) processes at once; the result does not depend on how many.
 3. ``phone-recognition``: a vocal stem without lyrics: pocketsphinx phone recognition.
 4. ``loudness-fallback``: only the full mix (``mix=True``) without lyrics: the mouth opens on the sung notes
    of the lead melody (:mod:`audio.melody`, a pitch tracker on the mix; needs ``choreo-engine[melody]``),
