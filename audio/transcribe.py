@@ -196,18 +196,19 @@ def _speech_align_groups(y, sr, groups) -> list:
     """:func:`_speech_align` of every phrase group, in a pool of forked processes when there are cores for one.
 
     The groups are independent (every alignment builds its own decoder), so the results are those of aligning
-    them one by one. Workers: ``audio.beats.madmom_threads`` (``CHOREO_THREADS``, else up to 2); one, a
-    platform without ``fork`` or a daemonic process (a batch worker, which may not have children) aligns in
-    this process.
+    them one by one. Workers: ``audio.beats.madmom_threads`` (``CHOREO_THREADS``, else up to 2). With one, off
+    Linux (the workers are forked: elsewhere fork is missing or unsafe) or in a daemonic process (a batch
+    worker, which may not have children) every group is aligned in this process.
     """
     import multiprocessing as mp
+    import sys
     from concurrent.futures import ProcessPoolExecutor
 
     from audio.beats import madmom_threads
 
     jobs = [(y[int(a * sr): int(b * sr)], sr, g_words, a) for g_words, a, b in groups]
     workers = min(len(jobs), madmom_threads())
-    if workers < 2 or "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
+    if workers < 2 or not sys.platform.startswith("linux") or mp.current_process().daemon:
         return [_speech_align(*job) for job in jobs]
     import pocketsphinx  # noqa: F401  (imported before forking, so no worker imports it)
 

@@ -8,6 +8,7 @@ import json
 import multiprocessing as mp
 import os
 import shutil
+import sys
 
 import pytest
 import soundfile as sf
@@ -47,6 +48,7 @@ def _transcribe(sung, log, threads: str, monkeypatch):
     return T.transcribe(sung[0], lyrics=sung[1], params=LipsyncParams(aligner="speech"))
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the pool forks on Linux only")
 def test_pool_gives_the_alignment_of_one_process(sung, tmp_path, monkeypatch):
     log = tmp_path / "pids"
     monkeypatch.setenv(PID_LOG, str(log))
@@ -67,7 +69,7 @@ def _in_daemon(audio, lyrics, log, out):
     out.write_text(json.dumps([[w.start, w.end, w.text, w.confidence] for w in tr.words]), encoding="utf-8")
 
 
-@pytest.mark.skipif("fork" not in mp.get_all_start_methods(), reason="needs fork")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the pool forks on Linux only")
 def test_a_daemonic_process_aligns_by_itself(sung, tmp_path, monkeypatch):
     # A batch worker is daemonic and may not start processes of its own: it aligns every group itself.
     log, out = tmp_path / "pids", tmp_path / "words.json"
