@@ -78,13 +78,14 @@ def crepe_available() -> bool:
     return _torchcrepe() is not None
 
 
-def melody_pitch(y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
+def melody_pitch(samples: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
     """The predominant pitch of a recording and its periodicity, by CREPE (tiny model, Viterbi decoding).
+
+    Of a stereo recording the pitch of its centre (:func:`centre_channel`, at the tracker's 16 kHz).
 
     Parameters
     ----------
-    y : np.ndarray [shape=(n,), float32]
-        Mono audio.
+    samples : np.ndarray [shape=(n,) or (n, channels), float32]
     sr : int, Hz
 
     Returns
@@ -105,7 +106,9 @@ def melody_pitch(y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
     crepe = _torchcrepe()
     if crepe is None:
         raise ModuleNotFoundError(f"the melody pitch tracker needs torchcrepe: {INSTALL_HINT}")
-    y16 = resample_mono(np.asarray(y, dtype=np.float32), sr, MELODY_SR).astype(np.float32)
+    x = np.asarray(samples, dtype=np.float32).reshape(len(samples), -1)
+    y16 = centre_channel(np.stack([resample_mono(x[:, c], sr, MELODY_SR) for c in range(min(2, x.shape[1]))],
+                                  axis=1), MELODY_SR).astype(np.float32)
     # torchcrepe dithers each frequency by up to a pitch bin with numpy's global random generator: seeded
     # here, and the caller's state put back, so that the same mix gives the same mouth track.
     state = np.random.get_state()  # noqa: NPY002 (the generator torchcrepe draws from)

@@ -331,7 +331,7 @@ def _low_confidence_lines(words, timed) -> list[str]:
 def _melody_notes(samples, sr, vf, activity, loud) -> Transcript:
     """Tier 4 on a full mix: the mouth opens on the lead melody's sung notes, or :func:`_fallback` without torch.
 
-    The pitch is tracked on the centre of a stereo mix, where the lead vocal is (:func:`audio.melody.centre_channel`).
+    The pitch is tracked on the centre of a stereo mix, where the lead vocal is (:func:`audio.melody.melody_pitch`).
     """
     from audio import melody
 
@@ -340,7 +340,7 @@ def _melody_notes(samples, sr, vf, activity, loud) -> Transcript:
         return Transcript(tr.words, tr.phones, tr.tier, tr.method, tr.confidence, tr.duration_s, (*tr.warnings, (
             f"the melody pitch tracker is not installed or does not load ({melody.INSTALL_HINT}): the mouth "
             "follows the mix's vocal-band loudness, which moves with the band as much as with the voice")), loud)
-    notes = melody.sung_notes(*melody.melody_pitch(melody.centre_channel(samples, sr), sr))
+    notes = melody.sung_notes(*melody.melody_pitch(samples, sr))
     phones = melody.note_phones(notes, vf.loudness, vf.frame_rate_hz)
     where = "the centre of the stereo mix" if samples.shape[1] > 1 else "the mix"
     return Transcript((), _close(phones, vf.duration_s), "loudness-fallback",
