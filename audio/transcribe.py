@@ -214,9 +214,24 @@ def _speech_align_groups(y, sr, groups) -> list:
 
     # Longest first, so that the workers finish together.
     order = sorted(range(len(jobs)), key=lambda i: -jobs[i][0].shape[0])
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"), initializer=_fresh_std_streams) as pool:
         futures = {i: pool.submit(_speech_align, *jobs[i]) for i in order}
     return [futures[i].result() for i in range(len(jobs))]
+
+
+def _fresh_std_streams() -> None:
+    """In a forked worker: ``sys.stdout`` and ``sys.stderr`` as new streams on file descriptors 1 and 2.
+
+    Another thread of the parent (a progress spinner) may have been writing to one of them when the worker was
+    forked: the worker's copy of that stream is then locked for good, and flushing it on exit would hang.
+    """
+    import sys
+
+    for name, fd in (("stdout", 1), ("stderr", 2)):
+        old = getattr(sys, name)
+        if old is not None:
+            setattr(sys, name, open(fd, "w", encoding=getattr(old, "encoding", None) or "utf-8",  # noqa: SIM115
+                                    errors="backslashreplace", buffering=1, closefd=False))
 
 
 def _speech_align(seg, sr, words, start_s):

@@ -99,3 +99,23 @@ def test_a_text_that_does_not_fit_is_not_searched_for_a_prefix_when_none_is_want
     calls.clear()
     none = S.force_align(seg, sr, words, longest_prefix=False)
     assert len(calls) == 1 and not none.complete and none.words == () and none.phones == ()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the pool forks on Linux only")
+def test_the_pool_finishes_while_another_thread_holds_stdout(sung):
+    # A spinner thread may be writing to stdout when the workers are forked: each worker then holds a copy
+    # of that stream whose lock nobody will release, and must not flush it on its way out.
+    import signal
+    import subprocess
+
+    script = os.path.join(os.path.dirname(__file__), "_pool_blocked_stdout.py")
+    proc = subprocess.Popen([sys.executable, script, str(sung[0]), str(sung[1])], stderr=subprocess.PIPE, text=True,
+                            cwd=os.path.dirname(os.path.dirname(__file__)), start_new_session=True)
+    try:
+        _out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the workers too
+        proc.communicate()
+        pytest.fail("the speech pool never finished: its workers hung on the inherited stdout")
+    assert proc.returncode == 0, err
+    assert "aligned 22 words" in err
