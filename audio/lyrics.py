@@ -187,17 +187,20 @@ def pronounce_words(lines: list[list[str]], *, voice: str = "auto") -> tuple[lis
     lexicon = load_dictionary() if english else {}
     words: list[LyricWord] = []
     guessed: list[str] = []
+    asked: dict[str, list] = {}  # espeak-ng's answer per word: asked (and told) once, however often it is sung
     for li, line in enumerate(lines):
         for wi, text in enumerate(line):
             key = text.lower().replace("’", "'")
             prons = lexicon.get(key)
             source = "dictionary"
             if not prons:
-                phones = _espeak_pronounce(key, voice)
-                prons = [phones] if phones else []
                 source = "espeak-ng"
-                guessed.append(f"{text!r}: pronounced by espeak-ng" if phones else
-                               f"{text!r}: no pronunciation found, left out")
+                if key not in asked:
+                    phones = _espeak_pronounce(key, voice)
+                    asked[key] = [phones] if phones else []
+                    guessed.append(f"{text!r}: pronounced by espeak-ng" if phones else
+                                   f"{text!r}: no pronunciation found, left out")
+                prons = asked[key]
             if not prons:
                 continue
             words.append(LyricWord(text=text, syllables=syllabify(prons[0]), line=li, line_end=wi == len(line) - 1,

@@ -231,3 +231,12 @@ def test_lyrics_language_is_told(text, lang):
     assert any("another language" in n for n in notes) == (lang is not None)
     _, notes = pronounce_words([text.split()], voice=lang or "en-us")
     assert not any("another language" in n or "look like" in n for n in notes)
+
+
+def test_an_unknown_word_sung_again_is_reported_once():
+    from audio.lyrics import pronounce_words, split_lines
+
+    words, notes = pronounce_words(split_lines("blorptastic blorptastic\nla blorptastic\n"), voice="en-us")
+    assert [w.text for w in words] == ["blorptastic", "blorptastic", "la", "blorptastic"]
+    assert len({tuple(w.syllables) for w in words if w.text == "blorptastic"}) == 1
+    assert sum("blorptastic" in n for n in notes) == 1
