@@ -41,6 +41,8 @@ BackendOpt = Annotated[str, typer.Option(help=f"Beat tracker: {' or '.join(BACKE
 SizeOpt = Annotated[str, typer.Option(help="Preview size WIDTHxHEIGHT.")]
 VoiceOpt = Annotated[str, typer.Option(help="espeak-ng voice for words outside the English dictionary (fr, es, de, "
                                             "...); auto: the lyrics' language when they are clearly not English.")]
+RenderOpt = Annotated[bool, typer.Option("--render/--no-render", help="Render previews too (the preview, passes and "
+                                                                   "contact sheet).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
                   help="choreo: music-to-animation choreography. Beat, bar and section maps, lip-sync, keyframes "
@@ -383,6 +385,7 @@ def run(
                                             "crowd defaults; with --crowd-spec, its count.")] = _R.crowd,
     crowd_spec: Annotated[Path | None, typer.Option(help="Crowd spec (choreo.crowd/1): base characters, ranges, "
                                                          "formation, count, seed, unison.")] = None,
+    render: RenderOpt = True,
     quiet: QuietOpt = False,
 ) -> None:
     """Run every stage on a song (analyze, lipsync, choreograph, render), each cached by content hash."""
@@ -400,7 +403,7 @@ def run(
     params = RunParams(analysis=AnalysisParams(backend=backend), lipsync=LipsyncParams(voice=voice),
                        solve=SolveParams(fps=fps, seed=seed, variation=variation, mirror_repeats=mirror_repeats,
                                          ensemble=ensemble, canon_beats=canon_beats, style=style),
-                       size=size, passes=passes, crowd=crowd)
+                       size=size, passes=passes, crowd=crowd, render=render)
     _run_pipeline(inputs, output, params, quiet)
     if formats:
         from engine.exporters.song import load_song
@@ -463,7 +466,7 @@ def batch(
     workers: Annotated[int, typer.Option(help="Worker processes of the embedded Dask cluster.")] = 2,
     scheduler: Annotated[str | None, typer.Option(help="An existing Dask scheduler, tcp://HOST:PORT.")] = None,
     backend: BackendOpt = _D.backend,
-    render: Annotated[bool, typer.Option("--render/--no-render", help="Render previews too.")] = True,
+    render: RenderOpt = True,
     export: Annotated[str, typer.Option("--export", help="Also write these formats into each song's folder, "
                                                          "comma-separated (choreo export --list), for every song "
                                                          "whose manifest entry names none.")] = "",

@@ -209,3 +209,11 @@ def test_a_fresh_run_solves_what_its_files_hold(tmp_path):
     published = json.loads(Path(out["choreography"]).read_text())
     mine = json.loads(json.dumps(again.to_dict()))
     assert published["moves"] == mine["moves"] and published["tracks"] == mine["tracks"]
+
+
+def test_cli_run_without_render(tmp_path, monkeypatch):
+    monkeypatch.setenv("CHOREO_CACHE", str(tmp_path / "cache"))
+    res = run_cli("run", str(_inputs(tmp_path).song), "-o", str(tmp_path / "out"), "--backend", "librosa",
+                  "--no-render", "-q")
+    assert res.returncode == 0, res.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["song.analysis.json", "song.choreography.json"]
