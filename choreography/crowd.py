@@ -72,7 +72,17 @@ from audio.errors import ChoreoError, did_you_mean
 from audio.files import read_json_object
 from audio.model import Analysis
 from choreography.model import Choreography, MovePlacement, seconds_to_frame
-from choreography.rig import REQUIRED_BONES, Rig, _is_name, forward_kinematics, list_rigs, load_rig, validate
+from choreography.rig import (
+    REQUIRED_BONES,
+    Rig,
+    _is_name,
+    forward_kinematics,
+    hex_to_rgb,
+    list_rigs,
+    load_rig,
+    rgb_to_hex,
+    validate,
+)
 
 CROWD_SCHEMA = "choreo.crowd/1"
 #: Bump when the same spec and choreography give another crowd (part of ``choreo run``'s cache key).
@@ -496,10 +506,9 @@ def neighbours(feet_xy: np.ndarray) -> np.ndarray:
 
 
 def _shift_color(hex_rgb: str, hue_deg: float, saturation: float) -> str:
-    v = int(hex_rgb[1:], 16)
-    h, s, val = colorsys.rgb_to_hsv(((v >> 16) & 255) / 255.0, ((v >> 8) & 255) / 255.0, (v & 255) / 255.0)
+    h, s, val = colorsys.rgb_to_hsv(*(c / 255.0 for c in hex_to_rgb(hex_rgb)))
     r, g, b = colorsys.hsv_to_rgb((h + hue_deg / 360.0) % 1.0, min(max(s + saturation, 0.0), 1.0), val)
-    return "#" + "".join(f"{round(c * 255):02x}" for c in (r, g, b))
+    return rgb_to_hex((r * 255, g * 255, b * 255))
 
 
 def _scaled_drawing(drawing: dict[str, Any], factor: float) -> dict[str, Any]:
@@ -636,13 +645,10 @@ def tint(rig: Rig, toward: str, amount: float) -> Rig:
     -------
     Rig
     """
-    t = int(toward[1:], 16)
-    target = np.array([(t >> 16) & 255, (t >> 8) & 255, t & 255], dtype=np.float64)
+    target = np.array(hex_to_rgb(toward), dtype=np.float64)
     doc = rig.to_dict()
     for b in doc["bones"]:
-        v = int(b["color"][1:], 16)
-        c = np.array([(v >> 16) & 255, (v >> 8) & 255, v & 255], dtype=np.float64)
-        b["color"] = "#" + "".join(f"{int(x):02x}" for x in np.rint((1.0 - amount) * c + amount * target))
+        b["color"] = rgb_to_hex(np.rint((1.0 - amount) * np.array(hex_to_rgb(b["color"])) + amount * target))
     return validate(doc, path=rig.source)
 
 

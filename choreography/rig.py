@@ -241,6 +241,35 @@ class Rig:
 # Loading
 
 
+def hex_to_rgb(color: str) -> tuple[int, int, int]:
+    """The red, green and blue bytes of a rig colour written ``"#rrggbb"``.
+
+    Parameters
+    ----------
+    color : str
+
+    Returns
+    -------
+    tuple of int
+    """
+    v = int(color[1:], 16)
+    return (v >> 16) & 255, (v >> 8) & 255, v & 255
+
+
+def rgb_to_hex(rgb) -> str:
+    """A rig colour ``"#rrggbb"`` from red, green and blue values 0..255 (rounded).
+
+    Parameters
+    ----------
+    rgb : sequence of float
+
+    Returns
+    -------
+    str
+    """
+    return "#" + "".join(f"{round(float(c)):02x}" for c in rgb)
+
+
 def _shipped_dir():
     return resources.files("choreography") / "data" / "rigs"
 

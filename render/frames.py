@@ -41,7 +41,7 @@ from audio.errors import ChoreoError
 from audio.model import Analysis
 from choreography.crowd import crowd_color_shifts, crowd_names, tint
 from choreography.model import SHAPES, Choreography, MouthTrack, seconds_to_frame
-from choreography.rig import STAGE_SIZE_PX, Rig, forward_kinematics, mouth_xy, world_angles
+from choreography.rig import STAGE_SIZE_PX, Rig, forward_kinematics, hex_to_rgb, mouth_xy, world_angles
 from choreography.sampling import sample_character, sample_track
 from render.fonts import typeface
 from render.spec import PASS_KINDS, RenderSpec
@@ -63,13 +63,11 @@ _SAMPLING = skia.SamplingOptions(skia.FilterMode.kLinear, skia.MipmapMode.kNeare
 
 
 def _color(hex_rgb: str, alpha: int = 255) -> int:
-    v = int(hex_rgb[1:], 16)
-    return skia.Color((v >> 16) & 255, (v >> 8) & 255, v & 255, alpha)
+    return skia.Color(*hex_to_rgb(hex_rgb), alpha)
 
 
 def _rgb(hex_rgb: str) -> np.ndarray:
-    v = int(hex_rgb[1:], 16)
-    return np.array([(v >> 16) & 255, (v >> 8) & 255, v & 255], dtype=np.float64)
+    return np.array(hex_to_rgb(hex_rgb), dtype=np.float64)
 
 
 def _stroke(color: int, width: float) -> skia.Paint:

@@ -70,7 +70,7 @@ from audio.errors import ChoreoError
 from choreography.crowd import crowd_color_shifts, crowd_names, tint
 from choreography.model import SHAPES, Choreography, MouthTrack, Track
 from choreography.moves import EASES, apply_ease
-from choreography.rig import STAGE_SIZE_PX, Rig, world_angles
+from choreography.rig import STAGE_SIZE_PX, Rig, hex_to_rgb, world_angles
 from choreography.sampling import sample_track
 from engine.exporters import Exporter, register
 from engine.exporters.song import Song, song_markers
@@ -129,8 +129,7 @@ def _static(value) -> dict[str, Any]:
 
 def _color(hex_or_rgb) -> dict[str, Any]:
     if isinstance(hex_or_rgb, str):
-        v = int(hex_or_rgb[1:], 16)
-        hex_or_rgb = ((v >> 16) & 255, (v >> 8) & 255, v & 255)
+        hex_or_rgb = hex_to_rgb(hex_or_rgb)
     return _static([round(c / 255.0, 6) for c in hex_or_rgb] + [1])
 
 
