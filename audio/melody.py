@@ -54,8 +54,8 @@ def _torchcrepe():
 
     torchcrepe imports torchaudio only to read audio files, which choreo never asks it to do. Where
     torchaudio is missing or its binary does not load (a CUDA build of torchaudio beside a CPU torch, as a
-    plain ``pip install`` gives), an empty placeholder module stands in for it so that the pitch tracker
-    still loads.
+    plain ``pip install`` gives), an empty module object is registered under the name ``torchaudio``, so
+    torchcrepe's import succeeds; the pitch tracking itself uses torch only.
     """
     try:
         return importlib.import_module("torchcrepe")

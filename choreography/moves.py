@@ -438,6 +438,17 @@ class _Validator:
         prefix = f"{where}, field {fld}" if where else f"field {fld}"
         return SchemaError(f"{prefix}: {why}", path=self.path)
 
+    def known(self, where: str, m: Mapping, fld: str, what: str, names: tuple[str, ...]) -> list:
+        """A move's optional list of names from a fixed vocabulary (tags, styles)."""
+        values = m.get(fld, [])
+        if not isinstance(values, list):
+            raise self.fail(where, fld, f"must be a list of {fld}")
+        for j, v in enumerate(values):
+            if v not in names:
+                raise self.fail(where, f"{fld}[{j}]", f"unknown {what} {v!r}{did_you_mean(str(v), names)} "
+                                f"({fld}: {', '.join(names)})")
+        return values
+
     # -- numbers and poses
     def number(self, where: str, fld: str, value: Any) -> float:
         x = finite_number(value)
@@ -535,20 +546,8 @@ class _Validator:
         if not 0.0 <= energy <= 1.0:
             raise self.fail(where, "energy", f"{energy} is outside 0..1")
         keys = self.keys(where, m["keys"], beats)
-        tags = m.get("tags", [])
-        if not isinstance(tags, list):
-            raise self.fail(where, "tags", "must be a list of tags")
-        for j, t in enumerate(tags):
-            if t not in TAGS:
-                raise self.fail(where, f"tags[{j}]", f"unknown tag {t!r}{did_you_mean(str(t), TAGS)} "
-                                f"(tags: {', '.join(TAGS)})")
-        styles = m.get("styles", [])
-        if not isinstance(styles, list):
-            raise self.fail(where, "styles", "must be a list of styles")
-        for j, st in enumerate(styles):
-            if st not in STYLES:
-                raise self.fail(where, f"styles[{j}]", f"unknown style {st!r}{did_you_mean(str(st), STYLES)} "
-                                f"(styles: {', '.join(STYLES)})")
+        tags = self.known(where, m, "tags", "tag", TAGS)
+        styles = self.known(where, m, "styles", "style", STYLES)
         mirror = m.get("mirror", False)
         if not isinstance(mirror, bool):
             raise self.fail(where, "mirror", f"must be true or false, got {mirror!r}")
