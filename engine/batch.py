@@ -246,10 +246,9 @@ def process_song(job: SongJob, out_root: str, params: Any) -> dict[str, Any]:
 def _export(job: SongJob, written: dict[str, Path]) -> list[Path]:
     """Write the song's export formats from the artefacts its run wrote, into the same folder."""
     from engine.exporters import get_format
-    from engine.exporters.song import export_song, load_song
+    from engine.exporters.song import export_song, run_song_artefacts
 
-    song = load_song([p for k, p in written.items() if k in ("analysis", "choreography") or k.startswith("mouth:")])
-    return export_song(song, [get_format(n) for n in job.export])
+    return export_song(run_song_artefacts(written), [get_format(n) for n in job.export])
 
 
 def worker_env(workers: int) -> dict[str, str]:

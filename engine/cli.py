@@ -404,12 +404,11 @@ def run(
                        solve=SolveParams(fps=fps, seed=seed, variation=variation, mirror_repeats=mirror_repeats,
                                          ensemble=ensemble, canon_beats=canon_beats, style=style),
                        size=size, passes=passes, crowd=crowd, render=render)
-    _run_pipeline(inputs, output, params, quiet)
+    written = _run_pipeline(inputs, output, params, quiet)
     if formats:
-        from engine.exporters.song import load_song
+        from engine.exporters.song import run_song_artefacts
 
-        _export(load_song([output / f"{song.stem}.analysis.json", output / f"{song.stem}.choreography.json",
-                           *[output / f"{n}.mouth.json" for n in names]]), formats, None, quiet, size=size)
+        _export(run_song_artefacts(written), formats, None, quiet, size=size)
 
 
 @app.command("export")
@@ -533,7 +532,7 @@ def demo(
     _run_pipeline(inputs, output, params, quiet)
 
 
-def _run_pipeline(inputs, output: Path, params: RunParams, quiet: bool) -> None:
+def _run_pipeline(inputs, output: Path, params: RunParams, quiet: bool) -> dict[str, Path]:
     from rich.console import Console
     from rich.table import Table
 
@@ -557,6 +556,7 @@ def _run_pipeline(inputs, output: Path, params: RunParams, quiet: bool) -> None:
         for name, path in written.items():
             show.print(f"{name:14s} {path}")
         show.print(f"all outputs are in {output}/")
+    return written
 
 
 @app.command()

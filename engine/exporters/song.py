@@ -138,6 +138,21 @@ def file_writer(render):
     return write
 
 
+def run_song_artefacts(written: dict[str, Path]) -> Song:
+    """The :class:`Song` of what a ``choreo run`` just wrote (:func:`engine.run.run_song`'s outputs).
+
+    Parameters
+    ----------
+    written : dict of str to Path
+        Output name to file: ``analysis``, ``choreography``, ``mouth:<character>`` and others (ignored).
+
+    Returns
+    -------
+    Song
+    """
+    return load_song([p for k, p in written.items() if k in ("analysis", "choreography") or k.startswith("mouth:")])
+
+
 def load_song(paths: list[Path]) -> Song:
     """Read a ``choreo run`` folder or individual artefacts into a :class:`Song`.
 
