@@ -212,8 +212,6 @@ def process_song(job: SongJob, out_root: str, params: Any) -> dict[str, Any]:
         ``{input, name, status: ok|failed, error, outputs, seconds, stages, warnings}``; ``warnings`` are
         what the song's export formats could not carry.
     """
-    import warnings
-
     from engine.pipeline import Pipeline
     from engine.run import run_song
 
@@ -231,10 +229,9 @@ def process_song(job: SongJob, out_root: str, params: Any) -> dict[str, Any]:
         result["outputs"] = {k: str(v) for k, v in written.items()}
         result["stages"] = [{"stage": n, "cached": c, "seconds": round(s, 3)} for n, c, s in pipe.log]
         if job.export:
-            with warnings.catch_warnings(record=True) as caught:  # what a format could not carry
-                warnings.simplefilter("always")
-                result["outputs"].update({f"export:{p.name}": str(p) for p in _export(job, written)})
-            result["warnings"] = [f"{job.name}: {w.message}" for w in caught]
+            paths, notes = _export(job, written)  # notes: what a format could not carry
+            result["outputs"].update({f"export:{p.name}": str(p) for p in paths})
+            result["warnings"] = [f"{job.name}: {n}" for n in notes]
     except ChoreoError as exc:
         result.update(status="failed", error=str(exc))
     except Exception as exc:  # noqa: BLE001 - a crash in one song must not stop the batch
@@ -243,12 +240,12 @@ def process_song(job: SongJob, out_root: str, params: Any) -> dict[str, Any]:
     return result
 
 
-def _export(job: SongJob, written: dict[str, Path]) -> list[Path]:
+def _export(job: SongJob, written: dict[str, Path]) -> tuple[list[Path], list[str]]:
     """Write the song's export formats from the artefacts its run wrote, into the same folder."""
     from engine.exporters import get_format
-    from engine.exporters.song import export_song, run_song_artefacts
+    from engine.exporters.song import export_noting, run_song_artefacts
 
-    return export_song(run_song_artefacts(written), [get_format(n) for n in job.export])
+    return export_noting(run_song_artefacts(written), [get_format(n) for n in job.export])
 
 
 def worker_env(workers: int) -> dict[str, str]:

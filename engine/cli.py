@@ -444,14 +444,12 @@ def export_cmd(
 
 
 def _export(song, exporters, output: Path | None, quiet: bool, **options) -> None:
-    import warnings
 
-    from engine.exporters.song import export_song
+    from engine.exporters.song import export_noting
 
-    with warnings.catch_warnings(record=True) as caught:  # what a format could not carry: one line each
-        paths = export_song(song, exporters, output, **options)
-    for w in caught:
-        typer.echo(f"warning: {w.message}", err=True)
+    paths, notes = export_noting(song, exporters, output, **options)
+    for note in notes:  # what a format could not carry: one line each
+        typer.echo(f"warning: {note}", err=True)
     for path in paths:
         if not quiet:
             typer.echo(f"wrote {path}")

@@ -138,6 +138,32 @@ def file_writer(render):
     return write
 
 
+def export_noting(song: Song, exporters: list[Exporter], output: Path | None = None,
+                  **options) -> tuple[list[Path], list[str]]:
+    """:func:`export_song`, with what the formats could not carry (their warnings) as lines.
+
+    Parameters
+    ----------
+    song : Song
+    exporters : list of Exporter
+    output : Path, optional
+    **options
+        As :func:`export_song`.
+
+    Returns
+    -------
+    paths : list of Path
+    notes : list of str
+        One line per warning a format raised, each one kept (none folded into an earlier one).
+    """
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        paths = export_song(song, exporters, output, **options)
+    return paths, [str(w.message) for w in caught]
+
+
 def run_song_artefacts(written: dict[str, Path]) -> Song:
     """The :class:`Song` of what a ``choreo run`` just wrote (:func:`engine.run.run_song`'s outputs).
 
