@@ -7,7 +7,7 @@ style model can supply its own:
 
 - ``emit[m, b]`` (n_moves, n_beats): cost of dancing move ``m`` on beat ``b``: the move's energy against
   the music's (energy and intensity, with the final chorus built up), calm moves while the character
-  sings, hold moves on sustained notes;
+  sings, hold moves on sustained notes, moves that come to rest on the beats at the song's tempo;
 - ``start[m, b]``: cost of move ``m`` starting on beat ``b``: long moves (a bar or more) start on phrase
   starts or at least downbeats, shorter ones on their own place in the bar (a 2-beat move on beat 1 or 3
   of a 4/4 bar: :func:`choreography.music.metric_grid`), accent moves start on strong onsets;
@@ -129,7 +129,8 @@ class Transitions:
 
 def cost_arrays(bf: BeatFeatures, moves: MoveArrays, params: PlanParams | None = None, *,
                 singing: np.ndarray | None = None, energy_target: np.ndarray | None = None,
-                style_fit: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                style_fit: np.ndarray | None = None,
+                beat_fit: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Emission, start and transition costs (see the module docstring).
 
     Parameters
@@ -144,6 +145,9 @@ def cost_arrays(bf: BeatFeatures, moves: MoveArrays, params: PlanParams | None =
     style_fit : np.ndarray [shape=(n_moves, n_beats), 0..1], optional
         How well each move's styles suit the music (and the artist's style hint) on each beat; a bonus of
         ``params.style_weight`` per beat at 1.
+    beat_fit : np.ndarray [shape=(n_moves,), 0..1], optional
+        How well each move comes to rest on the beats at the song's tempo
+        (:func:`choreography.quality.move_beat_fit`); a bonus of ``params.beat_weight`` per beat at 1.
 
     Returns
     -------
@@ -159,6 +163,8 @@ def cost_arrays(bf: BeatFeatures, moves: MoveArrays, params: PlanParams | None =
         emit += p.sing_calm * np.asarray(singing, dtype=float)[None, :] * e
     if style_fit is not None:
         emit -= p.style_weight * style_fit
+    if beat_fit is not None:
+        emit -= p.beat_weight * np.asarray(beat_fit, dtype=float)[:, None]
     long_move = (moves.beats >= np.max(bf.beat, initial=4))[:, None]
     off_phrase = (~bf.phrase_start)[None, :].astype(float) + (~bf.downbeat)[None, :].astype(float)
     start = p.phrase_weight * long_move * off_phrase

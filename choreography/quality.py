@@ -22,10 +22,48 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from audio.model import Analysis
 from choreography.model import Choreography, seconds_to_frame
+
+#: Samples per beat of a move's kinetic profile (see :func:`move_beat_fit`).
+PROFILE_SAMPLES_PER_BEAT = 24
+
+
+def kinetic_beats(speed: np.ndarray, fps: float) -> np.ndarray:
+    """The kinetic beats of a speed curve: its local minima, smoothed over 3 frames, 2 frames each side.
+
+    ``speed[k]`` is the motion from frame ``k`` to ``k + 1``, so a minimum there is placed half a frame
+    after frame ``k``. A flat minimum (equal values, as keyframed motion gives: a pose eased in and out
+    symmetrically about its key has the same speed on both sides, and a hold has none) counts once, at its
+    middle, where :func:`scipy.signal.find_peaks` puts a flat peak; strict minima alone
+    (``scipy.signal.argrelextrema``) would miss every such stop.
+
+    Parameters
+    ----------
+    speed : np.ndarray [shape=(n_frames,), px per frame]
+    fps : float
+
+    Returns
+    -------
+    np.ndarray [shape=(k,), seconds]
+    """
+    n = speed.size
+    if n < 3:
+        return np.zeros(0)
+    smooth = np.convolve(speed, np.ones(3) / 3, mode="same")
+    tie = 1e-9 * float(np.max(np.abs(smooth))) + 1e-12  # rounding of a sum, not a difference in motion
+    starts = np.flatnonzero(np.concatenate(([True], np.abs(np.diff(smooth)) > tie)))
+    ends = np.append(starts[1:] - 1, n - 1)
+    level = smooth[starts] + tie
+    lowest = np.ones(starts.size, dtype=bool)
+    for k in (1, 2):  # the ends count as higher only inside the curve (an end is never a minimum)
+        lowest &= smooth[np.maximum(starts - k, 0)] > level
+        lowest &= smooth[np.minimum(ends + k, n - 1)] > level
+    return ((starts[lowest] + ends[lowest]) / 2 + 0.5) / fps
 
 
 def beat_alignment_score(speed: np.ndarray, fps: float, beats_s: np.ndarray, *, sigma_s: float = 0.05) -> float:
@@ -42,16 +80,73 @@ def beat_alignment_score(speed: np.ndarray, fps: float, beats_s: np.ndarray, *, 
     -------
     float, 0..1
     """
-    from scipy.signal import argrelextrema
-
-    if speed.size < 3 or beats_s.size == 0:
-        return 0.0
-    smooth = np.convolve(speed, np.ones(3) / 3, mode="same")
-    minima = argrelextrema(smooth, np.less, order=2)[0] / fps
-    if minima.size == 0:
+    minima = kinetic_beats(speed, fps)
+    if minima.size == 0 or beats_s.size == 0:
         return 0.0
     d = np.min(np.abs(beats_s[:, None] - minima[None, :]), axis=1)
     return float(np.mean(np.exp(-(d**2) / (2 * sigma_s**2))))
+
+
+def move_beat_fit(lib, rig, period_s: float, fps: float, *, beats_per_move_beat: int = 1) -> np.ndarray:
+    """How well each move, danced alone at a tempo, comes to rest on the beats: its beat alignment score.
+
+    Each move is danced twice over, its beats ``beats_per_move_beat`` song beats long (2 at half time),
+    sampled at ``fps``; the score is taken on the song beats inside (the seam between the two included),
+    as :func:`report` takes it on a whole dance. It depends on the tempo: at 180 BPM a move with keys a
+    quarter beat apart blurs its stops together; at 70 BPM one that rests every other beat leaves the beats
+    between empty. Speeds come from each move's kinetic profile (forward kinematics of the rig, once per
+    library and rig), resampled at the tempo; joint limits are not applied. Results are cached per tempo
+    (to the millisecond), frame rate, library and rig, so re-solving a song costs nothing.
+
+    Parameters
+    ----------
+    lib : MoveLibrary
+    rig : Rig
+    period_s : float
+        Seconds per song beat.
+    fps : float
+    beats_per_move_beat : int
+
+    Returns
+    -------
+    np.ndarray [shape=(len(lib),), 0..1]
+        In library order.
+    """
+    return _beat_fit(lib, rig, round(float(period_s), 3), float(fps), int(beats_per_move_beat))
+
+
+@functools.lru_cache(maxsize=16)
+def _beat_fit(lib, rig, period_s: float, fps: float, sub: int) -> np.ndarray:
+    r = PROFILE_SAMPLES_PER_BEAT
+    move_period = period_s * sub
+    out = np.zeros(len(lib))
+    for i, (move, profile) in enumerate(zip(lib, _kinetic_profiles(lib, rig), strict=True)):
+        n_frames = int(2 * move.beats * move_period * fps) + 1
+        # Frame k's speed is its move from frame k to k + 1: the profile at the middle of that interval.
+        middle = ((np.arange(n_frames) + 0.5) / fps / move_period) % move.beats
+        speed = np.interp(middle * r - 0.5, np.arange(profile.size), profile) * r / (move_period * fps)
+        beats = np.arange(1, int(round(2 * move.beats * sub))) * period_s
+        out[i] = beat_alignment_score(speed, fps, beats)
+    out.flags.writeable = False
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def _kinetic_profiles(lib, rig) -> tuple[np.ndarray, ...]:
+    """Each move's mean joint speed per profile sample (px), over one performance of the move."""
+    from choreography.moves import BONES, REFERENCE_LEG_PX, sample_move
+    from choreography.rig import forward_kinematics
+
+    r = PROFILE_SAMPLES_PER_BEAT
+    scale = float(rig.lengths_px[rig.index["l_thigh"]] + rig.lengths_px[rig.index["l_shin"]]) / REFERENCE_LEG_PX
+    poses = [sample_move(m, np.arange(int(round(m.beats * r)) + 1) / r, BONES, root_scale=scale) for m in lib]
+    allp = np.concatenate(poses)
+    full = np.zeros((allp.shape[0], len(rig.bones)))
+    full[:, : len(BONES)] = allp[:, : len(BONES)]
+    ends = forward_kinematics(rig, full, rig.origin_xy + allp[:, len(BONES):] * np.array([1.0, -1.0]))[:, :, 1, :]
+    bounds = np.cumsum([0] + [p.shape[0] for p in poses])
+    return tuple(np.linalg.norm(np.diff(ends[a:b], axis=0), axis=2).mean(axis=1)
+                 for a, b in zip(bounds[:-1], bounds[1:], strict=True))
 
 
 def report(c: Choreography, analysis: Analysis, rigs: dict, lib=None) -> dict[str, object]:

@@ -34,8 +34,10 @@ from choreography.plan import (
     section_usage,
     usage_caps,
 )
+from choreography.quality import move_beat_fit
 
-STAGE_VERSION = "3"  # bump when the same inputs solve differently (2: pickup counted in, root keys thinned; 3: hook)
+# Bump when the same inputs solve differently (2: pickup counted in, root keys thinned; 3: hook; 4: beat fit).
+STAGE_VERSION = "4"
 ROOT_KEY_TOLERANCE_PX = 0.01  # root keys dropped where a straight line misses them by less (far below a pixel)
 
 
@@ -160,7 +162,7 @@ def style_fit(analysis: Analysis, bf: BeatFeatures, arrays: MoveArrays, style: s
 
 def plan_character(analysis: Analysis, bf: BeatFeatures, lib, arrays: MoveArrays, tags: dict[str, np.ndarray],
                    pins: Pins, character: str, params: SolveParams,
-                   singing: np.ndarray | None = None) -> list[Placement]:
+                   singing: np.ndarray | None = None, beat_fit: np.ndarray | None = None) -> list[Placement]:
     """Decode one character's moves, with repeated sections tied to their first occurrence.
 
     Parameters
@@ -174,6 +176,8 @@ def plan_character(analysis: Analysis, bf: BeatFeatures, lib, arrays: MoveArrays
     character : str
     params : SolveParams
     singing : np.ndarray [shape=(n_beats,), 0..1], optional
+    beat_fit : np.ndarray [shape=(n_moves,), 0..1], optional
+        How well each move comes to rest on the beats at the song's tempo (for the character's rig).
 
     Returns
     -------
@@ -195,7 +199,7 @@ def plan_character(analysis: Analysis, bf: BeatFeatures, lib, arrays: MoveArrays
 
     # The costs are the same on every pass; only the prices (and, last, the repeat forces) change.
     base_emit, base_start, trans = cost_arrays(bf, arrays, params.plan, singing=singing, energy_target=target,
-                                               style_fit=fit)
+                                               style_fit=fit, beat_fit=beat_fit)
     apply_pins(mine, bf, arrays, tags, base_emit, base_start)
 
     # A pickup (beats before the first downbeat) is counted in, not danced: the dance starts on "one", so
@@ -547,13 +551,19 @@ def solve(analysis: Analysis, rigs: dict, lib, pins: Pins | None = None, params:
     if p.ensemble != "independent" and followers_pinned:
         raise ChoreoError(f"pins for {sorted(followers_pinned)} need --ensemble independent; in {p.ensemble} the "
                           f"others follow {names[0]!r}", path=pins.source or None)
-    lead = plan_character(analysis, bf, lib, arrays, tags, pins, names[0], p, (singing or {}).get(names[0]))
+    period = float(np.median(np.diff(music.t_s))) if music.n > 1 else 0.5
+
+    def fit(rig) -> np.ndarray:
+        return move_beat_fit(lib, rig, period, float(fps), beats_per_move_beat=2 if fast else 1)
+
+    lead = plan_character(analysis, bf, lib, arrays, tags, pins, names[0], p, (singing or {}).get(names[0]),
+                          fit(rigs[names[0]]))
     slides: dict[str, float] = {}
     for k, (name, rig) in enumerate(rigs.items()):
         if k == 0:
             plan = lead
         elif p.ensemble == "independent":
-            plan = plan_character(analysis, bf, lib, arrays, tags, pins, name, p, (singing or {}).get(name))
+            plan = plan_character(analysis, bf, lib, arrays, tags, pins, name, p, (singing or {}).get(name), fit(rig))
         else:
             plan = follow(lead, lib, p.ensemble, k * p.canon_beats, bf.n)
         part = keyframes(plan, lib, rig, bf, fps, name, duration_frames)

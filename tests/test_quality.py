@@ -19,10 +19,11 @@ def test_sample_track_hits_keys_and_eases():
 def test_beat_alignment_score_rewards_minima_on_beats():
     fps = 24.0
     beats = np.arange(1, 20) * 0.5
-    f = np.arange(int(11 * fps))
-    on = 1.0 - np.cos(2 * np.pi * (f / fps) / 0.5)  # minima every 0.5 s, on the beats
-    off = 1.0 - np.cos(2 * np.pi * (f / fps - 0.25) / 0.5)  # minima half a beat late
-    assert beat_alignment_score(on, fps, beats) > 0.9
+    t = np.arange(int(11 * fps) + 1) / fps
+    # a hand swinging between two poses, at rest on every beat (the speed is the motion frame to frame)
+    on = np.abs(np.diff(np.cos(2 * np.pi * t / 1.0)))
+    off = np.abs(np.diff(np.cos(2 * np.pi * (t - 0.25) / 1.0)))  # at rest half a beat late
+    assert beat_alignment_score(on, fps, beats) > 0.95
     assert beat_alignment_score(off, fps, beats) < 0.1
     assert beat_alignment_score(np.zeros(2), fps, beats) == 0.0
 
@@ -134,3 +135,49 @@ def test_the_songs_tail_is_not_dance_time():
     # either way, so the bow does not become the most danced move.
     one, two = (viewer_figures(moves + [held_for(s)], bf, lib, fps, a)["top_move_share"] for s in (60, 120))
     assert one == two < 0.5
+
+
+def test_kinetic_beats_are_local_minima_with_flat_ones_once():
+    from scipy.signal import argrelextrema
+
+    from choreography.quality import kinetic_beats
+
+    rng = np.random.default_rng(7)
+    for n in (3, 4, 5, 9, 50, 400):  # no ties: scipy's strict minima, half a frame later
+        for _ in range(20):
+            x = rng.random(n)
+            smooth = np.convolve(x, np.ones(3) / 3, mode="same")
+            assert np.allclose(kinetic_beats(x, 24.0), (argrelextrema(smooth, np.less, order=2)[0] + 0.5) / 24.0)
+    # a pose eased in and out symmetrically about its key at frame 12: equal speeds on both sides of it
+    pos = np.cos(2 * np.pi * np.arange(25) / 24.0)
+    assert np.allclose(kinetic_beats(np.abs(np.diff(pos)), 24.0), [12 / 24.0])
+    # a hold from frame 10 to 20 between two moves: one kinetic beat, in its middle
+    speed = np.concatenate((np.linspace(5, 1, 10), np.zeros(10), np.linspace(1, 5, 10)))
+    assert np.allclose(kinetic_beats(speed, 24.0), [(9 + 20) / 2 / 24.0 + 0.5 / 24.0])
+    assert kinetic_beats(np.ones(2), 24.0).size == 0 and kinetic_beats(np.ones(30), 24.0).size == 0
+
+
+def _two_pose_library(key_beats: dict[str, list[float]]):
+    """Moves that swing the arms between two poses, resting (in_out) at the given beats of a 4-beat move."""
+    from choreography.moves import moves_from_dict
+
+    up = {"l_upper_arm": 80, "r_upper_arm": -80, "l_forearm": 40, "r_forearm": -40}
+    moves = []
+    for name, beats in key_beats.items():
+        keys = [{"beat": b, "pose": up if i % 2 else "rest", "ease": "in_out"} for i, b in enumerate(beats)]
+        moves.append({"name": name, "beats": 4, "energy": 0.5, "keys": keys})
+    return moves_from_dict({"schema": "choreo.moves/1", "name": "test", "moves": moves})
+
+
+def test_move_beat_fit_scores_where_a_move_comes_to_rest():
+    from choreography.quality import move_beat_fit
+    from choreography.rig import load_rig
+
+    lib = _two_pose_library({"on": [0, 1, 2, 3, 4], "off": [0, 0.5, 1.5, 2.5, 3.5, 4],
+                             "every_other": [0, 2, 4]})
+    rig = load_rig("ada")
+    on, off, other = move_beat_fit(lib, rig, 0.5, 24.0)  # 120 BPM
+    assert on > 0.95 and off < 0.3 and 0.3 < other < 0.6
+    # at half time a move's beat is two song beats: resting on each of its beats rests on every other one
+    assert 0.3 < move_beat_fit(lib, rig, 0.3, 24.0, beats_per_move_beat=2)[0] < 0.7
+    assert move_beat_fit(lib, rig, 0.5, 24.0) is move_beat_fit(lib, rig, 0.5004, 24.0)  # cached per ms of tempo
