@@ -151,6 +151,83 @@ def syllabify(phones: list[str] | tuple[str, ...]) -> tuple[Syllable, ...]:
     return tuple(sylls)
 
 
+#: Onset consonants of romanized Japanese morae (Hepburn, with the Kunrei and Nihon-shiki spellings).
+ROMAJI_ONSETS = {"": (), "k": ("K",), "g": ("G",), "s": ("S",), "sh": ("SH",), "z": ("Z",), "j": ("JH",),
+                 "t": ("T",), "ch": ("CH",), "ts": ("T", "S"), "d": ("D",), "n": ("N",),
+                 "h": ("HH",), "f": ("F",), "b": ("B",), "p": ("P",), "m": ("M",), "y": ("Y",), "r": ("R",),
+                 "w": ("W",), "v": ("V",)}
+ROMAJI_VOWELS = {"a": "AA", "i": "IY", "u": "UW", "e": "EH", "o": "OW"}
+# A mora: consonant(s), an optional palatal y, a vowel; the moraic nasal (n not before a vowel or y; "N" in the
+# phoneme labels of Japanese singing corpora); the geminate closure ("cl" or "q" in those labels, a doubled
+# consonant in Hepburn: the first p of "poppo", the t of "matcha").
+_MORA = re.compile(r"(?P<c>ch|sh|ts|[kgsztdnhbpmrwfjvy])?(?P<y>y)?(?P<v>[aiueo])|(?P<n>n)(?![aiueoy])|(?P<q>cl|q)"
+                   r"|(?P<gem>[kgsztdhbpfj])(?=(?P=gem)|ch)")
+
+
+def romaji_syllables(word: str, following: str = "") -> tuple[Syllable, ...] | None:
+    """The morae of a word of romanized Japanese as syllables, or None when it is not one.
+
+    A mora of consonant and vowel is a syllable with that onset; the moraic nasal is a syllable whose
+    nucleus is N (it carries its own note in singing); a geminate closure is a syllable of the consonant it
+    holds, the next mora's (from ``following`` at the end of the word; T when nothing follows): the lips
+    close for "ppo", the tongue for "tte".
+
+    Parameters
+    ----------
+    word : str
+    following : str
+        The next word of the lyrics, for a closure at the end of this one.
+
+    Returns
+    -------
+    tuple of Syllable or None
+    """
+    text = word.lower()
+    morae, pos = [], 0
+    while pos < len(text):
+        m = _MORA.match(text, pos)
+        if m is None or m.end() == pos:
+            return None
+        if m["v"] and m["y"] and m["c"] in (None, "sh", "ch", "j", "y", "w", "ts"):
+            return None  # "ya" is y + a; a palatal y only follows k, g, n, h, b, p, m, r
+        morae.append(m)
+        pos = m.end()
+    out: list[Syllable | None] = []
+    for m in morae:
+        if m["v"]:
+            onset = ROMAJI_ONSETS[m["c"] or ""] + (("Y",) if m["y"] else ())
+            out.append(Syllable(onset, ROMAJI_VOWELS[m["v"]], ()))
+        elif m["n"]:
+            out.append(Syllable((), "N", ()))
+        else:
+            out.append(None)  # a closure: the consonant of what follows, filled in below
+    nxt = [s for s in (romaji_syllables(following) or ()) if s is not None][:1] if following else []
+    for i in range(len(out) - 1, -1, -1):
+        if out[i] is None:
+            after = out[i + 1] if i + 1 < len(out) else (nxt[0] if nxt else None)
+            held = after.onset[0] if after is not None and after.onset else "T"
+            out[i] = Syllable((), held, ())
+    return tuple(s for s in out if s is not None)
+
+
+def is_romaji(lines: list[list[str]]) -> bool:
+    """Whether lyrics are romanized Japanese: enough distinct words, and every one of them a run of morae.
+
+    English lyrics nearly always hold a word that is not (a consonant cluster, a final consonant other than
+    n); a handful of vocables ("la la na na") is too few distinct words to decide on.
+
+    Parameters
+    ----------
+    lines : list of list of str
+
+    Returns
+    -------
+    bool
+    """
+    distinct = {w.lower() for line in lines for w in line}
+    return len(distinct) >= FOREIGN_MIN_WORDS and all(romaji_syllables(w) is not None for w in distinct)
+
+
 FOREIGN_SHARE = 0.2
 """Share of distinct words outside the English dictionary from which lyrics may be in another language."""
 FOREIGN_MIN_WORDS = 6
@@ -168,7 +245,8 @@ def pronounce_words(lines: list[list[str]], *, voice: str = "auto") -> tuple[lis
         espeak-ng voice for words not in the dictionary ("en-us"; "fr", "es", "de", ... for other
         languages, in which case every word goes through espeak-ng). "auto": the language of the lyrics
         when they are confidently another language than English (:func:`other_language`) and espeak-ng
-        has that voice, English otherwise; the choice is reported in the notes.
+        has that voice, English otherwise; the choice is reported in the notes. With "auto" or "ja", lyrics
+        in romanized Japanese (:func:`is_romaji`) are pronounced mora by mora (:func:`romaji_syllables`).
 
     Returns
     -------
@@ -179,6 +257,10 @@ def pronounce_words(lines: list[list[str]], *, voice: str = "auto") -> tuple[lis
     """
     from audio.speech import load_dictionary
 
+    if (voice == "auto" or voice.lower().startswith("ja")) and is_romaji(lines):
+        return _romaji_words(lines), ["the lyrics look like romanized Japanese: pronounced mora by mora (a "
+                                      "closure, cl or a doubled consonant, holds the next consonant; --voice en-us "
+                                      "reads them as English)"]
     chosen: list[str] = []
     auto = voice == "auto"
     if auto:  # the language is decided (and told) here, not checked again below
@@ -212,6 +294,14 @@ def pronounce_words(lines: list[list[str]], *, voice: str = "auto") -> tuple[lis
                               f"give that language's espeak-ng voice ('{lang}'); the mouth shapes follow English "
                               "pronunciation meanwhile")
     return words, chosen + guessed
+
+
+def _romaji_words(lines: list[list[str]]) -> list[LyricWord]:
+    """Lyrics that :func:`is_romaji` accepts, pronounced mora by mora."""
+    flat = [(li, wi, w) for li, line in enumerate(lines) for wi, w in enumerate(line)]
+    return [LyricWord(text=w, syllables=romaji_syllables(w, flat[k + 1][2] if k + 1 < len(flat) else "") or (),
+                      line=li, line_end=wi == len(lines[li]) - 1, source="romaji")
+            for k, (li, wi, w) in enumerate(flat)]
 
 
 def _auto_voice(lines: list[list[str]], lexicon: dict[str, Any]) -> tuple[str, list[str]]:

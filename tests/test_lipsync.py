@@ -240,3 +240,27 @@ def test_an_unknown_word_sung_again_is_reported_once():
     assert [w.text for w in words] == ["blorptastic", "blorptastic", "la", "blorptastic"]
     assert len({tuple(w.syllables) for w in words if w.text == "blorptastic"}) == 1
     assert sum("blorptastic" in n for n in notes) == 1
+
+
+def test_romanized_japanese_is_pronounced_mora_by_mora():
+    from audio.lyrics import is_romaji, pronounce_words, romaji_syllables, split_lines
+
+    def phones(word, following=""):
+        return [s.phones for s in romaji_syllables(word, following)]
+
+    assert phones("sakura") == [("S", "AA"), ("K", "UW"), ("R", "AA")]
+    assert phones("kyou") == [("K", "Y", "OW"), ("UW",)] and phones("tsuki") == [("T", "S", "UW"), ("K", "IY")]
+    assert phones("minna") == [("M", "IY"), ("N",), ("N", "AA")]  # the moraic nasal is a syllable of its own
+    # A closure holds the next consonant: a doubled one inside a word, or cl (q) before the next word.
+    assert phones("poppo") == [("P", "OW"), ("P",), ("P", "OW")] and phones("matcha")[1] == ("CH",)
+    assert phones("cl", "po") == [("P",)] and phones("cl", "te") == [("T",)] and phones("N") == [("N",)]
+    assert all(romaji_syllables(w) is None for w in ("hello", "yeah", "love", "shya", "oh", "baby"))
+    # Sakura sakura (traditional): every word a run of morae; English and a few vocables are not.
+    sakura = split_lines("sa ku ra sa ku ra\nya yo i no so ra wa\nmi wa ta su ka gi ri\n")
+    assert is_romaji(sakura)
+    assert not is_romaji(split_lines("sakura blossoms fall tonight\nunder the spring moon\n"))
+    assert not is_romaji(split_lines("la la la\nna na na\n"))  # too few distinct words to tell
+    words, notes = pronounce_words(sakura)
+    assert all(w.source == "romaji" for w in words) and any("romanized Japanese" in n for n in notes)
+    assert [s.phones for s in words[0].syllables] == [("S", "AA")]
+    assert not any(w.source == "romaji" for w in pronounce_words(sakura, voice="en-us")[0])

@@ -19,9 +19,10 @@ def test_lipsync_real_on_one_song(tmp_path, capsys):
     mixed = next(r for r in rows if r["system"] == "mix")
     assert mixed["words"] == "60/60" and mixed["method"].startswith("full mix: ")
     row = next(r for r in rows if r["system"] == "auto")
-    # Every syllable placed, in order; a cappella and phrase-anchored, most land within 0.3 s.
+    # Every syllable placed, in order; a cappella and phrase-anchored, pronounced as Japanese (the lyrics are
+    # romanized), most land within 0.3 s (0.92 measured).
     assert row["words"] == "60/60" and row["method"].startswith("phrase-anchored")
-    assert row["within_03"] >= 0.7 and row["mouth_agree"] >= 0.8
+    assert row["within_03"] >= 0.85 and row["mouth_agree"] >= 0.9
 
 
 def test_lipsync_real_without_the_dev_set(tmp_path, capsys):
