@@ -210,6 +210,63 @@ def romaji_syllables(word: str, following: str = "") -> tuple[Syllable, ...] | N
     return tuple(s for s in out if s is not None)
 
 
+# Hiragana, row by row (katakana are the same letters 0x60 code points on); "" marks a gap in a row.
+_KANA_ROWS = (("", "あいうえお"), ("k", "かきくけこ"), ("g", "がぎぐげご"), ("s", "さしすせそ"), ("z", "ざじずぜぞ"),
+              ("t", "たちつてと"), ("d", "だぢづでど"), ("n", "なにぬねの"), ("h", "はひふへほ"), ("b", "ばびぶべぼ"),
+              ("p", "ぱぴぷぺぽ"), ("m", "まみむめも"), ("y", "や ゆ よ"), ("r", "らりるれろ"), ("w", "わゐ ゑを"))
+_KANA: dict[str, str] = {}
+for _c, _row in _KANA_ROWS:
+    for _kana, _v in zip(_row, "aiueo", strict=True):
+        if _kana != " ":
+            _KANA[_kana] = _c + _v
+_KANA.update({"し": "shi", "ち": "chi", "つ": "tsu", "ふ": "fu", "じ": "ji", "ぢ": "ji", "づ": "zu", "ゐ": "i",
+              "ゑ": "e", "を": "o", "ん": "N", "っ": "cl", "ゔ": "vu"})
+_SMALL_Y = {"ゃ": "a", "ゅ": "u", "ょ": "o"}
+_KANJI = re.compile(r"[\u3400-\u9fff]")
+KANJI_NOTE = ["kanji cannot be read here (no reading dictionary ships with choreo): give the lyrics in kana or romaji"]
+_SMALL_V = {"ぁ": "a", "ぃ": "i", "ぅ": "u", "ぇ": "e", "ぉ": "o"}
+# Small kana that join nothing are read as their full-size ones.
+_KANA.update({k: "y" + v for k, v in _SMALL_Y.items()} | _SMALL_V | {"ゎ": "wa"})
+
+
+def _hiragana(ch: str) -> str:
+    return chr(ord(ch) - 0x60) if "\u30a1" <= ch <= "\u30f6" else ch
+
+
+def kana_morae(word: str) -> list[tuple[str, str]] | None:
+    """A word written in kana as its morae: (the kana, romaji), or None when it holds anything else (kanji).
+
+    Small ya, yu, yo join the kana before them (きゃ kya, しゃ sha); a small vowel replaces the vowel before
+    it (ふぁ fa); the small tsu is the closure "cl", ん the moraic nasal "N", and the long-vowel mark ー
+    repeats the vowel before it. The romaji are read by :func:`romaji_syllables`.
+
+    Parameters
+    ----------
+    word : str
+
+    Returns
+    -------
+    list of (str, str) or None
+    """
+    out: list[tuple[str, str]] = []
+    for ch in word:
+        h = _hiragana(ch)
+        if h in _SMALL_Y and out and out[-1][1].endswith("i") and len(out[-1][1]) > 1:
+            kana, rom = out[-1]
+            stem = rom[:-1] if rom[:-1] in ("sh", "ch", "j") else rom[:-1] + "y"
+            out[-1] = (kana + ch, stem + _SMALL_Y[h])
+        elif h in _SMALL_V and out and out[-1][1][-1] in "aiueo" and len(out[-1][1]) > 1:
+            kana, rom = out[-1]
+            out[-1] = (kana + ch, rom[:-1] + _SMALL_V[h])
+        elif ch == "ー" and out and out[-1][1][-1] in "aiueo":
+            out.append((ch, out[-1][1][-1]))
+        elif h in _KANA:
+            out.append((ch, _KANA[h]))
+        else:
+            return None
+    return out or None
+
+
 def is_romaji(lines: list[list[str]]) -> bool:
     """Whether lyrics are romanized Japanese: enough distinct words, and every one of them a run of morae.
 
@@ -257,10 +314,22 @@ def pronounce_words(lines: list[list[str]], *, voice: str = "auto") -> tuple[lis
     """
     from audio.speech import load_dictionary
 
-    if (voice == "auto" or voice.lower().startswith("ja")) and is_romaji(lines):
-        return _romaji_words(lines), ["the lyrics look like romanized Japanese: pronounced mora by mora (a "
-                                      "closure, cl or a doubled consonant, holds the next consonant; --voice en-us "
-                                      "reads them as English)"]
+    if voice == "auto" or voice.lower().startswith("ja"):
+        # Words in kana become their morae, each a word of its own (Japanese writes no spaces between words).
+        read = [[m for w in line for m in (kana_morae(w) or [(w, w)])] for line in lines]
+        kana = any(t != r for line in read for t, r in line)
+        kanji = sorted({r for line in read for _, r in line if _KANJI.search(r)})
+        if (kana and all(romaji_syllables(r) is not None for line in read for _, r in line if r not in kanji)
+                or is_romaji(lines)):
+            kept = [[(t, r) for t, r in line if r not in kanji] for line in read]
+            return _romaji_words([line for line in kept if line]), [
+                f"the lyrics look like {'Japanese in kana' if kana else 'romanized Japanese'}: pronounced mora by "
+                "mora (a closure, cl, small tsu or a doubled consonant, holds the next consonant; --voice en-us "
+                "reads them as English)", *KANJI_NOTE[:bool(kanji)], *(f"{w!r}: no pronunciation found, left out"
+                                                                      for w in kanji)]
+        notes_kanji = KANJI_NOTE[:bool(kanji)]
+    else:
+        notes_kanji = []
     chosen: list[str] = []
     auto = voice == "auto"
     if auto:  # the language is decided (and told) here, not checked again below
@@ -278,7 +347,8 @@ def pronounce_words(lines: list[list[str]], *, voice: str = "auto") -> tuple[lis
             if not prons:
                 source = "espeak-ng"
                 if key not in asked:
-                    phones = _espeak_pronounce(key, voice)
+                    # espeak-ng reads a kanji as "Chinese letter": no reading is better than that one
+                    phones = [] if _KANJI.search(key) else _espeak_pronounce(key, voice)
                     asked[key] = [phones] if phones else []
                     guessed.append(f"{text!r}: pronounced by espeak-ng" if phones else
                                    f"{text!r}: no pronunciation found, left out")
@@ -293,15 +363,15 @@ def pronounce_words(lines: list[list[str]], *, voice: str = "auto") -> tuple[lis
             guessed.insert(0, f"the lyrics look like another language ({lang!r}), but the voice is {voice!r}: "
                               f"give that language's espeak-ng voice ('{lang}'); the mouth shapes follow English "
                               "pronunciation meanwhile")
-    return words, chosen + guessed
+    return words, notes_kanji + chosen + guessed
 
 
-def _romaji_words(lines: list[list[str]]) -> list[LyricWord]:
-    """Lyrics that :func:`is_romaji` accepts, pronounced mora by mora."""
-    flat = [(li, wi, w) for li, line in enumerate(lines) for wi, w in enumerate(line)]
-    return [LyricWord(text=w, syllables=romaji_syllables(w, flat[k + 1][2] if k + 1 < len(flat) else "") or (),
+def _romaji_words(lines: list[list[tuple[str, str]]]) -> list[LyricWord]:
+    """Japanese lyrics as (written word, its romaji) per line, pronounced mora by mora."""
+    flat = [(li, wi, t, r) for li, line in enumerate(lines) for wi, (t, r) in enumerate(line)]
+    return [LyricWord(text=t, syllables=romaji_syllables(r, flat[k + 1][3] if k + 1 < len(flat) else "") or (),
                       line=li, line_end=wi == len(lines[li]) - 1, source="romaji")
-            for k, (li, wi, w) in enumerate(flat)]
+            for k, (li, wi, t, r) in enumerate(flat)]
 
 
 def _auto_voice(lines: list[list[str]], lexicon: dict[str, Any]) -> tuple[str, list[str]]:

@@ -288,3 +288,22 @@ def test_romanized_japanese_is_pronounced_mora_by_mora():
     assert all(w.source == "romaji" for w in words) and any("romanized Japanese" in n for n in notes)
     assert [s.phones for s in words[0].syllables] == [("S", "AA")]
     assert not any(w.source == "romaji" for w in pronounce_words(sakura, voice="en-us")[0])
+
+
+def test_kana_lyrics_are_read_mora_by_mora():
+    from audio.lyrics import kana_morae, pronounce_words, split_lines
+
+    assert kana_morae("ハトポッポ") == [("ハ", "ha"), ("ト", "to"), ("ポ", "po"), ("ッ", "cl"), ("ポ", "po")]
+    assert [r for _, r in kana_morae("きゃべつ")] == ["kya", "be", "tsu"]
+    assert [r for _, r in kana_morae("しゃしん")] == ["sha", "shi", "N"]
+    assert [r for _, r in kana_morae("ちょっと")] == ["cho", "cl", "to"]
+    assert [r for _, r in kana_morae("ラーメン")] == ["ra", "a", "me", "N"]  # ー holds the vowel
+    assert [r for _, r in kana_morae("ファイト")] == ["fa", "i", "to"] and kana_morae("春が来た") is None
+    words, notes = pronounce_words(split_lines("さくら さくら\nやよいのそらは\n"))
+    assert [w.text for w in words][:4] == ["さ", "く", "ら", "さ"] and all(w.source == "romaji" for w in words)
+    assert [s.phones for s in words[0].syllables] == [("S", "AA")] and words[5].line_end and not words[2].line_end
+    assert any("Japanese in kana" in n for n in notes)
+    # A word with kanji is left out and reported; the kana around it are still read as Japanese.
+    words, notes = pronounce_words(split_lines("春が来た\nはるがきた\n"))
+    assert [w.text for w in words] == ["は", "る", "が", "き", "た"]
+    assert any("kanji cannot be read" in n for n in notes) and any("'春が来た': no pronunciation" in n for n in notes)
