@@ -669,7 +669,7 @@ def read_lyric_notes(path: str | Path) -> list[LyricNote]:
             for msg in tr:
                 tick += msg.time
                 if msg.type == kind and msg.text != "":
-                    lyr.append((tick, msg.text))
+                    lyr.append((tick, _meta_text(msg.text)))
                 elif msg.type == "note_on" and msg.velocity > 0:
                     sounding[(msg.channel, msg.note)] = tick
                 elif msg.type in ("note_off", "note_on") and (msg.channel, msg.note) in sounding:
@@ -713,3 +713,23 @@ def read_lyric_notes(path: str | Path) -> list[LyricNote]:
         elif out:
             out.append(LyricNote(seconds(on), seconds(off), "", False))
     return out
+
+
+def _meta_text(text: str) -> str:
+    """A MIDI text event as written: mido reads its bytes as Latin-1, which the file does not declare.
+
+    UTF-8 when the bytes are valid UTF-8 (which Latin-1 text with accents almost never is), Shift-JIS when
+    they read as Japanese with kana in it (karaoke files), Latin-1 otherwise.
+    """
+    raw = text.encode("latin-1", errors="replace")
+    if raw.isascii():
+        return text
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        sjis = raw.decode("shift_jis")
+    except UnicodeDecodeError:
+        return text
+    return sjis if any("\u3041" <= ch <= "\u30ff" for ch in sjis) else text

@@ -378,10 +378,14 @@ def midi_lyrics_words(notes: list, *, voice: str = "auto") -> tuple[list[Word], 
     t_prev = 0.0
     pending = next(by_text, None)
     for text, spans, _ in groups:
-        if pending is None or pending.text != text:
+        # A word of the lyrics may come back as several (a note sung on "はる" is two morae, two words).
+        sylls, got = [], ""
+        while pending is not None and len(got) < len(text) and text.startswith(got + pending.text):
+            got += pending.text
+            sylls += pending.syllables
+            pending = next(by_text, None)
+        if got != text:
             continue  # left out: no pronunciation (reported in notes_out)
-        sylls = pending.syllables
-        pending = next(by_text, None)
         for syl, (a, b) in zip(sylls, _respan(spans, len(sylls)), strict=True):
             if a > t_prev + 1e-6:
                 phones.append(Phone(t_prev, a, "SIL"))

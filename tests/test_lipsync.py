@@ -307,3 +307,24 @@ def test_kana_lyrics_are_read_mora_by_mora():
     words, notes = pronounce_words(split_lines("春が来た\nはるがきた\n"))
     assert [w.text for w in words] == ["は", "る", "が", "き", "た"]
     assert any("kanji cannot be read" in n for n in notes) and any("'春が来た': no pronunciation" in n for n in notes)
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "shift_jis"])
+def test_midi_lyrics_in_kana(tmp_path, charset):
+    """Japanese lyric events (UTF-8 or Shift-JIS bytes, which MIDI does not declare) are read as kana, a note
+    sung on two morae included; Latin-1 lyrics with accents stay as they were."""
+    mid = mido.MidiFile(ticks_per_beat=480, charset=charset)
+    tr = mido.MidiTrack()
+    mid.tracks.append(tr)
+    for text in ("は", "る", "が", "き", "た", "/はる"):
+        tr.append(mido.MetaMessage("lyrics", text=text, time=0))
+        tr.append(mido.Message("note_on", note=64, velocity=90, time=0))
+        tr.append(mido.Message("note_off", note=64, velocity=0, time=480))
+    mid.save(tmp_path / "ja.mid")
+    t = transcribe(None, midi=tmp_path / "ja.mid")
+    assert [w.text for w in t.words] == ["は", "る", "が", "き", "た", "はる"]
+    phones = [p.phone for p in t.phones if p.phone != "SIL"]
+    assert phones[:4] == ["HH", "AA", "R", "UW"] and phones[-4:] == ["HH", "AA", "R", "UW"]  # both morae sung
+    from audio.midi import _meta_text
+
+    assert _meta_text("été".encode("latin-1").decode("latin-1")) == "été"
