@@ -296,6 +296,10 @@ def _tile(phones: list[Phone]) -> list[Phone]:
 REST_PAUSE_S = 0.2
 
 
+#: Stop consonants: their closure is silent (the lips or the tongue shut the voice off).
+STOPS = frozenset({"P", "B", "T", "D", "K", "G"})
+
+
 def _follow_voice(phones: list[Phone], vf) -> list[Phone]:
     """Phones cut out of the voice's pauses and held through its phrases (see ``REST_PAUSE_S``)."""
     from audio.phrases import vocal_phrases
@@ -304,8 +308,13 @@ def _follow_voice(phones: list[Phone], vf) -> list[Phone]:
     if sung.shape[0] == 0:
         return [Phone(0.0, phones[-1].end, "SIL")] if phones else []
     cut: list[Phone] = []
-    for ph in phones:
+    for i, ph in enumerate(phones):
         if ph.phone == "SIL":
+            continue
+        before = i > 0 and phones[i - 1].phone == ph.phone and abs(phones[i - 1].end - ph.start) < 1e-6
+        after = i + 1 < len(phones) and phones[i + 1].phone == ph.phone and abs(phones[i + 1].start - ph.end) < 1e-6
+        if ph.phone in STOPS and (before or after):
+            cut.append(ph)  # a geminate (poppo, kitte): its closure is held silent, not a pause
             continue
         # The parts of the phone inside sung phrases: those from the first phrase ending after its start.
         k = int(np.searchsorted(sung[:, 1], ph.start, side="right"))

@@ -328,3 +328,23 @@ def test_midi_lyrics_in_kana(tmp_path, charset):
     from audio.midi import _meta_text
 
     assert _meta_text("été".encode("latin-1").decode("latin-1")) == "été"
+
+
+def test_a_geminate_closure_is_held_not_cut_as_a_pause():
+    """po-p-po: the silence of the doubled P is the closure (lips shut), not a rest; a P after a real pause
+    that is not a geminate is cut out of the pause as before."""
+    from audio.model import Phone
+    from audio.transcribe import _follow_voice
+    from audio.vocals import VocalFeatures
+
+    fr, n = 50.0, 150
+    voiced = np.ones(n)
+    voiced[25:45] = 0.0  # 0.5-0.9 s: the voice stops for the closure
+    vf = VocalFeatures(fr, np.zeros(n), voiced.copy(), voiced, np.full(n, 200.0), n / fr)
+    po = [Phone(0.0, 0.1, "P"), Phone(0.1, 0.5, "OW")]
+    geminate = po + [Phone(0.5, 0.55, "P"), Phone(0.55, 0.9, "P"), Phone(0.9, 1.4, "OW")]
+    held = _follow_voice(geminate, vf)
+    assert [(p.phone, round(p.start, 2), round(p.end, 2)) for p in held][-3:] == [
+        ("P", 0.5, 0.55), ("P", 0.55, 0.9), ("OW", 0.9, 1.4)]
+    rest = po + [Phone(0.5, 0.9, "T"), Phone(0.9, 1.4, "OW")]
+    assert any(p.phone == "SIL" and p.start <= 0.6 and p.end >= 0.8 for p in _follow_voice(rest, vf))
