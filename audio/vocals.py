@@ -415,6 +415,10 @@ REPET_NEIGHBOURS = 30
 REPET_MIN_LAG_S = 2.0
 #: and a frame keeps what stands this many times above that model (librosa's soft mask, power 2).
 REPET_MARGIN = 2.0
+#: Frames are modelled a block at a time, their similar frames looked for in the block and this far either
+#: side (a bar, a phrase, a verse of accompaniment repeats within that): time and memory grow with the length, not its
+#: square.
+REPET_BLOCK_S, REPET_CONTEXT_S = 40.0, 20.0
 
 
 def lead_vocal(y: np.ndarray, sr: int) -> np.ndarray:
@@ -423,9 +427,9 @@ def lead_vocal(y: np.ndarray, sr: int) -> np.ndarray:
     Accompaniment repeats (bars, riffs, loops) where the voice's line does not. Each STFT frame's
     accompaniment is modelled as the median of the ``REPET_NEIGHBOURS`` frames most like it (cosine
     similarity of 40-band log-mel spectra) at least ``REPET_MIN_LAG_S`` away, and a soft mask keeps what
-    stands above that model (Rafii and Pardo 2012, "Music/voice separation using the similarity matrix";
-    librosa's ``nn_filter``). Pauses between sung phrases then show, which the line-to-phrase mapping needs.
-    About 35x real time on 2 cores.
+    stands above that model (Rafii and Pardo 2012, "Music/voice separation using the similarity matrix"),
+    40 s of frames at a time (``REPET_BLOCK_S``). Pauses between sung phrases then show, which the
+    line-to-phrase mapping needs.
 
     Parameters
     ----------
@@ -446,12 +450,22 @@ def lead_vocal(y: np.ndarray, sr: int) -> np.ndarray:
     hop = 512
     spec = librosa.stft(y16, n_fft=1024, hop_length=hop)
     mag = np.abs(spec)
-    if mag.shape[1] < 3 * REPET_NEIGHBOURS:  # too short to hold repetitions
+    if mag.shape[1] < 2 * int(REPET_MIN_LAG_S * VOCAL_SR / hop) + 3 * REPET_NEIGHBOURS:  # too short to repeat
         return y16
     feat = librosa.power_to_db(librosa.feature.melspectrogram(S=mag**2, sr=VOCAL_SR, n_mels=40))
-    rec = librosa.segment.recurrence_matrix(feat, k=REPET_NEIGHBOURS, metric="cosine", sparse=True, mode="affinity",
-                                            width=int(REPET_MIN_LAG_S * VOCAL_SR / hop))
-    band = np.minimum(mag, librosa.decompose.nn_filter(mag, rec=rec, aggregate=np.median))
+    unit = feat / np.maximum(np.linalg.norm(feat, axis=0, keepdims=True), 1e-9)
+    fps = VOCAL_SR / hop
+    block, context, lag = int(REPET_BLOCK_S * fps), int(REPET_CONTEXT_S * fps), int(REPET_MIN_LAG_S * fps)
+    band = np.empty_like(mag)
+    for a in range(0, mag.shape[1], block):
+        b = min(a + block, mag.shape[1])
+        lo, hi = max(0, a - context), min(mag.shape[1], b + context)
+        sim = unit[:, a:b].T @ unit[:, lo:hi]  # cosine similarity of each frame of the block with its context
+        sim[np.abs(np.arange(a, b)[:, None] - np.arange(lo, hi)[None, :]) < lag] = -np.inf
+        k = min(REPET_NEIGHBOURS, hi - lo - 2 * lag)
+        near = np.argpartition(-sim, k - 1, axis=1)[:, :k] + lo
+        band[:, a:b] = np.median(mag[:, near], axis=2)
+    band = np.minimum(mag, band)
     mask = librosa.util.softmask(mag - band, REPET_MARGIN * band, power=2)
     return librosa.istft(mask * spec, hop_length=hop, length=y16.size).astype(np.float32)
 
