@@ -31,6 +31,8 @@ from audio.params import LipsyncParams
 # group is complete and its mean word confidence (see audio.speech) reaches SPEECH_FIT; sung delivery that
 # fits the model poorly goes to the sung-syllable aligner, group by group.
 SPEECH_FIT = 0.5
+# A rejoined pair of phrase groups (see _rejoin) must fit within this of its better group alone.
+REJOIN_MARGIN = 0.05
 
 
 def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, midi: str | Path | None = None,
@@ -123,6 +125,8 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     unconfirmed: list[float] = []  # fits of the phrase groups pocketsphinx aligned but did not confirm
     matches: list[tuple[float, float]] = []  # the sung aligner's lyrics-to-voice match, and the span's length
     speech = _speech_align_groups(y, rate, groups) if p.aligner != "sung" else [None] * len(groups)
+    if p.aligner != "sung" and len(groups) > 1:
+        groups, speech = _rejoin(y, rate, groups, speech)
     for (g_words, a, b), result in zip(groups, speech, strict=True):
         if p.aligner != "sung":
             fit = None if result is None else _mean_confidence(result[0])
@@ -189,6 +193,51 @@ def _phrase_groups(words, activity: np.ndarray, fr: float, duration_s: float):
         keep = set(line_ids[i0:i1])
         out.append(([w for w in words if w.line in keep], cuts[g], cuts[g + 1]))
     return out
+
+
+def _rejoin(y, rate: int, groups: list, speech: list) -> tuple[list, list]:
+    """Phrase groups the speech model could not confirm, aligned again together with a neighbour.
+
+    A group whose words fit badly is most often one the line-to-phrase mapping cut in the wrong place (a line
+    given a phrase of the next one): aligned as one with the group before or after it, the words find their
+    own boundary. The pair is kept when it fits as well as the neighbour did alone (within ``REJOIN_MARGIN``)
+    and at least ``SPEECH_FIT``; the pairs are aligned in one pool, and each group joins at most one pair,
+    the best-fitting first.
+
+    Returns
+    -------
+    groups, speech : list
+        As given, with the rejoined pairs in place of their two groups.
+    """
+    def fit(result) -> float:
+        return -1.0 if result is None else _mean_confidence(result[0])
+
+    low = [i for i, r in enumerate(speech) if fit(r) < SPEECH_FIT]
+    pairs = sorted({(min(i, j), max(i, j)) for i in low for j in (i - 1, i + 1) if 0 <= j < len(groups)})
+    if not pairs:
+        return groups, speech
+    joined = _speech_align_groups(y, rate, [(groups[a][0] + groups[b][0], groups[a][1], groups[b][2])
+                                            for a, b in pairs])
+    good = [(fit(r), a, b, r) for (a, b), r in zip(pairs, joined, strict=True)
+            if fit(r) >= max(SPEECH_FIT, max(fit(speech[a]), fit(speech[b])) - REJOIN_MARGIN)]
+    taken: dict[int, tuple[int, object]] = {}
+    used: set[int] = set()
+    for _f, a, b, r in sorted(good, key=lambda g: -g[0]):
+        if a not in used and b not in used:
+            used |= {a, b}
+            taken[a] = (b, r)
+    out_groups, out_speech, i = [], [], 0
+    while i < len(groups):
+        if i in taken:
+            b, r = taken[i]
+            out_groups.append((groups[i][0] + groups[b][0], groups[i][1], groups[b][2]))
+            out_speech.append(r)
+            i = b + 1
+        else:
+            out_groups.append(groups[i])
+            out_speech.append(speech[i])
+            i += 1
+    return out_groups, out_speech
 
 
 def _mean_confidence(words) -> float:

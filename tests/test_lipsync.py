@@ -348,3 +348,30 @@ def test_a_geminate_closure_is_held_not_cut_as_a_pause():
         ("P", 0.5, 0.55), ("P", 0.55, 0.9), ("OW", 0.9, 1.4)]
     rest = po + [Phone(0.5, 0.9, "T"), Phone(0.9, 1.4, "OW")]
     assert any(p.phone == "SIL" and p.start <= 0.6 and p.end >= 0.8 for p in _follow_voice(rest, vf))
+
+
+def test_a_group_cut_in_the_wrong_place_is_aligned_again_with_its_neighbour():
+    """Two spoken lines, the cut between their groups put in the middle of the second line (as a wrong
+    line-to-phrase mapping does): the second group's words cannot fit, the pair is aligned as one and every
+    word lands near its time; a well-cut pair is left alone."""
+    from audio.lyrics import pronounce_words, split_lines
+    from audio.transcribe import SPEECH_FIT, _mean_confidence, _rejoin, _speech_align_groups
+    from tests.material.espeak_speech import synthesize
+
+    lines = "the quick brown fox jumps over the lazy dog\nshe sells sea shells by the sea shore"
+    spoken = synthesize(lines.replace("\n", " "), rate_wpm=140)
+    words, _ = pronounce_words(split_lines(lines))
+    first = [w for w in words if w.line == 0]
+    second = [w for w in words if w.line == 1]
+    truth = np.array([w.start for w in spoken.words])
+    end = spoken.y.size / spoken.sr
+    wrong = spoken.words[len(first) + 4].start  # the cut after "she sells sea shells"
+    groups = [(first, 0.0, wrong), (second, wrong, end)]
+    speech = _speech_align_groups(spoken.y, spoken.sr, groups)
+    assert min(-1.0 if r is None else _mean_confidence(r[0]) for r in speech) < SPEECH_FIT
+    joined, joined_speech = _rejoin(spoken.y, spoken.sr, groups, speech)
+    assert len(joined) == 1 and [w.text for w in joined_speech[0][0]] == lines.split()
+    assert np.max(np.abs(np.array([w.start for w in joined_speech[0][0]]) - truth)) < 0.15
+    right = spoken.words[len(first)].start - 0.05
+    fine = [(first, 0.0, right), (second, right, end)]
+    assert _rejoin(spoken.y, spoken.sr, fine, _speech_align_groups(spoken.y, spoken.sr, fine))[0] == fine
