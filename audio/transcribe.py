@@ -347,6 +347,9 @@ REST_PAUSE_S = 0.2
 
 #: Stop consonants: their closure is silent (the lips or the tongue shut the voice off).
 STOPS = frozenset({"P", "B", "T", "D", "K", "G"})
+#: A silence an aligner put between two halves of one stop (poppo: P, silence, P) is its held closure when it
+#: is no longer than this; a longer one is a breath.
+GEMINATE_MAX_S = 0.4
 
 
 def _follow_voice(phones: list[Phone], vf) -> list[Phone]:
@@ -356,6 +359,12 @@ def _follow_voice(phones: list[Phone], vf) -> list[Phone]:
     sung = vocal_phrases(vf.active, vf.frame_rate_hz, min_pause_s=REST_PAUSE_S, min_phrase_s=0.0)
     if sung.shape[0] == 0:
         return [Phone(0.0, phones[-1].end, "SIL")] if phones else []
+    phones = list(phones)
+    for i in range(1, len(phones) - 1):
+        a, gap, b = phones[i - 1], phones[i], phones[i + 1]
+        if (gap.phone == "SIL" and a.phone == b.phone and a.phone in STOPS and gap.end - gap.start <= GEMINATE_MAX_S
+                and abs(a.end - gap.start) < 1e-6 and abs(gap.end - b.start) < 1e-6):
+            phones[i] = Phone(gap.start, gap.end, a.phone)
     cut: list[Phone] = []
     for i, ph in enumerate(phones):
         if ph.phone == "SIL":
