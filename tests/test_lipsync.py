@@ -380,3 +380,25 @@ def test_a_group_cut_in_the_wrong_place_is_aligned_again_with_its_neighbour():
     right = spoken.words[len(first)].start - 0.05
     fine = [(first, 0.0, right), (second, right, end)]
     assert _rejoin(spoken.y, spoken.sr, fine, _speech_align_groups(spoken.y, spoken.sr, fine))[0] == fine
+
+
+def test_a_full_mix_in_another_language_is_aligned_in_that_language(tmp_path):
+    """French sung-like espeak-ng over a synthesized band as loud as the voice, --mix with lyrics and the
+    default voice: the language is chosen and said, every word placed, near its time (0.04 s measured)."""
+    from tests.material.espeak_speech import synthesize
+    from tests.material.synth import SongSpec
+    from tests.material.synth import synthesize as synthesize_song
+
+    lines = ["Bonjour mes amis je chante pour vous", "une belle chanson au clair de la lune",
+             "mon ami Pierre prête moi ta plume", "pour écrire un mot ma chandelle est morte"]
+    ssml = "<speak>" + " ".join(f'<prosody rate="60%" pitch="+20%">{line}</prosody><break time="800ms"/>'
+                                for line in lines) + "</speak>"
+    spoken = synthesize(ssml, voice="fr", ssml=True)
+    band = synthesize_song(SongSpec(bpm=120.0, form=(("verse", int(spoken.y.size / spoken.sr / 2) + 2),), seed=3))
+    b = F.resample_mono(band.y, band.sr, spoken.sr)[: spoken.y.size]
+    sf.write(str(tmp_path / "mix.wav"), spoken.y + b * np.sqrt(np.mean(spoken.y**2) / np.mean(b**2)), spoken.sr)
+    (tmp_path / "mix.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tr = transcribe(tmp_path / "mix.wav", lyrics=tmp_path / "mix.txt", mix=True)
+    assert any("look like 'fr'" in w for w in tr.warnings) and tr.method.startswith("full mix: ")
+    assert [w.text for w in tr.words] == " ".join(lines).split()
+    assert np.mean([abs(a.start - b.start) for a, b in zip(tr.words, spoken.words, strict=True)]) < 0.3
