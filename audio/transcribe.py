@@ -200,9 +200,9 @@ def _rejoin(y, rate: int, groups: list, speech: list) -> tuple[list, list]:
 
     A group whose words fit badly is most often one the line-to-phrase mapping cut in the wrong place (a line
     given a phrase of the next one): aligned as one with the group before or after it, the words find their
-    own boundary. The pair is kept when it fits as well as the neighbour did alone (within ``REJOIN_MARGIN``)
-    and at least ``SPEECH_FIT``; the pairs are aligned in one pool, and each group joins at most one pair,
-    the best-fitting first.
+    own boundary. Pairs are tried with neighbours that fit (``SPEECH_FIT``), and kept when they fit as well as
+    the neighbour did alone (within ``REJOIN_MARGIN``); they are aligned in one pool, and each group joins at
+    most one pair, the best-fitting first.
 
     Returns
     -------
@@ -213,7 +213,10 @@ def _rejoin(y, rate: int, groups: list, speech: list) -> tuple[list, list]:
         return -1.0 if result is None else _mean_confidence(result[0])
 
     low = [i for i, r in enumerate(speech) if fit(r) < SPEECH_FIT]
-    pairs = sorted({(min(i, j), max(i, j)) for i in low for j in (i - 1, i + 1) if 0 <= j < len(groups)})
+    # Only beside a neighbour that fits: its fit is what says the cut, not the delivery, is wrong (and sung
+    # material the speech model fits nowhere is not aligned twice over).
+    pairs = sorted({(min(i, j), max(i, j)) for i in low for j in (i - 1, i + 1)
+                    if 0 <= j < len(groups) and fit(speech[j]) >= SPEECH_FIT})
     if not pairs:
         return groups, speech
     joined = _speech_align_groups(y, rate, [(groups[a][0] + groups[b][0], groups[a][1], groups[b][2])
