@@ -201,7 +201,7 @@ def romaji_syllables(word: str, following: str = "") -> tuple[Syllable, ...] | N
             out.append(Syllable((), "N", ()))
         else:
             out.append(None)  # a closure: the consonant of what follows, filled in below
-    nxt = [s for s in (romaji_syllables(following) or ()) if s is not None][:1] if following else []
+    nxt = (romaji_syllables(following) or ())[:1] if following else ()
     for i in range(len(out) - 1, -1, -1):
         if out[i] is None:
             after = out[i + 1] if i + 1 < len(out) else (nxt[0] if nxt else None)
@@ -210,23 +210,19 @@ def romaji_syllables(word: str, following: str = "") -> tuple[Syllable, ...] | N
     return tuple(s for s in out if s is not None)
 
 
-# Hiragana, row by row (katakana are the same letters 0x60 code points on); "" marks a gap in a row.
+# Hiragana, row by row (katakana are the same letters 0x60 code points on); a space marks a gap in a row.
 _KANA_ROWS = (("", "あいうえお"), ("k", "かきくけこ"), ("g", "がぎぐげご"), ("s", "さしすせそ"), ("z", "ざじずぜぞ"),
               ("t", "たちつてと"), ("d", "だぢづでど"), ("n", "なにぬねの"), ("h", "はひふへほ"), ("b", "ばびぶべぼ"),
               ("p", "ぱぴぷぺぽ"), ("m", "まみむめも"), ("y", "や ゆ よ"), ("r", "らりるれろ"), ("w", "わゐ ゑを"))
-_KANA: dict[str, str] = {}
-for _c, _row in _KANA_ROWS:
-    for _kana, _v in zip(_row, "aiueo", strict=True):
-        if _kana != " ":
-            _KANA[_kana] = _c + _v
-_KANA.update({"し": "shi", "ち": "chi", "つ": "tsu", "ふ": "fu", "じ": "ji", "ぢ": "ji", "づ": "zu", "ゐ": "i",
-              "ゑ": "e", "を": "o", "ん": "N", "っ": "cl", "ゔ": "vu"})
 _SMALL_Y = {"ゃ": "a", "ゅ": "u", "ょ": "o"}
+_SMALL_V = {"ぁ": "a", "ぃ": "i", "ぅ": "u", "ぇ": "e", "ぉ": "o"}
+_KANA = ({kana: c + v for c, row in _KANA_ROWS for kana, v in zip(row, "aiueo", strict=True) if kana != " "}
+         | {"し": "shi", "ち": "chi", "つ": "tsu", "ふ": "fu", "じ": "ji", "ぢ": "ji", "づ": "zu", "ゐ": "i", "ゑ": "e",
+            "を": "o", "ん": "N", "っ": "cl", "ゔ": "vu"}
+         # small kana that join nothing are read as their full-size ones
+         | {k: "y" + v for k, v in _SMALL_Y.items()} | _SMALL_V | {"ゎ": "wa"})
 _KANJI = re.compile(r"[\u3400-\u9fff]")
 KANJI_NOTE = ["kanji cannot be read here (no reading dictionary ships with choreo): give the lyrics in kana or romaji"]
-_SMALL_V = {"ぁ": "a", "ぃ": "i", "ぅ": "u", "ぇ": "e", "ぉ": "o"}
-# Small kana that join nothing are read as their full-size ones.
-_KANA.update({k: "y" + v for k, v in _SMALL_Y.items()} | _SMALL_V | {"ゎ": "wa"})
 
 
 def _hiragana(ch: str) -> str:
