@@ -72,6 +72,7 @@ from audio.errors import ChoreoError, did_you_mean
 from audio.files import read_json_object
 from audio.model import Analysis
 from choreography.model import Choreography, MovePlacement, seconds_to_frame
+from choreography.music import beat_period
 from choreography.rig import (
     REQUIRED_BONES,
     Rig,
@@ -756,7 +757,7 @@ def assign_moves(pools: np.ndarray, adjacency: np.ndarray, rng: np.random.Genera
 def _shifted_beats(t_s: np.ndarray, offset_beats: float) -> np.ndarray:
     """Beat times moved by a fraction of a beat (extrapolated past the ends, never before 0 s)."""
     idx = np.arange(t_s.size, dtype=np.float64)
-    period = float(np.median(np.diff(t_s))) if t_s.size > 1 else 0.5
+    period = beat_period(t_s)
     pos = idx + offset_beats
     t = np.interp(pos, idx, t_s)
     t = np.where(pos < 0, t_s[0] + pos * period, np.where(pos > idx[-1], t_s[-1] + (pos - idx[-1]) * period, t))

@@ -656,6 +656,20 @@ def mirror_pose(pose: Mapping[str, float]) -> dict[str, float]:
     return out
 
 
+def rig_root_scale(rig) -> float:
+    """The ``root_scale`` of a rig: its leg (thigh and shin) over :data:`REFERENCE_LEG_PX`.
+
+    Parameters
+    ----------
+    rig : Rig
+
+    Returns
+    -------
+    float
+    """
+    return float(rig.lengths_px[rig.index["l_thigh"]] + rig.lengths_px[rig.index["l_shin"]]) / REFERENCE_LEG_PX
+
+
 def pose_vector(pose: Mapping[str, float], bone_names: Sequence[str] = BONES, *, root_scale: float = 1.0) -> np.ndarray:
     """A pose as a vector: one column per bone, then ``root_x`` and ``root_y``.
 

@@ -55,6 +55,21 @@ class BeatFeatures:
         return int(self.t_s.shape[0])
 
 
+def beat_period(t_s: np.ndarray) -> float:
+    """The song's beat period: the median time between beats (0.5 s with fewer than two beats).
+
+    Parameters
+    ----------
+    t_s : np.ndarray [shape=(n,), seconds]
+        Beat times.
+
+    Returns
+    -------
+    float, seconds
+    """
+    return float(np.median(np.diff(t_s))) if np.size(t_s) > 1 else 0.5
+
+
 def beat_features(analysis: Analysis, *, phrase_bars: int = 4) -> BeatFeatures:
     """Per-beat features of an analysis.
 
@@ -72,7 +87,7 @@ def beat_features(analysis: Analysis, *, phrase_bars: int = 4) -> BeatFeatures:
     bar = np.array([b.bar for b in analysis.beats], dtype=np.int64)
     beat = np.array([b.beat for b in analysis.beats], dtype=np.int64)
     n = t.shape[0]
-    ends = np.append(t[1:], t[-1] + (np.median(np.diff(t)) if n > 1 else 0.5)) if n else t
+    ends = np.append(t[1:], t[-1] + beat_period(t)) if n else t
     energy = _span_mean(analysis.energy.values, analysis.energy.rate_hz, t, ends)
     intensity = _span_mean(analysis.intensity.values, analysis.intensity.rate_hz, t, ends)
     on_t = np.array([o.t for o in analysis.onsets])

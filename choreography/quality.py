@@ -134,19 +134,39 @@ def _beat_fit(lib, rig, period_s: float, fps: float, sub: int) -> np.ndarray:
 @functools.lru_cache(maxsize=4)
 def _kinetic_profiles(lib, rig) -> tuple[np.ndarray, ...]:
     """Each move's mean joint speed per profile sample (px), over one performance of the move."""
-    from choreography.moves import BONES, REFERENCE_LEG_PX, sample_move
-    from choreography.rig import forward_kinematics
+    from choreography.moves import BONES, rig_root_scale, sample_move
 
     r = PROFILE_SAMPLES_PER_BEAT
-    scale = float(rig.lengths_px[rig.index["l_thigh"]] + rig.lengths_px[rig.index["l_shin"]]) / REFERENCE_LEG_PX
-    poses = [sample_move(m, np.arange(int(round(m.beats * r)) + 1) / r, BONES, root_scale=scale) for m in lib]
+    poses = [sample_move(m, np.arange(int(round(m.beats * r)) + 1) / r, BONES, root_scale=rig_root_scale(rig))
+             for m in lib]
     allp = np.concatenate(poses)
-    full = np.zeros((allp.shape[0], len(rig.bones)))
-    full[:, : len(BONES)] = allp[:, : len(BONES)]
-    ends = forward_kinematics(rig, full, rig.origin_xy + allp[:, len(BONES):] * np.array([1.0, -1.0]))[:, :, 1, :]
+    speed = kinetic_speed(rig, allp[:, :len(BONES)], allp[:, len(BONES):])
     bounds = np.cumsum([0] + [p.shape[0] for p in poses])
-    return tuple(np.linalg.norm(np.diff(ends[a:b], axis=0), axis=2).mean(axis=1)
-                 for a, b in zip(bounds[:-1], bounds[1:], strict=True))
+    # speed[b - 1] is the step from one move's last sample to the next move's first: not part of either
+    return tuple(speed[a:b - 1] for a, b in zip(bounds[:-1], bounds[1:], strict=True))
+
+
+def kinetic_speed(rig, rotations_deg: np.ndarray, root_px: np.ndarray) -> np.ndarray:
+    """Mean speed of a rig's bone ends from each frame to the next: what the beat alignment score reads.
+
+    Parameters
+    ----------
+    rig : Rig
+    rotations_deg : np.ndarray [shape=(n, k), degrees]
+        Offsets from the rest pose of the rig's first ``k`` bones (the others stay at rest).
+    root_px : np.ndarray [shape=(n, 2), px]
+        Root offsets from the rig's origin, y up.
+
+    Returns
+    -------
+    np.ndarray [shape=(n - 1,), px per frame]
+    """
+    from choreography.rig import forward_kinematics
+
+    full = np.zeros((rotations_deg.shape[0], len(rig.bones)))
+    full[:, : rotations_deg.shape[1]] = rotations_deg
+    ends = forward_kinematics(rig, full, rig.origin_xy + root_px * np.array([1.0, -1.0]))[:, :, 1, :]
+    return np.linalg.norm(np.diff(ends, axis=0), axis=2).mean(axis=1)
 
 
 def report(c: Choreography, analysis: Analysis, rigs: dict, lib=None) -> dict[str, object]:
@@ -168,7 +188,6 @@ def report(c: Choreography, analysis: Analysis, rigs: dict, lib=None) -> dict[st
     """
     from choreography.moves import BONES, load_moves
     from choreography.music import beat_features
-    from choreography.rig import forward_kinematics
     from choreography.sampling import sample_character
 
     lib = lib if lib is not None else load_moves()
@@ -178,12 +197,7 @@ def report(c: Choreography, analysis: Analysis, rigs: dict, lib=None) -> dict[st
     out: dict[str, object] = {}
     for ch in c.characters:
         rig = rigs[ch]
-        rot, root = sample_character(c.tracks, ch, BONES, c.duration_frames)
-        full = np.zeros((rot.shape[0], len(rig.bones)))
-        full[:, : len(BONES)] = rot
-        pts = forward_kinematics(rig, full, rig.origin_xy + root * np.array([1.0, -1.0]))
-        ends = pts[:, :, 1, :]
-        speed = np.linalg.norm(np.diff(ends, axis=0), axis=2).mean(axis=1)
+        speed = kinetic_speed(rig, *sample_character(c.tracks, ch, BONES, c.duration_frames))
         mine = [m for m in c.moves if m.character == ch]
         base = [m.move.split("~")[0] for m in mine]
         counts = np.array(list({b: base.count(b) for b in set(base)}.values()), dtype=float)
@@ -262,6 +276,8 @@ def viewer_figures(moves: list, bf, lib, fps, analysis: Analysis) -> dict[str, o
         ``runs_over_2``, ``phrase_alignment``, ``metric_alignment``, ``phrase_end_hits``, ``hook_returns``,
         ``style_fit``, ``energy_correlation``.
     """
+    from choreography.music import beat_period
+
     if not moves:
         return {}
     seen: set[str] = set()
@@ -271,7 +287,7 @@ def viewer_figures(moves: list, bf, lib, fps, analysis: Analysis) -> dict[str, o
         seen.add(sec.label)
     base = [m.move.split("~")[0] for m in moves]
     # Dance time ends a beat after the last beat: the last move's hold through the song's tail is not danced.
-    period = float(np.median(np.diff(bf.t_s))) if bf.t_s.size > 1 else 0.5
+    period = beat_period(bf.t_s)
     last = seconds_to_frame(float(bf.t_s[-1]) + period, fps) if bf.t_s.size else None
     frames = np.array([(m.end_frame if last is None else min(m.end_frame, max(last, m.start_frame + 1)))
                        - m.start_frame for m in moves], dtype=float)

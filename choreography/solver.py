@@ -21,7 +21,15 @@ import numpy as np
 from audio.errors import ChoreoError
 from audio.model import Analysis
 from choreography.model import Choreography, MovePlacement, Track, parse_fps, seconds_to_frame
-from choreography.music import BeatFeatures, beat_features, half_time, merged_mean, repeat_targets, style_affinity
+from choreography.music import (
+    BeatFeatures,
+    beat_features,
+    beat_period,
+    half_time,
+    merged_mean,
+    repeat_targets,
+    style_affinity,
+)
 from choreography.params import ENSEMBLES, SolveParams
 from choreography.pins import Pins, apply_locks, apply_pins, check_pins, honoured, pinned_energy
 from choreography.plan import (
@@ -314,12 +322,11 @@ def keyframes(plan: list[Placement], lib, rig, bf: BeatFeatures, fps: Fraction, 
         ``<character>/<bone>.rot`` (degrees, offsets from the rig's rest pose), ``<character>/root.x`` and
         ``<character>/root.y`` (px, offsets from the rig's origin, y up).
     """
-    from choreography.moves import BONES, EASES, REFERENCE_LEG_PX, key_arrays
+    from choreography.moves import BONES, EASES, key_arrays, rig_root_scale
 
-    leg = float(rig.lengths_px[rig.index["l_thigh"]] + rig.lengths_px[rig.index["l_shin"]])
-    scale = leg / REFERENCE_LEG_PX
+    scale = rig_root_scale(rig)
     beat_idx = np.arange(bf.n, dtype=np.float64)
-    period = float(np.median(np.diff(bf.t_s))) if bf.n > 1 else 0.5
+    period = beat_period(bf.t_s)
     frames: list[int] = []
     values: list[np.ndarray] = []
     eases: list[str] = []
@@ -485,7 +492,7 @@ def singing_per_beat(track, analysis: Analysis) -> np.ndarray:
     np.ndarray [shape=(n_beats,), 0..1]
     """
     t = np.array([b.t for b in analysis.beats])
-    ends = np.append(t[1:], t[-1] + (np.median(np.diff(t)) if t.size > 1 else 0.5))
+    ends = np.append(t[1:], t[-1] + beat_period(t))
     out = np.zeros(t.size)
     fps = float(track.fps)
     for c in track.cues:
@@ -551,7 +558,7 @@ def solve(analysis: Analysis, rigs: dict, lib, pins: Pins | None = None, params:
     if p.ensemble != "independent" and followers_pinned:
         raise ChoreoError(f"pins for {sorted(followers_pinned)} need --ensemble independent; in {p.ensemble} the "
                           f"others follow {names[0]!r}", path=pins.source or None)
-    period = float(np.median(np.diff(music.t_s))) if music.n > 1 else 0.5
+    period = beat_period(music.t_s)
 
     def fit(rig) -> np.ndarray:
         return move_beat_fit(lib, rig, period, float(fps), beats_per_move_beat=2 if fast else 1)
