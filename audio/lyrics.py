@@ -222,7 +222,7 @@ _KANA = ({kana: c + v for c, row in _KANA_ROWS for kana, v in zip(row, "aiueo", 
          # small kana that join nothing are read as their full-size ones
          | {k: "y" + v for k, v in _SMALL_Y.items()} | _SMALL_V | {"ゎ": "wa"})
 _KANJI = re.compile(r"[\u3400-\u9fff]")
-KANJI_NOTE = ["kanji cannot be read here (no reading dictionary ships with choreo): give the lyrics in kana or romaji"]
+KANJI_NOTE = "kanji cannot be read here (no reading dictionary ships with choreo): give the lyrics in kana or romaji"
 
 
 def _hiragana(ch: str) -> str:
@@ -310,22 +310,13 @@ def pronounce_words(lines: list[list[str]], *, voice: str = "auto") -> tuple[lis
     """
     from audio.speech import load_dictionary
 
+    notes_kanji: list[str] = []
     if voice == "auto" or voice.lower().startswith("ja"):
-        # Words in kana become their morae, each a word of its own (Japanese writes no spaces between words).
-        read = [[m for w in line for m in (kana_morae(w) or [(w, w)])] for line in lines]
-        kana = any(t != r for line in read for t, r in line)
-        kanji = sorted({r for line in read for _, r in line if _KANJI.search(r)})
-        if (kana and all(romaji_syllables(r) is not None for line in read for _, r in line if r not in kanji)
-                or is_romaji(lines)):
-            kept = [[(t, r) for t, r in line if r not in kanji] for line in read]
-            return _romaji_words([line for line in kept if line]), [
-                f"the lyrics look like {'Japanese in kana' if kana else 'romanized Japanese'}: pronounced mora by "
-                "mora (a closure, cl, small tsu or a doubled consonant, holds the next consonant; --voice en-us "
-                "reads them as English)", *KANJI_NOTE[:bool(kanji)], *(f"{w!r}: no pronunciation found, left out"
-                                                                      for w in kanji)]
-        notes_kanji = KANJI_NOTE[:bool(kanji)]
-    else:
-        notes_kanji = []
+        japanese = _japanese_words(lines)
+        if japanese is not None:
+            return japanese
+        if any(_KANJI.search(w) for line in lines for w in line):
+            notes_kanji.append(KANJI_NOTE)
     chosen: list[str] = []
     auto = voice == "auto"
     if auto:  # the language is decided (and told) here, not checked again below
@@ -346,8 +337,7 @@ def pronounce_words(lines: list[list[str]], *, voice: str = "auto") -> tuple[lis
                     # espeak-ng reads a kanji as "Chinese letter": no reading is better than that one
                     phones = [] if _KANJI.search(key) else _espeak_pronounce(key, voice)
                     asked[key] = [phones] if phones else []
-                    guessed.append(f"{text!r}: pronounced by espeak-ng" if phones else
-                                   f"{text!r}: no pronunciation found, left out")
+                    guessed.append(f"{text!r}: pronounced by espeak-ng" if phones else _left_out(text))
                 prons = asked[key]
             if not prons:
                 continue
@@ -362,12 +352,31 @@ def pronounce_words(lines: list[list[str]], *, voice: str = "auto") -> tuple[lis
     return words, notes_kanji + chosen + guessed
 
 
-def _romaji_words(lines: list[list[tuple[str, str]]]) -> list[LyricWord]:
-    """Japanese lyrics as (written word, its romaji) per line, pronounced mora by mora."""
-    flat = [(li, wi, t, r) for li, line in enumerate(lines) for wi, (t, r) in enumerate(line)]
-    return [LyricWord(text=t, syllables=romaji_syllables(r, flat[k + 1][3] if k + 1 < len(flat) else "") or (),
-                      line=li, line_end=wi == len(lines[li]) - 1, source="romaji")
-            for k, (li, wi, t, r) in enumerate(flat)]
+def _left_out(text: str) -> str:
+    return f"{text!r}: no pronunciation found, left out"
+
+
+def _japanese_words(lines: list[list[str]]) -> tuple[list[LyricWord], list[str]] | None:
+    """Lyrics in kana or romaji pronounced mora by mora, with their notes; None when they are not Japanese.
+
+    Words in kana become their morae, each a word of its own (Japanese writes no spaces between words);
+    words holding kanji are left out and reported.
+    """
+    read = [[m for w in line for m in (kana_morae(w) or [(w, w)])] for line in lines]
+    kana = any(t != r for line in read for t, r in line)
+    kanji = sorted({r for line in read for _, r in line if _KANJI.search(r)})
+    kept = [[(t, r) for t, r in line if r not in kanji] for line in read]
+    if not ((kana and all(romaji_syllables(r) is not None for line in kept for _, r in line)) or is_romaji(lines)):
+        return None
+    kept = [line for line in kept if line]
+    flat = [(li, wi, t, r) for li, line in enumerate(kept) for wi, (t, r) in enumerate(line)]
+    words = [LyricWord(text=t, syllables=romaji_syllables(r, flat[k + 1][3] if k + 1 < len(flat) else "") or (),
+                       line=li, line_end=wi == len(kept[li]) - 1, source="romaji")
+             for k, (li, wi, t, r) in enumerate(flat)]
+    notes = [f"the lyrics look like {'Japanese in kana' if kana else 'romanized Japanese'}: pronounced mora by mora "
+             "(a closure, cl, small tsu or a doubled consonant, holds the next consonant; --voice en-us reads them "
+             "as English)"]
+    return words, notes + ([KANJI_NOTE] if kanji else []) + [_left_out(w) for w in kanji]
 
 
 def _auto_voice(lines: list[list[str]], lexicon: dict[str, Any]) -> tuple[str, list[str]]:

@@ -355,6 +355,26 @@ STOPS = frozenset({"P", "B", "T", "D", "K", "G"})
 GEMINATE_MAX_S = 0.4
 
 
+def _geminates(phones: list[Phone]) -> tuple[list[Phone], set[int]]:
+    """Geminate stops (poppo, kitte): the phones, and which of them hold a closure the voice's pauses must not cut.
+
+    A stop directly beside the same stop is one; a silence of at most ``GEMINATE_MAX_S`` between two halves of a
+    stop becomes that stop (its held closure) first.
+    """
+    out = list(phones)
+
+    def joined(a: Phone, b: Phone) -> bool:
+        return a.phone == b.phone and a.phone in STOPS and abs(a.end - b.start) < 1e-6
+
+    for i in range(1, len(out) - 1):
+        gap, filled = out[i], Phone(out[i].start, out[i].end, out[i - 1].phone)
+        if gap.phone == "SIL" and gap.end - gap.start <= GEMINATE_MAX_S and joined(out[i - 1], filled) \
+                and joined(filled, out[i + 1]):
+            out[i] = filled
+    held = {j for i in range(1, len(out)) if joined(out[i - 1], out[i]) for j in (i - 1, i)}
+    return out, held
+
+
 def _follow_voice(phones: list[Phone], vf) -> list[Phone]:
     """Phones cut out of the voice's pauses and held through its phrases (see ``REST_PAUSE_S``)."""
     from audio.phrases import vocal_phrases
@@ -362,20 +382,13 @@ def _follow_voice(phones: list[Phone], vf) -> list[Phone]:
     sung = vocal_phrases(vf.active, vf.frame_rate_hz, min_pause_s=REST_PAUSE_S, min_phrase_s=0.0)
     if sung.shape[0] == 0:
         return [Phone(0.0, phones[-1].end, "SIL")] if phones else []
-    phones = list(phones)
-    for i in range(1, len(phones) - 1):
-        a, gap, b = phones[i - 1], phones[i], phones[i + 1]
-        if (gap.phone == "SIL" and a.phone == b.phone and a.phone in STOPS and gap.end - gap.start <= GEMINATE_MAX_S
-                and abs(a.end - gap.start) < 1e-6 and abs(gap.end - b.start) < 1e-6):
-            phones[i] = Phone(gap.start, gap.end, a.phone)
+    phones, held = _geminates(phones)
     cut: list[Phone] = []
     for i, ph in enumerate(phones):
         if ph.phone == "SIL":
             continue
-        before = i > 0 and phones[i - 1].phone == ph.phone and abs(phones[i - 1].end - ph.start) < 1e-6
-        after = i + 1 < len(phones) and phones[i + 1].phone == ph.phone and abs(phones[i + 1].start - ph.end) < 1e-6
-        if ph.phone in STOPS and (before or after):
-            cut.append(ph)  # a geminate (poppo, kitte): its closure is held silent, not a pause
+        if i in held:
+            cut.append(ph)  # a geminate's closure is silent by nature, not a pause
             continue
         # The parts of the phone inside sung phrases: those from the first phrase ending after its start.
         k = int(np.searchsorted(sung[:, 1], ph.start, side="right"))

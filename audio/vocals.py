@@ -448,14 +448,14 @@ def lead_vocal(y: np.ndarray, sr: int) -> np.ndarray:
 
     y16 = resample_mono(np.asarray(y, dtype=np.float32), sr, VOCAL_SR)
     hop = 512
+    fps = VOCAL_SR / hop
+    block, context, lag = int(REPET_BLOCK_S * fps), int(REPET_CONTEXT_S * fps), int(REPET_MIN_LAG_S * fps)
     spec = librosa.stft(y16, n_fft=1024, hop_length=hop)
     mag = np.abs(spec)
-    if mag.shape[1] < 2 * int(REPET_MIN_LAG_S * VOCAL_SR / hop) + 3 * REPET_NEIGHBOURS:  # too short to repeat
+    if mag.shape[1] < 2 * lag + 3 * REPET_NEIGHBOURS:  # too short to repeat
         return y16
     feat = librosa.power_to_db(librosa.feature.melspectrogram(S=mag**2, sr=VOCAL_SR, n_mels=40))
     unit = feat / np.maximum(np.linalg.norm(feat, axis=0, keepdims=True), 1e-9)
-    fps = VOCAL_SR / hop
-    block, context, lag = int(REPET_BLOCK_S * fps), int(REPET_CONTEXT_S * fps), int(REPET_MIN_LAG_S * fps)
     band = np.empty_like(mag)
     for a in range(0, mag.shape[1], block):
         b = min(a + block, mag.shape[1])
