@@ -203,6 +203,35 @@ def sung_notes(f0_hz: np.ndarray, periodicity: np.ndarray, frame_rate_hz: float 
     return np.array(notes, dtype=np.float64).reshape(-1, 2) / frame_rate_hz
 
 
+def notes_in_spans(notes_s: np.ndarray, spans_s: np.ndarray) -> np.ndarray:
+    """The sung notes where a voice is heard: each note clipped to the voice's spans, held to the next one.
+
+    The melody tracker follows the mix's main melody, which between the voice's phrases is an instrument,
+    and within a phrase loses the voice on consonants and soft notes. So notes outside every span are
+    dropped, a note inside a span lasts until the next note's onset or the span's end (the mouth stays
+    open while the voice sings), and a span in which the tracker found no note is sung as one.
+
+    Parameters
+    ----------
+    notes_s : np.ndarray [shape=(k, 2), seconds]
+        From :func:`sung_notes`.
+    spans_s : np.ndarray [shape=(m, 2), seconds]
+        Where a voice is heard, in order (:func:`audio.singing.voice_spans`).
+
+    Returns
+    -------
+    np.ndarray [shape=(j, 2), seconds]
+        In order, not overlapping.
+    """
+    out: list[tuple[float, float]] = []
+    notes = np.asarray(notes_s, dtype=np.float64).reshape(-1, 2)
+    for a, b in np.asarray(spans_s, dtype=np.float64).reshape(-1, 2):
+        starts = [max(float(s), a) for s, e in notes if min(float(e), b) - max(float(s), a) >= MIN_NOTE_S]
+        starts = starts or [float(a)]
+        out.extend(zip(starts, [*starts[1:], float(b)], strict=True))
+    return np.array(out, dtype=np.float64).reshape(-1, 2)
+
+
 def note_phones(notes_s: np.ndarray, loudness: np.ndarray, loudness_rate_hz: float) -> list[Phone]:
     """Mouth phones for sung notes: a vowel held through each note, silence between them.
 

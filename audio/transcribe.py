@@ -19,6 +19,7 @@ Tiers, chosen from what is given (the one that ran is recorded in the track and 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -84,14 +85,16 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     vf = V.vocal_features(y, audio.sr)
     loud = (vf.frame_rate_hz, tuple(float(x) for x in vf.loudness))
     # In a full mix pitch tracking hears the band as much as the voice (a dense mix can show no clear
-    # pitch at all), so there the voice is looked for by the mix's own vocal-band activity.
-    activity = V.mix_vocal_activity(y, audio.sr, vf) if mix else vf.active
+    # pitch at all), so there the voice is looked for by a singing detector.
+    activity, mix_notes = _mix_activity(y, audio.sr, vf) if mix else (vf.active, ())
     if (not mix and float(vf.voiced.max(initial=0.0)) < 0.3) or float(np.mean(activity > 0.5)) < 0.01:
         return Transcript((), (Phone(0.0, vf.duration_s, "SIL"),), "lyrics-aligned" if lyrics else
                           ("loudness-fallback" if mix else "phone-recognition"), "none", 0.0, vf.duration_s,
-                          (f"{vocals}: no voice found (silent or instrumental); the mouth stays closed",), loud)
+                          (f"{vocals}: no voice found (silent or instrumental); the mouth stays closed",
+                           *mix_notes), loud)
     if mix and lyrics is None:
-        return _melody_notes(audio.samples, audio.sr, vf, activity, loud)
+        tr = _melody_notes(audio.samples, audio.sr, vf, activity, loud)
+        return dataclasses.replace(tr, warnings=(*tr.warnings, *mix_notes))
     if lyrics is None:
         from audio.speech import recognize_phones
 
@@ -433,25 +436,46 @@ def _low_confidence_lines(words, timed) -> list[str]:
             f"{shown}{more}"]
 
 
-def _melody_notes(samples, sr, vf, activity, loud) -> Transcript:
-    """Tier 4 on a full mix: the mouth opens on the lead melody's sung notes, or :func:`_fallback` without torch.
+def _mix_activity(y: np.ndarray, sr: int, vf) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Where a voice is heard in a full mix (0..1 per frame of ``vf``), and a note when it is only a guess.
 
-    The pitch is tracked on the centre of a stereo mix, where the lead vocal is (:func:`audio.melody.melody_pitch`).
+    The singing detector (:func:`audio.singing.voice_activity`) where it loads; otherwise the mix's
+    vocal-band loudness (:func:`audio.vocals.mix_vocal_activity`), which moves with the band too.
+    """
+    from audio import singing
+    from audio.vocals import mix_vocal_activity
+
+    activity = singing.voice_activity(y, sr, vf.voiced.size, vf.frame_rate_hz)
+    if activity is not None:
+        return activity, ()
+    return mix_vocal_activity(y, sr, vf), (
+        f"the singing detector does not load ({singing.INSTALL_HINT}): the voice is looked for by the mix's "
+        "vocal-band loudness, which rises with the band as much as with the voice",)
+
+
+def _melody_notes(samples, sr, vf, activity, loud) -> Transcript:
+    """Tier 4 on a full mix: the mouth sings the lead melody's notes where a voice is heard.
+
+    The pitch is tracked on the centre of a stereo mix, where the lead vocal is (:func:`audio.melody.melody_pitch`);
+    its notes are kept only inside the spans where ``activity`` says a voice is heard, and held through them
+    (:func:`audio.melody.notes_in_spans`). Without torch, :func:`_fallback`.
     """
     from audio import melody
+    from audio.singing import voice_spans
 
     if not melody.crepe_available():
         tr = _fallback(vf, activity, loud)
         return Transcript(tr.words, tr.phones, tr.tier, tr.method, tr.confidence, tr.duration_s, (*tr.warnings, (
             f"the melody pitch tracker is not installed or does not load ({melody.INSTALL_HINT}): the mouth "
             "follows the mix's vocal-band loudness, which moves with the band as much as with the voice")), loud)
-    notes = melody.sung_notes(*melody.melody_pitch(samples, sr))
+    notes = melody.notes_in_spans(melody.sung_notes(*melody.melody_pitch(samples, sr)),
+                                  voice_spans(activity, vf.frame_rate_hz))
     phones = melody.note_phones(notes, vf.loudness, vf.frame_rate_hz)
     where = "the centre of the stereo mix" if samples.shape[1] > 1 else "the mix"
     return Transcript((), _close(phones, vf.duration_s), "loudness-fallback",
                       f"melody notes (CREPE tiny pitch of {where})", 0.2, vf.duration_s,
-                      ("full mix only: the mouth opens on the notes of the mix's main melody, which is the lead vocal "
-                       "most of the time but can be an instrument; no words (confidence 0.2)",), loud)
+                      ("full mix only: the mouth opens on the notes of the mix's main melody where a voice is heard; "
+                       "no words (confidence 0.2)",), loud)
 
 
 def _fallback(vf, activity, loud) -> Transcript:

@@ -144,6 +144,45 @@ def test_full_mix_with_lyrics_is_aligned_with_capped_confidence(speech, tmp_path
     assert any("give the vocal stem" in w for w in tr.warnings)
 
 
+def _speech_between_band(speech, path) -> tuple[float, float]:
+    """espeak-ng speech as loud as a synthesized band, with 3 s of band alone before and after it."""
+    from audio.decode import load_audio
+    from tests.material.synth import SongSpec, synthesize
+
+    voice = load_audio(speech / "s.wav")
+    v = voice.mono()
+    band = synthesize(SongSpec(bpm=120.0, form=(("verse", 8),), seed=1))
+    pad = 3 * voice.sr
+    y = F.resample_mono(band.y, band.sr, voice.sr)[: v.size + 2 * pad]
+    y *= np.sqrt(np.mean(v**2) / np.mean(y[: v.size] ** 2))
+    y[pad: pad + v.size] += v
+    sf.write(str(path), y, voice.sr)
+    return 3.0, 3.0 + v.size / voice.sr
+
+
+def test_full_mix_mouth_moves_with_the_voice_and_rests_with_the_band(speech, tmp_path, monkeypatch):
+    """The singing detector hears the voice over the band and nothing in the band alone."""
+    from audio import singing
+
+    a, b = _speech_between_band(speech, tmp_path / "mix.wav")
+    shares = {}
+    for name in ("detector", "band loudness"):
+        tr = transcribe(tmp_path / "mix.wav", mix=True)
+        t = np.arange(int(tr.duration_s * 100)) / 100
+        open_ = np.zeros(t.size, dtype=bool)
+        for ph in tr.phones:
+            if ph.phone != "SIL":
+                open_[int(ph.start * 100): int(ph.end * 100)] = True
+        shares[name] = (open_[(t > a + 0.2) & (t < b - 0.2)].mean(), open_[(t < a - 0.2) | (t > b + 0.3)].mean(),
+                        tr.warnings)
+        monkeypatch.setattr(singing, "_model", lambda: None)
+    print({k: v[:2] for k, v in shares.items()})
+    voice, band, warnings = shares["detector"]
+    assert voice >= 0.8 and band <= 0.05  # measured 0.91 and 0.00
+    assert not any("singing detector" in w for w in warnings)
+    assert any("singing detector does not load" in w for w in shares["band loudness"][2])
+
+
 def test_lead_vocal_brings_the_voice_forward_over_a_repeating_band(speech):
     """REPET-SIM keeps what does not repeat: the voice over a looped band comes out nearer the voice alone."""
     from audio.decode import load_audio

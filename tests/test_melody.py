@@ -130,13 +130,28 @@ def _stereo_mix(sr: int = 22050) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([voice + bb + 0.1 * other, voice + 0.3 * bb + other], axis=1).astype(np.float32), voice
 
 
-def test_full_mix_mouth_opens_on_the_sung_notes(tmp_path):
+def _phrases(frame_rate_hz: float, n: int) -> np.ndarray:
+    """1 inside the melody's phrases (notes less than 0.1 s apart), 0 elsewhere, on a frame grid."""
+    out = np.zeros(n)
+    start, end = MELODY[0][0], MELODY[0][1]
+    for a, b, _ in [*MELODY[1:], (np.inf, np.inf, 0)]:
+        if a - end >= 0.1:
+            out[int(start * frame_rate_hz): int(end * frame_rate_hz)] = 1.0
+            start = a
+        end = b
+    return out
+
+
+def test_full_mix_mouth_opens_on_the_sung_notes(tmp_path, monkeypatch):
+    """The melody path: the tone is no voice to the singing detector, so it is told where the phrases are."""
     if not melody.crepe_available():
         pytest.skip("torchcrepe is not installed (choreo-engine[melody])")
+    from audio import singing
     from audio.transcribe import transcribe
 
     wav = tmp_path / "mix.wav"
     duration = _voice_over_band(wav)
+    monkeypatch.setattr(singing, "voice_activity", lambda y, sr, n, rate: _phrases(rate, n))
     tr = transcribe(wav, mix=True)
     onsets = np.array([a for a, _, _ in MELODY])
     opens = _openings(list(tr.phones))
@@ -150,6 +165,26 @@ def test_full_mix_mouth_opens_on_the_sung_notes(tmp_path):
     for a, b, _ in MELODY:
         sung[int(a * 100): int(b * 100)] = True
     assert np.mean(_open_frames(list(tr.phones), duration)[: sung.size] == sung) >= 0.8
+
+
+def test_notes_are_kept_where_a_voice_is_heard_and_held_through_it():
+    notes = np.array([(0.2, 0.5), (1.1, 1.3), (1.5, 1.9), (1.97, 2.1), (3.0, 3.4)])
+    spans = np.array([(1.0, 2.0), (2.5, 2.9), (4.0, 4.5)])
+    # the first note is outside every span; the second starts the first span and is held to the third,
+    # which is held to the span's end; the fourth holds 0.03 s of its span (no note); the fifth is between
+    # spans; the span at 2.5 and the one at 4.0 hold no note and are sung as one each
+    np.testing.assert_allclose(melody.notes_in_spans(notes, spans),
+                               [(1.1, 1.5), (1.5, 2.0), (2.5, 2.9), (4.0, 4.5)])
+    assert melody.notes_in_spans(notes, np.zeros((0, 2))).shape == (0, 2)
+
+
+def test_voice_spans_and_a_detector_that_does_not_load(monkeypatch):
+    from audio import singing
+
+    act = np.array([0.0, 0.6, 0.9, 0.2, 0.5, 0.5, 0.49, 1.0])
+    np.testing.assert_allclose(singing.voice_spans(act, 10.0), [(0.1, 0.3), (0.4, 0.6), (0.7, 0.8)])
+    monkeypatch.setattr(singing, "_model", lambda: None)
+    assert singing.voice_activity(np.zeros(16000, np.float32), 16000, 50, 50.0) is None
 
 
 def test_full_mix_without_the_pitch_tracker_falls_back_and_says_so(tmp_path, monkeypatch):
@@ -199,10 +234,13 @@ def test_centre_channel_keeps_the_centred_voice_and_drops_what_is_panned():
     np.testing.assert_array_equal(melody.centre_channel(mid[:, None], sr), mid)
 
 
-def test_stereo_mix_mouth_follows_the_centred_voice_not_a_louder_panned_instrument(tmp_path):
+def test_stereo_mix_mouth_follows_the_centred_voice_not_a_louder_panned_instrument(tmp_path, monkeypatch):
     if not melody.crepe_available():
         pytest.skip("torchcrepe is not installed (choreo-engine[melody])")
+    from audio import singing
     from audio.transcribe import transcribe
+
+    monkeypatch.setattr(singing, "voice_activity", lambda y, sr, n, rate: _phrases(rate, n))  # as above
 
     mix, _ = _stereo_mix()
     mix *= 0.9 / np.abs(mix).max()
