@@ -203,13 +203,15 @@ def sung_notes(f0_hz: np.ndarray, periodicity: np.ndarray, frame_rate_hz: float 
     return np.array(notes, dtype=np.float64).reshape(-1, 2) / frame_rate_hz
 
 
-def notes_in_spans(notes_s: np.ndarray, spans_s: np.ndarray) -> np.ndarray:
+def notes_in_spans(notes_s: np.ndarray, spans_s: np.ndarray, onsets_s: np.ndarray = ()) -> np.ndarray:
     """The sung notes where a voice is heard: each note clipped to the voice's spans, held to the next one.
 
     The melody tracker follows the mix's main melody, which between the voice's phrases is an instrument,
     and within a phrase loses the voice on consonants and soft notes. So notes outside every span are
     dropped, a note inside a span lasts until the next note's onset or the span's end (the mouth stays
-    open while the voice sings), and a span in which the tracker found no note is sung as one.
+    open while the voice sings), and a span in which the tracker found no note is sung as one. A pitch
+    track marks no new note where the voice sings the next syllable on the same pitch; ``onsets_s`` (sung
+    onsets found otherwise) start a note there, unless a note already starts within ``MIN_NOTE_S``.
 
     Parameters
     ----------
@@ -217,6 +219,8 @@ def notes_in_spans(notes_s: np.ndarray, spans_s: np.ndarray) -> np.ndarray:
         From :func:`sung_notes`.
     spans_s : np.ndarray [shape=(m, 2), seconds]
         Where a voice is heard, in order (:func:`audio.singing.voice_spans`).
+    onsets_s : np.ndarray [shape=(j,), seconds], optional
+        More syllable onsets, in order.
 
     Returns
     -------
@@ -227,7 +231,10 @@ def notes_in_spans(notes_s: np.ndarray, spans_s: np.ndarray) -> np.ndarray:
     notes = np.asarray(notes_s, dtype=np.float64).reshape(-1, 2)
     for a, b in np.asarray(spans_s, dtype=np.float64).reshape(-1, 2):
         starts = [max(float(s), a) for s, e in notes if min(float(e), b) - max(float(s), a) >= MIN_NOTE_S]
-        starts = starts or [float(a)]
+        for t in np.asarray(onsets_s, dtype=np.float64):
+            if a <= t < b - MIN_NOTE_S and not any(abs(t - s) < MIN_NOTE_S for s in starts):
+                starts.append(float(t))
+        starts = sorted(starts) or [float(a)]
         out.extend(zip(starts, [*starts[1:], float(b)], strict=True))
     return np.array(out, dtype=np.float64).reshape(-1, 2)
 

@@ -461,15 +461,17 @@ def _melody_notes(samples, sr, vf, activity, loud) -> Transcript:
     (:func:`audio.melody.notes_in_spans`). Without torch, :func:`_fallback`.
     """
     from audio import melody
-    from audio.singing import voice_spans
+    from audio.singing import THRESHOLD, voice_spans
 
     if not melody.crepe_available():
         tr = _fallback(vf, activity, loud)
         return Transcript(tr.words, tr.phones, tr.tier, tr.method, tr.confidence, tr.duration_s, (*tr.warnings, (
             f"the melody pitch tracker is not installed or does not load ({melody.INSTALL_HINT}): the mouth "
             "follows the mix's vocal-band loudness, which moves with the band as much as with the voice")), loud)
+    heard = activity >= THRESHOLD
     notes = melody.notes_in_spans(melody.sung_notes(*melody.melody_pitch(samples, sr)),
-                                  voice_spans(activity, vf.frame_rate_hz))
+                                  voice_spans(activity, vf.frame_rate_hz),
+                                  np.array(_syllable_onsets(vf, heard)) / vf.frame_rate_hz)
     phones = melody.note_phones(notes, vf.loudness, vf.frame_rate_hz)
     where = "the centre of the stereo mix" if samples.shape[1] > 1 else "the mix"
     return Transcript((), _close(phones, vf.duration_s), "loudness-fallback",
@@ -485,10 +487,9 @@ def _fallback(vf, activity, loud) -> Transcript:
 
     fr = vf.frame_rate_hz
     on = activity > 0.5
-    peaks = np.flatnonzero((vf.onset > 0.3) & on)
     phones: list[Phone] = []
     t_prev = 0.0
-    starts = [int(p) for i, p in enumerate(peaks) if i == 0 or p - peaks[i - 1] >= int(0.12 * fr)]
+    starts = _syllable_onsets(vf, on)
     for i, a in enumerate(starts):
         b = starts[i + 1] if i + 1 < len(starts) else len(on)
         stop = a + int(np.argmin(on[a:b])) if not on[a:b].all() else b
@@ -501,6 +502,13 @@ def _fallback(vf, activity, loud) -> Transcript:
         t_prev = stop / fr
     return Transcript((), _close(phones, vf.duration_s), "loudness-fallback", "vocal-band loudness and voicing",
                       0.2, vf.duration_s, ("full mix only: mouth follows loudness, not words (confidence 0.2)",), loud)
+
+
+def _syllable_onsets(vf, on: np.ndarray) -> list[int]:
+    """Frames where a sung syllable seems to start: onset peaks (> 0.3) where ``on``, at least 0.12 s apart."""
+    peaks = np.flatnonzero((vf.onset > 0.3) & on)
+    gap = int(0.12 * vf.frame_rate_hz)
+    return [int(p) for i, p in enumerate(peaks) if i == 0 or p - peaks[i - 1] >= gap]
 
 
 def _close(phones: list[Phone], duration_s: float) -> tuple[Phone, ...]:

@@ -176,6 +176,9 @@ def test_notes_are_kept_where_a_voice_is_heard_and_held_through_it():
     np.testing.assert_allclose(melody.notes_in_spans(notes, spans),
                                [(1.1, 1.5), (1.5, 2.0), (2.5, 2.9), (4.0, 4.5)])
     assert melody.notes_in_spans(notes, np.zeros((0, 2))).shape == (0, 2)
+    # more onsets: one on a held note starts a note, one beside a note's start or outside the spans does not
+    np.testing.assert_allclose(melody.notes_in_spans(notes, spans, np.array([0.3, 1.12, 1.7, 4.2])),
+                               [(1.1, 1.5), (1.5, 1.7), (1.7, 2.0), (2.5, 2.9), (4.2, 4.5)])
 
 
 def test_voice_spans_and_a_detector_that_does_not_load(monkeypatch):
@@ -249,10 +252,14 @@ def test_stereo_mix_mouth_follows_the_centred_voice_not_a_louder_panned_instrume
     onsets = np.array([a for a, _, _ in MELODY])
     stereo, mono = (transcribe(tmp_path / f"{name}.wav", mix=True) for name in ("stereo", "downmix"))
     hits = [_near(onsets, _openings(list(tr.phones)), 0.1) for tr in (stereo, mono)]
-    print(f"\nnote onsets opened within 0.1 s: stereo {hits[0]:.2f}, its downmix {hits[1]:.2f}")
-    assert "centre of the stereo mix" in stereo.method
-    # Measured: 0.83 from the stereo mix's centre, 0.50 from the downmix, where the louder instrument leads.
-    assert hits[0] >= 0.75 and hits[0] >= hits[1] + 0.2
+    # the pitch tracker's own notes, before the onset curve adds syllables (which it finds in both)
+    tracked = [_near(onsets, melody.sung_notes(*melody.melody_pitch(x, 22050))[:, 0], 0.1)
+               for x in (mix, mix.mean(axis=1))]
+    print(f"\nnote onsets opened within 0.1 s: stereo {hits[0]:.2f}, its downmix {hits[1]:.2f}; "
+          f"tracked notes: {tracked[0]:.2f} and {tracked[1]:.2f}")
+    assert "centre of the stereo mix" in stereo.method and hits[0] >= 0.9  # measured 1.00 (downmix 0.92)
+    # Measured: 0.92 from the stereo mix's centre, 0.50 from the downmix, where the louder instrument leads.
+    assert tracked[0] >= 0.75 and tracked[0] >= tracked[1] + 0.2
 
 
 def test_melody_pitch_is_repeatable_and_leaves_the_callers_random_state(tmp_path):
