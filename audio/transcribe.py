@@ -86,14 +86,14 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     loud = (vf.frame_rate_hz, tuple(float(x) for x in vf.loudness))
     # In a full mix pitch tracking hears the band as much as the voice (a dense mix can show no clear
     # pitch at all), so there the voice is looked for by a singing detector.
-    activity, mix_notes = _mix_activity(y, audio.sr, vf) if mix else (vf.active, ())
+    activity, detected, mix_notes = _mix_activity(y, audio.sr, vf) if mix else (vf.active, False, ())
     if (not mix and float(vf.voiced.max(initial=0.0)) < 0.3) or float(np.mean(activity > 0.5)) < 0.01:
         return Transcript((), (Phone(0.0, vf.duration_s, "SIL"),), "lyrics-aligned" if lyrics else
                           ("loudness-fallback" if mix else "phone-recognition"), "none", 0.0, vf.duration_s,
                           (f"{vocals}: no voice found (silent or instrumental); the mouth stays closed",
                            *mix_notes), loud)
     if mix and lyrics is None:
-        tr = _melody_notes(audio.samples, audio.sr, vf, activity, loud)
+        tr = _melody_notes(audio.samples, audio.sr, vf, activity, detected, loud)
         return dataclasses.replace(tr, warnings=(*tr.warnings, *mix_notes))
     if lyrics is None:
         from audio.speech import recognize_phones
@@ -436,8 +436,8 @@ def _low_confidence_lines(words, timed) -> list[str]:
             f"{shown}{more}"]
 
 
-def _mix_activity(y: np.ndarray, sr: int, vf) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Where a voice is heard in a full mix (0..1 per frame of ``vf``), and a note when it is only a guess.
+def _mix_activity(y: np.ndarray, sr: int, vf) -> tuple[np.ndarray, bool, tuple[str, ...]]:
+    """Where a voice is heard in a full mix (0..1 per frame of ``vf``), whether a detector said so, and a note.
 
     The singing detector (:func:`audio.singing.voice_activity`) where it loads; otherwise the mix's
     vocal-band loudness (:func:`audio.vocals.mix_vocal_activity`), which moves with the band too.
@@ -447,18 +447,20 @@ def _mix_activity(y: np.ndarray, sr: int, vf) -> tuple[np.ndarray, tuple[str, ..
 
     activity = singing.voice_activity(y, sr, vf.voiced.size, vf.frame_rate_hz)
     if activity is not None:
-        return activity, ()
-    return mix_vocal_activity(y, sr, vf), (
+        return activity, True, ()
+    return mix_vocal_activity(y, sr, vf), False, (
         f"the singing detector does not load ({singing.INSTALL_HINT}): the voice is looked for by the mix's "
         "vocal-band loudness, which rises with the band as much as with the voice",)
 
 
-def _melody_notes(samples, sr, vf, activity, loud) -> Transcript:
+def _melody_notes(samples, sr, vf, activity, detected: bool, loud) -> Transcript:
     """Tier 4 on a full mix: the mouth sings the lead melody's notes where a voice is heard.
 
-    The pitch is tracked on the centre of a stereo mix, where the lead vocal is (:func:`audio.melody.melody_pitch`);
-    its notes are kept only inside the spans where ``activity`` says a voice is heard, and held through them
-    (:func:`audio.melody.notes_in_spans`). Without torch, :func:`_fallback`.
+    The pitch is tracked on the centre of a stereo mix, where the lead vocal is (:func:`audio.melody.melody_pitch`).
+    Where the singing detector gave ``activity`` (``detected``), the notes are kept only inside the spans
+    where a voice is heard, with more syllables at onset peaks, and held through them
+    (:func:`audio.melody.notes_in_spans`); the voice-band loudness that stands in for it cannot tell the voice
+    from the band, so then every note is sung. Without torch, :func:`_fallback`.
     """
     from audio import melody
     from audio.singing import THRESHOLD, voice_spans
@@ -467,11 +469,12 @@ def _melody_notes(samples, sr, vf, activity, loud) -> Transcript:
         tr = _fallback(vf, activity, loud)
         return Transcript(tr.words, tr.phones, tr.tier, tr.method, tr.confidence, tr.duration_s, (*tr.warnings, (
             f"the melody pitch tracker is not installed or does not load ({melody.INSTALL_HINT}): the mouth "
-            "follows the mix's vocal-band loudness, which moves with the band as much as with the voice")), loud)
-    heard = activity >= THRESHOLD
-    notes = melody.notes_in_spans(melody.sung_notes(*melody.melody_pitch(samples, sr)),
-                                  voice_spans(activity, vf.frame_rate_hz),
-                                  np.array(_syllable_onsets(vf, heard)) / vf.frame_rate_hz)
+            "opens on the mix's onsets where a voice seems to be, not on the sung notes")), loud)
+    notes = melody.sung_notes(*melody.melody_pitch(samples, sr))
+    if detected:
+        heard = activity >= THRESHOLD
+        notes = melody.notes_in_spans(notes, voice_spans(activity, vf.frame_rate_hz),
+                                      np.array(_syllable_onsets(vf, heard)) / vf.frame_rate_hz)
     phones = melody.note_phones(notes, vf.loudness, vf.frame_rate_hz)
     where = "the centre of the stereo mix" if samples.shape[1] > 1 else "the mix"
     return Transcript((), _close(phones, vf.duration_s), "loudness-fallback",
