@@ -116,7 +116,12 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
 
         y, rate = V.lead_vocal(centre_channel(audio.samples, audio.sr), audio.sr), V.VOCAL_SR
         vf = V.vocal_features(y, rate)
-    groups = _phrase_groups(words, vf.active, vf.frame_rate_hz, vf.duration_s)
+    sounding = vf.active
+    if mix and detected:  # the separated voice keeps some of the band: a pause either of them hears is one
+        heard = np.zeros(sounding.size)
+        heard[: min(heard.size, activity.size)] = activity[: heard.size]
+        sounding = np.minimum(sounding, heard)
+    groups = _phrase_groups(words, sounding, vf.frame_rate_hz, vf.duration_s)
     if groups is None:
         groups = [(words, 0.0, vf.duration_s)]
         warnings.append("the lyric lines could not be matched to the sung phrases (more lines than the voice has "
