@@ -9,7 +9,8 @@ import numpy as np
 from audio.params import LipsyncParams
 from audio.transcribe import transcribe
 
-STAGE_VERSION = "1"
+# Bumped when the mouth track changes for the same inputs (2: Japanese readings, rejoined groups, held geminates).
+STAGE_VERSION = "2"
 
 
 def make_track(vocals: str | Path | None, *, character: str, fps, lyrics: str | Path | None = None,

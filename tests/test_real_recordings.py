@@ -67,4 +67,16 @@ def test_lipsync_fallback_on_a_real_full_mix(real_data):
     moving = sum(c.end_frame - c.start_frame for c in track.cues if c.shape != "X")
     total = track.cues[-1].end_frame
     print(f"\nlets_go_fishin (full mix): {len(track.cues)} cues, mouth moving {moving / total:.0%} of frames")
-    assert track.tier == "loudness-fallback" and track.confidence <= 0.2 and 0.05 < moving / total < 0.95
+    assert track.tier == "loudness-fallback" and track.confidence <= 0.2 and 0.3 < moving / total < 0.95  # 0.59
+
+
+@pytest.mark.parametrize("name", ["vibe_ace.ogg", "brahms_hungarian_dance_5.ogg", "solo_trumpet_90bpm.ogg"])
+def test_a_real_instrumental_as_a_full_mix_keeps_the_mouth_closed(real_data, name):
+    # The singing detector hears no voice in them (the melody tracker alone moved the mouth in 36-87 % of
+    # their frames); Let's Go Fishin', sung, moves it (above).
+    from audio.transcribe import transcribe
+
+    tr = transcribe(real_data / name, mix=True)
+    moving = sum(p.end - p.start for p in tr.phones if p.phone != "SIL") / tr.duration_s
+    print(f"\n{name} (full mix): mouth moving {moving:.0%} of the time; {tr.warnings[0]}")
+    assert moving <= 0.02  # measured 0, 1 and 0 % ("no voice found" for two of them)
