@@ -10,11 +10,12 @@ Tiers, chosen from what is given (the one that ran is recorded in the track and 
    error stays inside its phrase group, whatever the recording's length. pocketsphinx aligns the groups in
    up to ``CHOREO_THREADS`` (else 2) processes at once; the result does not depend on how many.
 3. ``phone-recognition``: a vocal stem without lyrics: pocketsphinx phone recognition.
-4. ``loudness-fallback``: only the full mix (``mix=True``) without lyrics: the mouth opens on the sung notes
-   of the lead melody (:mod:`audio.melody`, a pitch tracker on the mix; needs ``choreo-engine[melody]``),
-   else follows vocal-band loudness and voicing. Low confidence, and flagged so. A full mix with lyrics is
-   aligned as tier 2 would align a stem, with every word's confidence capped at ``MIX_CONFIDENCE_CAP`` and a
-   warning to give the stem.
+4. ``loudness-fallback``: only the full mix (``mix=True``) without lyrics: a singing detector
+   (:mod:`audio.singing`) finds where a voice is heard, and there the mouth sings the notes of the lead
+   melody (:mod:`audio.melody`, a pitch tracker on the mix; needs ``choreo-engine[melody]``) and the onsets
+   between them, else the onsets alone. Low confidence, and flagged so. A full mix with lyrics is aligned as
+   tier 2 would align a stem (its phrases cut where the separated voice or the detector hears a pause), with
+   every word's confidence capped at ``MIX_CONFIDENCE_CAP`` and a warning to give the stem.
 """
 
 from __future__ import annotations
@@ -477,9 +478,8 @@ def _melody_notes(samples, sr, vf, activity, detected: bool, loud) -> Transcript
             "opens on the mix's onsets where a voice seems to be, not on the sung notes")), loud)
     notes = melody.sung_notes(*melody.melody_pitch(samples, sr))
     if detected:
-        heard = activity >= THRESHOLD
-        notes = melody.notes_in_spans(notes, voice_spans(activity, vf.frame_rate_hz),
-                                      np.array(_syllable_onsets(vf, heard)) / vf.frame_rate_hz)
+        onsets = np.array(_syllable_onsets(vf, activity >= THRESHOLD)) / vf.frame_rate_hz
+        notes = melody.notes_in_spans(notes, voice_spans(activity, vf.frame_rate_hz), onsets)
     phones = melody.note_phones(notes, vf.loudness, vf.frame_rate_hz)
     where = "the centre of the stereo mix" if samples.shape[1] > 1 else "the mix"
     return Transcript((), _close(phones, vf.duration_s), "loudness-fallback",
