@@ -410,14 +410,16 @@ def _follow_voice(phones: list[Phone], vf) -> list[Phone]:
     held: list[Phone] = []
     for ph in _tile(cut):
         prev = held[-1] if held else None
-        # A silence is held only inside a phrase, where the voice is pitched through it (a sung note), not
-        # merely active.
+        # A silence is held only inside a phrase, up to its end, where the voice is pitched through it (a sung
+        # note), not merely active; what follows the phrase's end stays a rest.
         k = int(np.searchsorted(sung[:, 0], ph.start + 1e-6, side="right")) - 1
-        inside = k >= 0 and ph.end <= sung[k, 1] + 1e-6
-        pitched = vf.voiced[int(ph.start * fr): max(int(ph.end * fr), int(ph.start * fr) + 1)]
-        if (ph.phone == "SIL" and prev is not None and prev.phone != "SIL" and inside and pitched.size
-                and float(pitched.mean()) >= 0.5):
-            held[-1] = Phone(prev.start, ph.end, prev.phone)
+        end = min(ph.end, float(sung[k, 1])) if k >= 0 else ph.start
+        pitched = vf.voiced[int(ph.start * fr): max(int(end * fr), int(ph.start * fr) + 1)]
+        if (ph.phone == "SIL" and prev is not None and prev.phone != "SIL" and end > ph.start + 1e-6
+                and pitched.size and float(pitched.mean()) >= 0.5):
+            held[-1] = Phone(prev.start, end, prev.phone)
+            if ph.end > end + 1e-6:
+                held.append(Phone(end, ph.end, "SIL"))
         else:
             held.append(ph)
     return held

@@ -394,6 +394,27 @@ def test_a_geminate_closure_is_held_not_cut_as_a_pause():
     assert any(p.phone == "SIL" for p in _follow_voice(breath, vf))  # longer than GEMINATE_MAX_S: a breath
 
 
+def test_a_held_last_note_keeps_the_mouth_open_to_the_phrase_end():
+    """The aligner ends a line's last syllable early and leaves a silence up to the next line; the voice
+    holds the note, pitched, to 2.0 s and then rests: the mouth holds the vowel to 2.0 s and rests after."""
+    from audio.model import Phone
+    from audio.transcribe import _follow_voice
+    from audio.vocals import VocalFeatures
+
+    fr, n = 50.0, 200
+    voiced = np.ones(n)
+    voiced[100:150] = 0.0  # 2.0-3.0 s: the pause between the lines
+    vf = VocalFeatures(fr, np.zeros(n), voiced.copy(), voiced, np.full(n, 200.0), n / fr)
+    phones = [Phone(0.0, 0.1, "T"), Phone(0.1, 0.6, "AA"), Phone(0.6, 3.0, "SIL"), Phone(3.0, 3.1, "K"),
+              Phone(3.1, 4.0, "IY")]
+    out = [(p.phone, round(p.start, 2), round(p.end, 2)) for p in _follow_voice(phones, vf)]
+    assert out[1:3] == [("AA", 0.1, 2.0), ("SIL", 2.0, 3.0)]
+    # unvoiced through the same span (an unpitched breath, a whisper): the silence stays
+    unpitched = VocalFeatures(fr, np.zeros(n), voiced.copy(), np.where(np.arange(n) >= 30, voiced * 0.2, 1.0),
+                              np.full(n, 200.0), n / fr)
+    assert any(p.phone == "SIL" and p.start <= 0.7 for p in _follow_voice(phones, unpitched))
+
+
 def test_a_group_cut_in_the_wrong_place_is_aligned_again_with_its_neighbour():
     """Two spoken lines, the cut between their groups put in the middle of the second line (as a wrong
     line-to-phrase mapping does): the second group's words cannot fit, the pair is aligned as one and every
