@@ -474,7 +474,7 @@ def _melody_notes(samples, sr, vf, activity, detected: bool, loud) -> Transcript
     from audio.singing import THRESHOLD, voice_spans
 
     if not melody.crepe_available():
-        tr = _fallback(vf, activity, loud)
+        tr = _fallback(vf, activity, loud, "the singing detector" if detected else "vocal-band loudness")
         return Transcript(tr.words, tr.phones, tr.tier, tr.method, tr.confidence, tr.duration_s, (*tr.warnings, (
             f"the melody pitch tracker is not installed or does not load ({melody.INSTALL_HINT}): the mouth "
             "opens on the mix's onsets where a voice seems to be, not on the sung notes")), loud)
@@ -484,14 +484,15 @@ def _melody_notes(samples, sr, vf, activity, detected: bool, loud) -> Transcript
         notes = melody.notes_in_spans(notes, voice_spans(activity, vf.frame_rate_hz), onsets)
     phones = melody.note_phones(notes, vf.loudness, vf.frame_rate_hz)
     where = "the centre of the stereo mix" if samples.shape[1] > 1 else "the mix"
+    heard = ", where the singing detector hears a voice" if detected else ""
     return Transcript((), _close(phones, vf.duration_s), "loudness-fallback",
-                      f"melody notes (CREPE tiny pitch of {where})", 0.2, vf.duration_s,
+                      f"melody notes (CREPE tiny pitch of {where}{heard})", 0.2, vf.duration_s,
                       ("full mix only: the mouth opens on the notes of the mix's main melody where a voice is heard; "
                        "no words (confidence 0.2)",), loud)
 
 
-def _fallback(vf, activity, loud) -> Transcript:
-    """Tier 4: syllable-like mouth movement where the mix seems to hold a voice (``activity`` > 0.5)."""
+def _fallback(vf, activity, loud, source: str) -> Transcript:
+    """Tier 4: syllable-like mouth movement at onsets where ``activity`` (> 0.5, from ``source``) holds a voice."""
     from audio.lyrics import Syllable
     from audio.vocals import place_phones
 
@@ -510,8 +511,9 @@ def _fallback(vf, activity, loud) -> Transcript:
             phones.append(Phone(t_prev, a / fr, "SIL"))
         phones.extend(place_phones(Syllable(("M",), vowel, ()), a / fr, stop / fr))
         t_prev = stop / fr
-    return Transcript((), _close(phones, vf.duration_s), "loudness-fallback", "vocal-band loudness and voicing",
-                      0.2, vf.duration_s, ("full mix only: mouth follows loudness, not words (confidence 0.2)",), loud)
+    return Transcript((), _close(phones, vf.duration_s), "loudness-fallback", f"onsets where {source} finds a voice",
+                      0.2, vf.duration_s, ("full mix only: the mouth opens on onsets, not words (confidence 0.2)",),
+                      loud)
 
 
 def _syllable_onsets(vf, on: np.ndarray) -> list[int]:
