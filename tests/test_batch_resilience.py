@@ -132,8 +132,9 @@ def test_ctrl_c_leaves_no_partial_output_and_rerun_completes(songs, tmp_path):
     args = [sys.executable, "-m", "engine", "batch", str(songs), "-o", str(out), "--backend", "librosa",
             "--workers", "2", "--quiet"]
     # Started as from a terminal, where Ctrl-C is not ignored: a process that ignores SIGINT when Python
-    # starts gets no KeyboardInterrupt at all, and something earlier in a full test run leaves the test
-    # process ignoring it (the batch then ran to the end and exited 0).
+    # starts gets no KeyboardInterrupt at all, and a child inherits the ignoring from a test process that
+    # was itself started with SIGINT ignored (as some harnesses start it; the batch then ran to the end and
+    # exited 0). No test changes the handler: checked before and after each test of a full run.
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, preexec_fn=_default_sigint)
     try:
