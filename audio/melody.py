@@ -218,9 +218,10 @@ def notes_in_spans(notes_s: np.ndarray, spans_s: np.ndarray, onsets_s: np.ndarra
     notes_s : np.ndarray [shape=(k, 2), seconds]
         From :func:`sung_notes`.
     spans_s : np.ndarray [shape=(m, 2), seconds]
-        Where a voice is heard, in order (:func:`audio.singing.voice_spans`).
+        Where a voice is heard, in order (:func:`audio.phrases.vocal_phrases` of the singing detector's
+        activity).
     onsets_s : np.ndarray [shape=(j,), seconds], optional
-        More syllable onsets, in order.
+        More syllable onsets, in order (as the notes are).
 
     Returns
     -------
@@ -229,10 +230,13 @@ def notes_in_spans(notes_s: np.ndarray, spans_s: np.ndarray, onsets_s: np.ndarra
     """
     out: list[tuple[float, float]] = []
     notes = np.asarray(notes_s, dtype=np.float64).reshape(-1, 2)
+    onsets = np.asarray(onsets_s, dtype=np.float64)
     for a, b in np.asarray(spans_s, dtype=np.float64).reshape(-1, 2):
-        starts = [max(float(s), a) for s, e in notes if min(float(e), b) - max(float(s), a) >= MIN_NOTE_S]
-        for t in np.asarray(onsets_s, dtype=np.float64):
-            if a <= t < b - MIN_NOTE_S and not any(abs(t - s) < MIN_NOTE_S for s in starts):
+        # the notes ending after the span starts and starting before it ends; the onsets inside it
+        near = notes[np.searchsorted(notes[:, 1], a, side="right"): np.searchsorted(notes[:, 0], b)]
+        starts = [max(float(s), a) for s, e in near if min(float(e), b) - max(float(s), a) >= MIN_NOTE_S]
+        for t in onsets[np.searchsorted(onsets, a): np.searchsorted(onsets, b - MIN_NOTE_S)]:
+            if not any(abs(t - s) < MIN_NOTE_S for s in starts):
                 starts.append(float(t))
         starts = sorted(starts) or [float(a)]
         out.extend(zip(starts, [*starts[1:], float(b)], strict=True))

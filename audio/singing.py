@@ -11,7 +11,7 @@ singing over a band scores high on both singing and music.
 Conventions
 -----------
 - A frame holds a voice where the larger of its singing and speech scores, averaged over
-  ``SMOOTH_FRAMES`` frames, is at least ``THRESHOLD``: both are the model's own defaults (its
+  ``SMOOTH_FRAMES`` frames, is above ``THRESHOLD``: both are the model's own defaults (its
   post-processing smooths over 5 frames and its singing threshold is 0.5), not fitted to any recording
   here. Speech counts too: a rapped verse or a spoken line moves the mouth as much as a sung one.
 - The result is resampled to the caller's frame grid (the 50 Hz of :mod:`audio.vocals`).
@@ -58,7 +58,7 @@ def voice_activity(y: np.ndarray, sr: int, n_frames: int, frame_rate_hz: float) 
     -------
     np.ndarray [shape=(n_frames,), 0..1] or None
         The larger of the singing and speech scores, smoothed over ``SMOOTH_FRAMES`` model frames; a frame
-        holds a voice where it is at least ``THRESHOLD``. None when the model cannot be loaded.
+        holds a voice where it is above ``THRESHOLD``. None when the model cannot be loaded.
     """
     from scipy.ndimage import uniform_filter1d
 
@@ -74,20 +74,3 @@ def voice_activity(y: np.ndarray, sr: int, n_frames: int, frame_rate_hz: float) 
     t_model = np.arange(voice.size) / MODEL_FRAME_HZ
     return np.interp(np.arange(n_frames) / frame_rate_hz, t_model, voice)
 
-
-def voice_spans(activity: np.ndarray, frame_rate_hz: float) -> np.ndarray:
-    """The spans where ``activity`` is at least ``THRESHOLD``.
-
-    Parameters
-    ----------
-    activity : np.ndarray [shape=(n,), 0..1]
-    frame_rate_hz : float
-
-    Returns
-    -------
-    np.ndarray [shape=(k, 2), seconds]
-        ``(start, end)`` of each span, in order.
-    """
-    on = np.concatenate([[0], (np.asarray(activity) >= THRESHOLD).astype(np.int8), [0]])
-    edges = np.flatnonzero(np.diff(on))
-    return np.stack([edges[::2], edges[1::2]], axis=1).astype(np.float64).reshape(-1, 2) / frame_rate_hz

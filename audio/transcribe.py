@@ -119,9 +119,8 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
         vf = V.vocal_features(y, rate)
     sounding = vf.active
     if mix and detected:  # the separated voice keeps some of the band: a pause either of them hears is one
-        heard = np.zeros(sounding.size)
-        heard[: min(heard.size, activity.size)] = activity[: heard.size]
-        sounding = np.minimum(sounding, heard)
+        n = sounding.size  # the separated voice's frames, a frame more or less than the mix's
+        sounding = np.minimum(sounding, np.pad(activity, (0, max(0, n - activity.size)))[:n])
     groups = _phrase_groups(words, sounding, vf.frame_rate_hz, vf.duration_s)
     if groups is None:
         groups = [(words, 0.0, vf.duration_s)]
@@ -471,17 +470,19 @@ def _melody_notes(samples, sr, vf, activity, detected: bool, loud) -> Transcript
     from the band, so then every note is sung. Without torch, :func:`_fallback`.
     """
     from audio import melody
-    from audio.singing import THRESHOLD, voice_spans
+    from audio.phrases import vocal_phrases
+    from audio.singing import THRESHOLD
 
     if not melody.crepe_available():
         tr = _fallback(vf, activity, loud, "the singing detector" if detected else "vocal-band loudness")
-        return Transcript(tr.words, tr.phones, tr.tier, tr.method, tr.confidence, tr.duration_s, (*tr.warnings, (
+        return dataclasses.replace(tr, warnings=(*tr.warnings, (
             f"the melody pitch tracker is not installed or does not load ({melody.INSTALL_HINT}): the mouth "
-            "opens on the mix's onsets where a voice seems to be, not on the sung notes")), loud)
+            "opens on the mix's onsets where a voice seems to be, not on the sung notes")))
     notes = melody.sung_notes(*melody.melody_pitch(samples, sr))
-    if detected:
-        onsets = np.array(_syllable_onsets(vf, activity >= THRESHOLD)) / vf.frame_rate_hz
-        notes = melody.notes_in_spans(notes, voice_spans(activity, vf.frame_rate_hz), onsets)
+    if detected:  # every run of voice is a span: no pause is too short, no run too short
+        fr = vf.frame_rate_hz
+        spans = vocal_phrases(activity, fr, min_pause_s=0.0, min_phrase_s=0.0, threshold=THRESHOLD)
+        notes = melody.notes_in_spans(notes, spans, np.array(_syllable_onsets(vf, activity > THRESHOLD)) / fr)
     phones = melody.note_phones(notes, vf.loudness, vf.frame_rate_hz)
     where = "the centre of the stereo mix" if samples.shape[1] > 1 else "the mix"
     heard = ", where the singing detector hears a voice" if detected else ""
@@ -517,7 +518,10 @@ def _fallback(vf, activity, loud, source: str) -> Transcript:
 
 
 def _syllable_onsets(vf, on: np.ndarray) -> list[int]:
-    """Frames where a sung syllable seems to start: onset peaks (> 0.3) where ``on``, at least 0.12 s apart."""
+    """Frames where a sung syllable seems to start: the first frame of each burst of onset strength > 0.3 in ``on``.
+
+    A burst starts 0.12 s or more after the last such frame.
+    """
     peaks = np.flatnonzero((vf.onset > 0.3) & on)
     gap = int(0.12 * vf.frame_rate_hz)
     return [int(p) for i, p in enumerate(peaks) if i == 0 or p - peaks[i - 1] >= gap]

@@ -141,8 +141,9 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
                   _read_table(dev / "lyrics" / f"{sid}.words"), False) for sid in ids]
         cases.append(("medley (both songs twice)", *_medley(dev, ids, Path(tmp)), False))
         cases += [(f"{sid} over a band, --mix", *_over_band(dev, sid, Path(tmp)), True) for sid in ids]
-        cases += [(f"{sid[-3:]} over {band.stem}, --mix", *_over_band(dev, sid, Path(tmp), band), True)
-                  for sid in ids for band in _instrumentals(dev)]
+        recorded = [(f"{sid[-3:]} over {band.stem}, --mix", *_over_band(dev, sid, Path(tmp), band), True)
+                    for sid in ids for band in _instrumentals(dev)]
+        cases += recorded
         for name, wav, txt, ref, mix in cases:
             if only and not any(o in name for o in only):
                 continue
@@ -163,12 +164,17 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
                 sung = _span_frames(ref, int(np.ceil(duration * FRAME_HZ)))
                 row["mouth_agree"] = float(np.mean(_open_frames(tr.phones, duration)[: sung.size] == sung))
                 rows.append(row)
-    recorded = [r for r in rows if " over " in r["clip"] and "over a band" not in r["clip"] and "mean_err_s" in r]
-    if len(recorded) > 1:
-        keys = ["mean_err_s", "within_03", "within_01", "mouth_agree", "rtf"]
-        rows.append({"clip": "mean, over recordings", "system": "mix", "method": "", "words": "",
-                     **{k: float(np.mean([r[k] for r in recorded])) for k in keys}})
+    names = {case[0] for case in recorded}
+    scored = [r for r in rows if r["clip"] in names and "mean_err_s" in r]
+    if len(scored) > 1:
+        rows.append({**_mean_row(scored, "mean, over recordings"), "system": "mix", "method": "", "words": ""})
     return rows, pairs
+
+
+def _mean_row(rows: list[dict], label: str) -> dict:
+    """A row holding the mean (nan ignored) of each float column of ``rows``."""
+    keys = [k for k, v in rows[0].items() if isinstance(v, float)]
+    return {"clip": label, **{k: float(np.nanmean([r[k] for r in rows])) for k in keys}}
 
 
 def evaluate_mixes(dev: Path, only: set[str]) -> list[dict]:
@@ -203,8 +209,7 @@ def evaluate_mixes(dev: Path, only: set[str]) -> list[dict]:
                      if offsets_known else float("nan"),
                      "seconds": secs, "rtf": duration / secs})
     if len(rows) > 1:
-        keys = [k for k, v in rows[0].items() if isinstance(v, float)]
-        rows.append({"clip": "mean", **{k: float(np.nanmean([r[k] for r in rows])) for k in keys}})
+        rows.append(_mean_row(rows, "mean"))
     return rows
 
 

@@ -9,7 +9,8 @@ import numpy as np
 from audio.params import LipsyncParams
 from audio.transcribe import transcribe
 
-# Bumped when the mouth track changes for the same inputs (2: Japanese readings, rejoined groups, held geminates).
+# Bumped when the mouth track changes for the same inputs (2: Japanese readings, rejoined groups, held geminates
+# and last notes, the full-mix singing detector).
 STAGE_VERSION = "2"
 
 
