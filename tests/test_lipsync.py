@@ -163,16 +163,14 @@ def _speech_between_band(speech, path) -> tuple[float, float]:
 def test_full_mix_mouth_moves_with_the_voice_and_rests_with_the_band(speech, tmp_path, monkeypatch):
     """The singing detector hears the voice over the band and nothing in the band alone."""
     from audio import singing
+    from tests.test_melody import _open_frames
 
     a, b = _speech_between_band(speech, tmp_path / "mix.wav")
     shares = {}
     for name in ("detector", "band loudness"):
         tr = transcribe(tmp_path / "mix.wav", mix=True)
-        t = np.arange(int(tr.duration_s * 100)) / 100
-        open_ = np.zeros(t.size, dtype=bool)
-        for ph in tr.phones:
-            if ph.phone != "SIL":
-                open_[int(ph.start * 100): int(ph.end * 100)] = True
+        open_ = _open_frames(list(tr.phones), tr.duration_s)
+        t = np.arange(open_.size) / 100
         shares[name] = (open_[(t > a + 0.2) & (t < b - 0.2)].mean(), open_[(t < a - 0.2) | (t > b + 0.3)].mean(),
                         tr.warnings)
         monkeypatch.setattr(singing, "_model", lambda: None)
