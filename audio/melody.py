@@ -123,6 +123,34 @@ def melody_pitch(samples: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
     return f0[0].numpy().astype(np.float64), per[0].numpy().astype(np.float64)
 
 
+def voice_pitch(samples: np.ndarray, sr: int, voice: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The lead voice's pitch in a full mix, for the lyrics aligner: CREPE's track where it is voiced.
+
+    On a mix, pYIN on the separated voice hears what the separation left of the band; CREPE on the mix's
+    centre (:func:`melody_pitch`) follows the predominant melody, which is the voice where one sings.
+
+    Parameters
+    ----------
+    samples : np.ndarray [shape=(n,) or (n, channels), float32]
+    sr : int, Hz
+    voice : np.ndarray [shape=(m,), bool], optional
+        Per frame at ``MELODY_FRAME_HZ``, where a voice is heard (the singing detector): elsewhere the
+        melody is an instrument's, and is taken as unvoiced.
+
+    Returns
+    -------
+    f0_hz : np.ndarray [shape=(k,), Hz, NaN where unvoiced]
+    voicing : np.ndarray [shape=(k,), 0..1]
+        The periodicity where above ``VOICING`` (and a voice is heard), else 0.
+    """
+    f0, per = melody_pitch(samples, sr)
+    on = per > VOICING
+    if voice is not None:
+        v = np.asarray(voice, dtype=bool)
+        on &= np.pad(v, (0, max(0, on.size - v.size)))[: on.size]
+    return np.where(on, f0, np.nan), np.where(on, per, 0.0)
+
+
 def centre_channel(samples: np.ndarray, sr: int, *, window_s: float = CENTRE_WINDOW_S) -> np.ndarray:
     """The centre of a stereo mix: the mid signal less what of it the side signal predicts.
 

@@ -14,8 +14,10 @@ Tiers, chosen from what is given (the one that ran is recorded in the track and 
    (:mod:`audio.singing`) finds where a voice is heard, and there the mouth sings the notes of the lead
    melody (:mod:`audio.melody`, a pitch tracker on the mix; needs ``choreo-engine[melody]``) and the onsets
    between them, else the onsets alone. Low confidence, and flagged so. A full mix with lyrics is aligned as
-   tier 2 would align a stem (its phrases cut where the separated voice or the detector hears a pause), with
-   every word's confidence capped at ``MIX_CONFIDENCE_CAP`` and a warning to give the stem.
+   tier 2 would align a stem (its phrases cut where the separated voice or the detector hears a pause; the
+   voice's pitch from the melody tracker where the detector hears a voice, not from the separated voice;
+   the mouth resting where no voice is heard and held where one is), with every word's confidence capped
+   at ``MIX_CONFIDENCE_CAP`` and a warning to give the stem.
 """
 
 from __future__ import annotations
@@ -113,10 +115,16 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     warnings = list(notes_out)
     rate = audio.sr
     if mix:  # the band never pauses: phrases and words are looked for in the lead vocal brought forward
-        from audio.melody import centre_channel
+        from audio import melody
 
-        y, rate = V.lead_vocal(centre_channel(audio.samples, audio.sr), audio.sr), V.VOCAL_SR
-        vf = V.vocal_features(y, rate)
+        y, rate = V.lead_vocal(melody.centre_channel(audio.samples, audio.sr), audio.sr), V.VOCAL_SR
+        pitch = None
+        if melody.crepe_available():  # the voice's pitch from the mix's melody, where the detector hears a voice
+            pitch = melody.voice_pitch(audio.samples, audio.sr, activity > 0.5 if detected else None)
+        else:
+            warnings.append(f"the melody pitch tracker is not installed or does not load ({melody.INSTALL_HINT}): "
+                            "the voice's pitch is tracked on the separated voice, where the band confuses it more")
+        vf = V.vocal_features(y, rate, pitch=pitch)
     sounding = vf.active
     if mix and detected:  # the separated voice keeps some of the band: a pause either of them hears is one
         n = sounding.size  # the separated voice's frames, a frame more or less than the mix's
@@ -169,7 +177,7 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     method = " + ".join(used)
     if len(groups) > 1:
         method = "phrase-anchored: " + " + ".join(f"{m} ({n} of {len(groups)} phrase groups)" for m, n in used.items())
-    phones = _follow_voice(phones, vf)
+    phones = _follow_voice(phones, vf, sounding if mix else None)
     if mix:
         timed = [Word(w.start, w.end, w.text, min(w.confidence, MIX_CONFIDENCE_CAP)) for w in timed]
         method = f"full mix: {method}"
@@ -383,11 +391,16 @@ def _geminates(phones: list[Phone]) -> tuple[list[Phone], set[int]]:
     return out, held
 
 
-def _follow_voice(phones: list[Phone], vf) -> list[Phone]:
-    """Phones cut out of the voice's pauses and held through its phrases (see ``REST_PAUSE_S``)."""
+def _follow_voice(phones: list[Phone], vf, heard: np.ndarray | None = None) -> list[Phone]:
+    """Phones cut out of the voice's pauses and held through its phrases (see ``REST_PAUSE_S``).
+
+    ``heard`` (0..1 per frame of ``vf``), given for a full mix, is where the voice is heard: the pauses are
+    its, and a silence is held where it stays heard, since under a band the pitch track loses the voice.
+    """
     from audio.phrases import vocal_phrases
 
-    sung = vocal_phrases(vf.active, vf.frame_rate_hz, min_pause_s=REST_PAUSE_S, min_phrase_s=0.0)
+    active, pitch = (vf.active, vf.voiced) if heard is None else (heard, heard)
+    sung = vocal_phrases(active, vf.frame_rate_hz, min_pause_s=REST_PAUSE_S, min_phrase_s=0.0)
     if sung.shape[0] == 0:
         return [Phone(0.0, phones[-1].end, "SIL")] if phones else []
     phones, held = _geminates(phones)
@@ -413,7 +426,7 @@ def _follow_voice(phones: list[Phone], vf) -> list[Phone]:
         # note), not merely active; what follows the phrase's end stays a rest.
         k = int(np.searchsorted(sung[:, 0], ph.start + 1e-6, side="right")) - 1
         end = min(ph.end, float(sung[k, 1])) if k >= 0 else ph.start
-        pitched = vf.voiced[int(ph.start * fr): max(int(end * fr), int(ph.start * fr) + 1)]
+        pitched = pitch[int(ph.start * fr): max(int(end * fr), int(ph.start * fr) + 1)]
         if (ph.phone == "SIL" and prev is not None and prev.phone != "SIL" and end > ph.start + 1e-6
                 and pitched.size and float(pitched.mean()) >= 0.5):
             held[-1] = Phone(prev.start, end, prev.phone)

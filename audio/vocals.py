@@ -59,13 +59,16 @@ class VocalFeatures:
         return np.maximum(self.voiced, np.clip((self.loudness - 0.25) / 0.35, 0.0, 1.0))
 
 
-def vocal_features(y: np.ndarray, sr: int) -> VocalFeatures:
+def vocal_features(y: np.ndarray, sr: int, *, pitch: tuple[np.ndarray, np.ndarray] | None = None) -> VocalFeatures:
     """Compute :class:`VocalFeatures` of a (mono) vocal stem.
 
     Parameters
     ----------
     y : np.ndarray [shape=(n,), float32]
     sr : int, Hz
+    pitch : (f0_hz, voicing) of np.ndarray, optional
+        The voice's pitch (NaN where unvoiced) and voicing probability (0..1) per frame at
+        ``FRAME_RATE_HZ``, from another tracker; by default pYIN runs on ``y``.
 
     Returns
     -------
@@ -77,8 +80,13 @@ def vocal_features(y: np.ndarray, sr: int) -> VocalFeatures:
 
     y16 = resample_mono(y, sr, VOCAL_SR)
     hop = int(VOCAL_SR / FRAME_RATE_HZ)
-    f0, _, vprob = librosa.pyin(y16, fmin=65.0, fmax=1000.0, sr=VOCAL_SR, frame_length=1024, hop_length=hop,
-                                resolution=0.5, n_thresholds=20)
+    if pitch is None:
+        f0, _, vprob = librosa.pyin(y16, fmin=65.0, fmax=1000.0, sr=VOCAL_SR, frame_length=1024, hop_length=hop,
+                                    resolution=0.5, n_thresholds=20)
+    else:
+        n_frames = 1 + y16.shape[0] // hop  # pYIN's frame count (centred frames)
+        f0, vprob = (np.pad(np.asarray(x, dtype=np.float64), (0, max(0, n_frames - len(x))),
+                            constant_values=fill)[:n_frames] for x, fill in zip(pitch, (np.nan, 0.0), strict=True))
     rms = librosa.feature.rms(y=y16, frame_length=1024, hop_length=hop)[0]
     db = 20 * np.log10(np.maximum(rms, 1e-6))
     top = np.percentile(db, 99.5) if db.size else 0.0

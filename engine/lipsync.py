@@ -10,8 +10,9 @@ from audio.params import LipsyncParams
 from audio.transcribe import transcribe
 
 # Bumped when the mouth track changes for the same inputs (2: Japanese readings, rejoined groups, held geminates
-# and last notes, the full-mix singing detector).
-STAGE_VERSION = "2"
+# and last notes, the full-mix singing detector; 3: a full mix with lyrics takes the melody tracker's pitch and
+# follows where the voice is heard).
+STAGE_VERSION = "3"
 
 
 def make_track(vocals: str | Path | None, *, character: str, fps, lyrics: str | Path | None = None,

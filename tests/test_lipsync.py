@@ -181,6 +181,19 @@ def test_full_mix_mouth_moves_with_the_voice_and_rests_with_the_band(speech, tmp
     assert any("singing detector does not load" in w for w in shares["band loudness"][2])
 
 
+def test_full_mix_with_lyrics_mouth_rests_with_the_band_alone(speech, tmp_path):
+    """With lyrics too, the mouth of a full mix moves where the voice is heard and not in the band alone."""
+    from tests.test_melody import _open_frames
+
+    a, b = _speech_between_band(speech, tmp_path / "mix.wav")
+    tr = transcribe(tmp_path / "mix.wav", lyrics=speech / "s.txt", mix=True)
+    open_ = _open_frames(list(tr.phones), tr.duration_s)
+    t = np.arange(open_.size) / 100
+    assert open_[(t > a + 0.2) & (t < b - 0.2)].mean() >= 0.8  # measured 0.88
+    assert open_[(t < a - 0.2) | (t > b + 0.3)].mean() <= 0.05  # measured 0.00
+    assert abs(tr.words[0].start - a) < 0.3
+
+
 def test_lead_vocal_brings_the_voice_forward_over_a_repeating_band(speech):
     """REPET-SIM keeps what does not repeat: the voice over a looped band comes out nearer the voice alone."""
     from audio.decode import load_audio
@@ -411,6 +424,26 @@ def test_a_held_last_note_keeps_the_mouth_open_to_the_phrase_end():
     unpitched = VocalFeatures(fr, np.zeros(n), voiced.copy(), np.where(np.arange(n) >= 30, voiced * 0.2, 1.0),
                               np.full(n, 200.0), n / fr)
     assert any(p.phone == "SIL" and p.start <= 0.7 for p in _follow_voice(phones, unpitched))
+
+
+def test_in_a_full_mix_the_mouth_follows_where_the_voice_is_heard():
+    """Under a band the separated voice stays loud and its pitch track loses the voice: given where the voice is
+    heard (a full mix), a silence the aligner left inside a heard stretch is held though unpitched, and the
+    mouth rests where no voice is heard; without it, the same phones shut the mouth from 0.6 s to 3.0 s."""
+    from audio.model import Phone
+    from audio.transcribe import _follow_voice
+    from audio.vocals import VocalFeatures
+
+    fr, n = 50.0, 200
+    voiced = np.where(np.arange(n) >= 30, 0.2, 1.0)  # pitched to 0.6 s only
+    vf = VocalFeatures(fr, np.zeros(n), np.ones(n), voiced, np.full(n, 200.0), n / fr)
+    heard = np.ones(n)
+    heard[100:150] = 0.0  # 2.0-3.0 s: the pause between the lines
+    phones = [Phone(0.0, 0.1, "T"), Phone(0.1, 0.6, "AA"), Phone(0.6, 3.0, "SIL"), Phone(3.0, 3.1, "K"),
+              Phone(3.1, 4.0, "IY")]
+    out = [(p.phone, round(p.start, 2), round(p.end, 2)) for p in _follow_voice(phones, vf, heard)]
+    assert out[1:3] == [("AA", 0.1, 2.0), ("SIL", 2.0, 3.0)]
+    assert [(p.phone, p.start, p.end) for p in _follow_voice(phones, vf)][2] == ("SIL", 0.6, 3.0)
 
 
 def test_a_group_cut_in_the_wrong_place_is_aligned_again_with_its_neighbour():

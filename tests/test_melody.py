@@ -302,3 +302,20 @@ def test_benchmark_on_two_dev_mixes(tmp_path):
         assert r["onsets_hit_015"] >= 0.7 and r["onsets_hit_015"] >= r["chance_hit"] + 0.15
     assert not math.isnan(rows["lakh_TRALLSG128F425A685"]["mouth_agree"])
     assert math.isnan(rows["lakh_TRWTFEA128F426E1DC"]["mouth_agree"])
+
+
+def test_voice_pitch_is_the_melody_where_a_voice_is_heard_and_unvoiced_elsewhere():
+    """The lyrics aligner's pitch in a full mix: CREPE's track of the voice-like tone, cut where no voice is heard."""
+    if not melody.crepe_available():
+        pytest.skip("torchcrepe is not installed (choreo-engine[melody])")
+    sr = 16000
+    y = _tone([(0.0, 4.0, 57)], 0.3, sr, duration_s=4.0).astype(np.float32)  # A3, 220 Hz
+    f0, voicing = melody.voice_pitch(y, sr)
+    t = np.arange(f0.size) / melody.MELODY_FRAME_HZ
+    inner = (t > 0.2) & (t < 3.8)
+    assert np.mean(np.isfinite(f0[inner])) > 0.95 and np.all(voicing[inner & np.isfinite(f0)] > melody.VOICING)
+    assert abs(np.nanmedian(12 * np.log2(f0[inner] / 220.0))) < 0.5
+    heard = t < 2.0  # the detector hears a voice in the first half only
+    f0_cut, voicing_cut = melody.voice_pitch(y, sr, heard[:-3])  # a mask a few frames short is padded as unheard
+    assert np.all(np.isnan(f0_cut[~heard])) and np.all(voicing_cut[~heard] == 0.0)
+    np.testing.assert_array_equal(voicing_cut[heard[: f0.size] & (t < 1.9)], voicing[heard & (t < 1.9)])
