@@ -6,7 +6,10 @@ activity (:attr:`audio.vocals.VocalFeatures.active`) splits a vocal stem into ph
 compares each line's syllable count with the phrase's sung duration, allowing a line to span two or three
 phrases (a breath inside a line), two or three lines to share a phrase, and a phrase to carry no lyric
 (an ad-lib, a backing vocal left in the stem, a cough). Words are then aligned inside their phrases, so an
-error stays inside its phrase instead of spreading to the rest of the song.
+error stays inside its phrase instead of spreading to the rest of the song. In a full mix the band hides
+pauses and the voice's activity drops out under it, so durations alone mislead the mapping, and one wrong
+group shifts every line after it: there the lines are also drawn towards where an alignment of the whole
+recording starts them (``anchors``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,11 @@ GAP_COST, GAP_UNIT_S = 1.0, 0.4
 SKIP_COST = 1.5
 # Phrases over which pass 2 of assign_lines takes the median syllable rate of pass 1's groups.
 RATE_WINDOW = 9
+# Where another alignment says where each line starts (a full mix, whose phrases are unreliable), a group
+# whose first phrase starts away from its first line's start costs ANCHOR_COST per second: a second off
+# costs as much as a syllable rate one RATE_SIGMA off. Beyond ANCHOR_CAP_S the other alignment is lost there
+# (on a full mix it can be several seconds off) and says nothing more.
+ANCHOR_COST, ANCHOR_CAP_S = 0.5, 3.0
 
 
 def vocal_phrases(active: np.ndarray, frame_rate_hz: float, *, min_pause_s: float = 0.15,
@@ -61,8 +69,8 @@ def vocal_phrases(active: np.ndarray, frame_rate_hz: float, *, min_pause_s: floa
     return out[(out[:, 1] - out[:, 0]) / frame_rate_hz >= min_phrase_s] / frame_rate_hz
 
 
-def assign_lines(syllables: list[int], sung_s: np.ndarray,
-                 gaps_s: np.ndarray) -> list[tuple[int, int, int, int]] | None:
+def assign_lines(syllables: list[int], sung_s: np.ndarray, gaps_s: np.ndarray, *,
+                 anchors: tuple[np.ndarray, np.ndarray] | None = None) -> list[tuple[int, int, int, int]] | None:
     """Map lyric lines onto phrases, in order (dynamic programme over lines x phrases).
 
     Parameters
@@ -73,6 +81,9 @@ def assign_lines(syllables: list[int], sung_s: np.ndarray,
         Sung duration of each phrase.
     gaps_s : np.ndarray [shape=(k - 1,), seconds]
         The pause between each phrase and the next.
+    anchors : (line_starts_s, phrase_starts_s), optional
+        Where another alignment starts each line, and where each phrase starts: a group is drawn towards
+        the phrase its first line starts at (``ANCHOR_COST``, ``ANCHOR_CAP_S``).
 
     Returns
     -------
@@ -89,7 +100,7 @@ def assign_lines(syllables: list[int], sung_s: np.ndarray,
     # Pass 1 compares every group with the song's mean syllable rate; pass 2 with the rate of the groups
     # around it in pass 1 (a running median over RATE_WINDOW phrases), since a song, or a medley, can
     # change pace between sections.
-    groups = _line_dp(syllables, sung, gaps, np.full(k, sum(syllables) / max(float(sung.sum()), 1e-9)))
+    groups = _line_dp(syllables, sung, gaps, np.full(k, sum(syllables) / max(float(sung.sum()), 1e-9)), anchors)
     if groups is None:
         return None
     rate = np.full(k, np.nan)
@@ -98,13 +109,18 @@ def assign_lines(syllables: list[int], sung_s: np.ndarray,
     known = np.flatnonzero(np.isfinite(rate))
     local = np.array([np.median(rate[known[np.abs(known - j) <= RATE_WINDOW // 2]])
                       if np.any(np.abs(known - j) <= RATE_WINDOW // 2) else np.median(rate[known]) for j in range(k)])
-    return _line_dp(syllables, sung, gaps, local)
+    return _line_dp(syllables, sung, gaps, local, anchors)
 
 
-def _line_dp(syllables: list[int], sung: np.ndarray, gaps: np.ndarray,
-             rate_ref: np.ndarray) -> list[tuple[int, int, int, int]] | None:
+def _line_dp(syllables: list[int], sung: np.ndarray, gaps: np.ndarray, rate_ref: np.ndarray,
+             anchors: tuple[np.ndarray, np.ndarray] | None) -> list[tuple[int, int, int, int]] | None:
     """One pass of :func:`assign_lines` against the reference syllable rate ``rate_ref`` of each phrase."""
     n, k = len(syllables), sung.shape[0]
+    # off[i, j]: what starting line i's group at phrase j costs against the anchors (none: nothing)
+    off = np.zeros((n + 1, k + 1))
+    if anchors is not None:
+        line_t, phrase_t = (np.asarray(x, dtype=np.float64) for x in anchors)
+        off[:n, :k] = ANCHOR_COST * np.minimum(np.abs(line_t[:, None] - phrase_t[None, :]), ANCHOR_CAP_S)
     csyl = np.concatenate([[0], np.cumsum(syllables)])
     csung = np.concatenate([[0.0], np.cumsum(sung)])
     cgap = np.concatenate([[0.0], np.cumsum(gaps)])
@@ -126,7 +142,7 @@ def _line_dp(syllables: list[int], sung: np.ndarray, gaps: np.ndarray,
                 else:
                     rate = (csyl[i2] - csyl[i]) / max(csung[j2] - csung[j], 1e-3)
                     log_ref = (cref[j2] - cref[j]) / dj
-                    c = (cost[i, j] + LINE_COST * (di - 1) + PHRASE_COST * (dj - 1)
+                    c = (cost[i, j] + off[i, j] + LINE_COST * (di - 1) + PHRASE_COST * (dj - 1)
                          + GAP_COST * (cgap[j2 - 1] - cgap[j]) / GAP_UNIT_S
                          + 0.5 * ((math.log(max(rate, 1e-6)) - log_ref) / RATE_SIGMA) ** 2)
                 if c < cost[i2, j2]:

@@ -14,10 +14,11 @@ Tiers, chosen from what is given (the one that ran is recorded in the track and 
    (:mod:`audio.singing`) finds where a voice is heard, and there the mouth sings the notes of the lead
    melody (:mod:`audio.melody`, a pitch tracker on the mix; needs ``choreo-engine[melody]``) and the onsets
    between them, else the onsets alone. Low confidence, and flagged so. A full mix with lyrics is aligned as
-   tier 2 would align a stem (its phrases cut where the separated voice or the detector hears a pause; the
-   voice's pitch from the melody tracker where the detector hears a voice, not from the separated voice;
-   the mouth resting where no voice is heard and held where one is), with every word's confidence capped
-   at ``MIX_CONFIDENCE_CAP`` and a warning to give the stem.
+   tier 2 would align a stem (its phrases cut where the separated voice or the detector hears a pause; its
+   lines drawn towards where pocketsphinx, aligning the whole recording, starts them, up to
+   ``ANCHOR_MAX_S``; the voice's pitch from the melody tracker where the detector hears a voice, not from
+   the separated voice; the mouth resting where no voice is heard and held where one is), with every
+   word's confidence capped at ``MIX_CONFIDENCE_CAP`` and a warning to give the stem.
 """
 
 from __future__ import annotations
@@ -129,7 +130,14 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     if mix and detected:  # the separated voice keeps some of the band: a pause either of them hears is one
         n = sounding.size  # the separated voice's frames, a frame more or less than the mix's
         sounding = np.minimum(sounding, np.pad(activity, (0, max(0, n - activity.size)))[:n])
-    groups = _phrase_groups(words, sounding, vf.frame_rate_hz, vf.duration_s)
+    line_starts = None
+    if mix and vf.duration_s <= ANCHOR_MAX_S:
+        line_starts = _line_starts(y, rate, words, vf.duration_s)
+    elif mix:
+        warnings.append(f"the full mix is longer than {ANCHOR_MAX_S:.0f} s: its lyric lines are mapped onto the sung "
+                        "phrases by their durations alone, not anchored by an alignment of the whole recording (whose "
+                        "memory grows with the square of the length); a line mapped wrong shifts the lines after it")
+    groups = _phrase_groups(words, sounding, vf.frame_rate_hz, vf.duration_s, line_starts)
     if groups is None:
         groups = [(words, 0.0, vf.duration_s)]
         warnings.append("the lyric lines could not be matched to the sung phrases (more lines than the voice has "
@@ -188,8 +196,27 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
                       _mean_confidence(timed), vf.duration_s, tuple(warnings), loud)
 
 
-def _phrase_groups(words, activity: np.ndarray, fr: float, duration_s: float):
-    """Words grouped by the phrases that sing them: [(words, start_s, end_s)], or None (no mapping)."""
+def _line_starts(y, sr: int, words, duration_s: float) -> dict[int, float] | None:
+    """Where pocketsphinx, aligning the whole recording at once, starts each lyric line; None if it cannot.
+
+    Alone it drifts on a long full mix, but it hears the words, which phrase durations do not: it anchors the
+    line-to-phrase mapping there (:func:`audio.phrases.assign_lines`).
+    """
+    result = _speech_align_groups(y, sr, [(words, 0.0, duration_s)])[0]
+    if result is None:
+        return None
+    starts: dict[int, float] = {}
+    for lw, tw in zip(words, result[0], strict=True):
+        starts.setdefault(lw.line, tw.start)
+    return starts
+
+
+def _phrase_groups(words, activity: np.ndarray, fr: float, duration_s: float,
+                   line_starts: dict[int, float] | None = None):
+    """Words grouped by the phrases that sing them: [(words, start_s, end_s)], or None (no mapping).
+
+    ``line_starts`` (from :func:`_line_starts`) anchors the mapping where the phrases are unreliable.
+    """
     from audio.phrases import assign_lines, vocal_phrases
 
     phrases = vocal_phrases(activity, fr)
@@ -197,7 +224,8 @@ def _phrase_groups(words, activity: np.ndarray, fr: float, duration_s: float):
     syll = [sum(len(w.syllables) for w in words if w.line == li) for li in line_ids]
     active = activity > 0.5
     sung = np.array([active[int(a * fr): int(b * fr)].sum() / fr for a, b in phrases])
-    mapping = assign_lines(syll, sung, phrases[1:, 0] - phrases[:-1, 1])
+    anchors = None if line_starts is None else (np.array([line_starts[li] for li in line_ids]), phrases[:, 0])
+    mapping = assign_lines(syll, sung, phrases[1:, 0] - phrases[:-1, 1], anchors=anchors)
     if mapping is None:
         return None
     spans = [(phrases[j0, 0], phrases[j1 - 1, 1]) for _i0, _i1, j0, j1 in mapping]
@@ -265,6 +293,10 @@ def _mean_confidence(words) -> float:
 
 # A full mix aligned as if it were a stem: the band masks the voice, so no word gets more confidence.
 MIX_CONFIDENCE_CAP = 0.3
+# A full mix up to this long is also aligned whole, to anchor its line-to-phrase mapping (_line_starts): that
+# alignment's memory grows with the square of the length (0.8 GB more for a 153 s mix, 2.3 GB more for 229 s;
+# 5 minutes would take about 4 GB more).
+ANCHOR_MAX_S = 300.0
 
 
 def _speech_align_groups(y, sr, groups) -> list:

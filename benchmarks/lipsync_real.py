@@ -8,7 +8,8 @@ Prints, per recording:
    written into the project), which is longer than one pocketsphinx utterance and so exercises the
    phrase anchors; and each song over a band, aligned as a full mix (``--mix`` with lyrics): a synthesized
    band, and recorded instrumentals (two CC-BY recordings in ``../shared/data/real`` and an instrumental
-   Beatles clip of the dev set), looped, with the mean over those recorded mixes.
+   Beatles clip of the dev set), looped, with the mean over those recorded mixes; and the medley over the
+   same recorded instrumentals (a full-length mix, where one wrong line-to-phrase group shifts the rest).
    Syllable-onset error (mean, share within 0.3 s and 0.1 s), mouth open/closed agreement per frame with
    the annotated sung syllables beside that of a mouth that never closes (always_open: these songs are
    sung almost without a break, so agreement says little unless it beats that), the aligner that ran,
@@ -99,8 +100,9 @@ def _medley(dev: Path, ids: list[str], tmp: Path) -> tuple[Path, Path, np.ndarra
     return wav, txt, np.concatenate(table)
 
 
-def _over_band(dev: Path, sid: str, tmp: Path, band: Path | None = None) -> tuple[Path, Path, np.ndarray]:
-    """A song over a band 3 dB under the voice: a mix with known syllables.
+def _over_band(song: tuple[Path, Path, np.ndarray], tmp: Path,
+               band: Path | None = None) -> tuple[Path, Path, np.ndarray]:
+    """A song (its WAV, lyrics and syllable table) over a band 3 dB under the voice: a mix with known syllables.
 
     The band is synthesized (drums, bass, chords, repeating exactly) or, given ``band``, a recorded
     instrumental, looped to the song's length.
@@ -109,7 +111,8 @@ def _over_band(dev: Path, sid: str, tmp: Path, band: Path | None = None) -> tupl
     from audio.features import resample_mono
     from tests.material.synth import SongSpec, synthesize
 
-    y, sr = sf.read(dev / "lyrics" / f"{sid}.wav", dtype="float32")
+    voice, lyrics, table = song
+    y, sr = sf.read(voice, dtype="float32")
     if band is None:
         bars = int(np.ceil(y.shape[0] / sr / 2.0)) + 1  # 2 s bars at 120 BPM in 4/4
         synth = synthesize(SongSpec(bpm=120.0, form=(("verse", bars),), seed=0))
@@ -119,9 +122,9 @@ def _over_band(dev: Path, sid: str, tmp: Path, band: Path | None = None) -> tupl
         b = resample_mono(rec.mono(), rec.sr, sr)
         b = np.tile(b, int(np.ceil(y.shape[0] / b.shape[0])))[: y.shape[0]]
     b = b * (np.sqrt(np.mean(y**2)) / max(np.sqrt(np.mean(b**2)), 1e-9)) * 10 ** (-3 / 20)
-    wav = tmp / f"{sid}_over_{band.stem if band else 'band'}.wav"
+    wav = tmp / f"{voice.stem}_over_{band.stem if band else 'band'}.wav"
     sf.write(wav, y + b, sr)
-    return wav, dev / "lyrics" / f"{sid}.txt", _read_table(dev / "lyrics" / f"{sid}.words")
+    return wav, lyrics, table
 
 
 def _instrumentals(dev: Path) -> list[Path]:
@@ -139,13 +142,17 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
     ids = sorted(p.stem for p in (dev / "lyrics").glob("*.words"))
     rows, pairs = [], []
     with tempfile.TemporaryDirectory(prefix="choreo_lipsync_real_") as tmp:
-        cases = [(sid, dev / "lyrics" / f"{sid}.wav", dev / "lyrics" / f"{sid}.txt",
-                  _read_table(dev / "lyrics" / f"{sid}.words"), False) for sid in ids]
-        cases.append(("medley (both songs twice)", *_medley(dev, ids, Path(tmp)), False))
-        cases += [(f"{sid} over a band, --mix", *_over_band(dev, sid, Path(tmp)), True) for sid in ids]
-        recorded = [(f"{sid[-3:]} over {band.stem}, --mix", *_over_band(dev, sid, Path(tmp), band), True)
-                    for sid in ids for band in _instrumentals(dev)]
-        cases += recorded
+        songs = {sid: (dev / "lyrics" / f"{sid}.wav", dev / "lyrics" / f"{sid}.txt",
+                       _read_table(dev / "lyrics" / f"{sid}.words")) for sid in ids}
+        medley = _medley(dev, ids, Path(tmp))
+        cases = [(sid, *song, False) for sid, song in songs.items()]
+        cases.append(("medley (both songs twice)", *medley, False))
+        cases += [(f"{sid} over a band, --mix", *_over_band(song, Path(tmp)), True) for sid, song in songs.items()]
+        recorded = [(f"{sid[-3:]} over {band.stem}, --mix", *_over_band(song, Path(tmp), band), True)
+                    for sid, song in songs.items() for band in _instrumentals(dev)]
+        long = [(f"medley over {band.stem}, --mix", *_over_band(medley, Path(tmp), band), True)
+                for band in _instrumentals(dev)]
+        cases += recorded + long
         for name, wav, txt, ref, mix in cases:
             if only and not any(o in name for o in only):
                 continue
@@ -167,10 +174,11 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
                 row["mouth_agree"] = float(np.mean(_open_frames(tr.phones, duration)[: sung.size] == sung))
                 row["always_open"] = float(np.mean(sung))
                 rows.append(row)
-    names = {case[0] for case in recorded}
-    scored = [r for r in rows if r["clip"] in names and "mean_err_s" in r]
-    if len(scored) > 1:
-        rows.append({**_mean_row(scored, "mean, over recordings"), "system": "mix", "method": "", "words": ""})
+    for group, label in ((recorded, "mean, songs over recordings"), (long, "mean, medleys over recordings")):
+        names = {case[0] for case in group}
+        scored = [r for r in rows if r["clip"] in names and "mean_err_s" in r]
+        if len(scored) > 1:
+            rows.append({**_mean_row(scored, label), "system": "mix", "method": "", "words": ""})
     return rows, pairs
 
 

@@ -10,8 +10,8 @@ from audio.params import LipsyncParams
 from audio.transcribe import transcribe
 
 # Bumped when the mouth track changes for the same inputs (2: Japanese readings, rejoined groups, held geminates
-# and last notes, the full-mix singing detector; 3: a full mix with lyrics takes the melody tracker's pitch and
-# follows where the voice is heard).
+# and last notes, the full-mix singing detector; 3: a full mix with lyrics takes the melody tracker's pitch,
+# follows where the voice is heard and anchors its line mapping on a whole-recording alignment).
 STAGE_VERSION = "3"
 
 

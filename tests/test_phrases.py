@@ -55,3 +55,17 @@ def test_the_reference_rate_follows_a_change_of_pace():
     groups = assign_lines(syl, sung, gaps)
     assert [(int(a), int(b), int(c), int(d)) for a, b, c, d in groups[6:]] == [
         (6, 7, 6, 7), (7, 8, 7, 9), (8, 9, 9, 10), (9, 10, 10, 12), (10, 11, 12, 13), (11, 12, 13, 15)]
+
+
+def test_anchors_choose_between_mappings_the_durations_leave_open():
+    """Three lines over four phrases, the second phrase either the end of line 0 (a breath inside it) or the start
+    of line 1: durations alone take the second; where another alignment starts line 1 at the third phrase (4 s)
+    the mapping follows it, and an anchor that agrees with the durations, or one lost far away, changes nothing."""
+    syl, sung, gaps = [6, 10, 8], np.array([1.5, 1.5, 2.5, 2.0]), np.array([0.5, 0.5, 1.0])
+    starts = np.array([0.0, 2.0, 4.0, 7.5])
+    by_durations = [(0, 1, 0, 1), (1, 2, 1, 3), (2, 3, 3, 4)]
+    assert assign_lines(syl, sung, gaps) == by_durations
+    assert assign_lines(syl, sung, gaps, anchors=(np.array([0.1, 3.9, 7.4]), starts)) == [
+        (0, 1, 0, 2), (1, 2, 2, 3), (2, 3, 3, 4)]
+    assert assign_lines(syl, sung, gaps, anchors=(np.array([0.1, 2.1, 7.4]), starts)) == by_durations
+    assert assign_lines(syl, sung, gaps, anchors=(np.array([0.1, 13.9, 17.4]), starts)) == by_durations
