@@ -126,10 +126,12 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
             warnings.append(f"the melody pitch tracker is not installed or does not load ({melody.INSTALL_HINT}): "
                             "the voice's pitch is tracked on the separated voice, where the band confuses it more")
         vf = V.vocal_features(y, rate, pitch=pitch)
-    sounding = vf.active
+    # Where the mouth may move: on a full mix where a voice is heard (the detector, trained for that; the
+    # separated voice drops out under the band), on a stem where the voice sounds (_follow_voice's default).
+    sounding, heard = vf.active, (vf.active if mix else None)
     if mix and detected:  # the separated voice keeps some of the band: a pause either of them hears is one
-        n = sounding.size  # the separated voice's frames, a frame more or less than the mix's
-        sounding = np.minimum(sounding, np.pad(activity, (0, max(0, n - activity.size)))[:n])
+        heard = np.pad(activity, (0, max(0, sounding.size - activity.size)))[: sounding.size]  # a frame more or less
+        sounding = np.minimum(sounding, heard)
     line_starts = None
     if mix and vf.duration_s <= ANCHOR_MAX_S:
         line_starts = _line_starts(y, rate, words, vf.duration_s)
@@ -185,7 +187,7 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     method = " + ".join(used)
     if len(groups) > 1:
         method = "phrase-anchored: " + " + ".join(f"{m} ({n} of {len(groups)} phrase groups)" for m, n in used.items())
-    phones = _follow_voice(phones, vf, sounding if mix else None)
+    phones = _follow_voice(phones, vf, heard)
     if mix:
         timed = [Word(w.start, w.end, w.text, min(w.confidence, MIX_CONFIDENCE_CAP)) for w in timed]
         method = f"full mix: {method}"
