@@ -15,10 +15,10 @@ Tiers, chosen from what is given (the one that ran is recorded in the track and 
    melody (:mod:`audio.melody`, a pitch tracker on the mix; needs ``choreo-engine[melody]``) and the onsets
    between them, else the onsets alone. Low confidence, and flagged so. A full mix with lyrics is aligned as
    tier 2 would align a stem (its phrases cut where the separated voice or the detector hears a pause; its
-   lines drawn towards where pocketsphinx, aligning the whole recording, starts them, up to
-   ``ANCHOR_MAX_S``; the voice's pitch from the melody tracker where the detector hears a voice, not from
-   the separated voice; the mouth resting where no voice is heard and held where one is), with every
-   word's confidence capped at ``MIX_CONFIDENCE_CAP`` and a warning to give the stem.
+   lines drawn towards where pocketsphinx, aligning the whole recording, starts them; the voice's pitch
+   from the melody tracker where the detector hears a voice, not from the separated voice; the mouth
+   resting where the detector hears no voice and held where it hears one), with every word's confidence
+   capped at ``MIX_CONFIDENCE_CAP`` and a warning to give the stem.
 """
 
 from __future__ import annotations
@@ -132,13 +132,7 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     if mix and detected:  # the separated voice keeps some of the band: a pause either of them hears is one
         heard = np.pad(activity, (0, max(0, sounding.size - activity.size)))[: sounding.size]  # a frame more or less
         sounding = np.minimum(sounding, heard)
-    line_starts = None
-    if mix and vf.duration_s <= ANCHOR_MAX_S:
-        line_starts = _line_starts(y, rate, words, vf.duration_s)
-    elif mix:
-        warnings.append(f"the full mix is longer than {ANCHOR_MAX_S:.0f} s: its lyric lines are mapped onto the sung "
-                        "phrases by their durations alone, not anchored by an alignment of the whole recording (whose "
-                        "memory grows with the square of the length); a line mapped wrong shifts the lines after it")
+    line_starts = _line_starts(y, rate, words) if mix else None
     groups = _phrase_groups(words, sounding, vf.frame_rate_hz, vf.duration_s, line_starts)
     if groups is None:
         groups = [(words, 0.0, vf.duration_s)]
@@ -198,19 +192,26 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
                       _mean_confidence(timed), vf.duration_s, tuple(warnings), loud)
 
 
-def _line_starts(y, sr: int, words, duration_s: float) -> dict[int, float] | None:
+def _line_starts(y, sr: int, words) -> dict[int, float] | None:
     """Where pocketsphinx, aligning the whole recording at once, starts each lyric line; None if it cannot.
 
     Alone it drifts on a long full mix, but it hears the words, which phrase durations do not: it anchors the
-    line-to-phrase mapping there (:func:`audio.phrases.assign_lines`).
+    line-to-phrase mapping there (:func:`audio.phrases.assign_lines`). One pruned word pass
+    (:func:`audio.speech.word_starts`), so that a whole song fits in memory.
     """
-    result = _speech_align_groups(y, sr, [(words, 0.0, duration_s)])[0]
-    if result is None:
+    from audio.speech import word_starts
+
+    prons = {w.text.lower(): [ph for s in w.syllables for ph in s.phones] for w in words}
+    try:
+        starts = word_starts(y, sr, [w.text.lower() for w in words], pronunciations=prons)
+    except ChoreoError:
         return None
-    starts: dict[int, float] = {}
-    for lw, tw in zip(words, result[0], strict=True):
-        starts.setdefault(lw.line, tw.start)
-    return starts
+    if starts is None:
+        return None
+    out: dict[int, float] = {}
+    for w, t in zip(words, starts, strict=True):
+        out.setdefault(w.line, float(t))
+    return out
 
 
 def _phrase_groups(words, activity: np.ndarray, fr: float, duration_s: float,
@@ -295,10 +296,6 @@ def _mean_confidence(words) -> float:
 
 # A full mix aligned as if it were a stem: the band masks the voice, so no word gets more confidence.
 MIX_CONFIDENCE_CAP = 0.3
-# A full mix up to this long is also aligned whole, to anchor its line-to-phrase mapping (_line_starts): that
-# alignment's memory grows with the square of the length (0.8 GB more for a 153 s mix, 2.3 GB more for 229 s;
-# 5 minutes would take about 4 GB more).
-ANCHOR_MAX_S = 300.0
 
 
 def _speech_align_groups(y, sr, groups) -> list:

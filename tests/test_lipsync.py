@@ -206,23 +206,6 @@ def test_full_mix_with_lyrics_without_the_pitch_tracker_says_so(speech, tmp_path
     assert any("melody pitch tracker is not installed" in w and melody.INSTALL_HINT in w for w in tr.warnings)
 
 
-def test_full_mix_line_mapping_is_anchored_up_to_a_length(speech, tmp_path, monkeypatch):
-    """The whole-recording alignment that anchors a full mix's line mapping runs up to ANCHOR_MAX_S; past it the
-    lines are mapped by durations alone, every word still placed, and a warning says so."""
-    import audio.transcribe as T
-
-    _speech_between_band(speech, tmp_path / "mix.wav")
-    calls: list[float] = []
-    real = T._line_starts
-    monkeypatch.setattr(T, "_line_starts", lambda y, sr, words, d: calls.append(d) or real(y, sr, words, d))
-    tr = transcribe(tmp_path / "mix.wav", lyrics=speech / "s.txt", mix=True)
-    assert len(calls) == 1 and not any("longer than" in w for w in tr.warnings)
-    monkeypatch.setattr(T, "ANCHOR_MAX_S", 5.0)
-    tr = transcribe(tmp_path / "mix.wav", lyrics=speech / "s.txt", mix=True)
-    assert len(calls) == 1 and len(tr.words) == 17
-    assert any("longer than 5 s" in w and "durations alone" in w for w in tr.warnings)
-
-
 def test_lead_vocal_brings_the_voice_forward_over_a_repeating_band(speech):
     """REPET-SIM keeps what does not repeat: the voice over a looped band comes out nearer the voice alone."""
     from audio.decode import load_audio

@@ -150,6 +150,16 @@ def test_text_longer_than_audio(two_sentences):
     assert al.words[-1].end <= len(short) / sr + 1e-9
 
 
+def test_word_starts_agree_with_the_full_alignment(aligned, two_sentences):
+    """The pruned one-pass word starts are the unpruned alignment's, and the text that cannot fit gives None."""
+    y, sr = two_sentences
+    starts = S.word_starts(y, sr, WORDS)
+    assert starts is not None and starts.shape == (len(WORDS),)
+    np.testing.assert_allclose(starts, [w.start for w in aligned.words], atol=0.03)
+    assert S.word_starts(y[: len(y) // 8], sr, WORDS) is None
+    assert S.word_starts(y, sr, []) is None
+
+
 def test_silence(capfd):
     silence = np.zeros(32000, dtype=np.float32)
     phones = S.recognize_phones(silence, 16000)
