@@ -416,17 +416,22 @@ def _decoder(entries: Sequence[_Entry], beam: float = 0.0):
     return d
 
 
+def _word_pass(d, pcm: bytes, entries: Sequence[_Entry]) -> bool:
+    """Align the words of ``entries`` to ``pcm`` with decoder ``d``; whether the search reached the text's end."""
+    d.set_align_text(" ".join(e.name for e in entries))
+    d.start_utt()
+    d.process_raw(pcm, full_utt=True)
+    d.end_utt()
+    return d.hyp() is not None
+
+
 def _align_once(pcm: bytes, entries: Sequence[_Entry]):
     """Word pass then phone pass; the alignment as (word name, score, frames, phones) tuples, or None."""
     if not entries:
         return None
     d = _decoder(entries)
     try:
-        d.set_align_text(" ".join(e.name for e in entries))
-        d.start_utt()
-        d.process_raw(pcm, full_utt=True)
-        d.end_utt()
-        if d.hyp() is None:
+        if not _word_pass(d, pcm, entries):
             return None
         d.set_alignment()
         d.start_utt()
@@ -483,11 +488,7 @@ def word_starts(y: np.ndarray, sr: int, words: Sequence[str], *,
         return None
     d = _decoder(entries, beam)
     try:
-        d.set_align_text(" ".join(e.name for e in entries))
-        d.start_utt()
-        d.process_raw(x.tobytes(), full_utt=True)
-        d.end_utt()
-        segs = [(seg.word, seg.start_frame) for seg in d.seg()] if d.hyp() is not None else []
+        segs = [(seg.word, seg.start_frame) for seg in d.seg()] if _word_pass(d, x.tobytes(), entries) else []
     except RuntimeError:
         return None
     starts = [frame / FRAME_RATE_HZ for word, frame in segs if _base(word) not in _FILLER_WORDS]

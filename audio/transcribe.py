@@ -201,9 +201,8 @@ def _line_starts(y, sr: int, words) -> dict[int, float] | None:
     """
     from audio.speech import word_starts
 
-    prons = {w.text.lower(): [ph for s in w.syllables for ph in s.phones] for w in words}
     try:
-        starts = word_starts(y, sr, [w.text.lower() for w in words], pronunciations=prons)
+        starts = word_starts(y, sr, [w.text.lower() for w in words], pronunciations=_pronunciations(words))
     except ChoreoError:
         return None
     if starts is None:
@@ -340,14 +339,18 @@ def _fresh_std_streams() -> None:
                                     errors="backslashreplace", buffering=1, closefd=False))
 
 
+def _pronunciations(words) -> dict[str, list[str]]:
+    """The lyric words' own pronunciations (their syllables' phones), by lower-case word, for pocketsphinx."""
+    return {w.text.lower(): [ph for s in w.syllables for ph in s.phones] for w in words}
+
+
 def _speech_align(seg, sr, words, start_s):
     """Align ``words`` with pocketsphinx in ``seg`` (starting at ``start_s``): (words, phones, method, None) or None."""
     from audio.speech import force_align
 
-    prons = {w.text.lower(): [ph for s in w.syllables for ph in s.phones] for w in words}
     try:
-        al = force_align(seg, sr, [w.text.lower() for w in words], pronunciations=prons, offset_s=start_s,
-                         longest_prefix=False)  # an incomplete alignment is not used
+        al = force_align(seg, sr, [w.text.lower() for w in words], pronunciations=_pronunciations(words),
+                         offset_s=start_s, longest_prefix=False)  # an incomplete alignment is not used
     except ChoreoError:
         return None
     if not al.complete:
