@@ -143,11 +143,12 @@ def voice_pitch(samples: np.ndarray, sr: int, voice: np.ndarray | None = None) -
     voicing : np.ndarray [shape=(k,), 0..1]
         The periodicity where above ``VOICING`` (and a voice is heard), else 0.
     """
+    import librosa
+
     f0, per = melody_pitch(samples, sr)
     on = per > VOICING
     if voice is not None:
-        v = np.asarray(voice, dtype=bool)
-        on &= np.pad(v, (0, max(0, on.size - v.size)))[: on.size]
+        on &= librosa.util.fix_length(np.asarray(voice, dtype=bool), size=on.size)
     return np.where(on, f0, np.nan), np.where(on, per, 0.0)
 
 

@@ -130,7 +130,9 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     # separated voice drops out under the band), on a stem where the voice sounds (_follow_voice's default).
     sounding, heard = vf.active, (vf.active if mix else None)
     if mix and detected:  # the separated voice keeps some of the band: a pause either of them hears is one
-        heard = np.pad(activity, (0, max(0, sounding.size - activity.size)))[: sounding.size]  # a frame more or less
+        from librosa.util import fix_length
+
+        heard = fix_length(activity, size=sounding.size)  # the mix's frames: a frame more or less
         sounding = np.minimum(sounding, heard)
     line_starts = _line_starts(y, rate, words) if mix else None
     groups = _phrase_groups(words, sounding, vf.frame_rate_hz, vf.duration_s, line_starts)

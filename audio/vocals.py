@@ -85,8 +85,8 @@ def vocal_features(y: np.ndarray, sr: int, *, pitch: tuple[np.ndarray, np.ndarra
                                     resolution=0.5, n_thresholds=20)
     else:
         n_frames = 1 + y16.shape[0] // hop  # pYIN's frame count (centred frames)
-        f0, vprob = (np.pad(np.asarray(x, dtype=np.float64), (0, max(0, n_frames - len(x))),
-                            constant_values=fill)[:n_frames] for x, fill in zip(pitch, (np.nan, 0.0), strict=True))
+        f0 = librosa.util.fix_length(np.asarray(pitch[0], dtype=np.float64), size=n_frames, constant_values=np.nan)
+        vprob = librosa.util.fix_length(np.asarray(pitch[1], dtype=np.float64), size=n_frames)
     rms = librosa.feature.rms(y=y16, frame_length=1024, hop_length=hop)[0]
     db = 20 * np.log10(np.maximum(rms, 1e-6))
     top = np.percentile(db, 99.5) if db.size else 0.0
