@@ -305,8 +305,9 @@ def pronounce_words(lines: list[list[str]], *, voice: str = "auto") -> tuple[lis
     -------
     words : list of LyricWord
     notes : list of str
-        One line per word that came from espeak-ng or could not be pronounced at all (and was left out
-        of the alignment), for the user.
+        For the user: the voice chosen, one line naming the words outside the English dictionary that
+        espeak-ng pronounced (with an English voice; in another language's voice espeak-ng pronounces them
+        all), and one line per word that could not be pronounced at all (left out of the alignment).
     """
     from audio.speech import load_dictionary
 
@@ -324,7 +325,8 @@ def pronounce_words(lines: list[list[str]], *, voice: str = "auto") -> tuple[lis
     english = voice.lower().startswith("en")
     lexicon = load_dictionary() if english else {}
     words: list[LyricWord] = []
-    guessed: list[str] = []
+    guessed: list[str] = []  # words outside the English dictionary that espeak-ng pronounced
+    left_out: list[str] = []
     asked: dict[str, list] = {}  # espeak-ng's answer per word: asked (and told) once, however often it is sung
     for li, line in enumerate(lines):
         for wi, text in enumerate(line):
@@ -337,19 +339,35 @@ def pronounce_words(lines: list[list[str]], *, voice: str = "auto") -> tuple[lis
                     # espeak-ng reads a kanji as "Chinese letter": no reading is better than that one
                     phones = [] if _KANJI.search(key) else _espeak_pronounce(key, voice)
                     asked[key] = [phones] if phones else []
-                    guessed.append(f"{text!r}: pronounced by espeak-ng" if phones else _left_out(text))
+                    (guessed if phones else left_out).append(text)
                 prons = asked[key]
             if not prons:
                 continue
             words.append(LyricWord(text=text, syllables=syllabify(prons[0]), line=li, line_end=wi == len(line) - 1,
                                    source=source))
+    told: list[str] = []
     if english and not auto:
         lang = other_language(lines, lexicon)
         if lang is not None:
-            guessed.insert(0, f"the lyrics look like another language ({lang!r}), but the voice is {voice!r}: "
-                              f"give that language's espeak-ng voice ('{lang}'); the mouth shapes follow English "
-                              "pronunciation meanwhile")
-    return words, notes_kanji + chosen + guessed
+            told.append(f"the lyrics look like another language ({lang!r}), but the voice is {voice!r}: "
+                        f"give that language's espeak-ng voice ('{lang}'); the mouth shapes follow English "
+                        "pronunciation meanwhile")
+    if english and guessed:  # in another language's voice espeak-ng pronounces every word: nothing to tell
+        told.append(_guessed_note(guessed))
+    return words, notes_kanji + chosen + told + [_left_out(text) for text in left_out]
+
+
+GUESSED_SHOWN = 8
+"""Words named in the note on words outside the dictionary; the rest are counted."""
+
+
+def _guessed_note(texts: list[str]) -> str:
+    """One note naming the words outside the English dictionary that espeak-ng pronounced (a guess)."""
+    shown = ", ".join(repr(t) for t in texts[:GUESSED_SHOWN])
+    more = f" and {len(texts) - GUESSED_SHOWN} more" if len(texts) > GUESSED_SHOWN else ""
+    are = "word is" if len(texts) == 1 else "words are"
+    return (f"{len(texts)} {are} not in the pronouncing dictionary and pronounced by espeak-ng (a guess): "
+            f"{shown}{more}")
 
 
 def _left_out(text: str) -> str:

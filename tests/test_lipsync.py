@@ -276,7 +276,9 @@ def test_unknown_words_are_pronounced_by_espeak_and_reported(speech, tmp_path):
     lyr = tmp_path / "odd.txt"
     lyr.write_text("The quick brown blorptastic jumps over the lazy dog\nShe sells sea shells by the sea shore\n")
     tr = transcribe(speech / "s.wav", lyrics=lyr)
-    assert len(tr.words) == 17 and any("'blorptastic': pronounced by espeak-ng" in w for w in tr.warnings)
+    assert len(tr.words) == 17
+    assert [w for w in tr.warnings if "espeak-ng" in w] == [
+        "1 word is not in the pronouncing dictionary and pronounced by espeak-ng (a guess): 'blorptastic'"]
 
 
 def test_lyrics_in_another_language(tmp_path):
@@ -310,8 +312,8 @@ def test_lyrics_language_is_told(text, lang):
     # The default voice, "auto", takes the lyrics' language and says so.
     words, notes = pronounce_words([text.split()])
     assert any(f"look like {lang!r}: pronounced with the espeak-ng voice" in n for n in notes) == (lang is not None)
-    if lang is not None:
-        assert all(w.source == "espeak-ng" for w in words)
+    if lang is not None:  # every word is espeak-ng's: the voice is told once, no word named
+        assert all(w.source == "espeak-ng" for w in words) and len(notes) == 1
     # English forced on them: pronounced as English, with a warning.
     _, notes = pronounce_words([text.split()], voice="en-us")
     assert any("another language" in n for n in notes) == (lang is not None)
@@ -326,6 +328,18 @@ def test_an_unknown_word_sung_again_is_reported_once():
     assert [w.text for w in words] == ["blorptastic", "blorptastic", "la", "blorptastic"]
     assert len({tuple(w.syllables) for w in words if w.text == "blorptastic"}) == 1
     assert sum("blorptastic" in n for n in notes) == 1
+
+
+def test_words_outside_the_dictionary_are_told_in_one_line():
+    from audio.lyrics import GUESSED_SHOWN, pronounce_words, split_lines
+
+    odd = [f"blorp{c}tastic" for c in "abcdefghijkl"]
+    words, notes = pronounce_words(split_lines(" ".join(["the", *odd]) + "\n" + odd[0] + "\n"), voice="en-us")
+    assert len(words) == 14
+    told = [n for n in notes if "pronounced by espeak-ng" in n]
+    assert len(told) == 1 and told[0].startswith("12 words are not in the pronouncing dictionary")
+    assert all(repr(w) in told[0] for w in odd[:GUESSED_SHOWN]) and odd[GUESSED_SHOWN] not in told[0]
+    assert told[0].endswith(f"and {12 - GUESSED_SHOWN} more")
 
 
 def test_romanized_japanese_is_pronounced_mora_by_mora():
