@@ -77,6 +77,10 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
         raise ChoreoError("lip-sync needs a vocal recording, or a MIDI file with lyrics")
     audio = load_audio(vocals, allow_silence=True, min_duration_s=0.5) if vocals is not None else None
     y = audio.mono() if audio is not None else None
+    samples = audio.samples if audio is not None else None
+    if mix and audio is not None:  # the level of a full mix says nothing of its voice (see _full_scale)
+        samples = _full_scale(samples)
+        y = samples.mean(axis=1, dtype=np.float32)
     if midi is not None:
         from audio.midi import read_lyric_notes
 
@@ -97,7 +101,7 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
                           (f"{vocals}: no voice found (silent or instrumental); the mouth stays closed",
                            *mix_notes), loud)
     if mix and lyrics is None:
-        tr = _melody_notes(audio.samples, audio.sr, vf, activity, detected, loud)
+        tr = _melody_notes(samples, audio.sr, vf, activity, detected, loud)
         return dataclasses.replace(tr, warnings=(*tr.warnings, *mix_notes))
     if lyrics is None:
         from audio.speech import recognize_phones
@@ -118,10 +122,10 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     if mix:  # the band never pauses: phrases and words are looked for in the lead vocal brought forward
         from audio import melody
 
-        y, rate = V.lead_vocal(melody.centre_channel(audio.samples, audio.sr), audio.sr), V.VOCAL_SR
+        y, rate = V.lead_vocal(melody.centre_channel(samples, audio.sr), audio.sr), V.VOCAL_SR
         pitch = None
         if melody.crepe_available():  # the voice's pitch from the mix's melody, where the detector hears a voice
-            pitch = melody.voice_pitch(audio.samples, audio.sr, activity > 0.5 if detected else None)
+            pitch = melody.voice_pitch(samples, audio.sr, activity > 0.5 if detected else None)
         else:
             warnings.append(f"the melody pitch tracker is not installed or does not load ({melody.INSTALL_HINT}): "
                             "the voice's pitch is tracked on the separated voice, where the band confuses it more")
@@ -490,6 +494,18 @@ def _low_confidence_lines(words, timed) -> list[str]:
     more = f" and {len(low) - 8} more" if len(low) > 8 else ""
     return [f"{len(low)} of {len(by_line)} lyric lines have low confidence (< {LOW_CONFIDENCE}), check them: "
             f"{shown}{more}"]
+
+
+def _full_scale(samples: np.ndarray) -> np.ndarray:
+    """A full mix scaled so that its peak is at full scale (1.0), as a mastered mix's is; silence as it is.
+
+    The singing detector scores log-mel bands and the repetition-based separation compares log-mel spectra,
+    both in absolute decibels, so the same mix 6 dB quieter gave other phrases, other anchors and other word
+    timings (a dev song over a recorded band: 0.54 s mean syllable error at full scale, 0.49 s at -6 dB,
+    0.44 s at -12 dB). Scaled to its peak, a mix gives the same result at any level.
+    """
+    peak = float(np.max(np.abs(samples), initial=0.0))
+    return samples / peak if peak > 0.0 else samples
 
 
 def _mix_activity(y: np.ndarray, sr: int, vf) -> tuple[np.ndarray, bool, tuple[str, ...]]:

@@ -10,6 +10,8 @@ Prints, per recording:
    band, and recorded instrumentals (two CC-BY recordings in ``../shared/data/real`` and an instrumental
    Beatles clip of the dev set), looped, with the mean over those recorded mixes; and the medley over the
    same recorded instrumentals (a full-length mix, where one wrong line-to-phrase group shifts the rest).
+   The same again in stereo over the two stereo recordings, the voice in the centre as a lead vocal is mixed
+   (the dev mixes are mono; a real mix's centre is where its voice is looked for).
    Syllable-onset error (mean, share within 0.3 s and 0.1 s), mouth open/closed agreement per frame with
    the annotated sung syllables beside that of a mouth that never closes (always_open: these songs are
    sung almost without a break, so agreement says little unless it beats that), the aligner that ran,
@@ -20,7 +22,11 @@ Prints, per recording:
    mouth that flaps often scores high on hits alone), the share of openings that fall on a note onset
    (precision), and frame agreement of the mouth with the annotated notes beside that of a mouth that
    never closes (always_open); nan where the file gives no note durations.
-3. Calibration: word confidence in bins against the share of those words within 0.3 s.
+3. ``extra/``: a solo voice (a Tagalog children's song) with its notes and lyric text but no word timings:
+   the error of each lyric line's start (the first note after each of the longest pauses, one fewer than
+   the lines), mouth agreement with the notes beside always_open, and note onsets matched by an opening;
+   per aligner and with no lyrics. Tagalog has no espeak-ng voice: the English one reads it.
+4. Calibration: word confidence in bins against the share of those words within 0.3 s.
 
 The dev set is not distributed; without it the script says so and exits 0.
 """
@@ -100,12 +106,13 @@ def _medley(dev: Path, ids: list[str], tmp: Path) -> tuple[Path, Path, np.ndarra
     return wav, txt, np.concatenate(table)
 
 
-def _over_band(song: tuple[Path, Path, np.ndarray], tmp: Path,
-               band: Path | None = None) -> tuple[Path, Path, np.ndarray]:
+def _over_band(song: tuple[Path, Path, np.ndarray], tmp: Path, band: Path | None = None, *,
+               stereo: bool = False) -> tuple[Path, Path, np.ndarray]:
     """A song (its WAV, lyrics and syllable table) over a band 3 dB under the voice: a mix with known syllables.
 
     The band is synthesized (drums, bass, chords, repeating exactly) or, given ``band``, a recorded
-    instrumental, looped to the song's length.
+    instrumental, looped to the song's length. ``stereo``: the recorded band keeps its two channels and the
+    voice is mixed to the centre, as a lead vocal is (the band's level is that of its mono sum); else mono.
     """
     from audio.decode import load_audio
     from audio.features import resample_mono
@@ -116,14 +123,16 @@ def _over_band(song: tuple[Path, Path, np.ndarray], tmp: Path,
     if band is None:
         bars = int(np.ceil(y.shape[0] / sr / 2.0)) + 1  # 2 s bars at 120 BPM in 4/4
         synth = synthesize(SongSpec(bpm=120.0, form=(("verse", bars),), seed=0))
-        b = resample_mono(synth.y, synth.sr, sr)[: y.shape[0]]
+        b = resample_mono(synth.y, synth.sr, sr)[: y.shape[0], None]
     else:
         rec = load_audio(band)
-        b = resample_mono(rec.mono(), rec.sr, sr)
-        b = np.tile(b, int(np.ceil(y.shape[0] / b.shape[0])))[: y.shape[0]]
-    b = b * (np.sqrt(np.mean(y**2)) / max(np.sqrt(np.mean(b**2)), 1e-9)) * 10 ** (-3 / 20)
-    wav = tmp / f"{voice.stem}_over_{band.stem if band else 'band'}.wav"
-    sf.write(wav, y + b, sr)
+        channels = [rec.samples[:, c] for c in range(rec.samples.shape[1])] if stereo else [rec.mono()]
+        b = np.stack([resample_mono(c, rec.sr, sr) for c in channels], axis=1)
+        b = np.tile(b, (int(np.ceil(y.shape[0] / b.shape[0])), 1))[: y.shape[0]]
+    b = b * (np.sqrt(np.mean(y**2)) / max(np.sqrt(np.mean(b.mean(axis=1) ** 2)), 1e-9)) * 10 ** (-3 / 20)
+    x = y[:, None] + b
+    wav = tmp / f"{voice.stem}_over_{band.stem if band else 'band'}{'_stereo' if stereo else ''}.wav"
+    sf.write(wav, x, sr)
     return wav, lyrics, table
 
 
@@ -152,7 +161,14 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
                     for sid, song in songs.items() for band in _instrumentals(dev)]
         long = [(f"medley over {band.stem}, --mix", *_over_band(medley, Path(tmp), band), True)
                 for band in _instrumentals(dev)]
-        cases += recorded + long
+        # Full mixes are mostly stereo, with the lead vocal in the centre: the recorded bands that are stereo
+        # keep their channels, and the mix's centre is what the voice is looked for in.
+        wide = [band for band in _instrumentals(dev) if sf.info(str(band)).channels > 1]
+        stereo = [(f"{sid[-3:]} over {band.stem}, stereo --mix", *_over_band(song, Path(tmp), band, stereo=True),
+                   True) for sid, song in songs.items() for band in wide]
+        stereo_long = [(f"medley over {band.stem}, stereo --mix", *_over_band(medley, Path(tmp), band, stereo=True),
+                        True) for band in wide]
+        cases += recorded + long + stereo + stereo_long
         for name, wav, txt, ref, mix in cases:
             if only and not any(o in name for o in only):
                 continue
@@ -174,7 +190,8 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
                 row["mouth_agree"] = float(np.mean(_open_frames(tr.phones, duration)[: sung.size] == sung))
                 row["always_open"] = float(np.mean(sung))
                 rows.append(row)
-    for group, label in ((recorded, "mean, songs over recordings"), (long, "mean, medleys over recordings")):
+    for group, label in ((recorded, "mean, songs over recordings"), (long, "mean, medleys over recordings"),
+                         (stereo, "mean, songs, stereo"), (stereo_long, "mean, medleys, stereo")):
         names = {case[0] for case in group}
         scored = [r for r in rows if r["clip"] in names and "mean_err_s" in r]
         if len(scored) > 1:
@@ -224,6 +241,55 @@ def evaluate_mixes(dev: Path, only: set[str]) -> list[dict]:
     return rows
 
 
+def _line_onsets(notes: np.ndarray, n_lines: int) -> np.ndarray | None:
+    """Where each lyric line starts in a solo take annotated with notes: the first note after each of the
+    ``n_lines - 1`` longest pauses between notes (a singer breathes between lines); None with too few notes."""
+    if notes.shape[0] < n_lines or n_lines < 1:
+        return None
+    gaps = notes[1:, 0] - notes[:-1, 1]
+    cuts = np.sort(np.argsort(gaps)[::-1][: n_lines - 1]) + 1
+    return notes[np.r_[0, cuts].astype(int), 0]
+
+
+def evaluate_solo(dev: Path, only: set[str], aligners: list[str]) -> list[dict]:
+    """A solo sung stem with note annotations and lyric text but no word timings (``extra/``).
+
+    Line-start error (the first word of each lyric line against :func:`_line_onsets`), mouth agreement with
+    the annotated notes (the gaps between notes are consonants and breaths, so a mouth that stays open
+    through a consonant counts against itself), and note onsets matched by a mouth opening within 0.15 s;
+    per aligner, and with no lyrics (phone recognition).
+    """
+    from audio.lyrics import pronounce_words, read_lyrics
+    from audio.params import LipsyncParams
+    from audio.transcribe import transcribe
+
+    rows = []
+    for notes_path in sorted((dev / "extra").glob("*.notes")):
+        wav, txt = notes_path.with_suffix(".wav"), notes_path.with_suffix(".txt")
+        if (only and not any(o in notes_path.stem for o in only)) or not (wav.is_file() and txt.is_file()):
+            continue
+        notes = _read_table(notes_path)
+        duration = sf.info(str(wav)).duration
+        sung = _span_frames(notes, int(np.ceil(duration * FRAME_HZ)))
+        line_of = [w.line for w in pronounce_words(read_lyrics(txt))[0]]
+        starts = _line_onsets(notes, len(set(line_of)))
+        for aligner in [*aligners, None]:
+            t0 = time.perf_counter()
+            tr = (transcribe(wav) if aligner is None
+                  else transcribe(wav, lyrics=txt, params=LipsyncParams(aligner=aligner)))
+            secs = time.perf_counter() - t0
+            row = {"clip": notes_path.stem, "system": aligner or "no lyrics", "method": tr.method,
+                   "mouth_agree": float(np.mean(_open_frames(tr.phones, duration)[: sung.size] == sung)),
+                   "always_open": float(np.mean(sung)), "onsets_hit_015": _hit_rate(_openings(tr.phones), notes[:, 0]),
+                   "seconds": secs, "rtf": duration / secs}
+            if aligner is not None and starts is not None and len(tr.words) == len(line_of):
+                first = np.array([w.start for i, w in enumerate(tr.words) if i == 0 or line_of[i] != line_of[i - 1]])
+                err = np.abs(first - starts)
+                row.update(lines=int(err.size), line_err_s=float(err.mean()), line_err_max_s=float(err.max()))
+            rows.append(row)
+    return rows
+
+
 def calibration(pairs: list[tuple[float, float]]) -> list[dict]:
     """Share of words within 0.3 s per confidence bin."""
     out = []
@@ -260,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     only = set(args.only)
     lyr, pairs = evaluate_lyrics(args.dev, only, [a for a in args.aligners.split(",") if a])
     mixes = [] if args.no_mixes else evaluate_mixes(args.dev, only)
+    solo = evaluate_solo(args.dev, only, [a for a in args.aligners.split(",") if a])
     cal = calibration(pairs) if pairs else []
     if lyr:
         print(f"== sung syllables, a cappella ({args.dev / 'lyrics'})")
@@ -271,11 +338,16 @@ def main(argv: list[str] | None = None) -> int:
         print(_table(mixes, ["clip", "notes", "openings", "onsets_hit_015", "chance_hit", "precision", "mouth_agree",
                              "always_open", "seconds", "rtf"]))
         print()
+    if solo:
+        print(f"== a solo voice with notes and lyric text, no word timings ({args.dev / 'extra'})")
+        print(_table(solo, ["clip", "system", "method", "lines", "line_err_s", "line_err_max_s", "mouth_agree",
+                            "always_open", "onsets_hit_015", "seconds", "rtf"]))
+        print()
     if cal:
         print("== calibration (aligner auto): words per confidence bin and the share within 0.3 s")
         print(_table(cal, ["bin", "words", "within_03"]))
     if args.json:
-        args.json.write_text(json.dumps({"lyrics": lyr, "mixes": mixes, "calibration": cal}, indent=1))
+        args.json.write_text(json.dumps({"lyrics": lyr, "mixes": mixes, "solo": solo, "calibration": cal}, indent=1))
     return 0
 
 

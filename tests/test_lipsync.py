@@ -194,6 +194,17 @@ def test_full_mix_with_lyrics_mouth_rests_with_the_band_alone(speech, tmp_path):
     assert abs(tr.words[0].start - a) < 0.3
 
 
+def test_a_full_mix_gives_the_same_track_at_any_level(speech, tmp_path):
+    """The same mix 14 dB quieter gives the same words and mouth, with lyrics and without."""
+    _speech_between_band(speech, tmp_path / "mix.wav")
+    y, sr = sf.read(str(tmp_path / "mix.wav"), dtype="float32")
+    for name, gain in (("loud", 0.9 / np.abs(y).max()), ("quiet", 0.18 / np.abs(y).max())):
+        sf.write(str(tmp_path / f"{name}.wav"), y * gain, sr, subtype="FLOAT")
+    for lyrics in (speech / "s.txt", None):
+        loud, quiet = (transcribe(tmp_path / f"{name}.wav", lyrics=lyrics, mix=True) for name in ("loud", "quiet"))
+        assert loud.words == quiet.words and loud.phones == quiet.phones
+
+
 def test_full_mix_with_lyrics_without_the_pitch_tracker_says_so(speech, tmp_path, monkeypatch):
     """Without the melody extra the separated voice's own pitch (pYIN) is used, every word still placed, and a
     warning names the extra."""
