@@ -38,6 +38,12 @@ from audio.params import LipsyncParams
 SPEECH_FIT = 0.5
 # A rejoined pair of phrase groups (see _rejoin) must fit within this of its better group alone.
 REJOIN_MARGIN = 0.05
+# A phrase group's words are looked for up to GROUP_PAD_S before its first phrase and after its last (a
+# consonant before the voiced onset, a quiet first note or a fading last one the activity missed), never
+# further: an instrumental intro or break is not searched for words (half-way cuts through a 15 s intro put
+# a dev song's first word 7-14 s early). Not fitted: a second is more than any consonant, and a note the
+# activity misses for longer is too quiet to lip-sync.
+GROUP_PAD_S = 1.0
 
 
 def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, midi: str | Path | None = None,
@@ -238,12 +244,14 @@ def _phrase_groups(words, activity: np.ndarray, fr: float, duration_s: float,
         return None
     spans = [(phrases[j0, 0], phrases[j1 - 1, 1]) for _i0, _i1, j0, j1 in mapping]
     out = []
-    # The groups tile the recording, cut half-way through the pauses between them: a consonant before the
-    # voiced onset, a quiet first note or a fading last one still fall inside their group.
+    # The groups are cut half-way through the pauses between them, and reach at most GROUP_PAD_S beyond their
+    # phrases: a consonant before the voiced onset, a quiet first note or a fading last one still fall inside
+    # their group, an instrumental intro or break does not.
     cuts = [0.0] + [(spans[g][1] + spans[g + 1][0]) / 2 for g in range(len(spans) - 1)] + [duration_s]
     for g, (i0, i1, _j0, _j1) in enumerate(mapping):
         keep = set(line_ids[i0:i1])
-        out.append(([w for w in words if w.line in keep], cuts[g], cuts[g + 1]))
+        out.append(([w for w in words if w.line in keep], max(cuts[g], spans[g][0] - GROUP_PAD_S),
+                    min(cuts[g + 1], spans[g][1] + GROUP_PAD_S)))
     return out
 
 

@@ -530,3 +530,21 @@ def test_a_full_mix_in_another_language_is_aligned_in_that_language(tmp_path):
     assert any("look like 'fr'" in w for w in tr.warnings) and tr.method.startswith("full mix: ")
     assert [w.text for w in tr.words] == " ".join(lines).split()
     assert np.mean([abs(a.start - b.start) for a, b in zip(tr.words, spoken.words, strict=True)]) < 0.3
+
+
+def test_a_phrase_group_is_not_searched_far_beyond_its_phrases():
+    """An instrumental intro, break or outro is not searched for words: a group reaches GROUP_PAD_S beyond its
+    phrases at most (half-way cuts through a 15 s intro put a dev song's first word 7-14 s early)."""
+    from audio.lyrics import pronounce_words, split_lines
+    from audio.transcribe import GROUP_PAD_S, _phrase_groups
+
+    words, _ = pronounce_words(split_lines("hello there\nmy good friend\n"), voice="en-us")
+    fr = 50.0
+    activity = np.zeros(int(40 * fr))
+    activity[int(15 * fr): int(17 * fr)] = 1.0
+    activity[int(19 * fr): int(21.5 * fr)] = 1.0
+    groups = _phrase_groups(words, activity, fr, 40.0)
+    assert [[w.text for w in g] for g, _, _ in groups] == [["hello", "there"], ["my", "good", "friend"]]
+    spans = [(a, b) for _, a, b in groups]
+    # the intro and the outro are left out; between the phrases the cut is half-way (18 s), nearer than the pad
+    np.testing.assert_allclose(spans, [(15 - GROUP_PAD_S, 18.0), (18.0, 21.5 + GROUP_PAD_S)], atol=0.03)
