@@ -11,7 +11,9 @@ Prints, per recording:
    Beatles clip of the dev set), looped, with the mean over those recorded mixes; and the medley over the
    same recorded instrumentals (a full-length mix, where one wrong line-to-phrase group shifts the rest).
    The same again in stereo over the two stereo recordings, the voice in the centre as a lead vocal is mixed
-   (the dev mixes are mono; a real mix's centre is where its voice is looked for).
+   (the dev mixes are mono; a real mix's centre is where its voice is looked for). And the medley with a
+   15 s instrumental intro and 10 s breaks between the songs and at the end, over the recorded
+   instrumentals (mono), as a song has them: no word may land there.
    Syllable-onset error (mean, share within 0.3 s and 0.1 s), mouth open/closed agreement per frame with
    the annotated sung syllables beside that of a mouth that never closes (always_open: these songs are
    sung almost without a break, so agreement says little unless it beats that), the aligner that ran,
@@ -50,6 +52,7 @@ from benchmarks.dev_set import dev_missing, dev_parser  # noqa: E402
 
 FRAME_HZ = 100.0
 CONF_BINS = (0.0, 0.3, 0.5, 0.7, 1.01)
+INTRO_S, BREAK_S = 15.0, 10.0  # the instrumental intro, and the breaks between the songs of a medley with breaks
 CHANCE_DRAWS = 50  # random placements of the same number of openings, for the chance hit rate
 
 
@@ -89,18 +92,23 @@ def _span_frames(spans: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _medley(dev: Path, ids: list[str], tmp: Path) -> tuple[Path, Path, np.ndarray]:
-    """Both songs twice, 1 s apart: a temporary WAV, its lyrics and its syllable table."""
+def _medley(dev: Path, ids: list[str], tmp: Path, *, intro_s: float = 0.0,
+            gap_s: float = 1.0) -> tuple[Path, Path, np.ndarray]:
+    """Both songs twice, ``gap_s`` apart, after ``intro_s`` of silence: a temporary WAV, its lyrics and its
+    syllable table. Over a band, the silences are an instrumental intro and breaks, as a song has."""
     parts, lyrics, table, t0 = [], [], [], 0.0
     sr = None
-    for sid in ids * 2:
+    for k, sid in enumerate(ids * 2):
         y, sr = sf.read(dev / "lyrics" / f"{sid}.wav", dtype="float32")
-        gap = np.zeros(sr, dtype=np.float32)
+        if k == 0 and intro_s:
+            parts.append(np.zeros(int(intro_s * sr), dtype=np.float32))
+            t0 += parts[-1].shape[0] / sr
+        gap = np.zeros(int(gap_s * sr), dtype=np.float32)
         parts += [y, gap]
         lyrics.append((dev / "lyrics" / f"{sid}.txt").read_text(encoding="utf-8").strip())
         table.append(_read_table(dev / "lyrics" / f"{sid}.words") + t0)
         t0 += (y.shape[0] + gap.shape[0]) / sr
-    wav, txt = tmp / "medley.wav", tmp / "medley.txt"
+    wav, txt = tmp / f"medley_{intro_s:g}_{gap_s:g}.wav", tmp / f"medley_{intro_s:g}_{gap_s:g}.txt"
     sf.write(wav, np.concatenate(parts), sr)
     txt.write_text("\n".join(lyrics) + "\n", encoding="utf-8")
     return wav, txt, np.concatenate(table)
@@ -168,7 +176,11 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
                    True) for sid, song in songs.items() for band in wide]
         stereo_long = [(f"medley over {band.stem}, stereo --mix", *_over_band(medley, Path(tmp), band, stereo=True),
                         True) for band in wide]
-        cases += recorded + long + stereo + stereo_long
+        # A song's instrumental intro and breaks, where no word may be put: 15 s before, 10 s between and after.
+        breaks = _medley(dev, ids, Path(tmp), intro_s=INTRO_S, gap_s=BREAK_S)
+        broken = [(f"breaks medley over {band.stem}, --mix", *_over_band(breaks, Path(tmp), band), True)
+                  for band in _instrumentals(dev)]
+        cases += recorded + long + stereo + stereo_long + broken
         for name, wav, txt, ref, mix in cases:
             if only and not any(o in name for o in only):
                 continue
@@ -191,7 +203,8 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
                 row["always_open"] = float(np.mean(sung))
                 rows.append(row)
     for group, label in ((recorded, "mean, songs over recordings"), (long, "mean, medleys over recordings"),
-                         (stereo, "mean, songs, stereo"), (stereo_long, "mean, medleys, stereo")):
+                         (stereo, "mean, songs, stereo"), (stereo_long, "mean, medleys, stereo"),
+                         (broken, "mean, medleys with breaks")):
         names = {case[0] for case in group}
         scored = [r for r in rows if r["clip"] in names and "mean_err_s" in r]
         if len(scored) > 1:
