@@ -82,11 +82,8 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     if vocals is None and midi is None:
         raise ChoreoError("lip-sync needs a vocal recording, or a MIDI file with lyrics")
     audio = load_audio(vocals, allow_silence=True, min_duration_s=0.5) if vocals is not None else None
-    y = audio.mono() if audio is not None else None
-    samples = audio.samples if audio is not None else None
-    if mix and audio is not None:  # the level of a full mix says nothing of its voice (see _full_scale)
-        samples = _full_scale(samples)
-        y = samples.mean(axis=1, dtype=np.float32)
+    samples = _full_scale(audio.samples) if audio is not None else None  # its level says nothing of its voice
+    y = samples.mean(axis=1, dtype=np.float32) if samples is not None else None
     if midi is not None:
         from audio.midi import read_lyric_notes
 
@@ -505,12 +502,14 @@ def _low_confidence_lines(words, timed) -> list[str]:
 
 
 def _full_scale(samples: np.ndarray) -> np.ndarray:
-    """A full mix scaled so that its peak is at full scale (1.0), as a mastered mix's is; silence as it is.
+    """A recording scaled so that its peak is at full scale (1.0), as a mastered mix's is; silence as it is.
 
-    The singing detector scores log-mel bands and the repetition-based separation compares log-mel spectra,
-    both in absolute decibels, so the same mix 6 dB quieter gave other phrases, other anchors and other word
-    timings (a dev song over a recorded band: 0.54 s mean syllable error at full scale, 0.49 s at -6 dB,
-    0.44 s at -12 dB). Scaled to its peak, a mix gives the same result at any level.
+    On a full mix the singing detector scores log-mel bands and the repetition-based separation compares
+    log-mel spectra, both in absolute decibels, so the same mix 6 dB quieter gave other phrases, other anchors
+    and other word timings (a dev song over a recorded band: 0.54 s mean syllable error at full scale, 0.49 s
+    at -6 dB, 0.44 s at -12 dB). On a stem pocketsphinx hears int16 with an absolute dither, and a quiet take
+    kept fewer bits and moved some words (a dev song at a quarter of its level: 0.067 s against 0.072 s).
+    Scaled to its peak, a recording gives the same result at any level.
     """
     peak = float(np.max(np.abs(samples), initial=0.0))
     return samples / peak if peak > 0.0 else samples

@@ -194,15 +194,21 @@ def test_full_mix_with_lyrics_mouth_rests_with_the_band_alone(speech, tmp_path):
     assert abs(tr.words[0].start - a) < 0.3
 
 
-def test_a_full_mix_gives_the_same_track_at_any_level(speech, tmp_path):
-    """The same mix 14 dB quieter gives the same words and mouth, with lyrics and without."""
-    _speech_between_band(speech, tmp_path / "mix.wav")
-    y, sr = sf.read(str(tmp_path / "mix.wav"), dtype="float32")
+@pytest.mark.parametrize("mix", [True, False])
+def test_a_recording_gives_the_same_track_at_any_level(speech, tmp_path, mix):
+    """The same mix, or stem, 14 dB quieter gives the same words and mouth, with lyrics and without."""
+    if mix:
+        _speech_between_band(speech, tmp_path / "rec.wav")
+    y, sr = sf.read(str(tmp_path / "rec.wav" if mix else speech / "s.wav"), dtype="float32")
     for name, gain in (("loud", 0.9 / np.abs(y).max()), ("quiet", 0.18 / np.abs(y).max())):
         sf.write(str(tmp_path / f"{name}.wav"), y * gain, sr, subtype="FLOAT")
     for lyrics in (speech / "s.txt", None):
-        loud, quiet = (transcribe(tmp_path / f"{name}.wav", lyrics=lyrics, mix=True) for name in ("loud", "quiet"))
-        assert loud.words == quiet.words and loud.phones == quiet.phones
+        loud, quiet = (transcribe(tmp_path / f"{name}.wav", lyrics=lyrics, mix=mix) for name in ("loud", "quiet"))
+        # the same to a frame of pocketsphinx (10 ms): scaled by another float, a sample may round the other way
+        assert [w.text for w in loud.words] == [w.text for w in quiet.words]
+        assert [ph.phone for ph in loud.phones] == [ph.phone for ph in quiet.phones]
+        for a, b in ((loud.words, quiet.words), (loud.phones, quiet.phones)):
+            np.testing.assert_allclose([(x.start, x.end) for x in a], [(x.start, x.end) for x in b], atol=0.011)
 
 
 def test_full_mix_with_lyrics_without_the_pitch_tracker_says_so(speech, tmp_path, monkeypatch):
