@@ -35,6 +35,7 @@ The dev set is not distributed; without it the script says so and exits 0.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import tempfile
@@ -90,6 +91,11 @@ def _span_frames(spans: np.ndarray, n: int) -> np.ndarray:
     for a, b in spans:
         out[int(a * FRAME_HZ): int(np.ceil(b * FRAME_HZ))] = True
     return out
+
+
+def _song(dev: Path, sid: str) -> tuple[Path, Path, np.ndarray]:
+    """An a-cappella dev song: its WAV, its lyrics and its syllable table."""
+    return dev / "lyrics" / f"{sid}.wav", dev / "lyrics" / f"{sid}.txt", _read_table(dev / "lyrics" / f"{sid}.words")
 
 
 def _medley(dev: Path, ids: list[str], tmp: Path, *, intro_s: float = 0.0,
@@ -159,31 +165,35 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
     ids = sorted(p.stem for p in (dev / "lyrics").glob("*.words"))
     rows, pairs = [], []
     with tempfile.TemporaryDirectory(prefix="choreo_lipsync_real_") as tmp:
-        songs = {sid: (dev / "lyrics" / f"{sid}.wav", dev / "lyrics" / f"{sid}.txt",
-                       _read_table(dev / "lyrics" / f"{sid}.words")) for sid in ids}
-        medley = _medley(dev, ids, Path(tmp))
-        cases = [(sid, *song, False) for sid, song in songs.items()]
-        cases.append(("medley (both songs twice)", *medley, False))
-        cases += [(f"{sid} over a band, --mix", *_over_band(song, Path(tmp)), True) for sid, song in songs.items()]
-        recorded = [(f"{sid[-3:]} over {band.stem}, --mix", *_over_band(song, Path(tmp), band), True)
-                    for sid, song in songs.items() for band in _instrumentals(dev)]
-        long = [(f"medley over {band.stem}, --mix", *_over_band(medley, Path(tmp), band), True)
-                for band in _instrumentals(dev)]
+        # Each case's audio is made when the case runs (only those --only selects): (name, make, mix).
+        work = Path(tmp)
+        songs = {sid: functools.partial(_song, dev, sid) for sid in ids}
+        medley = functools.cache(functools.partial(_medley, dev, ids, work))
+
+        def over(make, band: Path | None = None, stereo: bool = False):
+            return lambda: _over_band(make(), work, band, stereo=stereo)
+
+        cases = [(sid, make, False) for sid, make in songs.items()]
+        cases.append(("medley (both songs twice)", medley, False))
+        cases += [(f"{sid} over a band, --mix", over(make), True) for sid, make in songs.items()]
+        recorded = [(f"{sid[-3:]} over {band.stem}, --mix", over(make, band), True)
+                    for sid, make in songs.items() for band in _instrumentals(dev)]
+        long = [(f"medley over {band.stem}, --mix", over(medley, band), True) for band in _instrumentals(dev)]
         # Full mixes are mostly stereo, with the lead vocal in the centre: the recorded bands that are stereo
         # keep their channels, and the mix's centre is what the voice is looked for in.
         wide = [band for band in _instrumentals(dev) if sf.info(str(band)).channels > 1]
-        stereo = [(f"{sid[-3:]} over {band.stem}, stereo --mix", *_over_band(song, Path(tmp), band, stereo=True),
-                   True) for sid, song in songs.items() for band in wide]
-        stereo_long = [(f"medley over {band.stem}, stereo --mix", *_over_band(medley, Path(tmp), band, stereo=True),
-                        True) for band in wide]
+        stereo = [(f"{sid[-3:]} over {band.stem}, stereo --mix", over(make, band, stereo=True), True)
+                  for sid, make in songs.items() for band in wide]
+        stereo_long = [(f"medley over {band.stem}, stereo --mix", over(medley, band, stereo=True), True)
+                       for band in wide]
         # A song's instrumental intro and breaks, where no word may be put: 15 s before, 10 s between and after.
-        breaks = _medley(dev, ids, Path(tmp), intro_s=INTRO_S, gap_s=BREAK_S)
-        broken = [(f"breaks medley over {band.stem}, --mix", *_over_band(breaks, Path(tmp), band), True)
-                  for band in _instrumentals(dev)]
+        breaks = functools.cache(functools.partial(_medley, dev, ids, work, intro_s=INTRO_S, gap_s=BREAK_S))
+        broken = [(f"breaks medley over {band.stem}, --mix", over(breaks, band), True) for band in _instrumentals(dev)]
         cases += recorded + long + stereo + stereo_long + broken
-        for name, wav, txt, ref, mix in cases:
+        for name, make, mix in cases:
             if only and not any(o in name for o in only):
                 continue
+            wav, txt, ref = make()
             duration = sf.info(str(wav)).duration
             for aligner in aligners[:1] if mix else aligners:  # the mix tier has one aligner
                 t0 = time.perf_counter()
