@@ -75,6 +75,8 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     ChoreoError
         Bad input files (named), or nothing to work from.
     """
+    import librosa
+
     from audio import vocals as V
     from audio.decode import load_audio
 
@@ -82,7 +84,13 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     if vocals is None and midi is None:
         raise ChoreoError("lip-sync needs a vocal recording, or a MIDI file with lyrics")
     audio = load_audio(vocals, allow_silence=True, min_duration_s=0.5) if vocals is not None else None
-    samples = _full_scale(audio.samples) if audio is not None else None  # its level says nothing of its voice
+    # Every recording is scaled to full scale (its peak at 1.0), since its level says nothing of its voice. On a
+    # full mix the singing detector scores log-mel bands and the repetition-based separation compares log-mel
+    # spectra, both in absolute decibels: the same mix 6 dB quieter gave other phrases, anchors and word timings
+    # (a dev song over a recorded band: 0.54 s mean syllable error at full scale, 0.49 s at -6 dB, 0.44 s at
+    # -12 dB). On a stem pocketsphinx hears int16 with an absolute dither: a quiet take kept fewer bits and
+    # moved some words (a dev song at a quarter of its level: 0.067 s against 0.072 s).
+    samples = librosa.util.normalize(audio.samples, norm=np.inf, axis=None) if audio is not None else None
     y = samples.mean(axis=1, dtype=np.float32) if samples is not None else None
     if midi is not None:
         from audio.midi import read_lyric_notes
@@ -137,9 +145,7 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     # separated voice drops out under the band), on a stem where the voice sounds (_follow_voice's default).
     sounding, heard = vf.active, (vf.active if mix else None)
     if mix and detected:  # the separated voice keeps some of the band: a pause either of them hears is one
-        from librosa.util import fix_length
-
-        heard = fix_length(activity, size=sounding.size)  # the mix's frames: a frame more or less
+        heard = librosa.util.fix_length(activity, size=sounding.size)  # the mix's frames: a frame more or less
         sounding = np.minimum(sounding, heard)
     line_starts = _line_starts(y, rate, words) if mix else None
     groups = _phrase_groups(words, sounding, vf.frame_rate_hz, vf.duration_s, line_starts)
@@ -499,20 +505,6 @@ def _low_confidence_lines(words, timed) -> list[str]:
     more = f" and {len(low) - 8} more" if len(low) > 8 else ""
     return [f"{len(low)} of {len(by_line)} lyric lines have low confidence (< {LOW_CONFIDENCE}), check them: "
             f"{shown}{more}"]
-
-
-def _full_scale(samples: np.ndarray) -> np.ndarray:
-    """A recording scaled so that its peak is at full scale (1.0), as a mastered mix's is; silence as it is.
-
-    On a full mix the singing detector scores log-mel bands and the repetition-based separation compares
-    log-mel spectra, both in absolute decibels, so the same mix 6 dB quieter gave other phrases, other anchors
-    and other word timings (a dev song over a recorded band: 0.54 s mean syllable error at full scale, 0.49 s
-    at -6 dB, 0.44 s at -12 dB). On a stem pocketsphinx hears int16 with an absolute dither, and a quiet take
-    kept fewer bits and moved some words (a dev song at a quarter of its level: 0.067 s against 0.072 s).
-    Scaled to its peak, a recording gives the same result at any level.
-    """
-    peak = float(np.max(np.abs(samples), initial=0.0))
-    return samples / peak if peak > 0.0 else samples
 
 
 def _mix_activity(y: np.ndarray, sr: int, vf) -> tuple[np.ndarray, bool, tuple[str, ...]]:
