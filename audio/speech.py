@@ -56,6 +56,7 @@ _FILLER_WORDS = frozenset({"<s>", "</s>", "<sil>", "[noise]", "[speech]", "(null
 # all nine dev mixes, in a third of the memory (a 229 s mix: 1.3 GB peak instead of 3.5).
 WORD_STARTS_BEAM = 1e-200
 _DITHER_LSB = 1.0
+_MIN_SAMPLES = SAMPLE_RATE // 20  # under 50 ms not even one phone fits (and pocketsphinx fails on none)
 _SAFE_NAME = re.compile(r"^[a-z0-9'][a-z0-9'._-]*$")
 
 
@@ -160,13 +161,11 @@ def force_align(y: np.ndarray, sr: int, words: Sequence[str], *,
         a word has no letter or digit, a given pronunciation has a phone outside ARPAbet, or the audio is
         not a finite 1-D or 2-D array.
     """
-    tokens = [str(w) for w in words]
-    entries = _word_entries(tokens, pronunciations)
-    x = _to_pcm16(y, sr)
+    tokens, entries, x = _inputs(y, sr, words, pronunciations)
     duration = x.size / SAMPLE_RATE
     if not tokens:
         return Alignment((), (), True, float("-inf"))
-    if x.size < SAMPLE_RATE // 20:  # under 50 ms: not even one phone fits (and pocketsphinx fails on none)
+    if x.size < _MIN_SAMPLES:
         return Alignment((), (), False, float("-inf"))
     pcm = x.tobytes()
     n = len(entries)
@@ -370,6 +369,13 @@ def _word_entries(tokens: list[str], pronunciations: Mapping[str, Sequence[str]]
     return entries
 
 
+def _inputs(y: np.ndarray, sr: int, words: Sequence[str],
+            pronunciations: Mapping[str, Sequence[str]] | None) -> tuple[list[str], list[_Entry], np.ndarray]:
+    """An alignment's inputs: the words as text, their dictionary entries, and the audio as pocketsphinx hears it."""
+    tokens = [str(w) for w in words]
+    return tokens, _word_entries(tokens, pronunciations), _to_pcm16(y, sr)
+
+
 def _to_pcm16(y: np.ndarray, sr: int) -> np.ndarray:
     """Mono float audio -> 16 kHz int16 with one LSB of seeded dither."""
     from audio.features import resample_mono
@@ -481,10 +487,8 @@ def word_starts(y: np.ndarray, sr: int, words: Sequence[str], *,
     InputError
         As :func:`force_align`.
     """
-    tokens = [str(w) for w in words]
-    entries = _word_entries(tokens, pronunciations)
-    x = _to_pcm16(y, sr)
-    if not entries or x.size < SAMPLE_RATE // 20:
+    _, entries, x = _inputs(y, sr, words, pronunciations)
+    if not entries or x.size < _MIN_SAMPLES:
         return None
     d = _decoder(entries, beam)
     try:
