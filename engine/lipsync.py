@@ -11,8 +11,10 @@ from audio.transcribe import transcribe
 
 # Bumped when the mouth track changes for the same inputs (2: Japanese readings, rejoined groups, held geminates
 # and last notes, the full-mix singing detector; 3: a full mix with lyrics takes the melody tracker's pitch,
-# follows where the voice is heard and anchors its line mapping on a whole-recording alignment).
-STAGE_VERSION = "3"
+# follows where the voice is heard and anchors its line mapping on a whole-recording alignment; 4: every
+# recording at full scale, phrase groups at most GROUP_PAD_S beyond their phrases, one warning for the words
+# outside the dictionary).
+STAGE_VERSION = "4"
 
 
 def make_track(vocals: str | Path | None, *, character: str, fps, lyrics: str | Path | None = None,
