@@ -357,17 +357,31 @@ def pronounce_words(lines: list[list[str]], *, voice: str = "auto") -> tuple[lis
     return words, notes_kanji + chosen + told + [_left_out(text) for text in left_out]
 
 
-GUESSED_SHOWN = 8
-"""Words named in the note on words outside the dictionary; the rest are counted."""
+NOTE_SHOWN = 8
+"""Items a note names before it counts the rest (words outside the dictionary, lyric lines to check)."""
+
+
+def listed(items: list[str], sep: str = ", ") -> str:
+    """``items`` joined by ``sep`` for a note: the first ``NOTE_SHOWN`` named, the rest counted ("and 3 more").
+
+    Parameters
+    ----------
+    items : list of str
+    sep : str
+
+    Returns
+    -------
+    str
+    """
+    more = f" and {len(items) - NOTE_SHOWN} more" if len(items) > NOTE_SHOWN else ""
+    return sep.join(items[:NOTE_SHOWN]) + more
 
 
 def _guessed_note(texts: list[str]) -> str:
     """One note naming the words outside the English dictionary that espeak-ng pronounced (a guess)."""
-    shown = ", ".join(repr(t) for t in texts[:GUESSED_SHOWN])
-    more = f" and {len(texts) - GUESSED_SHOWN} more" if len(texts) > GUESSED_SHOWN else ""
     are = "word is" if len(texts) == 1 else "words are"
     return (f"{len(texts)} {are} not in the pronouncing dictionary and pronounced by espeak-ng (a guess): "
-            f"{shown}{more}")
+            f"{listed([repr(t) for t in texts])}")
 
 
 def _left_out(text: str) -> str:

@@ -501,10 +501,11 @@ def _low_confidence_lines(words, timed) -> list[str]:
            if np.mean([w.confidence for w, _ in ws]) < LOW_CONFIDENCE]
     if not low:
         return []
-    shown = "; ".join(f"{int(t // 60)}:{t % 60:04.1f} '{text}'" for t, text in low[:8])
-    more = f" and {len(low) - 8} more" if len(low) > 8 else ""
+    from audio.lyrics import listed
+
+    shown = listed([f"{int(t // 60)}:{t % 60:04.1f} '{text}'" for t, text in low], "; ")
     return [f"{len(low)} of {len(by_line)} lyric lines have low confidence (< {LOW_CONFIDENCE}), check them: "
-            f"{shown}{more}"]
+            f"{shown}"]
 
 
 def _mix_activity(y: np.ndarray, sr: int, vf) -> tuple[np.ndarray, bool, tuple[str, ...]]:

@@ -348,15 +348,15 @@ def test_an_unknown_word_sung_again_is_reported_once():
 
 
 def test_words_outside_the_dictionary_are_told_in_one_line():
-    from audio.lyrics import GUESSED_SHOWN, pronounce_words, split_lines
+    from audio.lyrics import NOTE_SHOWN, pronounce_words, split_lines
 
     odd = [f"blorp{c}tastic" for c in "abcdefghijkl"]
     words, notes = pronounce_words(split_lines(" ".join(["the", *odd]) + "\n" + odd[0] + "\n"), voice="en-us")
     assert len(words) == 14
     told = [n for n in notes if "pronounced by espeak-ng" in n]
     assert len(told) == 1 and told[0].startswith("12 words are not in the pronouncing dictionary")
-    assert all(repr(w) in told[0] for w in odd[:GUESSED_SHOWN]) and odd[GUESSED_SHOWN] not in told[0]
-    assert told[0].endswith(f"and {12 - GUESSED_SHOWN} more")
+    assert all(repr(w) in told[0] for w in odd[:NOTE_SHOWN]) and odd[NOTE_SHOWN] not in told[0]
+    assert told[0].endswith(f"and {12 - NOTE_SHOWN} more")
 
 
 def test_romanized_japanese_is_pronounced_mora_by_mora():
