@@ -554,3 +554,28 @@ def test_a_phrase_group_is_not_searched_far_beyond_its_phrases():
     spans = [(a, b) for _, a, b in groups]
     # the intro and the outro are left out; between the phrases the cut is half-way (18 s), nearer than the pad
     np.testing.assert_allclose(spans, [(15 - GROUP_PAD_S, 18.0), (18.0, 21.5 + GROUP_PAD_S)], atol=0.03)
+
+
+def test_the_whole_recording_pass_finds_no_words_where_no_voice_is_heard(speech):
+    """The lyrics' line anchors on a full mix come from where a voice is heard: the same sentence spoken twice,
+    with only its second take heard, starts every line in the second take (the band alone sings no words;
+    unmasked, pocketsphinx put a dev medley's lines in its instrumental breaks, up to 24 s early)."""
+    from audio.decode import load_audio
+    from audio.lyrics import pronounce_words, read_lyrics
+    from audio.transcribe import GROUP_PAD_S, _line_starts
+
+    voice = load_audio(speech / "s.wav")
+    v, sr, fr = voice.mono(), voice.sr, 50.0
+    second = 12.0
+    y = np.zeros(int((second + 2) * sr) + v.size, dtype=np.float32)
+    y[sr: sr + v.size] += v
+    y[int(second * sr): int(second * sr) + v.size] += v
+    heard = np.zeros(int(y.size / sr * fr))
+    heard[int(second * fr): int((second + v.size / sr) * fr)] = 1.0
+    words, _ = pronounce_words(read_lyrics(speech / "s.txt"), voice="en-us")
+    starts = _line_starts(y, sr, words, heard, fr)
+    assert starts is not None and len(starts) == 2
+    assert all(second - GROUP_PAD_S <= t < second + v.size / sr for t in starts.values())
+    # the first line starts on the second take's first words (after a long silence pocketsphinx's cepstral mean
+    # takes a word or two to settle: 0.36 s late here)
+    assert second - 0.1 <= starts[min(starts)] <= second + 0.5
