@@ -148,7 +148,7 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     if mix and detected:  # the separated voice keeps some of the band: a pause either of them hears is one
         heard = librosa.util.fix_length(activity, size=sounding.size)  # the mix's frames: a frame more or less
         sounding = np.minimum(sounding, heard)
-    line_starts = _line_starts(y, rate, words, heard, vf.frame_rate_hz) if mix else None
+    line_starts = _line_starts(_heard_only(y, rate, heard, vf.frame_rate_hz), rate, words) if mix else None
     groups = _phrase_groups(words, sounding, vf.frame_rate_hz, vf.duration_s, line_starts)
     if groups is None:
         groups = [(words, 0.0, vf.duration_s)]
@@ -208,26 +208,17 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
                       _mean_confidence(timed), vf.duration_s, tuple(warnings), loud)
 
 
-def _line_starts(y, sr: int, words, heard: np.ndarray, fr: float) -> dict[int, float] | None:
+def _line_starts(y, sr: int, words) -> dict[int, float] | None:
     """Where pocketsphinx, aligning the whole recording at once, starts each lyric line; None if it cannot.
 
     Alone it drifts on a long full mix, but it hears the words, which phrase durations do not: it anchors the
     line-to-phrase mapping there (:func:`audio.phrases.assign_lines`). One pruned word pass
-    (:func:`audio.speech.word_starts`), so that a whole song fits in memory. It hears silence where no voice is
-    heard (``heard``, 0..1 per frame at ``fr``) for more than ``GROUP_PAD_S``: the band alone sings no words.
-    Unmasked, it put the lines after a dev medley's instrumental breaks up to 24 s early, in the break, and
-    the line mapping followed (over Vibe Ace 2.30 s mean error, masked 0.43 s); where the detector misses
-    singing, the lines there are pushed out of it (the medley over the Brahms, 3.2 → 7.7 s).
+    (:func:`audio.speech.word_starts`), so that a whole song fits in memory.
     """
-    from scipy.ndimage import binary_dilation
-
     from audio.speech import word_starts
 
-    pad = int(round(GROUP_PAD_S * fr))
-    voice = binary_dilation(np.asarray(heard) > 0.5, iterations=pad) if pad else np.asarray(heard) > 0.5
-    keep = voice[np.minimum((np.arange(y.shape[0]) * (fr / sr)).astype(np.int64), voice.size - 1)]
     try:
-        starts = word_starts(y * keep, sr, [w.text.lower() for w in words], pronunciations=_pronunciations(words))
+        starts = word_starts(y, sr, [w.text.lower() for w in words], pronunciations=_pronunciations(words))
     except ChoreoError:
         return None
     if starts is None:
@@ -236,6 +227,38 @@ def _line_starts(y, sr: int, words, heard: np.ndarray, fr: float) -> dict[int, f
     for w, t in zip(words, starts, strict=True):
         out.setdefault(w.line, float(t))
     return out
+
+
+def _heard_only(y: np.ndarray, sr: int, heard: np.ndarray, fr: float) -> np.ndarray:
+    """The separated voice of a full mix, silent where no voice is heard for longer than ``GROUP_PAD_S``.
+
+    What the whole-recording pass (:func:`_line_starts`) aligns the lyrics in: the band alone sings no words.
+    Heard in full, it put the lines after a dev medley's instrumental breaks up to 24 s early, in the break,
+    and the line mapping followed (over Vibe Ace 2.30 s mean error, now 0.43 s). Where the singing detector
+    misses singing, the lines sung there are pushed out of it (the medley over the Brahms, 3.2 → 7.7 s).
+    The phrase groups are aligned in the voice heard in full: silenced there too, the pauses inside a group
+    (most often singing the detector missed) cost more than the breaks a rejoined pair spans gained (the
+    medley with breaks over Vibe Ace 0.43 → 0.58 s, song 004 over the Brahms 0.64 → 1.15 s).
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+    sr : int, Hz
+    heard : np.ndarray [shape=(m,), 0..1]
+        Per frame at ``fr``, where a voice is heard.
+    fr : float, Hz
+
+    Returns
+    -------
+    np.ndarray [shape=(n,)]
+    """
+    from scipy.ndimage import binary_dilation
+
+    voice = np.asarray(heard) > 0.5
+    pad = int(round(GROUP_PAD_S * fr))
+    if pad and voice.any():
+        voice = binary_dilation(voice, iterations=pad)
+    return y * voice[np.minimum((np.arange(y.shape[0]) * (fr / sr)).astype(np.int64), voice.size - 1)]
 
 
 def _phrase_groups(words, activity: np.ndarray, fr: float, duration_s: float,

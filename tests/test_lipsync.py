@@ -562,7 +562,7 @@ def test_the_whole_recording_pass_finds_no_words_where_no_voice_is_heard(speech)
     unmasked, pocketsphinx put a dev medley's lines in its instrumental breaks, up to 24 s early)."""
     from audio.decode import load_audio
     from audio.lyrics import pronounce_words, read_lyrics
-    from audio.transcribe import GROUP_PAD_S, _line_starts
+    from audio.transcribe import GROUP_PAD_S, _heard_only, _line_starts
 
     voice = load_audio(speech / "s.wav")
     v, sr, fr = voice.mono(), voice.sr, 50.0
@@ -573,7 +573,7 @@ def test_the_whole_recording_pass_finds_no_words_where_no_voice_is_heard(speech)
     heard = np.zeros(int(y.size / sr * fr))
     heard[int(second * fr): int((second + v.size / sr) * fr)] = 1.0
     words, _ = pronounce_words(read_lyrics(speech / "s.txt"), voice="en-us")
-    starts = _line_starts(y, sr, words, heard, fr)
+    starts = _line_starts(_heard_only(y, sr, heard, fr), sr, words)
     assert starts is not None and len(starts) == 2
     assert all(second - GROUP_PAD_S <= t < second + v.size / sr for t in starts.values())
     # the first line starts on the second take's first words (after a long silence pocketsphinx's cepstral mean
