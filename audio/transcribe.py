@@ -211,35 +211,34 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
                       _mean_confidence(timed), vf.duration_s, tuple(warnings), loud)
 
 
-def _line_starts(y, sr: int, words, spans: np.ndarray | None = None) -> dict[int, float] | None:
+def _line_starts(y, sr: int, words, spans: np.ndarray) -> dict[int, float] | None:
     """Where pocketsphinx, aligning the whole recording at once, starts each lyric line; None if it cannot.
 
     Alone it drifts on a long full mix, but it hears the words, which phrase durations do not: it anchors the
     line-to-phrase mapping there (:func:`audio.phrases.assign_lines`). One pruned word pass
-    (:func:`audio.speech.word_starts`), so that a whole song fits in memory. Given ``spans`` (seconds, from
-    :func:`_heard_spans`), it hears only those stretches, joined ``JOIN_GAP_S`` apart.
+    (:func:`audio.speech.word_starts`), so that a whole song fits in memory. It hears only ``spans`` (seconds,
+    from :func:`_heard_spans`), joined ``JOIN_GAP_S`` apart.
     """
     from audio.speech import word_starts
 
-    if spans is not None:
-        if not len(spans):
-            return None
-        cuts = [(int(a * sr), int(b * sr)) for a, b in spans]
-        gap = np.zeros(int(JOIN_GAP_S * sr), dtype=y.dtype)
-        y = np.concatenate([part for a, b in cuts for part in (y[a:b], gap)][:-1])
-        lengths = np.array([(b - a) / sr for a, b in cuts])
-        joined = np.concatenate([[0.0], np.cumsum(lengths + JOIN_GAP_S)[:-1]])  # where each span starts in y
+    if not len(spans):
+        return None
+    cuts = [(int(a * sr), min(int(b * sr), y.shape[0])) for a, b in spans]
+    gap = np.zeros(int(JOIN_GAP_S * sr), dtype=y.dtype)
+    heard = np.concatenate([part for a, b in cuts for part in (y[a:b], gap)][:-1])
+    lengths = np.array([(b - a) / sr for a, b in cuts])
+    joined = np.concatenate([[0.0], np.cumsum(lengths + JOIN_GAP_S)[:-1]])  # where each span starts in ``heard``
     try:
-        starts = word_starts(y, sr, [w.text.lower() for w in words], pronunciations=_pronunciations(words))
+        starts = word_starts(heard, sr, [w.text.lower() for w in words], pronunciations=_pronunciations(words))
     except ChoreoError:
         return None
     if starts is None:
         return None
-    if spans is not None:  # back to the recording's time; a start in a joining gap goes to the next span's start
-        first = np.asarray(spans)[:, 0]
-        k = np.clip(np.searchsorted(joined, starts, side="right") - 1, 0, len(first) - 1)
-        into = starts - joined[k]
-        starts = np.where(into > lengths[k], first[np.minimum(k + 1, len(first) - 1)], first[k] + into)
+    # Back to the recording's time; a start in a joining gap goes to the next span's start.
+    first = np.asarray(spans)[:, 0]
+    k = np.clip(np.searchsorted(joined, starts, side="right") - 1, 0, len(first) - 1)
+    into = starts - joined[k]
+    starts = np.where(into > lengths[k], first[np.minimum(k + 1, len(first) - 1)], first[k] + into)
     out: dict[int, float] = {}
     for w, t in zip(words, starts, strict=True):
         out.setdefault(w.line, float(t))
