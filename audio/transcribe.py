@@ -266,13 +266,11 @@ def _heard_spans(heard: np.ndarray, fr: float) -> np.ndarray:
     np.ndarray [shape=(k, 2), seconds]
         Start and end of each stretch, in order.
     """
-    from scipy.ndimage import binary_dilation
+    from audio.phrases import vocal_phrases
 
-    voice = np.asarray(heard) > 0.5
-    pad = int(round(GROUP_PAD_S * fr))
-    if pad and voice.any():
-        voice = binary_dilation(voice, iterations=pad)
-    return np.flatnonzero(np.diff(np.concatenate([[0], voice.astype(np.int8), [0]]))).reshape(-1, 2) / fr
+    # The runs of voice, widened by the pad on both sides: runs up to twice the pad apart (to a frame) meet.
+    runs = vocal_phrases(heard, fr, min_pause_s=2 * GROUP_PAD_S + 1 / fr, min_phrase_s=0.0)
+    return np.clip(runs + np.array([-GROUP_PAD_S, GROUP_PAD_S]), 0.0, np.asarray(heard).size / fr)
 
 
 def _phrase_groups(words, activity: np.ndarray, fr: float, duration_s: float,
