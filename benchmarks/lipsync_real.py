@@ -90,6 +90,13 @@ def _hit_rate(times: np.ndarray, targets: np.ndarray, tol_s: float = 0.15) -> fl
     return float(np.mean(np.min(np.abs(targets[:, None] - times[None, :]), axis=1) <= tol_s))
 
 
+def _mouth(phones, spans: np.ndarray, duration_s: float) -> dict[str, float]:
+    """Per frame, the mouth's open/closed agreement with the sung ``spans``, and that of a mouth that never closes."""
+    sung = _span_frames(spans, int(np.ceil(duration_s * FRAME_HZ)))
+    return {"mouth_agree": float(np.mean(_open_frames(phones, duration_s)[: sung.size] == sung)),
+            "always_open": float(np.mean(sung))}
+
+
 def _span_frames(spans: np.ndarray, n: int) -> np.ndarray:
     out = np.zeros(n, dtype=bool)
     for a, b in spans:
@@ -232,10 +239,7 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
                                within_01=float(np.mean(err <= 0.1)))
                     if aligner == "auto" and name in dry:
                         pairs += [(w.confidence, float(e)) for w, e in zip(tr.words, err, strict=True)]
-                sung = _span_frames(ref, int(np.ceil(duration * FRAME_HZ)))
-                row["mouth_agree"] = float(np.mean(_open_frames(tr.phones, duration)[: sung.size] == sung))
-                row["always_open"] = float(np.mean(sung))
-                rows.append(row)
+                rows.append({**row, **_mouth(tr.phones, ref, duration)})
     for group, label in ((recorded, "mean, songs over recordings"), (long, "mean, medleys over recordings"),
                          (stereo, "mean, songs, stereo"), (stereo_long, "mean, medleys, stereo"),
                          (broken, "mean, medleys with breaks")):
@@ -272,16 +276,14 @@ def evaluate_mixes(dev: Path, only: set[str]) -> list[dict]:
         tr = transcribe(wav, mix=True)
         secs = time.perf_counter() - t0
         opens = _openings(tr.phones)
-        sung = _span_frames(spans, int(np.ceil(duration * FRAME_HZ)))
         rng = np.random.default_rng(0)
         chance = np.mean([_hit_rate(np.sort(rng.uniform(0.0, duration, opens.size)), notes[:, 0])
                           for _ in range(CHANCE_DRAWS)]) if opens.size else 0.0
         rows.append({"clip": notes_path.stem, "system": "mix", "method": tr.method, "notes": int(notes.shape[0]),
                      "openings": int(opens.size), "onsets_hit_015": _hit_rate(opens, notes[:, 0]),
                      "chance_hit": float(chance), "precision": _hit_rate(notes[:, 0], opens),
-                     "always_open": float(np.mean(sung)) if offsets_known else float("nan"),
-                     "mouth_agree": float(np.mean(_open_frames(tr.phones, duration)[: sung.size] == sung))
-                     if offsets_known else float("nan"),
+                     **(_mouth(tr.phones, spans, duration) if offsets_known
+                        else {"mouth_agree": float("nan"), "always_open": float("nan")}),
                      "seconds": secs, "rtf": duration / secs})
     if len(rows) > 1:
         rows.append(_mean_row(rows, "mean"))
@@ -317,7 +319,6 @@ def evaluate_solo(dev: Path, only: set[str], aligners: list[str]) -> list[dict]:
             continue
         notes = _read_table(notes_path)
         duration = sf.info(str(wav)).duration
-        sung = _span_frames(notes, int(np.ceil(duration * FRAME_HZ)))
         line_of = [w.line for w in pronounce_words(read_lyrics(txt))[0]]
         starts = _line_onsets(notes, len(set(line_of)))
         for aligner in [*aligners, None]:
@@ -326,8 +327,7 @@ def evaluate_solo(dev: Path, only: set[str], aligners: list[str]) -> list[dict]:
                   else transcribe(wav, lyrics=txt, params=LipsyncParams(aligner=aligner)))
             secs = time.perf_counter() - t0
             row = {"clip": notes_path.stem, "system": aligner or "no lyrics", "method": tr.method,
-                   "mouth_agree": float(np.mean(_open_frames(tr.phones, duration)[: sung.size] == sung)),
-                   "always_open": float(np.mean(sung)), "onsets_hit_015": _hit_rate(_openings(tr.phones), notes[:, 0]),
+                   **_mouth(tr.phones, notes, duration), "onsets_hit_015": _hit_rate(_openings(tr.phones), notes[:, 0]),
                    "seconds": secs, "rtf": duration / secs}
             if aligner is not None and starts is not None and len(tr.words) == len(line_of):
                 first = np.array([w.start for i, w in enumerate(tr.words) if i == 0 or line_of[i] != line_of[i - 1]])
