@@ -601,3 +601,29 @@ def test_groups_are_not_rejoined_across_an_instrumental_break(monkeypatch):
     out, speech = T._rejoin(np.zeros(16000 * 25), 16000, groups, [result(0.9), result(0.2), result(0.9)])
     assert asked == [(0.0, 10.0)]  # only the pair that meets; not (5, 25) over the break
     assert out == [(["a", "b"], 0.0, 10.0), (["c"], 20.0, 25.0)]
+
+
+def test_the_lines_to_check_are_the_unsure_ones_on_a_stem_and_the_disputed_ones_on_a_mix():
+    """On a stem the warning lists the lines whose words average below LOW_CONFIDENCE. On a full mix that
+    confidence hardly tells right from wrong (18 dev mixes), so it lists the lines placed more than ANCHOR_CAP_S
+    from where the whole-recording alignment starts them, and nothing when that alignment failed."""
+    from audio.lyrics import pronounce_words, split_lines
+    from audio.model import Word
+    from audio.phrases import ANCHOR_CAP_S
+    from audio.transcribe import LOW_CONFIDENCE, _lines_to_check
+
+    words, _ = pronounce_words(split_lines("hello there\nmy good friend\nsee you soon\n"), voice="en-us")
+    start = {0: 1.0, 1: 5.0, 2: 9.0}  # each line's first word; its words 0.5 s apart
+    confidence = {0: 0.9, 1: LOW_CONFIDENCE - 0.1, 2: 0.9}
+    timed, k = [], 0
+    for i, w in enumerate(words):
+        k = k + 1 if i and words[i - 1].line == w.line else 0
+        t = start[w.line] + 0.5 * k
+        timed.append(Word(t, t + 0.4, w.text, confidence[w.line]))
+    (stem,) = _lines_to_check(words, timed, False, None)
+    assert stem.startswith("1 of 3 lyric lines have low confidence") and "0:05.0 'my good friend'" in stem
+    anchors = {0: 1.2, 1: 5.0, 2: 9.0 + ANCHOR_CAP_S + 0.5}  # line 2 is disputed, line 1 (low confidence) is not
+    (mix,) = _lines_to_check(words, timed, True, anchors)
+    assert mix.startswith("1 of 3 lyric lines are placed more than") and "0:09.0 'see you soon'" in mix
+    assert _lines_to_check(words, timed, True, {0: 1.0, 1: 5.0, 2: 9.0}) == []
+    assert _lines_to_check(words, timed, True, None) == []
