@@ -14,8 +14,9 @@ from audio.transcribe import transcribe
 # follows where the voice is heard and anchors its line mapping on a whole-recording alignment; 4: every
 # recording at full scale, phrase groups at most GROUP_PAD_S beyond their phrases, one warning for the words
 # outside the dictionary; 5: a full mix's whole-recording alignment hears silence where no voice is heard; 6: it
-# hears only the stretches where a voice is heard, joined, and no phrase groups are rejoined across a break).
-STAGE_VERSION = "6"
+# hears only the stretches where a voice is heard, joined, and no phrase groups are rejoined across a break; 7: a
+# full mix lists the lines placed far from the whole-recording alignment, not the low-confidence ones).
+STAGE_VERSION = "7"
 
 
 def make_track(vocals: str | Path | None, *, character: str, fps, lyrics: str | Path | None = None,
