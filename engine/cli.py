@@ -173,7 +173,7 @@ def lipsync(
     from rich.console import Console
 
     from choreography.model import parse_fps
-    from engine.exporters import export, get_exporter
+    from engine.exporters import exporter_for, get_exporter
     from engine.lipsync import make_track
 
     params = LipsyncParams(fps=fps, twos=twos, voice=voice, aligner=aligner)
@@ -185,7 +185,9 @@ def lipsync(
     several = len(vocals) > 1
     if several and output.suffix:
         raise ChoreoError("several stems need an output folder (-o OUT/), not a file", path=output)
-    suffix = get_exporter(fmt or "json").suffix
+    # The format is settled before the work: a file name no exporter writes is refused at once, not after the
+    # alignment (a minute for a full mix).
+    exporter = get_exporter(fmt or "json") if several else exporter_for(output, fmt)
     beats_s = None
     if analysis is not None:
         from engine import artifacts
@@ -197,8 +199,8 @@ def lipsync(
         track = run_with_progress(console, f"lip-sync {name}", lambda step, stem=stem, name=name: make_track(
             stem, character=name, lyrics=lyrics, midi=midi, beats_s=beats_s, mix=mix, fps=fps_q, params=params,
             mapping=mapping, on_step=step))
-        dest = output / f"{name}{suffix}" if several else output
-        export(track, dest, fmt)
+        dest = output / f"{name}{exporter.suffix}" if several else output
+        exporter.write(track, dest)
         if not quiet:
             from engine.summary import mouth_renderables
 

@@ -258,6 +258,16 @@ def test_bad_lyrics_files(speech, tmp_path, content, expect):
     assert len(res.stderr.strip().splitlines()) == 1 and not out.exists()
 
 
+def test_an_output_name_no_format_writes_is_refused_before_the_work(tmp_path):
+    """The export format is settled first: ``-o out.json`` is refused at once, not after aligning the recording
+    (which here is not even there: the output's error comes first)."""
+    out = tmp_path / "out.json"
+    res = run_cli("lipsync", str(tmp_path / "missing.wav"), "-o", str(out))
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
+    assert str(out) in res.stderr and "cannot tell the export format" in res.stderr and ".mouth.json" in res.stderr
+    assert "missing.wav" not in res.stderr and not out.exists()
+
+
 def test_silence_and_instrumental_give_a_closed_mouth_not_a_crash(tmp_path, speech):
     sf.write(str(tmp_path / "silence.wav"), np.zeros(SR * 3, dtype=np.float32), SR)
     t = np.arange(SR * 3) / SR

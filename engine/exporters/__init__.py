@@ -187,8 +187,40 @@ def parse_formats(spec: str) -> list[Exporter]:
     return exporters
 
 
+def exporter_for(path: str | Path, fmt: str | None = None) -> Exporter:
+    """The mouth-track exporter named by ``fmt``, or else by the file name's suffix.
+
+    Of the suffixes that match, the longest: ``x.rhubarb.json`` is Rhubarb JSON, ``x.mouth.json`` the choreo
+    artefact.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+    fmt : str, optional
+        A format name; wins over the suffix.
+
+    Returns
+    -------
+    Exporter
+
+    Raises
+    ------
+    ChoreoError
+        Unknown format, or a suffix no exporter writes.
+    """
+    if fmt is not None:
+        return get_exporter(fmt)
+    name = Path(path).name.lower()
+    matches = [e for e in EXPORTERS.values() if name.endswith(e.suffix)]
+    if not matches:
+        known = ", ".join(f"{e.suffix} ({e.name})" for e in EXPORTERS.values())
+        raise ChoreoError(f"cannot tell the export format from the file name; use one of {known}", path=path)
+    return max(matches, key=lambda e: len(e.suffix))
+
+
 def export(track: MouthTrack, path: str | Path, fmt: str | None = None, **options: Any) -> Path:
-    """Write a mouth track in a format named, or guessed from the file name's suffix.
+    """Write a mouth track in a format named, or guessed from the file name's suffix (:func:`exporter_for`).
 
     Parameters
     ----------
@@ -211,14 +243,7 @@ def export(track: MouthTrack, path: str | Path, fmt: str | None = None, **option
     ChoreoError
         Unknown format or suffix, or a file that cannot be written.
     """
-    if fmt is None:
-        name = Path(path).name.lower()
-        matches = [e for e in EXPORTERS.values() if name.endswith(e.suffix)]
-        if not matches:
-            known = ", ".join(f"{e.suffix} ({e.name})" for e in EXPORTERS.values())
-            raise ChoreoError(f"cannot tell the export format from the file name; use one of {known}", path=path)
-        fmt = max(matches, key=lambda e: len(e.suffix)).name
-    return get_exporter(fmt).write(track, path, **options)
+    return exporter_for(path, fmt).write(track, path, **options)
 
 
 def sound_file_of(track: MouthTrack, sound_file: str | Path | None = None) -> str:
