@@ -58,12 +58,16 @@ class LyricWord:
     source: str = "dictionary"
 
 
-def read_lyrics(path: str | Path) -> list[list[str]]:
+def read_lyrics(path: str | Path, notes: list[str] | None = None) -> list[list[str]]:
     """Read a lyrics file: UTF-8 text, one sung line per line; blank lines separate stanzas.
+
+    Repeat marks are written out (:func:`split_lines`).
 
     Parameters
     ----------
     path : str or Path
+    notes : list of str, optional
+        Where to add one note naming the repeat marks written out, if any.
 
     Returns
     -------
@@ -86,25 +90,106 @@ def read_lyrics(path: str | Path) -> list[list[str]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"is not UTF-8 text (byte {exc.start}); save the lyrics as UTF-8", path=path) from None
-    lines = split_lines(text)
+    lines = split_lines(text, notes)
     if not lines:
         raise InputError("contains no words", path=path)
     return lines
 
 
-def split_lines(text: str) -> list[list[str]]:
-    """Split lyrics text into lines of words (section headers like "[Chorus]" are dropped).
+# A repeat count, "x2", "x 2", "×2", "2x", "repeat", "repeat x3": the whole of a bracket, or the end of a header.
+_COUNT = r"(?:[x×]\s*(\d+)|(\d+)\s*[x×]|repeat(?:\s*[x×]?\s*(\d+)\s*[x×]?)?)"
+# A line that ends in a repeat mark, "(x2)", "[2x]", "(repeat)" or a bare "x3": the line is sung that many times.
+_LINE_REPEAT = re.compile(rf"(?:[(\[]\s*{_COUNT}\s*[)\]]|\s[x×]\s*(\d+))\s*$", re.IGNORECASE)
+# A section header alone on its line, "[Chorus]", "[Chorus x2]", "[Chorus] (x2)": its label, and a count after it.
+_HEADER = re.compile(rf"^\s*\[(?P<label>[^\]]*)\]\s*(?:\(\s*(?P<tail>{_COUNT})\s*\))?\s*$", re.IGNORECASE)
+_LABEL_COUNT = re.compile(rf"\s*\b{_COUNT}\s*$", re.IGNORECASE)
+
+
+def _count(match: re.Match) -> int:
+    """The repeat count of a match of a pattern built on ``_COUNT`` ("repeat" alone: twice)."""
+    numbers = [int(g) for g in match.groups() if g is not None and g.isdigit()]
+    return max(numbers[0], 1) if numbers else 2
+
+
+def _written_out(raw: list[str]) -> tuple[list[str], list[str]]:
+    """The lyrics' lines with their repeat marks written out, and what was written out (one entry per mark).
+
+    A line ending in a repeat mark is repeated. A section header with a count repeats the lines after it up to
+    the next header or blank line; a header with no lines after it (the next line that is not blank is a header,
+    or there is none) stands for the last section of the same name, which it repeats (once, or its count).
+    """
+    done: list[str] = []
+    lines: list[str] = []
+    for line in raw:
+        mark = None if _HEADER.match(line) else _LINE_REPEAT.search(line)
+        if mark is not None and _WORD.search(line[:mark.start()]):
+            lines.extend([line[:mark.start()]] * _count(mark))
+            done.append(f"'{line.strip()}' ({_count(mark)} times)")
+        else:
+            lines.append(line)
+    out: list[str] = []
+    blocks: dict[str, list[str]] = {}
+    i = 0
+    while i < len(lines):
+        header = _HEADER.match(lines[i])
+        if header is None:
+            out.append(lines[i])
+            i += 1
+            continue
+        label, n = header["label"], 1
+        if header["tail"] is not None:
+            n = _count(re.fullmatch(_COUNT, header["tail"], re.IGNORECASE))
+        elif (count := _LABEL_COUNT.search(label)) is not None:
+            n, label = _count(count), label[:count.start()]
+        j = i + 1
+        while j < len(lines) and not lines[j].strip():  # blank lines right after the header
+            j += 1
+        k = j
+        while k < len(lines) and lines[k].strip() and not _HEADER.match(lines[k]):
+            k += 1
+        block, key = lines[j:k], label.strip().casefold()
+        if block:
+            blocks[key] = block
+            out.extend(block * n)
+            if n > 1:
+                done.append(f"{lines[i].strip()} ({_lines(len(block))} {n} times)")
+        elif key in blocks:
+            out.extend(blocks[key] * n)
+            done.append(f"{lines[i].strip()} (the {_lines(len(blocks[key]))} of the last {label.strip()!r}"
+                        + (f", {n} times)" if n > 1 else ")"))
+        i = k
+    return out, done
+
+
+def _lines(n: int) -> str:
+    return f"{n} line" if n == 1 else f"{n} lines"
+
+
+def split_lines(text: str, notes: list[str] | None = None) -> list[list[str]]:
+    """Split lyrics text into lines of words, section headers ("[Chorus]") dropped and repeat marks written out.
+
+    Lyrics copied from the web mark repeats instead of writing them out, and the aligner sings each line once,
+    where it is written: a line ending in "(x2)", "[x3]", "(2x)", "(repeat)" or a bare "x2" is repeated;
+    "[Chorus x2]" or "[Chorus] (x2)" repeats the lines after it (up to the next header or blank line); a header
+    with no lines after it, "[Chorus]" again, repeats the last section of that name. Read as words, "(x2)" was
+    sung "ex two".
 
     Parameters
     ----------
     text : str
+    notes : list of str, optional
+        Where to add one note naming the repeat marks written out, if any.
 
     Returns
     -------
     list of list of str
     """
+    raw, done = _written_out(unicodedata.normalize("NFC", text).splitlines())
+    if done and notes is not None:
+        notes.append(f"repeat marks in the lyrics written out (each line is sung once where it is written): "
+                     f"{listed(done, '; ')}")
     out = []
-    for line in unicodedata.normalize("NFC", text).splitlines():
+    for line in raw:
         line = re.sub(r"\[[^\]]*\]|\([^)]*:\s*\)", " ", line)
         words = _WORD.findall(line.replace("’", "'"))
         if words:

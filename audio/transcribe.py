@@ -128,11 +128,12 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
 
     if p.aligner not in ("auto", "speech", "sung"):
         raise ChoreoError(f"unknown aligner {p.aligner!r}; choose auto, speech or sung")
-    lines = read_lyrics(lyrics)
+    repeats: list[str] = []
+    lines = read_lyrics(lyrics, repeats)
     words, notes_out = pronounce_words(lines, voice=p.voice)
     if not words:
         raise ChoreoError("no word of the lyrics could be pronounced", path=lyrics)
-    warnings = list(notes_out)
+    warnings = [*repeats, *notes_out]
     rate = audio.sr
     if mix:  # the band never pauses: phrases and words are looked for in the lead vocal brought forward
         from audio import melody

@@ -15,7 +15,8 @@ from audio.transcribe import transcribe
 # recording at full scale, phrase groups at most GROUP_PAD_S beyond their phrases, one warning for the words
 # outside the dictionary; 5: a full mix's whole-recording alignment hears silence where no voice is heard; 6: it
 # hears only the stretches where a voice is heard, joined, and no phrase groups are rejoined across a break; 7: a
-# full mix lists the lines placed far from the whole-recording alignment, not the low-confidence ones).
+# full mix lists the lines placed far from the whole-recording alignment, not the low-confidence ones; the
+# lyrics' repeat marks are written out).
 STAGE_VERSION = "7"
 
 

@@ -637,3 +637,45 @@ def test_the_lines_to_check_are_the_unsure_ones_on_a_stem_and_the_disputed_ones_
     assert mix.startswith("1 of 3 lyric lines are placed more than") and "0:09.0 'see you soon'" in mix
     assert _lines_to_check(words, timed, True, {0: 1.0, 1: 5.0, 2: 9.0}) == []
     assert _lines_to_check(words, timed, True, None) == []
+
+
+def test_repeat_marks_in_the_lyrics_are_written_out():
+    """Lyrics from the web mark repeats: a line's "(x2)" or bare "x3", a header's count, a header again with no
+    lines. Each is written out (and named in one note); read as words, "(x2)" was sung "ex two"."""
+    from audio.lyrics import split_lines
+
+    notes: list[str] = []
+    text = ("[Verse 1]\nwaiting all night (x2)\nhold on x3\n\n[Chorus x2]\nla la love\nyou and me\n\n"
+            "[Verse 2]\nmy ex is gone\n[Chorus]\n\n[Bridge] (2x)\n\noh oh\n[Outro]\n")
+    lines = [" ".join(words) for words in split_lines(text, notes)]
+    chorus = ["la la love", "you and me"]
+    verse = ["waiting all night"] * 2 + ["hold on"] * 3
+    assert lines == verse + chorus * 2 + ["my ex is gone", *chorus] + ["oh oh"] * 2
+    (note,) = notes
+    assert note.startswith("repeat marks in the lyrics written out") and "[Chorus x2] (2 lines 2 times)" in note
+    assert "[Chorus] (the 2 lines of the last 'Chorus')" in note and "[Bridge] (2x) (1 line 2 times)" in note
+    plain: list[str] = []
+    assert split_lines("la la love\nyou and me\n", plain) == [["la", "la", "love"], ["you", "and", "me"]] and not plain
+
+
+def test_a_repeat_mark_is_aligned_as_the_lines_it_stands_for(speech, tmp_path):
+    """The sentence spoken twice, its lyrics written once under a header and then only the header again: the
+    second take gets every word too, after the first, and the track says the repeat was written out."""
+    from audio.decode import load_audio
+
+    voice = load_audio(speech / "s.wav")
+    v, sr = voice.mono(), voice.sr
+    y = np.zeros(int(1.5 * sr) * 2 + 2 * v.size, dtype=np.float32)
+    y[int(0.5 * sr): int(0.5 * sr) + v.size] = v
+    second = int(0.5 * sr) + v.size + sr
+    y[second: second + v.size] = v
+    sf.write(str(tmp_path / "twice.wav"), y, sr)
+    lines = (speech / "s.txt").read_text(encoding="utf-8").strip()
+    (tmp_path / "lyrics.txt").write_text(f"[Verse]\n{lines}\n\n[Verse]\n", encoding="utf-8")
+    once = transcribe(speech / "s.wav", lyrics=speech / "s.txt")
+    tr = transcribe(tmp_path / "twice.wav", lyrics=tmp_path / "lyrics.txt")
+    assert [w.text for w in tr.words] == [w.text for w in once.words] * 2
+    n = len(once.words)
+    assert tr.words[n].start >= second / sr - 0.3 and tr.words[n - 1].end <= second / sr + 0.3
+    assert any("repeat marks in the lyrics written out" in w and "[Verse] (the 2 lines of the last 'Verse')" in w
+               for w in tr.warnings)
