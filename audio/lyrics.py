@@ -96,10 +96,11 @@ def read_lyrics(path: str | Path, notes: list[str] | None = None) -> list[list[s
     return lines
 
 
-# A repeat count, "x2", "x 2", "×2", "2x", "repeat", "repeat x3": the whole of a bracket, or the end of a header.
-_COUNT = r"(?:[x×]\s*(\d+)|(\d+)\s*[x×]|repeat(?:\s*[x×]?\s*(\d+)\s*[x×]?)?)"
+# A repeat count, "x2", "x 2", "×2", "2x", "repeat", "repeat x3" (up to 99): the whole of a bracket, or the end of a
+# header.
+_COUNT = r"(?:[x×]\s*(\d\d?)|(\d\d?)\s*[x×]|repeat(?:\s*[x×]?\s*(\d\d?)\s*[x×]?)?)"
 # A line that ends in a repeat mark, "(x2)", "[2x]", "(repeat)" or a bare "x3": the line is sung that many times.
-_LINE_REPEAT = re.compile(rf"(?:[(\[]\s*{_COUNT}\s*[)\]]|\s[x×]\s*(\d+))\s*$", re.IGNORECASE)
+_LINE_REPEAT = re.compile(rf"(?:[(\[]\s*{_COUNT}\s*[)\]]|\s[x×]\s*(\d\d?))\s*$", re.IGNORECASE)
 # A section header alone on its line, "[Chorus]", "[Chorus x2]", "[Chorus] (x2)": its label, and a count after it.
 _HEADER = re.compile(rf"^\s*\[(?P<label>[^\]]*)\]\s*(?:\(\s*(?P<tail>{_COUNT})\s*\))?\s*$", re.IGNORECASE)
 _LABEL_COUNT = re.compile(rf"\s*\b{_COUNT}\s*$", re.IGNORECASE)
