@@ -197,17 +197,22 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
         if match < p.min_match:
             warnings.append(f"the lyrics do not match the audio (match {match:.2f} < {p.min_match}): "
                             "wrong lyrics, or a different take? word timings are unreliable")
-    warnings.extend(_lines_to_check(words, timed, mix, line_starts))
+    disputed = _disputed_lines(words, timed, line_starts) if mix else None
+    warnings.extend(_lines_to_check(words, timed, mix, disputed))
     method = " + ".join(used)
     if len(groups) > 1:
         method = "phrase-anchored: " + " + ".join(f"{m} ({n} of {len(groups)} phrase groups)" for m, n in used.items())
     phones = _follow_voice(phones, vf, heard)
     if mix:
-        timed = [Word(w.start, w.end, w.text, min(w.confidence, MIX_CONFIDENCE_CAP)) for w in timed]
+        disputed = disputed or set()
+        timed = [Word(w.start, w.end, w.text, min(w.confidence, MIX_CONFIDENCE_CAP / 2 if lw.line in disputed
+                                                  else MIX_CONFIDENCE_CAP))
+                 for lw, w in zip(words, timed, strict=True)]
         method = f"full mix: {method}"
         warnings.append(f"full mix: the lyrics are aligned to the lead vocal as repetition-based separation brings "
-                        f"it forward, where the band still masks it (word confidence at most {MIX_CONFIDENCE_CAP}); "
-                        "give the vocal stem for word-accurate lip-sync")
+                        f"it forward, where the band still masks it (word confidence at most {MIX_CONFIDENCE_CAP}, "
+                        f"{MIX_CONFIDENCE_CAP / 2:g} on the lines to check first); give the vocal stem for "
+                        "word-accurate lip-sync")
     return Transcript(tuple(timed), _close(phones, vf.duration_s), "lyrics-aligned", method,
                       _mean_confidence(timed), vf.duration_s, tuple(warnings), loud)
 
@@ -359,7 +364,9 @@ def _mean_confidence(words) -> float:
     return float(np.mean([w.confidence for w in words])) if words else 0.0
 
 
-# A full mix aligned as if it were a stem: the band masks the voice, so no word gets more confidence.
+# A full mix aligned as if it were a stem: the band masks the voice, so no word gets more confidence; the words
+# of a line the whole-recording alignment disputes (_disputed_lines) get half of it. Over the 18 dev mixes 48 %
+# of the other words are within 0.3 s, 25 % of those.
 MIX_CONFIDENCE_CAP = 0.3
 
 
@@ -541,16 +548,30 @@ def _follow_voice(phones: list[Phone], vf, heard: np.ndarray | None = None) -> l
 LOW_CONFIDENCE = 0.4
 
 
-def _lines_to_check(words, timed, mix: bool, line_starts: dict[int, float] | None) -> list[str]:
+def _disputed_lines(words, timed, line_starts: dict[int, float] | None) -> set[int] | None:
+    """The lyric lines of a full mix that the whole-recording alignment disputes; None where it failed.
+
+    A line is disputed when it is placed more than ``ANCHOR_CAP_S`` from where that alignment (``line_starts``,
+    from :func:`_line_starts`) starts it: two estimates from different stretches of the recording (the line's
+    phrase group, the whole song) that disagree. Over 336 lines of 18 dev mixes 57 % of those lines were off by
+    more than 1 s (mean error of their words), 27 % of the others; pocketsphinx's own confidence hardly tells
+    them apart there (the lines below ``LOW_CONFIDENCE``: 44 % against 39 %).
+    """
+    from audio.phrases import ANCHOR_CAP_S
+
+    if line_starts is None:
+        return None
+    first: dict[int, float] = {}
+    for lw, w in zip(words, timed, strict=True):
+        first.setdefault(lw.line, w.start)
+    return {li for li, t in first.items() if abs(t - line_starts[li]) > ANCHOR_CAP_S}
+
+
+def _lines_to_check(words, timed, mix: bool, disputed: set[int] | None) -> list[str]:
     """One warning naming the lyric lines an artist should check first (time and first words), if any.
 
-    On a stem: the lines whose words average below ``LOW_CONFIDENCE``. On a full mix every
-    word is capped at ``MIX_CONFIDENCE_CAP``, and the aligner's own confidence there hardly tells a right line
-    from a wrong one (over 336 lines of 18 dev mixes, the lines below 0.4 were off by more than 1 s 44 % of the
-    time, the others 39 %): there the lines listed are those placed more than ``ANCHOR_CAP_S`` from where the
-    whole-recording alignment (``line_starts``, from :func:`_line_starts`) starts them, two estimates from
-    different stretches of the recording that disagree (on the same mixes 57 % of those lines were off by more
-    than 1 s, 27 % of the others). None where that alignment failed.
+    On a stem: the lines whose words average below ``LOW_CONFIDENCE``. On a full mix (every word capped at
+    ``MIX_CONFIDENCE_CAP``): the ``disputed`` ones (:func:`_disputed_lines`); none when they are not known.
     """
     from audio.lyrics import listed
     from audio.phrases import ANCHOR_CAP_S
@@ -561,10 +582,8 @@ def _lines_to_check(words, timed, mix: bool, line_starts: dict[int, float] | Non
     if not mix:
         flagged = [li for li, ws in by_line.items() if np.mean([w.confidence for w, _ in ws]) < LOW_CONFIDENCE]
         why = f"have low confidence (< {LOW_CONFIDENCE})"
-    elif line_starts is None:
-        return []
     else:
-        flagged = [li for li, ws in by_line.items() if abs(ws[0][0].start - line_starts[li]) > ANCHOR_CAP_S]
+        flagged = sorted(disputed or ())
         why = (f"are placed more than {ANCHOR_CAP_S:g} s from where an alignment of the whole recording starts "
                "them")
     if not flagged:

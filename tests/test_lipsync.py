@@ -144,6 +144,28 @@ def test_full_mix_with_lyrics_is_aligned_with_capped_confidence(speech, tmp_path
     assert any("give the vocal stem" in w for w in tr.warnings)
 
 
+def test_a_full_mix_line_the_whole_recording_alignment_disputes_gets_half_the_cap(speech, tmp_path, monkeypatch):
+    """The whole-recording alignment made to start the second line 10 s away from where it is sung: that line is
+    listed to check first and its words get half the full-mix cap; the first line keeps the cap."""
+    from audio import transcribe as T
+
+    real = T._line_starts
+
+    def far_second_line(*args):
+        starts = real(*args)
+        return {**starts, 1: starts[1] + 10.0}
+
+    monkeypatch.setattr(T, "_line_starts", far_second_line)
+    y, sr = sf.read(str(speech / "s.wav"), dtype="float32")
+    sf.write(str(tmp_path / "mix.wav"), y + 0.05 * np.random.default_rng(0).standard_normal(y.size), sr)
+    tr = transcribe(tmp_path / "mix.wav", lyrics=speech / "s.txt", mix=True)
+    first = len((speech / "s.txt").read_text().splitlines()[0].split())
+    assert max(w.confidence for w in tr.words[first:]) <= T.MIX_CONFIDENCE_CAP / 2
+    assert max(w.confidence for w in tr.words[:first]) > T.MIX_CONFIDENCE_CAP / 2
+    (listed,) = [w for w in tr.warnings if "check them first" in w]
+    assert listed.startswith("1 of 2 lyric lines are placed more than 3 s") and "'She sells sea shells'" in listed
+
+
 def _speech_between_band(speech, path) -> tuple[float, float]:
     """espeak-ng speech as loud as a synthesized band, with 3 s of band alone before and after it."""
     from audio.decode import load_audio
@@ -616,11 +638,11 @@ def test_groups_are_not_rejoined_across_an_instrumental_break(monkeypatch):
 def test_the_lines_to_check_are_the_unsure_ones_on_a_stem_and_the_disputed_ones_on_a_mix():
     """On a stem the warning lists the lines whose words average below LOW_CONFIDENCE. On a full mix that
     confidence hardly tells right from wrong (18 dev mixes), so it lists the lines placed more than ANCHOR_CAP_S
-    from where the whole-recording alignment starts them, and nothing when that alignment failed."""
+    from where the whole-recording alignment starts them (disputed), and nothing when that alignment failed."""
     from audio.lyrics import pronounce_words, split_lines
     from audio.model import Word
     from audio.phrases import ANCHOR_CAP_S
-    from audio.transcribe import LOW_CONFIDENCE, _lines_to_check
+    from audio.transcribe import LOW_CONFIDENCE, _disputed_lines, _lines_to_check
 
     words, _ = pronounce_words(split_lines("hello there\nmy good friend\nsee you soon\n"), voice="en-us")
     start = {0: 1.0, 1: 5.0, 2: 9.0}  # each line's first word; its words 0.5 s apart
@@ -633,10 +655,12 @@ def test_the_lines_to_check_are_the_unsure_ones_on_a_stem_and_the_disputed_ones_
     (stem,) = _lines_to_check(words, timed, False, None)
     assert stem.startswith("1 of 3 lyric lines have low confidence") and "0:05.0 'my good friend'" in stem
     anchors = {0: 1.2, 1: 5.0, 2: 9.0 + ANCHOR_CAP_S + 0.5}  # line 2 is disputed, line 1 (low confidence) is not
-    (mix,) = _lines_to_check(words, timed, True, anchors)
+    assert _disputed_lines(words, timed, anchors) == {2}
+    (mix,) = _lines_to_check(words, timed, True, {2})
     assert mix.startswith("1 of 3 lyric lines are placed more than") and "0:09.0 'see you soon'" in mix
-    assert _lines_to_check(words, timed, True, {0: 1.0, 1: 5.0, 2: 9.0}) == []
-    assert _lines_to_check(words, timed, True, None) == []
+    assert _disputed_lines(words, timed, {0: 1.0, 1: 5.0, 2: 9.0}) == set()
+    assert _lines_to_check(words, timed, True, set()) == []
+    assert _disputed_lines(words, timed, None) is None and _lines_to_check(words, timed, True, None) == []
 
 
 def test_repeat_marks_in_the_lyrics_are_written_out():
