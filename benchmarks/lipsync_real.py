@@ -30,7 +30,9 @@ Prints, per recording:
    the error of each lyric line's start (the first note after each of the longest pauses, one fewer than
    the lines), mouth agreement with the notes beside always_open, and note onsets matched by an opening;
    per aligner and with no lyrics. Tagalog has no espeak-ng voice: the English one reads it.
-4. Calibration: word confidence in bins against the share of those words within 0.3 s.
+4. Calibration: word confidence in bins against the share of those words within 0.3 s, on the dry takes;
+   and on the full mixes over the recorded instrumentals, the words at half the full-mix cap or less (the
+   lines to check first, and words the aligner itself is less sure of) against the rest.
 
 The dev set is not distributed; without it the script says so and exits 0.
 """
@@ -184,13 +186,15 @@ def _instrumentals(dev: Path) -> list[Path]:
     return [p for p in found if p.is_file()]
 
 
-def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[list[dict], list[tuple[float, float]]]:
-    """Score the a-cappella songs and the medley; also return (confidence, error) per word."""
+def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[list[dict], dict[str, list]]:
+    """Score the a-cappella songs and the medley; also return (confidence, error) per word: of the dry takes
+    (``"dry"``) and of the full mixes over the recorded instrumentals (``"mixes"``)."""
     from audio.params import LipsyncParams
     from audio.transcribe import transcribe
 
     ids = sorted(p.stem for p in (dev / "lyrics").glob("*.words"))
-    rows, pairs = [], []
+    rows: list[dict] = []
+    pairs: dict[str, list] = {"dry": [], "mixes": []}
     with tempfile.TemporaryDirectory(prefix="choreo_lipsync_real_") as tmp:
         # Each case's audio is made when the case runs (only those --only selects): (name, make, mix).
         work = Path(tmp)
@@ -221,6 +225,7 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
         breaks = functools.cache(functools.partial(_medley, dev, ids, work, intro_s=INTRO_S, gap_s=BREAK_S))
         broken = [(f"breaks medley over {band.stem}, --mix", over(breaks, band), True) for band in _instrumentals(dev)]
         cases += recorded + long + stereo + stereo_long + broken
+        over_recordings = {case[0] for case in recorded + long + stereo + stereo_long + broken}
         for name, make, mix in cases:
             if only and not any(o in name for o in only):
                 continue
@@ -237,8 +242,9 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
                     err = np.abs(est - ref[:, 0])
                     row.update(mean_err_s=float(err.mean()), within_03=float(np.mean(err <= 0.3)),
                                within_01=float(np.mean(err <= 0.1)))
-                    if aligner == "auto" and name in dry:
-                        pairs += [(w.confidence, float(e)) for w, e in zip(tr.words, err, strict=True)]
+                    kind = "dry" if aligner == "auto" and name in dry else "mixes" if name in over_recordings else ""
+                    if kind:
+                        pairs[kind] += [(w.confidence, float(e)) for w, e in zip(tr.words, err, strict=True)]
                 rows.append({**row, **_mouth(tr.phones, ref, duration)})
     for group, label in ((recorded, "mean, songs over recordings"), (long, "mean, medleys over recordings"),
                          (stereo, "mean, songs, stereo"), (stereo_long, "mean, medleys, stereo"),
@@ -337,14 +343,14 @@ def evaluate_solo(dev: Path, only: set[str], aligners: list[str]) -> list[dict]:
     return rows
 
 
-def calibration(pairs: list[tuple[float, float]]) -> list[dict]:
-    """Share of words within 0.3 s per confidence bin."""
+def calibration(pairs: list[tuple[float, float]], bins: tuple[float, ...] = CONF_BINS) -> list[dict]:
+    """Share of words within 0.3 s per confidence bin (``bins``: their edges)."""
     out = []
     conf = np.array([c for c, _ in pairs])
     err = np.array([e for _, e in pairs])
-    for lo, hi in zip(CONF_BINS[:-1], CONF_BINS[1:], strict=True):
+    for lo, hi in zip(bins[:-1], bins[1:], strict=True):
         sel = (conf >= lo) & (conf < hi)
-        out.append({"bin": f"{lo:.1f}-{min(hi, 1.0):.1f}", "words": int(sel.sum()),
+        out.append({"bin": f"{lo:.2f}-{min(hi, 1.0):.2f}", "words": int(sel.sum()),
                     "within_03": float(np.mean(err[sel] <= 0.3)) if sel.any() else float("nan")})
     return out
 
@@ -374,7 +380,11 @@ def main(argv: list[str] | None = None) -> int:
     lyr, pairs = evaluate_lyrics(args.dev, only, [a for a in args.aligners.split(",") if a])
     mixes = [] if args.no_mixes else evaluate_mixes(args.dev, only)
     solo = evaluate_solo(args.dev, only, [a for a in args.aligners.split(",") if a])
-    cal = calibration(pairs) if pairs else []
+    from audio.transcribe import MIX_CONFIDENCE_CAP
+
+    cal = calibration(pairs["dry"]) if pairs["dry"] else []
+    half = MIX_CONFIDENCE_CAP / 2 + 1e-9  # a word at exactly half the cap is one of the lines to check first
+    mix_cal = calibration(pairs["mixes"], (0.0, half, 1.01)) if pairs["mixes"] else []
     if lyr:
         print(f"== sung syllables, a cappella ({args.dev / 'lyrics'})")
         print(_table(lyr, ["clip", "system", "method", "words", "mean_err_s", "within_03", "within_01", "mouth_agree",
@@ -393,8 +403,13 @@ def main(argv: list[str] | None = None) -> int:
     if cal:
         print("== calibration (aligner auto): words per confidence bin and the share within 0.3 s")
         print(_table(cal, ["bin", "words", "within_03"]))
+    if mix_cal:
+        print(f"\n== full mixes over recorded instrumentals: words at half the cap ({MIX_CONFIDENCE_CAP / 2:g}) or "
+              "less (the lines to check first) and the rest, and the share within 0.3 s")
+        print(_table(mix_cal, ["bin", "words", "within_03"]))
     if args.json:
-        args.json.write_text(json.dumps({"lyrics": lyr, "mixes": mixes, "solo": solo, "calibration": cal}, indent=1))
+        args.json.write_text(json.dumps({"lyrics": lyr, "mixes": mixes, "solo": solo, "calibration": cal,
+                                         "mix_calibration": mix_cal}, indent=1))
     return 0
 
 
