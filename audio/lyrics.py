@@ -104,6 +104,31 @@ _LINE_REPEAT = re.compile(rf"(?:[(\[]\s*{_COUNT}\s*[)\]]|\s[x×]\s*(\d\d?))\s*$"
 # A section header alone on its line, "[Chorus]", "[Chorus x2]", "[Chorus] (x2)": its label, and a count after it.
 _HEADER = re.compile(rf"^\s*\[(?P<label>[^\]]*)\]\s*(?:\(\s*(?P<tail>{_COUNT})\s*\))?\s*$", re.IGNORECASE)
 _LABEL_COUNT = re.compile(rf"\s*\b{_COUNT}\s*$", re.IGNORECASE)
+# The names of song sections (English, French, Spanish, German, Italian), for headers written without brackets:
+# "Chorus:", "(Chorus)", "Verse 2", "(Repeat chorus)". A line that is only one of these is not sung.
+_SECTION = re.compile(
+    rf"\(?\s*(?:repeat\s+)?(?:(?:pre|post)[- ]?)?(?:chorus|refrain|hook|verse|bridge|intro|outro|interlude|breakdown|"
+    rf"solo|instrumental|coda|middle[- ]eight|couplet|pont|coro|estribillo|estrofa|verso|puente|strophe|strofa|"
+    rf"ritornello|ponte)(?:\s*\d\d?)?(?:\s*{_COUNT})?\s*\)?\s*:?(?:\s*\(\s*{_COUNT}\s*\))?", re.IGNORECASE)
+
+
+def _header(line: str) -> tuple[str, int] | None:
+    """A section header's name (case-folded, "repeat" and the count left out) and count; None for a lyric line."""
+    bracket = _HEADER.match(line)
+    if bracket is not None:
+        label, n = bracket["label"], 1
+        if bracket["tail"] is not None:
+            n = _count(re.fullmatch(_COUNT, bracket["tail"], re.IGNORECASE))
+    elif _SECTION.fullmatch(text := line.strip()):
+        n = 1
+        if (tail := re.search(rf"\(\s*{_COUNT}\s*\)$", text, re.IGNORECASE)) is not None:
+            n, text = _count(tail), text[:tail.start()]
+        label = text.strip().strip("():").strip()
+    else:
+        return None
+    if (count := _LABEL_COUNT.search(label)) is not None and n == 1:
+        n, label = _count(count), label[:count.start()]
+    return re.sub(r"^\s*repeat\s+", "", label, flags=re.IGNORECASE).strip().casefold(), n
 
 
 def _count(match: re.Match) -> int:
@@ -122,7 +147,7 @@ def _written_out(raw: list[str]) -> tuple[list[str], list[str]]:
     done: list[str] = []
     lines: list[str] = []
     for line in raw:
-        mark = None if _HEADER.match(line) else _LINE_REPEAT.search(line)
+        mark = None if _header(line) else _LINE_REPEAT.search(line)
         if mark is not None and _WORD.search(line[:mark.start()]):
             lines.extend([line[:mark.start()]] * _count(mark))
             done.append(f"'{line.strip()}' ({_count(mark)} times)")
@@ -132,23 +157,19 @@ def _written_out(raw: list[str]) -> tuple[list[str], list[str]]:
     blocks: dict[str, list[str]] = {}
     i = 0
     while i < len(lines):
-        header = _HEADER.match(lines[i])
+        header = _header(lines[i])
         if header is None:
             out.append(lines[i])
             i += 1
             continue
-        label, n = header["label"], 1
-        if header["tail"] is not None:
-            n = _count(re.fullmatch(_COUNT, header["tail"], re.IGNORECASE))
-        elif (count := _LABEL_COUNT.search(label)) is not None:
-            n, label = _count(count), label[:count.start()]
+        key, n = header
         j = i + 1
         while j < len(lines) and not lines[j].strip():  # blank lines right after the header
             j += 1
         k = j
-        while k < len(lines) and lines[k].strip() and not _HEADER.match(lines[k]):
+        while k < len(lines) and lines[k].strip() and not _header(lines[k]):
             k += 1
-        block, key = lines[j:k], label.strip().casefold()
+        block = lines[j:k]
         if block:
             blocks[key] = block
             out.extend(block * n)
@@ -156,8 +177,10 @@ def _written_out(raw: list[str]) -> tuple[list[str], list[str]]:
                 done.append(f"{lines[i].strip()} ({_lines(len(block))} {n} times)")
         elif key in blocks:
             out.extend(blocks[key] * n)
-            done.append(f"{lines[i].strip()} (the {_lines(len(blocks[key]))} of the last {label.strip()!r}"
+            done.append(f"{lines[i].strip()} (the {_lines(len(blocks[key]))} of the last section of that name"
                         + (f", {n} times)" if n > 1 else ")"))
+        elif n > 1 or re.match(r"\W*repeat", lines[i].strip(), re.IGNORECASE):
+            done.append(f"{lines[i].strip()} (no section of that name before it: left out, write its lines out)")
         i = k
     return out, done
 
@@ -167,13 +190,15 @@ def _lines(n: int) -> str:
 
 
 def split_lines(text: str, notes: list[str] | None = None) -> list[list[str]]:
-    """Split lyrics text into lines of words, section headers ("[Chorus]") dropped and repeat marks written out.
+    """Split lyrics text into lines of words, section headers dropped and repeat marks written out.
 
-    Lyrics copied from the web mark repeats instead of writing them out, and the aligner sings each line once,
-    where it is written: a line ending in "(x2)", "[x3]", "(2x)", "(repeat)" or a bare "x2" is repeated;
-    "[Chorus x2]" or "[Chorus] (x2)" repeats the lines after it (up to the next header or blank line); a header
-    with no lines after it, "[Chorus]" again, repeats the last section of that name. Read as words, "(x2)" was
-    sung "ex two".
+    A header is a line in brackets ("[Chorus]"), or a line that is only a section's name ("Chorus:", "(Verse 2)",
+    "Refrain", "(Repeat chorus)"; ``_SECTION``). Lyrics copied from the web mark repeats instead of writing them
+    out, and the aligner sings each line once, where it is written: a line ending in "(x2)", "[x3]", "(2x)",
+    "(repeat)" or a bare "x2" is repeated; a header with a count ("[Chorus x2]", "Chorus (x2)") repeats the lines
+    after it (up to the next header or blank line); a header with no lines after it ("[Chorus]" again, "(Repeat
+    chorus)") repeats the last section of that name, and is named as left out when there is none and it asked
+    for a repeat. Read as words, "(x2)" was sung "ex two" and "(Chorus)" "chorus".
 
     Parameters
     ----------

@@ -683,9 +683,19 @@ def test_repeat_marks_in_the_lyrics_are_written_out():
     assert lines == verse + chorus * 2 + ["my ex is gone", *chorus] + ["oh oh"] * 2
     (note,) = notes
     assert note.startswith("repeat marks in the lyrics written out") and "[Chorus x2] (2 lines 2 times)" in note
-    assert "[Chorus] (the 2 lines of the last 'Chorus')" in note and "[Bridge] (2x) (1 line 2 times)" in note
+    assert "[Chorus] (the 2 lines of the last section of that name)" in note
+    assert "[Bridge] (2x) (1 line 2 times)" in note
     plain: list[str] = []
     assert split_lines("la la love\nyou and me\n", plain) == [["la", "la", "love"], ["you", "and", "me"]] and not plain
+    # Headers without brackets, as lyric sites write them, are not sung: "Chorus:", "(Verse 2)", "Refrain",
+    # "(Repeat Chorus)", "Coro x2"; a line that only mentions a section among other words is sung.
+    notes.clear()
+    text = ("Chorus:\nla la love\n\n(Verse 2)\nthe chorus was here\n\n(Repeat Chorus)\nRefrain\nsing it\n\n"
+            "Coro x2\n")
+    lines = [" ".join(words) for words in split_lines(text, notes)]
+    assert lines == ["la la love", "the chorus was here", "la la love", "sing it"]
+    assert "(Repeat Chorus) (the 1 line of the last section of that name)" in notes[0]
+    assert "Coro x2 (no section of that name before it" in notes[0]
 
 
 def test_a_repeat_mark_is_aligned_as_the_lines_it_stands_for(speech, tmp_path):
@@ -707,5 +717,5 @@ def test_a_repeat_mark_is_aligned_as_the_lines_it_stands_for(speech, tmp_path):
     assert [w.text for w in tr.words] == [w.text for w in once.words] * 2
     n = len(once.words)
     assert tr.words[n].start >= second / sr - 0.3 and tr.words[n - 1].end <= second / sr + 0.3
-    assert any("repeat marks in the lyrics written out" in w and "[Verse] (the 2 lines of the last 'Verse')" in w
-               for w in tr.warnings)
+    assert any("repeat marks in the lyrics written out" in w
+               and "[Verse] (the 2 lines of the last section of that name)" in w for w in tr.warnings)
