@@ -19,7 +19,8 @@ Tiers, chosen from what is given (the one that ran is recorded in the track and 
    a voice, starts them; the voice's pitch
    from the melody tracker where the detector hears a voice, not from the separated voice; the mouth
    resting where the detector hears no voice and held where it hears one), with every word's confidence
-   capped at ``MIX_CONFIDENCE_CAP`` and a warning to give the stem.
+   capped at ``MIX_CONFIDENCE_CAP`` (half of it on the lines the whole-recording alignment disputes, which are
+   listed to check first) and a warning to give the stem.
 """
 
 from __future__ import annotations
