@@ -146,28 +146,29 @@ def _written_out(raw: list[str]) -> tuple[list[str], list[str]]:
     """
     done: list[str] = []
     lines: list[str] = []
+    heads: list[tuple[str, int] | None] = []  # each line's header (name, count), None for a lyric line
     for line in raw:
-        mark = None if _header(line) else _LINE_REPEAT.search(line)
-        if mark is not None and _WORD.search(line[:mark.start()]):
-            lines.extend([line[:mark.start()]] * _count(mark))
-            done.append(f"'{line.strip()}' ({_count(mark)} times)")
-        else:
-            lines.append(line)
+        head = _header(line)
+        mark = None if head else _LINE_REPEAT.search(line)
+        n = _count(mark) if mark is not None and _WORD.search(line[:mark.start()]) else 0
+        if n:
+            done.append(f"'{line.strip()}' ({n} times)")
+        lines.extend([line[:mark.start()]] * n if n else [line])
+        heads.extend([None] * n if n else [head])
     out: list[str] = []
     blocks: dict[str, list[str]] = {}
     i = 0
     while i < len(lines):
-        header = _header(lines[i])
-        if header is None:
+        if heads[i] is None:
             out.append(lines[i])
             i += 1
             continue
-        key, n = header
+        key, n = heads[i]
         j = i + 1
         while j < len(lines) and not lines[j].strip():  # blank lines right after the header
             j += 1
         k = j
-        while k < len(lines) and lines[k].strip() and not _header(lines[k]):
+        while k < len(lines) and lines[k].strip() and heads[k] is None:
             k += 1
         block = lines[j:k]
         if block:
