@@ -202,8 +202,9 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
         if match < p.min_match:
             warnings.append(f"the lyrics do not match the audio (match {match:.2f} < {p.min_match}): "
                             "wrong lyrics, or a different take? word timings are unreliable")
-    disputed = _disputed_lines(words, timed, line_starts) if mix else None
-    warnings.extend(_lines_to_check(words, timed, mix, disputed))
+    by_line = _words_by_line(words, timed)
+    disputed = _disputed_lines(by_line, line_starts) if mix else None
+    warnings.extend(_lines_to_check(by_line, mix, disputed))
     method = " + ".join(used)
     if len(groups) > 1:
         method = "phrase-anchored: " + " + ".join(f"{m} ({n} of {len(groups)} phrase groups)" for m, n in used.items())
@@ -553,7 +554,16 @@ def _follow_voice(phones: list[Phone], vf, heard: np.ndarray | None = None) -> l
 LOW_CONFIDENCE = 0.4
 
 
-def _disputed_lines(words, timed, line_starts: dict[int, float] | None) -> set[int] | None:
+def _words_by_line(words, timed) -> dict[int, list[tuple[Word, str]]]:
+    """The timed words of each lyric line, in order, with their text as the lyrics write it."""
+    by_line: dict[int, list[tuple[Word, str]]] = {}
+    for lw, w in zip(words, timed, strict=True):
+        by_line.setdefault(lw.line, []).append((w, lw.text))
+    return by_line
+
+
+def _disputed_lines(by_line: dict[int, list[tuple[Word, str]]],
+                    line_starts: dict[int, float] | None) -> set[int] | None:
     """The lyric lines of a full mix that the whole-recording alignment disputes; None where it failed.
 
     A line is disputed when it is placed more than ``ANCHOR_CAP_S`` from where that alignment (``line_starts``,
@@ -566,13 +576,10 @@ def _disputed_lines(words, timed, line_starts: dict[int, float] | None) -> set[i
 
     if line_starts is None:
         return None
-    first: dict[int, float] = {}
-    for lw, w in zip(words, timed, strict=True):
-        first.setdefault(lw.line, w.start)
-    return {li for li, t in first.items() if abs(t - line_starts[li]) > ANCHOR_CAP_S}
+    return {li for li, ws in by_line.items() if abs(ws[0][0].start - line_starts[li]) > ANCHOR_CAP_S}
 
 
-def _lines_to_check(words, timed, mix: bool, disputed: set[int] | None) -> list[str]:
+def _lines_to_check(by_line: dict[int, list[tuple[Word, str]]], mix: bool, disputed: set[int] | None) -> list[str]:
     """One warning naming the lyric lines an artist should check first (time and first words), if any.
 
     On a stem: the lines whose words average below ``LOW_CONFIDENCE``. On a full mix (every word capped at
@@ -581,9 +588,6 @@ def _lines_to_check(words, timed, mix: bool, disputed: set[int] | None) -> list[
     from audio.lyrics import listed
     from audio.phrases import ANCHOR_CAP_S
 
-    by_line: dict[int, list[tuple[Word, str]]] = {}
-    for lw, w in zip(words, timed, strict=True):
-        by_line.setdefault(lw.line, []).append((w, lw.text))
     if not mix:
         flagged = [li for li, ws in by_line.items() if np.mean([w.confidence for w, _ in ws]) < LOW_CONFIDENCE]
         why = f"have low confidence (< {LOW_CONFIDENCE})"

@@ -648,7 +648,7 @@ def test_the_lines_to_check_are_the_unsure_ones_on_a_stem_and_the_disputed_ones_
     from audio.lyrics import pronounce_words, split_lines
     from audio.model import Word
     from audio.phrases import ANCHOR_CAP_S
-    from audio.transcribe import LOW_CONFIDENCE, _disputed_lines, _lines_to_check
+    from audio.transcribe import LOW_CONFIDENCE, _disputed_lines, _lines_to_check, _words_by_line
 
     words, _ = pronounce_words(split_lines("hello there\nmy good friend\nsee you soon\n"), voice="en-us")
     start = {0: 1.0, 1: 5.0, 2: 9.0}  # each line's first word; its words 0.5 s apart
@@ -658,15 +658,16 @@ def test_the_lines_to_check_are_the_unsure_ones_on_a_stem_and_the_disputed_ones_
         k = k + 1 if i and words[i - 1].line == w.line else 0
         t = start[w.line] + 0.5 * k
         timed.append(Word(t, t + 0.4, w.text, confidence[w.line]))
-    (stem,) = _lines_to_check(words, timed, False, None)
+    by_line = _words_by_line(words, timed)
+    (stem,) = _lines_to_check(by_line, False, None)
     assert stem.startswith("1 of 3 lyric lines have low confidence") and "0:05.0 'my good friend'" in stem
     anchors = {0: 1.2, 1: 5.0, 2: 9.0 + ANCHOR_CAP_S + 0.5}  # line 2 is disputed, line 1 (low confidence) is not
-    assert _disputed_lines(words, timed, anchors) == {2}
-    (mix,) = _lines_to_check(words, timed, True, {2})
+    assert _disputed_lines(by_line, anchors) == {2}
+    (mix,) = _lines_to_check(by_line, True, {2})
     assert mix.startswith("1 of 3 lyric lines are placed more than") and "0:09.0 'see you soon'" in mix
-    assert _disputed_lines(words, timed, {0: 1.0, 1: 5.0, 2: 9.0}) == set()
-    assert _lines_to_check(words, timed, True, set()) == []
-    assert _disputed_lines(words, timed, None) is None and _lines_to_check(words, timed, True, None) == []
+    assert _disputed_lines(by_line, {0: 1.0, 1: 5.0, 2: 9.0}) == set()
+    assert _lines_to_check(by_line, True, set()) == []
+    assert _disputed_lines(by_line, None) is None and _lines_to_check(by_line, True, None) == []
 
 
 def test_repeat_marks_in_the_lyrics_are_written_out():
