@@ -12,6 +12,7 @@ Conventions
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -58,16 +59,20 @@ class LyricWord:
     source: str = "dictionary"
 
 
-def read_lyrics(path: str | Path, notes: list[str] | None = None) -> list[list[str]]:
+def read_lyrics(path: str | Path, notes: list[str] | None = None,
+                stamps: list[tuple[float, int | None]] | None = None) -> list[list[str]]:
     """Read a lyrics file: UTF-8 text, one sung line per line; blank lines separate stanzas.
 
-    Repeat marks are written out (:func:`split_lines`).
+    Repeat marks are written out, and a timed lyrics file (LRC) is read with its timestamps
+    (:func:`split_lines`).
 
     Parameters
     ----------
     path : str or Path
     notes : list of str, optional
         Where to add one note naming the repeat marks written out, if any.
+    stamps : list, optional
+        Where to put the timestamps of a timed lyrics file (see :func:`split_lines`); left empty otherwise.
 
     Returns
     -------
@@ -90,7 +95,7 @@ def read_lyrics(path: str | Path, notes: list[str] | None = None) -> list[list[s
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"is not UTF-8 text (byte {exc.start}); save the lyrics as UTF-8", path=path) from None
-    lines = split_lines(text, notes)
+    lines = split_lines(text, notes, stamps)
     if not lines:
         raise InputError("contains no words", path=path)
     return lines
@@ -190,7 +195,46 @@ def _lines(n: int) -> str:
     return f"{n} line" if n == 1 else f"{n} lines"
 
 
-def split_lines(text: str, notes: list[str] | None = None) -> list[list[str]]:
+# A timed lyrics file (LRC): a line starts with one or more timestamps "[mm:ss]", "[mm:ss.xx]" (or "[mm:ss:xx]",
+# as some editors write them), each a time the line is sung at; "<mm:ss.xx>" inside a line times a word (enhanced
+# LRC); "[ar:...]", "[ti:...]" and the like are tags, "[offset:+500]" moves every time 500 ms earlier.
+_STAMP = r"\[(\d{1,3}):([0-5]?\d(?:[.:]\d{1,3})?)\]"
+_STAMPED = re.compile(rf"^\s*(?P<stamps>(?:{_STAMP}\s*)+)(?P<text>.*)$")
+_WORD_STAMP = re.compile(r"<\d{1,3}:[0-5]?\d(?:[.:]\d{1,3})?>")
+_TAG = re.compile(r"^\s*\[([a-z#]+)\s*:([^\]]*)\]\s*$", re.IGNORECASE)
+
+
+def _timed(raw: list[str]) -> tuple[list[str], list[float | None]]:
+    """A timed lyrics file's lines in the order they are sung, each with its time (None: a line with no stamp).
+
+    A line with several stamps is sung at each (a chorus written once); a line with none follows the stamped line
+    before it. Tags and section headers are dropped (a stamped header is a stamp with no words); the offset tag is
+    applied.
+    """
+    offset = 0.0
+    entries: list[tuple[float, int, str, float | None]] = []  # (sort time, file order, text, time)
+    last = 0.0
+    for order, line in enumerate(raw):
+        if (tag := _TAG.match(line)) is not None:
+            if tag[1].lower() == "offset":
+                with contextlib.suppress(ValueError):
+                    offset = float(tag[2].strip()) / 1000.0
+            continue
+        if (stamped := _STAMPED.match(line)) is None:
+            if not _header(line):
+                entries.append((last, order, line, None))
+            continue
+        text = _WORD_STAMP.sub(" ", stamped["text"])
+        text = "" if _header(text) else text
+        for minutes, seconds in re.findall(_STAMP, stamped["stamps"]):
+            last = int(minutes) * 60 + float(seconds.replace(":", "."))
+            entries.append((last, order, text, last))
+    entries.sort(key=lambda e: (e[0], e[1]))
+    return [e[2] for e in entries], [None if e[3] is None else max(e[3] - offset, 0.0) for e in entries]
+
+
+def split_lines(text: str, notes: list[str] | None = None,
+                stamps: list[tuple[float, int | None]] | None = None) -> list[list[str]]:
     """Split lyrics text into lines of words, section headers dropped and repeat marks written out.
 
     A header is a line in brackets ("[Chorus]"), or a line that is only a section's name ("Chorus:", "(Verse 2)",
@@ -201,26 +245,40 @@ def split_lines(text: str, notes: list[str] | None = None) -> list[list[str]]:
     chorus)") repeats the last section of that name, and is named as left out when there is none and it asked
     for a repeat. Read as words, "(x2)" was sung "ex two" and "(Chorus)" "chorus".
 
+    A timed lyrics file (LRC: lines starting "[mm:ss.xx]") is read in the order of its timestamps, a line with
+    several stamps once at each; its tags are dropped and its word stamps ("<mm:ss.xx>") too. Its stamps say
+    where each line is sung, so repeat marks are not written out there.
+
     Parameters
     ----------
     text : str
     notes : list of str, optional
         Where to add one note naming the repeat marks written out, if any.
+    stamps : list, optional
+        For a timed file, where to put each timestamp in time order: (seconds, index of the line it starts in
+        the list returned), the index None for a stamp on a line with no words (LRC marks an instrumental
+        break or the song's end so). Left empty for untimed lyrics.
 
     Returns
     -------
     list of list of str
     """
-    raw, done = _written_out(unicodedata.normalize("NFC", text).splitlines())
-    if done and notes is not None:
-        notes.append(f"repeat marks in the lyrics written out (each line is sung once where it is written): "
-                     f"{listed(done, '; ')}")
+    raw = unicodedata.normalize("NFC", text).splitlines()
+    if any(_STAMPED.match(line) for line in raw):
+        raw, times = _timed(raw)
+    else:
+        raw, done = _written_out(raw)
+        times = [None] * len(raw)
+        if done and notes is not None:
+            notes.append(f"repeat marks in the lyrics written out (each line is sung once where it is written): "
+                         f"{listed(done, '; ')}")
     out = []
-    for line in raw:
-        line = re.sub(r"\[[^\]]*\]|\([^)]*:\s*\)", " ", line)
-        words = _WORD.findall(line.replace("’", "'"))
+    for line, t in zip(raw, times, strict=True):
+        words = _WORD.findall(re.sub(r"\[[^\]]*\]|\([^)]*:\s*\)", " ", line).replace("’", "'"))
         if words:
             out.append(words)
+        if t is not None and stamps is not None:
+            stamps.append((t, len(out) - 1 if words else None))
     return out
 
 

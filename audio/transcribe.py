@@ -49,6 +49,10 @@ GROUP_PAD_S = 1.0
 # The stretches where a voice is heard are joined this far apart for the whole-recording pass (_line_starts): a
 # pause, so that the last word of one stretch does not run into the first of the next.
 JOIN_GAP_S = 0.3
+# Timed lyrics (LRC): a line's stamp is moved to the pause nearest it within LRC_SNAP_S. A stamp is set by hand as a
+# display cue, most often a little before the line, sometimes on its first word; a second covers both, and does
+# not reach across a sung line.
+LRC_SNAP_S = 1.0
 
 
 def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, midi: str | Path | None = None,
@@ -130,7 +134,8 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     if p.aligner not in ("auto", "speech", "sung"):
         raise ChoreoError(f"unknown aligner {p.aligner!r}; choose auto, speech or sung")
     repeats: list[str] = []
-    lines = read_lyrics(lyrics, repeats)
+    stamps: list[tuple[float, int | None]] = []
+    lines = read_lyrics(lyrics, repeats, stamps)
     words, notes_out = pronounce_words(lines, voice=p.voice)
     if not words:
         raise ChoreoError("no word of the lyrics could be pronounced", path=lyrics)
@@ -153,12 +158,18 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     if mix and detected:  # the separated voice keeps some of the band: a pause either of them hears is one
         heard = librosa.util.fix_length(activity, size=sounding.size)  # the mix's frames: a frame more or less
         sounding = np.minimum(sounding, heard)
-    line_starts = _line_starts(y, rate, words, _heard_spans(heard, vf.frame_rate_hz)) if mix else None
-    if mix and line_starts is None:  # on 2 of 18 dev mixes, both over the Brahms: 3.0 and 2.0 s mean error
-        warnings.append("the alignment of the whole recording lost the lyrics before their end (where the singing "
-                        "detector misses the voice, most often): the lines are mapped by phrase durations alone, "
-                        "and none could be checked against it")
-    groups = _phrase_groups(words, sounding, vf.frame_rate_hz, vf.duration_s, line_starts)
+    line_starts = None
+    if stamps:
+        groups = _timed_groups(words, stamps, sounding, vf.frame_rate_hz, vf.duration_s, lyrics)
+        warnings.append(f"timed lyrics: each line is looked for from its timestamp to the next (each moved to the "
+                        f"nearest pause within {LRC_SNAP_S:g} s), not mapped onto the phrases")
+    else:
+        line_starts = _line_starts(y, rate, words, _heard_spans(heard, vf.frame_rate_hz)) if mix else None
+        if mix and line_starts is None:  # on 2 of 18 dev mixes, both over the Brahms: 3.0 and 2.0 s mean error
+            warnings.append("the alignment of the whole recording lost the lyrics before their end (where the "
+                            "singing detector misses the voice, most often): the lines are mapped by phrase "
+                            "durations alone, and none could be checked against it")
+        groups = _phrase_groups(words, sounding, vf.frame_rate_hz, vf.duration_s, line_starts)
     if groups is None:
         groups = [(words, 0.0, vf.duration_s)]
         warnings.append("the lyric lines could not be matched to the sung phrases (more lines than the voice has "
@@ -207,7 +218,9 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     warnings.extend(_lines_to_check(by_line, mix, disputed))
     method = " + ".join(used)
     if len(groups) > 1:
-        method = "phrase-anchored: " + " + ".join(f"{m} ({n} of {len(groups)} phrase groups)" for m, n in used.items())
+        method = (("timed lines: " if stamps else "phrase-anchored: ")
+                  + " + ".join(f"{m} ({n} of {len(groups)} {'line' if stamps else 'phrase'} groups)"
+                               for m, n in used.items()))
     phones = _follow_voice(phones, vf, heard)
     if mix:
         disputed = disputed or set()
@@ -312,6 +325,70 @@ def _phrase_groups(words, activity: np.ndarray, fr: float, duration_s: float,
         keep = set(line_ids[i0:i1])
         out.append(([w for w in words if w.line in keep], max(cuts[g], spans[g][0] - GROUP_PAD_S),
                     min(cuts[g + 1], spans[g][1] + GROUP_PAD_S)))
+    return out
+
+
+def _timed_groups(words, stamps: list[tuple[float, int | None]], activity: np.ndarray, fr: float,
+                  duration_s: float, lyrics) -> list:
+    """Words grouped by the timestamps of a timed lyrics file: [(words, start_s, end_s)].
+
+    A stamped line (with any unstamped lines after it) is looked for from its stamp to the next stamp (another
+    line's, or one marking a break or the end), each moved to the pause nearest it within ``LRC_SNAP_S`` (the
+    stamps are a person's, and the phrases a detector's, so the stamps decide and the pauses only refine them).
+    Lines before the first stamp are looked for before it. A group with less time than its syllables need
+    (``MIN_SYLLABLE_FRAMES`` and a frame each) joins the next.
+
+    Raises
+    ------
+    ChoreoError
+        A line stamped past the recording's end (the lyrics of another version, or a missing offset).
+    """
+    from audio.vocals import MIN_SYLLABLE_FRAMES
+
+    late = [t for t, li in stamps if li is not None and t >= duration_s]
+    if late:
+        raise ChoreoError(f"timed lyrics: a line is stamped at {int(late[0] // 60)}:{late[0] % 60:05.2f}, past the "
+                          f"recording's end ({int(duration_s // 60)}:{duration_s % 60:05.2f}): the lyrics of "
+                          "another version, or an [offset:] tag missing?", path=lyrics)
+    pause = np.flatnonzero(np.asarray(activity) <= 0.5) / fr
+
+    def snap(t: float) -> float:
+        near = pause[np.abs(pause - t) <= LRC_SNAP_S]
+        return float(near[np.argmin(np.abs(near - t))]) if near.size else t
+
+    cuts = np.maximum.accumulate([snap(t) for t, _ in stamps] + [duration_s])
+    by_line: dict[int, list] = {}
+    for w in words:
+        by_line.setdefault(w.line, []).append(w)
+    sung = [(k, li) for k, (_t, li) in enumerate(stamps) if li is not None]
+    if not sung:  # stamps only where the singing stops: nothing to place the lines by
+        return [(list(words), 0.0, duration_s)]
+    last = max(by_line) + 1
+    # (first line, line after the last, start, end) of each stamped line's span; first, any lines before them
+    bounds = [(0, sung[0][1], 0.0, cuts[sung[0][0]])] if sung and sung[0][1] > 0 else []
+    bounds += [(li, sung[n + 1][1] if n + 1 < len(sung) else last, cuts[k], cuts[k + 1])
+               for n, (k, li) in enumerate(sung)]
+    # A span ends with the stretch of voice it starts (the voice's runs, widened by GROUP_PAD_S, meet across
+    # shorter pauses): the stamp after a line sung before an instrumental break is the next line's, after the break.
+    # Never shorter than its syllables need (the sung aligner's least: MIN_SYLLABLE_FRAMES and a pause frame each).
+    heard = _heard_spans(activity, fr)
+    per_syllable = (MIN_SYLLABLE_FRAMES + 1) / fr
+    out: list = []
+    pending: list = []
+    start = 0.0
+    for i0, i1, a, b in bounds:
+        if not pending:
+            start = a
+        pending += [w for li in range(i0, i1) for w in by_line.get(li, [])]
+        need = sum(len(w.syllables) for w in pending) * per_syllable
+        after = heard[heard[:, 1] > a]
+        if after.shape[0] and after[0, 0] < b:
+            b = min(b, max(after[0, 1], start + need))
+        if pending and b - start >= need:
+            out.append((pending, start, b))
+            pending = []
+    if pending:  # the last lines' time is too short for them: they join the group before
+        out = [*out[:-1], (out[-1][0] + pending, out[-1][1], duration_s)] if out else [(pending, 0.0, duration_s)]
     return out
 
 
