@@ -7,7 +7,8 @@ Tiers, chosen from what is given (the one that ran is recorded in the track and 
    its pauses and the lyric lines are mapped onto them (:mod:`audio.phrases`); each group of lines is then
    aligned inside its phrases, by pocketsphinx when the delivery is speech-like (its speech model fits:
    see ``SPEECH_FIT``) or ``--aligner speech`` asks for it, by the sung-syllable aligner otherwise. An
-   error stays inside its phrase group, whatever the recording's length. pocketsphinx aligns the groups in
+   error stays inside its phrase group, whatever the recording's length. Timed lyrics (LRC) are not mapped:
+   each line is aligned between its stamps (:func:`_timed_groups`). pocketsphinx aligns the groups in
    up to ``CHOREO_THREADS`` (else 2) processes at once; the result does not depend on how many.
 3. ``phone-recognition``: a vocal stem without lyrics: pocketsphinx phone recognition.
 4. ``loudness-fallback``: only the full mix (``mix=True``) without lyrics: a singing detector
@@ -181,7 +182,7 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     unconfirmed: list[float] = []  # fits of the phrase groups pocketsphinx aligned but did not confirm
     matches: list[tuple[float, float]] = []  # the sung aligner's lyrics-to-voice match, and the span's length
     speech = _speech_align_groups(y, rate, groups) if p.aligner != "sung" else [None] * len(groups)
-    if p.aligner != "sung" and len(groups) > 1:
+    if p.aligner != "sung" and len(groups) > 1 and not stamps:  # timed lines are cut where a person put them
         groups, speech = _rejoin(y, rate, groups, speech)
     for (g_words, a, b), result in zip(groups, speech, strict=True):
         if p.aligner != "sung":

@@ -15,7 +15,9 @@ Prints, per recording:
    15 s instrumental intro and 10 s breaks between the songs and at the end, over the recorded
    instrumentals (mono), as a song has them: no word may land there. And each song as a wet stem: a
    synthetic hall reverb (an exponentially decaying noise response, seeded) added to the dry take, as a
-   studio's lead-vocal stem often carries its reverb (``REVERBS``: decay time and wet level).
+   studio's lead-vocal stem often carries its reverb (``REVERBS``: decay time and wet level). And the mono
+   mixes over the recorded instrumentals again with timed lyrics: an LRC file made from the annotated start
+   of each line, each stamp moved by up to ``LRC_JITTER_S`` either way (seeded), as a hand-timed file is.
    Syllable-onset error (mean, share within 0.3 s and 0.1 s), mouth open/closed agreement per frame with
    the annotated sung syllables beside that of a mouth that never closes (always_open: these songs are
    sung almost without a break, so agreement says little unless it beats that), the aligner that ran,
@@ -61,6 +63,7 @@ INTRO_S, BREAK_S = 15.0, 10.0  # the instrumental intro, and the breaks between 
 # Wet stems: (RT60 in seconds, the reverb's level against the dry voice in dB): a small room, a hall.
 REVERBS = ((0.8, -10.0), (1.5, -6.0))
 CHANCE_DRAWS = 50  # random placements of the same number of openings, for the chance hit rate
+LRC_JITTER_S = 0.5  # the most a timed lyrics file's stamp is moved from the annotated line start
 
 
 def _read_table(path: Path) -> np.ndarray:
@@ -179,6 +182,23 @@ def _wet(song: tuple[Path, Path, np.ndarray], tmp: Path, rt60_s: float, wet_db: 
     return wav, lyrics, table
 
 
+def _timed_lyrics(song: tuple[Path, Path, np.ndarray], tmp: Path) -> tuple[Path, Path, np.ndarray]:
+    """A song with its lyrics as a timed file (LRC): each line stamped at its first annotated syllable, moved by
+    up to ``LRC_JITTER_S`` either way (seeded)."""
+    from audio.lyrics import pronounce_words, read_lyrics
+
+    wav, txt, table = song
+    lines = read_lyrics(txt)
+    line_of = np.array([w.line for w in pronounce_words(lines)[0]])
+    rng = np.random.default_rng(0)
+    stamps = [max(table[np.flatnonzero(line_of == li)[0], 0] + rng.uniform(-LRC_JITTER_S, LRC_JITTER_S), 0.0)
+              for li in range(len(lines))]
+    lrc = tmp / f"{wav.stem}.lrc"
+    lrc.write_text("".join(f"[{int(t // 60):02d}:{t % 60:05.2f}]{' '.join(line)}\n"
+                           for t, line in zip(stamps, lines, strict=True)), encoding="utf-8")
+    return wav, lrc, table
+
+
 def _instrumentals(dev: Path) -> list[Path]:
     """Recorded instrumentals to sing the dev songs over: two CC-BY recordings beside the dev set, one dev clip."""
     found = [dev.parent / "real" / "vibe_ace.ogg", dev.parent / "real" / "brahms_hungarian_dance_5.ogg",
@@ -224,7 +244,9 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
         # A song's instrumental intro and breaks, where no word may be put: 15 s before, 10 s between and after.
         breaks = functools.cache(functools.partial(_medley, dev, ids, work, intro_s=INTRO_S, gap_s=BREAK_S))
         broken = [(f"breaks medley over {band.stem}, --mix", over(breaks, band), True) for band in _instrumentals(dev)]
-        cases += recorded + long + stereo + stereo_long + broken
+        timed = [(f"LRC: {name}", (lambda make=make: _timed_lyrics(make(), work)), True)
+                 for name, make, _ in recorded + long + broken]
+        cases += recorded + long + stereo + stereo_long + broken + timed
         over_recordings = {case[0] for case in recorded + long + stereo + stereo_long + broken}
         for name, make, mix in cases:
             if only and not any(o in name for o in only):
@@ -248,7 +270,7 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
                 rows.append({**row, **_mouth(tr.phones, ref, duration)})
     for group, label in ((recorded, "mean, songs over recordings"), (long, "mean, medleys over recordings"),
                          (stereo, "mean, songs, stereo"), (stereo_long, "mean, medleys, stereo"),
-                         (broken, "mean, medleys with breaks")):
+                         (broken, "mean, medleys with breaks"), (timed, "mean, the same mono mixes with LRC")):
         names = {case[0] for case in group}
         scored = [r for r in rows if r["clip"] in names and "mean_err_s" in r]
         if len(scored) > 1:

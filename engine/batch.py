@@ -1,9 +1,9 @@
 """``choreo batch``: every song of an episode or season, one task per song, on Dask.
 
-Songs come from a folder (every audio file; ``NAME.lyrics.txt`` and ``NAME.mid`` beside it are paired
-with ``NAME.*``) or a manifest (YAML or JSON: ``songs: [{audio, vocals: {character: stem}, lyrics, midi,
-rigs, moves, pins, voice, choreography, export}], export}``, paths relative to the manifest; ``choreography``
-takes the options of ``choreo choreograph``: ``{seed, fps, variation, mirror_repeats, ensemble, canon_beats}``;
+Songs come from a folder (every audio file; ``NAME.lrc`` or else ``NAME.lyrics.txt``, and ``NAME.mid``, beside it
+are paired with ``NAME.*``) or a manifest (YAML or JSON: ``songs: [{audio, vocals: {character: stem}, lyrics, midi,
+rigs, moves, pins, voice, choreography, export}], export}``, paths relative to the manifest; ``choreography`` takes
+the options of ``choreo choreograph``: ``{seed, fps, variation, mirror_repeats, ensemble, canon_beats}``;
 ``export`` lists formats of ``choreo export`` (``[otio, xdts]`` or ``"otio,xdts"``) written into the song's folder
 after its run: at the top level for every song, in a song for that song (replacing the top level's; ``[]`` for
 none); format names are checked when the manifest is read, before any song runs).
@@ -74,9 +74,12 @@ def discover(source: str | Path) -> list[SongJob]:
         jobs = []
         for p in sorted(src.iterdir()):
             if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES:
-                lyr, mid = p.with_name(f"{p.stem}.lyrics.txt"), p.with_name(f"{p.stem}.mid")
+                # timed lyrics (NAME.lrc, named as media players look for them) before plain ones
+                lyr = next((q for q in (p.with_name(f"{p.stem}.lrc"), p.with_name(f"{p.stem}.lyrics.txt"))
+                            if q.exists()), None)
+                mid = p.with_name(f"{p.stem}.mid")
                 jobs.append(SongJob(audio=str(p.resolve()), name=p.stem,
-                                    lyrics=str(lyr.resolve()) if lyr.exists() else None,
+                                    lyrics=str(lyr.resolve()) if lyr is not None else None,
                                     midi=str(mid.resolve()) if mid.exists() else None))
         if not jobs:
             raise ChoreoError("no audio files in this folder", path=src)

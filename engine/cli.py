@@ -35,6 +35,8 @@ StyleOpt = Annotated[str, typer.Option(help="Styles to lean to, comma-separated:
                                             "suggests].")]
 RigOpt = Annotated[list[str] | None, typer.Option(help="Rig per character: a shipped name (ada, bo, pip) or a rig "
                                                        "JSON; repeat for several characters \\[default: ada].")]
+LyricsOpt = Annotated[Path | None, typer.Option(help="Lyrics: UTF-8 text, one sung line per line, or a timed "
+                                                       "LRC file ([mm:ss.xx] before each line).")]
 MovesOpt = Annotated[Path | None, typer.Option(help="Move library JSON \\[default: the shipped library].")]
 PinsOpt = Annotated[Path | None, typer.Option(help="Artist pins (choreo.pins/1).")]
 BackendOpt = Annotated[str, typer.Option(help=f"Beat tracker: {' or '.join(BACKENDS)}.")]
@@ -151,7 +153,7 @@ def lipsync(
                                                       "with --mix, the full mix).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output file; a folder when several stems "
                                                                 "are given (one file per character).")],
-    lyrics: Annotated[Path | None, typer.Option(help="Lyrics text (UTF-8, one sung line per line).")] = None,
+    lyrics: LyricsOpt = None,
     midi: Annotated[Path | None, typer.Option(help="MIDI with lyric events: exact syllable timing.")] = None,
     analysis: Annotated[Path | None, typer.Option(help="The song's *.analysis.json: syllables prefer its beat "
                                                        "subdivisions.")] = None,
@@ -362,7 +364,7 @@ def run(
     output: Annotated[Path, typer.Option("-o", "--output", help="Output folder for every artefact.")],
     vocals: Annotated[list[Path] | None, typer.Option(help="A vocal stem; repeat, one per character.")] = None,
     character: Annotated[list[str] | None, typer.Option(help="Character name per --vocals, in order.")] = None,
-    lyrics: Annotated[Path | None, typer.Option(help="Lyrics text (UTF-8, one sung line per line).")] = None,
+    lyrics: LyricsOpt = None,
     midi: Annotated[Path | None, typer.Option(help="The song's MIDI (tempo map, bars, markers).")] = None,
     rig: RigOpt = None,
     moves: MovesOpt = None,
@@ -459,8 +461,8 @@ def _export(song, exporters, output: Path | None, quiet: bool, **options) -> Non
 
 @app.command()
 def batch(
-    source: Annotated[Path, typer.Argument(help="A folder of songs (NAME.lyrics.txt and NAME.mid paired) or a "
-                                                "YAML/JSON manifest.")],
+    source: Annotated[Path, typer.Argument(help="A folder of songs (NAME.lrc or NAME.lyrics.txt, and "
+                                                "NAME.mid, paired) or a YAML/JSON manifest.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output folder (one subfolder per song).")],
     workers: Annotated[int, typer.Option(help="Worker processes of the embedded Dask cluster.")] = 2,
     scheduler: Annotated[str | None, typer.Option(help="An existing Dask scheduler, tcp://HOST:PORT.")] = None,

@@ -16,8 +16,8 @@ from audio.transcribe import transcribe
 # outside the dictionary; 5: a full mix's whole-recording alignment hears silence where no voice is heard; 6: it
 # hears only the stretches where a voice is heard, joined, and no phrase groups are rejoined across a break; 7: a
 # full mix lists the lines placed far from the whole-recording alignment, not the low-confidence ones; the
-# lyrics' repeat marks are written out).
-STAGE_VERSION = "7"
+# lyrics' repeat marks are written out; 8: timed lyrics (LRC) place each line by its timestamps).
+STAGE_VERSION = "8"
 
 
 def make_track(vocals: str | Path | None, *, character: str, fps, lyrics: str | Path | None = None,

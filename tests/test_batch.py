@@ -37,6 +37,17 @@ def test_discover_pairs_midi_and_skips_non_audio(folder):
     assert jobs[2].midi and jobs[2].midi.endswith("song one.mid") and jobs[0].midi is None
 
 
+def test_discover_pairs_lyrics_the_timed_ones_first(tmp_path):
+    """NAME.lrc (timed lyrics, named as media players look for them) is paired before NAME.lyrics.txt."""
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.wav").write_bytes(b"")
+    (tmp_path / "a.lyrics.txt").write_text("la la\n")
+    (tmp_path / "b.lyrics.txt").write_text("la la\n")
+    (tmp_path / "b.lrc").write_text("[00:01.00]la la\n")
+    jobs = {j.name: j.lyrics for j in discover(tmp_path)}
+    assert jobs["a"].endswith("a.lyrics.txt") and jobs["b"].endswith("b.lrc") and jobs["c"] is None
+
+
 def test_manifest_yaml_and_errors(folder, tmp_path):
     m = tmp_path / "episode.yaml"
     m.write_text(f"songs:\n  - audio: {folder}/song one.wav\n    midi: {folder}/song one.mid\n    rigs: [ada, bo]\n")

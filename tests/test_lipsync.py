@@ -720,3 +720,83 @@ def test_a_repeat_mark_is_aligned_as_the_lines_it_stands_for(speech, tmp_path):
     assert tr.words[n].start >= second / sr - 0.3 and tr.words[n - 1].end <= second / sr + 0.3
     assert any("repeat marks in the lyrics written out" in w
                and "[Verse] (the 2 lines of the last section of that name)" in w for w in tr.warnings)
+
+
+def test_timed_lyrics_are_read_in_the_order_of_their_stamps():
+    """An LRC file: a line with several stamps is sung at each, tags are dropped and [offset:] applied (positive:
+    earlier), word stamps are not words, a stamp alone marks where the singing stops, an unstamped line follows the
+    line before it, and repeat marks are left to the stamps."""
+    from audio.lyrics import split_lines
+
+    text = ("[ti:Song]\n[ar:Someone]\n[offset:+200]\n[00:01.00]hello there my friend\n"
+            "[00:05.50][00:20.00]this is the chorus\n[00:09.00]<00:09.00>word <00:09.50>stamped\n[00:12.00]\n"
+            "[Chorus]\n[00:15:50]another one (x2)\nnot stamped\n")
+    stamps: list = []
+    notes: list[str] = []
+    lines = [" ".join(words) for words in split_lines(text, notes, stamps)]
+    assert lines == ["hello there my friend", "this is the chorus", "word stamped", "another one x2", "not stamped",
+                     "this is the chorus"]
+    assert stamps == [(pytest.approx(0.8), 0), (pytest.approx(5.3), 1), (pytest.approx(8.8), 2),
+                      (pytest.approx(11.8), None), (pytest.approx(15.3), 3), (pytest.approx(19.8), 5)]
+    assert not notes
+    plain: list = []
+    assert split_lines("hello there\n[Chorus]\n", None, plain) == [["hello", "there"]] and plain == []
+
+
+def test_timed_lines_are_looked_for_between_their_stamps():
+    """Each stamped line is looked for from its stamp to the next, both moved to the nearest pause within
+    LRC_SNAP_S; a line before an instrumental break ends with the stretch of voice it starts, not at the next
+    stamp after the break; a line with less time than its syllables need joins the next; a line stamped past the
+    recording's end is refused."""
+    from audio.errors import ChoreoError
+    from audio.lyrics import pronounce_words, split_lines
+    from audio.transcribe import GROUP_PAD_S, _timed_groups
+
+    fr, duration = 50.0, 30.0
+    active = np.zeros(int(duration * fr))
+    for a, b in ((1.0, 3.0), (4.0, 6.0), (20.0, 23.0)):  # two lines, a break, a third line
+        active[int(a * fr): int(b * fr)] = 1.0
+    words, _ = pronounce_words(split_lines("hello there\nmy good friend\nsee you soon\n"), voice="en-us")
+    groups = _timed_groups(words, [(0.8, 0), (4.3, 1), (19.5, 2)], active, fr, duration, "x.lrc")
+    spans = [(a, b) for _, a, b in groups]
+    assert [[w.text for w in g] for g, _, _ in groups] == [["hello", "there"], ["my", "good", "friend"],
+                                                          ["see", "you", "soon"]]
+    assert spans[0] == (pytest.approx(0.8), pytest.approx(3.98))  # 4.3 moved to the pause before the voice
+    assert spans[1] == (pytest.approx(3.98), pytest.approx(6.0 + GROUP_PAD_S))  # not to 19.5, over the break
+    assert spans[2] == (pytest.approx(19.5), pytest.approx(23.0 + GROUP_PAD_S))  # the last one too
+    # stamped 3.9 (in the pause) and 4.3 (moved to 3.98): "hello there" gets 0.08 s, less than its 3 syllables need,
+    # and joins the next line
+    squeezed = _timed_groups(words, [(3.9, 0), (4.3, 1), (19.5, 2)], active, fr, duration, "x.lrc")
+    assert [len(g) for g, _, _ in squeezed] == [5, 3] and squeezed[0][1:] == (pytest.approx(3.9), pytest.approx(7.0))
+    with pytest.raises(ChoreoError, match="past the recording's end"):
+        _timed_groups(words, [(0.8, 0), (4.3, 1), (31.0, 2)], active, fr, duration, "x.lrc")
+
+
+def test_a_timed_chorus_is_aligned_at_each_of_its_stamps(speech, tmp_path):
+    """The sentence spoken twice, 8 s apart, its LRC writing each line once with two stamps: every word is placed
+    twice, each take's words near where the sentence alone puts them, none in the pause between the takes."""
+    from audio.decode import load_audio
+
+    voice = load_audio(speech / "s.wav")
+    v, sr = voice.mono(), voice.sr
+    first, second = 0.5, 0.5 + v.size / sr + 8.0
+    y = np.zeros(int((second + 1.0) * sr) + v.size, dtype=np.float32)
+    for t in (first, second):
+        y[int(t * sr): int(t * sr) + v.size] = v
+    sf.write(str(tmp_path / "twice.wav"), y, sr)
+    once = transcribe(speech / "s.wav", lyrics=speech / "s.txt")
+    lines = (speech / "s.txt").read_text(encoding="utf-8").strip().splitlines()
+    line_start = [once.words[0].start, once.words[len(lines[0].split())].start]
+
+    def stamp(t: float) -> str:
+        return f"[{int(t // 60):02d}:{t % 60:05.2f}]"
+
+    lrc = "".join(f"{stamp(first + t)}{stamp(second + t)}{line}\n" for t, line in zip(line_start, lines, strict=True))
+    (tmp_path / "s.lrc").write_text("[ti:twice]\n" + lrc, encoding="utf-8")
+    tr = transcribe(tmp_path / "twice.wav", lyrics=tmp_path / "s.lrc")
+    n = len(once.words)
+    assert [w.text for w in tr.words] == [w.text for w in once.words] * 2
+    assert tr.method.startswith("timed lines:") and any(w.startswith("timed lyrics:") for w in tr.warnings)
+    expected = [first + w.start for w in once.words] + [second + w.start for w in once.words]
+    assert np.max(np.abs(np.array([w.start for w in tr.words]) - expected)) < 0.3
+    assert tr.words[n - 1].end < first + v.size / sr + 0.3
