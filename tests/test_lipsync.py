@@ -670,6 +670,23 @@ def test_the_lines_to_check_are_the_unsure_ones_on_a_stem_and_the_disputed_ones_
     assert _disputed_lines(by_line, None) is None and _lines_to_check(by_line, True, None) == []
 
 
+def test_on_a_mix_the_voice_is_heard_where_an_undisputed_line_is_sung():
+    """The detector misses singing under a loud band: from a line's first word to its last the mouth may move,
+    heard or not, unless the line is disputed (then the detector alone decides)."""
+    from audio.model import Word
+    from audio.transcribe import _sung_lines
+
+    fr = 50.0
+    heard = np.zeros(500)
+    heard[400:450] = 1.0
+    by_line = {0: [(Word(1.0, 1.5, "la", 0.3), "la"), (Word(1.6, 2.0, "la", 0.3), "la")],
+               1: [(Word(5.0, 6.0, "oh", 0.15), "oh")]}
+    out = _sung_lines(heard, by_line, {1}, fr)
+    assert np.flatnonzero(out[:400]).tolist() == list(range(50, 100))  # line 0, 1.0-2.0 s; not the disputed line 1
+    assert out[400:450].all() and heard[:400].sum() == 0  # the detector's frames kept; the input left as it was
+    assert np.flatnonzero(_sung_lines(heard, by_line, None, fr)[:400]).tolist() == [*range(50, 100), *range(250, 300)]
+
+
 def test_repeat_marks_in_the_lyrics_are_written_out():
     """Lyrics from the web mark repeats: a line's "(x2)" or bare "x3", a header's count, a header again with no
     lines. Each is written out (and named in one note); read as words, "(x2)" was sung "ex two"."""
