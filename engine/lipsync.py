@@ -16,7 +16,8 @@ from audio.transcribe import transcribe
 # outside the dictionary; 5: a full mix's whole-recording alignment hears silence where no voice is heard; 6: it
 # hears only the stretches where a voice is heard, joined, and no phrase groups are rejoined across a break; 7: a
 # full mix lists the lines placed far from the whole-recording alignment, not the low-confidence ones; the
-# lyrics' repeat marks are written out; 8: timed lyrics (LRC) place each line by its timestamps).
+# lyrics' repeat marks are written out; 8: timed lyrics (LRC) place each line by its timestamps, and on a full mix
+# the mouth may move through every undisputed lyric line).
 STAGE_VERSION = "8"
 
 
