@@ -63,7 +63,7 @@ def read_lyrics(path: str | Path, notes: list[str] | None = None,
                 stamps: list[tuple[float, int | None]] | None = None) -> list[list[str]]:
     """Read a lyrics file: UTF-8 text, one sung line per line; blank lines separate stanzas.
 
-    Repeat marks are written out, and a timed lyrics file (LRC) is read with its timestamps
+    Repeat marks are written out, and a timed lyrics file (LRC, or subtitles) is read with its timestamps
     (:func:`split_lines`).
 
     Parameters
@@ -82,7 +82,7 @@ def read_lyrics(path: str | Path, notes: list[str] | None = None,
     Raises
     ------
     InputError
-        Missing, not UTF-8, or no words at all.
+        Missing, not UTF-8, subtitles that cannot be read, or no words at all.
     """
     p = Path(path)
     try:
@@ -95,7 +95,10 @@ def read_lyrics(path: str | Path, notes: list[str] | None = None,
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"is not UTF-8 text (byte {exc.start}); save the lyrics as UTF-8", path=path) from None
-    lines = split_lines(text, notes, stamps)
+    try:
+        lines = split_lines(text, notes, stamps)
+    except ValueError as exc:
+        raise InputError(str(exc), path=path) from None
     if not lines:
         raise InputError("contains no words", path=path)
     return lines
@@ -204,6 +207,41 @@ _WORD_STAMP = re.compile(r"<\d{1,3}:[0-5]?\d(?:[.:]\d{1,3})?>")
 _TAG = re.compile(r"^\s*\[([a-z#]+)\s*:([^\]]*)\]\s*$", re.IGNORECASE)
 
 
+# A subtitle file (SubRip, WebVTT, ASS/SSA) read as lyrics: its cue times ("00:01:02,500 --> ..."), or an ASS script.
+_SUBTITLES = re.compile(r"^\s*(?:\d+:)?\d\d:\d\d[,.]\d{3}\s*-->|^\s*\[Script Info\]", re.MULTILINE)
+
+
+def _subtitles_as_lrc(text: str) -> str:
+    """A subtitle file's cues as timed lyrics (LRC text).
+
+    Each cue's first line is stamped at its start and its other lines follow it; a stamp with no words marks its
+    end where the next cue starts later (the singing stops there).
+
+    Raises
+    ------
+    ValueError
+        The text cannot be read as subtitles.
+    """
+    import pysubs2
+
+    try:
+        subs = pysubs2.SSAFile.from_string(text)
+    except (pysubs2.Pysubs2Error, ValueError, KeyError, IndexError) as exc:
+        raise ValueError(f"looks like subtitles but cannot be read as such ({exc})") from None
+    cues = sorted((e for e in subs.events if not e.is_comment and e.plaintext.strip()), key=lambda e: e.start)
+
+    def stamp(ms: int) -> str:
+        return f"[{ms // 60000:02d}:{ms % 60000 / 1000:06.3f}]"
+
+    out: list[str] = []
+    for i, cue in enumerate(cues):
+        first, *rest = [line for line in cue.plaintext.splitlines() if line.strip()]
+        out += [stamp(cue.start) + first, *rest]
+        if i + 1 == len(cues) or cues[i + 1].start > cue.end:
+            out.append(stamp(cue.end))
+    return "\n".join(out)
+
+
 def _timed(raw: list[str]) -> tuple[list[str], list[float | None]]:
     """A timed lyrics file's lines in the order they are sung, each with its time (None: a line with no stamp).
 
@@ -247,7 +285,9 @@ def split_lines(text: str, notes: list[str] | None = None,
 
     A timed lyrics file (LRC: lines starting "[mm:ss.xx]") is read in the order of its timestamps, a line with
     several stamps once at each; its tags are dropped and its word stamps ("<mm:ss.xx>") too. Its stamps say
-    where each line is sung, so repeat marks are not written out there.
+    where each line is sung, so repeat marks are not written out there. Subtitles (SubRip, WebVTT, ASS/SSA, read
+    by ``pysubs2``) are timed lyrics too: each cue's first line stamped at its start, a stamp without words at
+    its end where the next cue starts later.
 
     Parameters
     ----------
@@ -262,8 +302,16 @@ def split_lines(text: str, notes: list[str] | None = None,
     Returns
     -------
     list of list of str
+
+    Raises
+    ------
+    ValueError
+        Text that looks like subtitles but cannot be read as such.
     """
-    raw = unicodedata.normalize("NFC", text).splitlines()
+    text = unicodedata.normalize("NFC", text)
+    if _SUBTITLES.search(text):
+        text = _subtitles_as_lrc(text)
+    raw = text.splitlines()
     if any(_STAMPED.match(line) for line in raw):
         raw, times = _timed(raw)
     else:

@@ -1,12 +1,13 @@
 """``choreo batch``: every song of an episode or season, one task per song, on Dask.
 
-Songs come from a folder (every audio file; ``NAME.lrc`` or else ``NAME.lyrics.txt``, and ``NAME.mid``, beside it
-are paired with ``NAME.*``) or a manifest (YAML or JSON: ``songs: [{audio, vocals: {character: stem}, lyrics, midi,
-rigs, moves, pins, voice, choreography, export}], export}``, paths relative to the manifest; ``choreography`` takes
-the options of ``choreo choreograph``: ``{seed, fps, variation, mirror_repeats, ensemble, canon_beats}``;
-``export`` lists formats of ``choreo export`` (``[otio, xdts]`` or ``"otio,xdts"``) written into the song's folder
-after its run: at the top level for every song, in a song for that song (replacing the top level's; ``[]`` for
-none); format names are checked when the manifest is read, before any song runs).
+Songs come from a folder (every audio file; timed lyrics, ``NAME.lrc`` or subtitles (``NAME.srt``, ``.vtt``,
+``.ass``, ``.ssa``), or else ``NAME.lyrics.txt``, and ``NAME.mid``, beside it are paired with ``NAME.*``) or a
+manifest (YAML or JSON: ``songs: [{audio, vocals: {character: stem}, lyrics, midi, rigs, moves, pins, voice,
+choreography, export}], export}``, paths relative to the manifest; ``choreography`` takes the options of ``choreo
+choreograph``: ``{seed, fps, variation, mirror_repeats, ensemble, canon_beats}``; ``export`` lists formats of
+``choreo export`` (``[otio, xdts]`` or ``"otio,xdts"``) written into the song's folder after its run: at the top
+level for every song, in a song for that song (replacing the top level's; ``[]`` for none); format names are
+checked when the manifest is read, before any song runs).
 Each song runs :func:`engine.run.run_song` in a worker process of a Dask LocalCluster (or on an existing
 scheduler), with the shared content-addressed cache, so a rerun skips songs whose outputs are current.
 A song that fails is reported and the batch carries on; ``OUT/batch-report.json`` is written atomically
@@ -50,6 +51,10 @@ class SongJob:
     export: tuple[str, ...] = ()
 
 
+# The lyrics paired with NAME.* in a folder, the first found: timed lyrics (LRC, subtitles), then plain text.
+LYRICS_SUFFIXES = (".lrc", ".srt", ".vtt", ".ass", ".ssa", ".lyrics.txt")
+
+
 def discover(source: str | Path) -> list[SongJob]:
     """The songs of a folder or a manifest.
 
@@ -74,8 +79,8 @@ def discover(source: str | Path) -> list[SongJob]:
         jobs = []
         for p in sorted(src.iterdir()):
             if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES:
-                # timed lyrics (NAME.lrc, named as media players look for them) before plain ones
-                lyr = next((q for q in (p.with_name(f"{p.stem}.lrc"), p.with_name(f"{p.stem}.lyrics.txt"))
+                # timed lyrics (NAME.lrc or subtitles, named as media players look for them) before plain ones
+                lyr = next((q for q in (p.with_name(f"{p.stem}{suffix}") for suffix in LYRICS_SUFFIXES)
                             if q.exists()), None)
                 mid = p.with_name(f"{p.stem}.mid")
                 jobs.append(SongJob(audio=str(p.resolve()), name=p.stem,

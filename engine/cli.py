@@ -35,8 +35,9 @@ StyleOpt = Annotated[str, typer.Option(help="Styles to lean to, comma-separated:
                                             "suggests].")]
 RigOpt = Annotated[list[str] | None, typer.Option(help="Rig per character: a shipped name (ada, bo, pip) or a rig "
                                                        "JSON; repeat for several characters \\[default: ada].")]
-LyricsOpt = Annotated[Path | None, typer.Option(help="Lyrics: UTF-8 text, one sung line per line, or a timed "
-                                                       "LRC file ([mm:ss.xx] before each line).")]
+LyricsOpt = Annotated[Path | None, typer.Option(help="Lyrics: UTF-8 text, one sung line per line, or timed: an "
+                                                       "LRC file ([mm:ss.xx] before each line) or subtitles (SRT, "
+                                                       "WebVTT, ASS).")]
 MovesOpt = Annotated[Path | None, typer.Option(help="Move library JSON \\[default: the shipped library].")]
 PinsOpt = Annotated[Path | None, typer.Option(help="Artist pins (choreo.pins/1).")]
 BackendOpt = Annotated[str, typer.Option(help=f"Beat tracker: {' or '.join(BACKENDS)}.")]
@@ -461,8 +462,8 @@ def _export(song, exporters, output: Path | None, quiet: bool, **options) -> Non
 
 @app.command()
 def batch(
-    source: Annotated[Path, typer.Argument(help="A folder of songs (NAME.lrc or NAME.lyrics.txt, and "
-                                                "NAME.mid, paired) or a YAML/JSON manifest.")],
+    source: Annotated[Path, typer.Argument(help="A folder of songs (NAME.lrc, .srt, .vtt, .ass or "
+                                                ".lyrics.txt, and NAME.mid, paired) or a YAML/JSON manifest.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output folder (one subfolder per song).")],
     workers: Annotated[int, typer.Option(help="Worker processes of the embedded Dask cluster.")] = 2,
     scheduler: Annotated[str | None, typer.Option(help="An existing Dask scheduler, tcp://HOST:PORT.")] = None,

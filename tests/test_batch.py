@@ -38,14 +38,17 @@ def test_discover_pairs_midi_and_skips_non_audio(folder):
 
 
 def test_discover_pairs_lyrics_the_timed_ones_first(tmp_path):
-    """NAME.lrc (timed lyrics, named as media players look for them) is paired before NAME.lyrics.txt."""
-    for name in ("a", "b", "c"):
+    """Timed lyrics (NAME.lrc, or subtitles: named as media players look for them) are paired before
+    NAME.lyrics.txt."""
+    for name in ("a", "b", "c", "d"):
         (tmp_path / f"{name}.wav").write_bytes(b"")
-    (tmp_path / "a.lyrics.txt").write_text("la la\n")
-    (tmp_path / "b.lyrics.txt").write_text("la la\n")
+    for name in ("a", "b", "d"):
+        (tmp_path / f"{name}.lyrics.txt").write_text("la la\n")
     (tmp_path / "b.lrc").write_text("[00:01.00]la la\n")
+    (tmp_path / "d.srt").write_text("1\n00:00:01,000 --> 00:00:02,000\nla la\n")
     jobs = {j.name: j.lyrics for j in discover(tmp_path)}
     assert jobs["a"].endswith("a.lyrics.txt") and jobs["b"].endswith("b.lrc") and jobs["c"] is None
+    assert jobs["d"].endswith("d.srt")
 
 
 def test_manifest_yaml_and_errors(folder, tmp_path):

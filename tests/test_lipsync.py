@@ -760,6 +760,38 @@ def test_timed_lyrics_are_read_in_the_order_of_their_stamps():
     assert split_lines("hello there\n[Chorus]\n", None, plain) == [["hello", "there"]] and plain == []
 
 
+ASS_HEADER = ("[Script Info]\nScriptType: v4.00+\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize\n"
+              "Style: Default,Arial,20\n\n[Events]\n"
+              "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n")
+
+
+def test_subtitles_are_read_as_timed_lyrics(tmp_path):
+    """SubRip, WebVTT and ASS (karaoke tags and comments too), read by pysubs2: each cue's first line stamped at
+    its start, its other lines after it, a stamp without words at its end where the next cue starts later; a file
+    that looks like subtitles and is not is refused, naming it."""
+    from audio.errors import InputError
+    from audio.lyrics import read_lyrics, split_lines
+
+    srt = ("1\n00:00:01,000 --> 00:00:03,500\nhello there my friend\n\n2\n00:00:05,500 --> 00:00:08,000\n"
+           "this is the chorus\nsecond line of it\n\n3\n00:00:08,000 --> 00:00:10,000\n<i>♪ word stamped ♪</i>\n")
+    stamps: list = []
+    assert [" ".join(w) for w in split_lines(srt, None, stamps)] == [
+        "hello there my friend", "this is the chorus", "second line of it", "word stamped"]
+    assert stamps == [(1.0, 0), (3.5, None), (5.5, 1), (8.0, 3), (10.0, None)]
+    vtt = "WEBVTT\n\n00:01.000 --> 00:03.500\nhello there\n\n00:04.000 --> 00:05.000 align:start\n- my good friend\n"
+    stamps.clear()
+    assert split_lines(vtt, None, stamps) == [["hello", "there"], ["my", "good", "friend"]]
+    assert stamps == [(1.0, 0), (3.5, None), (4.0, 1), (5.0, None)]
+    ass = (ASS_HEADER + "Comment: 0,0:00:00.00,0:00:01.00,Default,,0,0,0,,not sung\n"
+           "Dialogue: 0,0:00:01.00,0:00:03.50,Default,,0,0,0,,{\\k50}hel{\\k50}lo {\\k100}there\\Nmy friend\n")
+    stamps.clear()
+    assert split_lines(ass, None, stamps) == [["hello", "there"], ["my", "friend"]]
+    assert stamps == [(1.0, 0), (3.5, None)]
+    (tmp_path / "bad.srt").write_text("00:00:01,000 --> soon\nla la\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"bad\.srt.*cannot be read as such"):
+        read_lyrics(tmp_path / "bad.srt")
+
+
 def test_timed_lines_are_looked_for_between_their_stamps():
     """Each stamped line is looked for from its stamp to the next, both moved to the nearest pause within
     LRC_SNAP_S; a line before an instrumental break ends with the stretch of voice it starts, not at the next
@@ -817,3 +849,10 @@ def test_a_timed_chorus_is_aligned_at_each_of_its_stamps(speech, tmp_path):
     expected = [first + w.start for w in once.words] + [second + w.start for w in once.words]
     assert np.max(np.abs(np.array([w.start for w in tr.words]) - expected)) < 0.3
     assert tr.words[n - 1].end < first + v.size / sr + 0.3
+    # the same as subtitles: a cue per take, its two lines in it
+    cues = "".join(f"Dialogue: 0,0:00:{t:05.2f},0:00:{t + v.size / sr:05.2f},Default,,0,0,0,,{lines[0]}\\N{lines[1]}\n"
+                   for t in (first + line_start[0], second + line_start[0]))
+    (tmp_path / "s.ass").write_text(ASS_HEADER + cues, encoding="utf-8")
+    subs = transcribe(tmp_path / "twice.wav", lyrics=tmp_path / "s.ass")
+    assert [w.text for w in subs.words] == [w.text for w in once.words] * 2
+    assert np.max(np.abs(np.array([w.start for w in subs.words]) - expected)) < 0.3
