@@ -369,7 +369,7 @@ def _timed_groups(words, stamps: list[tuple[float, int | None]], activity: np.nd
         return [(list(words), 0.0, duration_s)]
     last = max(by_line) + 1
     # (first line, line after the last, start, end) of each stamped line's span; first, any lines before them
-    bounds = [(0, sung[0][1], 0.0, cuts[sung[0][0]])] if sung and sung[0][1] > 0 else []
+    bounds = [(0, sung[0][1], 0.0, cuts[sung[0][0]])] if sung[0][1] > 0 else []
     bounds += [(li, sung[n + 1][1] if n + 1 < len(sung) else last, cuts[k], cuts[k + 1])
                for n, (k, li) in enumerate(sung)]
     # A span ends with the stretch of voice it starts (the voice's runs, widened by GROUP_PAD_S, meet across
