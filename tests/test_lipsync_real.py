@@ -9,13 +9,18 @@ import pytest
 from tests.conftest import dev_set, load_benchmark
 
 
+def _run(tmp_path, capsys, only: str, aligners: str, table: str) -> tuple[int, list[dict]]:
+    """The benchmark on the recordings named ``only`` (no pop mixes): its exit code and the rows of ``table``."""
+    out = tmp_path / "rows.json"
+    code = load_benchmark("lipsync_real").main(["--only", only, "--aligners", aligners, "--no-mixes",
+                                                "--json", str(out)])
+    print(capsys.readouterr().out)
+    return code, json.loads(out.read_text())[table]
+
+
 def test_lipsync_real_on_one_song(tmp_path, capsys):
     dev_set("lyrics")
-    out = tmp_path / "rows.json"
-    code = load_benchmark("lipsync_real").main(["--only", "nit_song070_f001_007", "--aligners", "auto",
-                                                "--no-mixes", "--json", str(out)])
-    print(capsys.readouterr().out)
-    rows = json.loads(out.read_text())["lyrics"]
+    code, rows = _run(tmp_path, capsys, "nit_song070_f001_007", "auto", "lyrics")
     # The song alone and over a synthesized band (--mix).
     assert code == 0 and sorted(r["system"] for r in rows) == ["auto", "mix"]
     mixed = next(r for r in rows if r["system"] == "mix")
@@ -34,11 +39,7 @@ def test_lipsync_real_without_the_dev_set(tmp_path, capsys):
 
 def test_lipsync_real_on_the_solo_voice(tmp_path, capsys):
     dev_set("extra")
-    out = tmp_path / "rows.json"
-    code = load_benchmark("lipsync_real").main(["--only", "vocadito_1", "--aligners", "sung", "--no-mixes",
-                                                "--json", str(out)])
-    print(capsys.readouterr().out)
-    rows = json.loads(out.read_text())["solo"]
+    code, rows = _run(tmp_path, capsys, "vocadito_1", "sung", "solo")
     assert code == 0 and [r["system"] for r in rows] == ["sung", "no lyrics"]
     sung = rows[0]
     # Ten lyric lines, ten runs of notes: every line starts within a syllable of its first note (0.09 s mean
@@ -49,11 +50,8 @@ def test_lipsync_real_on_the_solo_voice(tmp_path, capsys):
 
 def test_lipsync_real_with_timed_lyrics_over_a_recorded_band(tmp_path, capsys):
     dev_set("lyrics")
-    out = tmp_path / "rows.json"
-    code = load_benchmark("lipsync_real").main(["--only", "LRC: 007 over vibe_ace", "--aligners", "auto",
-                                                "--no-mixes", "--json", str(out)])
-    print(capsys.readouterr().out)
-    rows = [r for r in json.loads(out.read_text())["lyrics"] if r["clip"].startswith("LRC: ")]
+    code, rows = _run(tmp_path, capsys, "LRC: 007 over vibe_ace", "auto", "lyrics")
+    rows = [r for r in rows if r["clip"].startswith("LRC: ")]
     if not rows:
         pytest.skip("the CC-BY instrumental ../shared/data/real/vibe_ace.ogg is absent")
     # The song over a recorded instrumental, its lyrics as an LRC file stamped within 0.5 s of each line: every
