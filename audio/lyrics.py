@@ -229,17 +229,29 @@ def _subtitles_as_lrc(text: str) -> str:
     except (pysubs2.Pysubs2Error, ValueError, KeyError, IndexError) as exc:
         raise ValueError(f"looks like subtitles but cannot be read as such ({exc})") from None
     cues = sorted((e for e in subs.events if not e.is_comment and e.plaintext.strip()), key=lambda e: e.start)
-
-    def stamp(ms: int) -> str:
-        return f"[{ms // 60000:02d}:{ms % 60000 / 1000:06.3f}]"
-
     out: list[str] = []
     for i, cue in enumerate(cues):
         first, *rest = [line for line in cue.plaintext.splitlines() if line.strip()]
-        out += [stamp(cue.start) + first, *rest]
+        out += [lrc_stamp(cue.start / 1000) + first, *rest]
         if i + 1 == len(cues) or cues[i + 1].start > cue.end:
-            out.append(stamp(cue.end))
+            out.append(lrc_stamp(cue.end / 1000))
     return "\n".join(out)
+
+
+def lrc_stamp(seconds: float) -> str:
+    """A timed lyrics (LRC) timestamp, "[mm:ss.xxx]", to the millisecond.
+
+    Parameters
+    ----------
+    seconds : float
+        Zero or more.
+
+    Returns
+    -------
+    str
+    """
+    ms = round(seconds * 1000)
+    return f"[{ms // 60000:02d}:{ms % 60000 / 1000:06.3f}]"
 
 
 def _timed(raw: list[str]) -> tuple[list[str], list[float | None]]:

@@ -185,7 +185,7 @@ def _wet(song: tuple[Path, Path, np.ndarray], tmp: Path, rt60_s: float, wet_db: 
 def _timed_lyrics(song: tuple[Path, Path, np.ndarray], tmp: Path) -> tuple[Path, Path, np.ndarray]:
     """A song with its lyrics as a timed file (LRC): each line stamped at its first annotated syllable, moved by
     up to ``LRC_JITTER_S`` either way (seeded)."""
-    from audio.lyrics import pronounce_words, read_lyrics
+    from audio.lyrics import lrc_stamp, pronounce_words, read_lyrics
 
     wav, txt, table = song
     lines = read_lyrics(txt)
@@ -194,8 +194,8 @@ def _timed_lyrics(song: tuple[Path, Path, np.ndarray], tmp: Path) -> tuple[Path,
     stamps = [max(table[np.flatnonzero(line_of == li)[0], 0] + rng.uniform(-LRC_JITTER_S, LRC_JITTER_S), 0.0)
               for li in range(len(lines))]
     lrc = tmp / f"{wav.stem}.lrc"
-    lrc.write_text("".join(f"[{int(t // 60):02d}:{t % 60:05.2f}]{' '.join(line)}\n"
-                           for t, line in zip(stamps, lines, strict=True)), encoding="utf-8")
+    lrc.write_text("".join(f"{lrc_stamp(t)}{' '.join(line)}\n" for t, line in zip(stamps, lines, strict=True)),
+                   encoding="utf-8")
     return wav, lrc, table
 
 

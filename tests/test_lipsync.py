@@ -825,6 +825,7 @@ def test_a_timed_chorus_is_aligned_at_each_of_its_stamps(speech, tmp_path):
     """The sentence spoken twice, 8 s apart, its LRC writing each line once with two stamps: every word is placed
     twice, each take's words near where the sentence alone puts them, none in the pause between the takes."""
     from audio.decode import load_audio
+    from audio.lyrics import lrc_stamp
 
     voice = load_audio(speech / "s.wav")
     v, sr = voice.mono(), voice.sr
@@ -836,11 +837,8 @@ def test_a_timed_chorus_is_aligned_at_each_of_its_stamps(speech, tmp_path):
     once = transcribe(speech / "s.wav", lyrics=speech / "s.txt")
     lines = (speech / "s.txt").read_text(encoding="utf-8").strip().splitlines()
     line_start = [once.words[0].start, once.words[len(lines[0].split())].start]
-
-    def stamp(t: float) -> str:
-        return f"[{int(t // 60):02d}:{t % 60:05.2f}]"
-
-    lrc = "".join(f"{stamp(first + t)}{stamp(second + t)}{line}\n" for t, line in zip(line_start, lines, strict=True))
+    lrc = "".join(f"{lrc_stamp(first + t)}{lrc_stamp(second + t)}{line}\n"
+                  for t, line in zip(line_start, lines, strict=True))
     (tmp_path / "s.lrc").write_text("[ti:twice]\n" + lrc, encoding="utf-8")
     tr = transcribe(tmp_path / "twice.wav", lyrics=tmp_path / "s.lrc")
     n = len(once.words)
