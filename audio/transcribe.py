@@ -220,9 +220,8 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     warnings.extend(_lines_to_check(by_line, mix, disputed))
     method = " + ".join(used)
     if len(groups) > 1:
-        method = (("timed lines: " if stamps else "phrase-anchored: ")
-                  + " + ".join(f"{m} ({n} of {len(groups)} {'line' if stamps else 'phrase'} groups)"
-                               for m, n in used.items()))
+        how, unit = ("timed lines", "line") if stamps else ("phrase-anchored", "phrase")
+        method = f"{how}: " + " + ".join(f"{m} ({n} of {len(groups)} {unit} groups)" for m, n in used.items())
     if heard is not None:
         heard = _sung_lines(heard, by_line, disputed, vf.frame_rate_hz)
     phones = _follow_voice(phones, vf, heard)
