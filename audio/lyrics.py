@@ -17,7 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from audio.errors import InputError
 
@@ -57,10 +57,34 @@ class LyricWord:
     line: int
     line_end: bool
     source: str = "dictionary"
+    written_at: tuple[int, int] = (0, 0)
+    """(Word of its written line, character of that word) where it starts: a kana word gives one per mora."""
+
+
+class Stamp(NamedTuple):
+    """A timestamp of a timed lyrics file: where a line, or a word of it, is sung, or where the singing stops.
+
+    Attributes
+    ----------
+    t : float
+        Seconds.
+    line : int or None
+        The line (its index in :func:`read_lyrics`' list); None where the singing stops.
+    at : (int, int)
+        Where in the line: (word of the written line, character of that word), as ``LyricWord.written_at``.
+    exact : bool
+        A word's own stamp (enhanced LRC, karaoke subtitles), or the end of a timed word; False for a line's
+        stamp, a display cue shown a little before the line.
+    """
+
+    t: float
+    line: int | None
+    at: tuple[int, int] = (0, 0)
+    exact: bool = False
 
 
 def read_lyrics(path: str | Path, notes: list[str] | None = None,
-                stamps: list[tuple[float, int | None]] | None = None) -> list[list[str]]:
+                stamps: list[Stamp] | None = None) -> list[list[str]]:
     """Read a lyrics file: UTF-8 text, one sung line per line; blank lines separate stanzas.
 
     Repeat marks are written out, and a timed lyrics file (LRC, or subtitles) is read with its timestamps
@@ -203,19 +227,26 @@ def _lines(n: int) -> str:
 # LRC); "[ar:...]", "[ti:...]" and the like are tags, "[offset:+500]" moves every time 500 ms earlier.
 _STAMP = r"\[(\d{1,3}):([0-5]?\d(?:[.:]\d{1,3})?)\]"
 _STAMPED = re.compile(rf"^\s*(?P<stamps>(?:{_STAMP}\s*)+)(?P<text>.*)$")
-_WORD_STAMP = re.compile(r"<\d{1,3}:[0-5]?\d(?:[.:]\d{1,3})?>")
+_WORD_STAMP = re.compile(r"<(\d{1,3}):([0-5]?\d(?:[.:]\d{1,3})?)>")
+_MARK = "\x00"  # where a word stamp stood in a timed line's text (no word character, and kept by _clean)
 _TAG = re.compile(r"^\s*\[([a-z#]+)\s*:([^\]]*)\]\s*$", re.IGNORECASE)
 
 
 # A subtitle file (SubRip, WebVTT, ASS/SSA) read as lyrics: its cue times ("00:01:02,500 --> ..."), or an ASS script.
 _SUBTITLES = re.compile(r"^\s*(?:\d+:)?\d\d:\d\d[,.]\d{3}\s*-->|^\s*\[Script Info\]", re.MULTILINE)
+# Karaoke in subtitles: a WebVTT cue's timestamp ("<00:01:02.500>": the word after it starts then), and an ASS
+# syllable's length ("{\k50}": the text after it lasts 50 centiseconds from where the one before it ended).
+_CUE_TIME = re.compile(r"<((?:\d+:)?\d\d:\d\d\.\d{3})>")
+_KARAOKE = re.compile(r"\\[kK][fo]?(\d+)")
+_SYLLABLE = re.compile(r"<@(\d+(?:\.\d*)?)>")  # a karaoke time (seconds) while a cue is read
 
 
 def _subtitles_as_lrc(text: str) -> str:
     """A subtitle file's cues as timed lyrics (LRC text).
 
     Each cue's first line is stamped at its start and its other lines follow it; a stamp with no words marks its
-    end where the next cue starts later (the singing stops there).
+    end where the next cue starts later (the singing stops there). Karaoke times (WebVTT's cue timestamps, ASS's
+    karaoke tags) become word stamps.
 
     Raises
     ------
@@ -224,6 +255,9 @@ def _subtitles_as_lrc(text: str) -> str:
     """
     import pysubs2
 
+    # pysubs2 takes a cue timestamp at the start of a line for a cue's times: each is written as seconds first
+    text = _CUE_TIME.sub(lambda m: f"<@{sum(float(x) * 60 ** k for k, x in enumerate(reversed(m[1].split(':'))))}>",
+                         text)
     try:
         subs = pysubs2.SSAFile.from_string(text)
     except (pysubs2.Pysubs2Error, ValueError, KeyError, IndexError) as exc:
@@ -231,38 +265,70 @@ def _subtitles_as_lrc(text: str) -> str:
     cues = sorted((e for e in subs.events if not e.is_comment and e.plaintext.strip()), key=lambda e: e.start)
     out: list[str] = []
     for i, cue in enumerate(cues):
-        first, *rest = [line for line in cue.plaintext.splitlines() if line.strip()]
+        first, *rest = _cue_lines(cue)
         out += [lrc_stamp(cue.start / 1000) + first, *rest]
         if i + 1 == len(cues) or cues[i + 1].start > cue.end:
             out.append(lrc_stamp(cue.end / 1000))
     return "\n".join(out)
 
 
-def lrc_stamp(seconds: float) -> str:
+def _cue_lines(cue) -> list[str]:
+    """A subtitle cue's lines of text, each karaoke syllable's time written before it as an LRC word stamp."""
+    import pysubs2
+
+    t = cue.start / 1000
+    parts = []
+    for piece in re.split(r"(\{[^}]*\})", cue.text):
+        if not piece.startswith("{"):
+            parts.append(piece)
+            continue
+        for length in _KARAOKE.findall(piece):  # override tags: a karaoke syllable starts where the last one ended
+            parts.append(f"<@{t}>")
+            t += int(length) / 100
+    plain = _SYLLABLE.sub(lambda m: lrc_stamp(float(m[1]), word=True), pysubs2.SSAEvent(text="".join(parts)).plaintext)
+    return [line for line in plain.splitlines() if line.strip()]
+
+
+def lrc_stamp(seconds: float, *, word: bool = False) -> str:
     """A timed lyrics (LRC) timestamp, "[mm:ss.xxx]", to the millisecond.
 
     Parameters
     ----------
     seconds : float
         Zero or more.
+    word : bool
+        A word's stamp in enhanced LRC, "<mm:ss.xxx>".
 
     Returns
     -------
     str
     """
     ms = round(seconds * 1000)
-    return f"[{ms // 60000:02d}:{ms % 60000 / 1000:06.3f}]"
+    stamp = f"{ms // 60000:02d}:{ms % 60000 / 1000:06.3f}"
+    return f"<{stamp}>" if word else f"[{stamp}]"
 
 
-def _timed(raw: list[str]) -> tuple[list[str], list[float | None]]:
-    """A timed lyrics file's lines in the order they are sung, each with its time (None: a line with no stamp).
+def _seconds(minutes: str, seconds: str) -> float:
+    """An LRC stamp's time: minutes, and seconds with "." (or ":", as some editors write it) before the fraction."""
+    return int(minutes) * 60 + float(seconds.replace(":", "."))
 
-    A line with several stamps is sung at each (a chorus written once); a line with none follows the stamped line
-    before it. Tags and section headers are dropped (a stamped header is a stamp with no words); the offset tag is
-    applied.
+
+def _clean(line: str) -> str:
+    """A lyric line's text with what is not sung blanked out: bracketed notes ("[Chorus]", "(Chorus:)")."""
+    return re.sub(r"\[[^\]]*\]|\([^)]*:\s*\)", " ", line).replace("’", "'")
+
+
+def _timed(raw: list[str]) -> tuple[list[str], list[float | None], list[list[float]]]:
+    """A timed lyrics file's lines in the order they are sung, with their times and those of their word stamps.
+
+    Each line comes with its time (None: a line with no stamp) and the times of its word stamps, each replaced by
+    ``_MARK`` in its text (which is cleaned by :func:`_clean`). A line with several stamps is sung at each (a
+    chorus written once), its word stamps kept at the one nearest them; a line with none follows the stamped
+    line before it. Tags and section headers are dropped (a stamped header is a stamp with no words); the offset
+    tag is applied.
     """
     offset = 0.0
-    entries: list[tuple[float, int, str, float | None]] = []  # (sort time, file order, text, time)
+    entries: list[tuple[float, int, str, float | None, list[float]]] = []  # (sort time, file order, text, time, words)
     last = 0.0
     for order, line in enumerate(raw):
         if (tag := _TAG.match(line)) is not None:
@@ -270,21 +336,48 @@ def _timed(raw: list[str]) -> tuple[list[str], list[float | None]]:
                 with contextlib.suppress(ValueError):
                     offset = float(tag[2].strip()) / 1000.0
             continue
-        if (stamped := _STAMPED.match(line)) is None:
-            if not _header(line):
-                entries.append((last, order, line, None))
+        stamped = _STAMPED.match(line)
+        text = line if stamped is None else stamped["text"]
+        header = _header(_WORD_STAMP.sub(" ", text)) is not None
+        text = "" if header else _clean(text)
+        word_times = [_seconds(*m) for m in _WORD_STAMP.findall(text)]
+        text = _WORD_STAMP.sub(_MARK, text)
+        if stamped is None:
+            if not header:
+                entries.append((last, order, text, None, word_times))
             continue
-        text = _WORD_STAMP.sub(" ", stamped["text"])
-        text = "" if _header(text) else text
-        for minutes, seconds in re.findall(_STAMP, stamped["stamps"]):
-            last = int(minutes) * 60 + float(seconds.replace(":", "."))
-            entries.append((last, order, text, last))
+        times = [_seconds(*m) for m in re.findall(_STAMP, stamped["stamps"])]
+        keep = min(range(len(times)), key=lambda i: abs(times[i] - word_times[0])) if word_times else -1
+        for i, t in enumerate(times):
+            kept = i == keep
+            entries.append((t, order, text if kept else text.replace(_MARK, ""), t, word_times if kept else []))
+        last = times[-1]
     entries.sort(key=lambda e: (e[0], e[1]))
-    return [e[2] for e in entries], [None if e[3] is None else max(e[3] - offset, 0.0) for e in entries]
+    return ([e[2] for e in entries], [None if e[3] is None else max(e[3] - offset, 0.0) for e in entries],
+            [[max(t - offset, 0.0) for t in e[4]] for e in entries])
+
+
+def _word_stamps(line: str, times: list[float], li: int | None) -> list[Stamp]:
+    """The stamps of a timed line's words, from the ``_MARK`` in its text (one per time, in order).
+
+    A mark before a word (spaces between) is that word's stamp, one inside a word (a syllable of karaoke) the
+    stamp of that character, and one after the line's last word where the singing stops; of several marks at
+    one place the last is kept (the ones before it time the spaces).
+    """
+    plain = line.replace(_MARK, "")
+    spans = [m.span() for m in _WORD.finditer(plain)]
+    at: dict[tuple[int, int] | None, float] = {}
+    pos = 0
+    for piece, t in zip(line.split(_MARK)[:-1], times, strict=True):
+        pos += len(piece)
+        k = next((k for k, (_, end) in enumerate(spans) if end > pos), None)
+        at[None if k is None else (k, max(pos - spans[k][0], 0))] = t
+    return [Stamp(t, li, place, True) if place is not None and li is not None else Stamp(t, None, exact=True)
+            for place, t in sorted(at.items(), key=lambda e: (e[0] is None, e[0] or (0, 0)))]
 
 
 def split_lines(text: str, notes: list[str] | None = None,
-                stamps: list[tuple[float, int | None]] | None = None) -> list[list[str]]:
+                stamps: list[Stamp] | None = None) -> list[list[str]]:
     """Split lyrics text into lines of words, section headers dropped and repeat marks written out.
 
     A header is a line in brackets ("[Chorus]"), or a line that is only a section's name ("Chorus:", "(Verse 2)",
@@ -296,7 +389,8 @@ def split_lines(text: str, notes: list[str] | None = None,
     for a repeat. Read as words, "(x2)" was sung "ex two" and "(Chorus)" "chorus".
 
     A timed lyrics file (LRC: lines starting "[mm:ss.xx]") is read in the order of its timestamps, a line with
-    several stamps once at each; its tags are dropped and its word stamps ("<mm:ss.xx>") too. Its stamps say
+    several stamps once at each; its tags are dropped. Its word stamps ("<mm:ss.xx>", enhanced LRC) time the
+    word (or the syllable, inside a word) after them, and one after a line's last word its end. Its stamps say
     where each line is sung, so repeat marks are not written out there. Subtitles (SubRip, WebVTT, ASS/SSA, read
     by ``pysubs2``) are timed lyrics too: each cue's first line stamped at its start, a stamp without words at
     its end where the next cue starts later.
@@ -306,10 +400,11 @@ def split_lines(text: str, notes: list[str] | None = None,
     text : str
     notes : list of str, optional
         Where to add one note naming the repeat marks written out, if any.
-    stamps : list, optional
-        For a timed file, where to put each timestamp in time order: (seconds, index of the line it starts in
-        the list returned), the index None for a stamp on a line with no words (LRC marks an instrumental
-        break or the song's end so). Left empty for untimed lyrics.
+    stamps : list of Stamp, optional
+        For a timed file, where to put its timestamps in the order of the words: each with the line it starts
+        in the list returned (and the word, for a word stamp), the line None for a stamp on a line with no
+        words (LRC marks an instrumental break or the song's end so) or after a line's last word. Left empty
+        for untimed lyrics.
 
     Returns
     -------
@@ -325,20 +420,25 @@ def split_lines(text: str, notes: list[str] | None = None,
         text = _subtitles_as_lrc(text)
     raw = text.splitlines()
     if any(_STAMPED.match(line) for line in raw):
-        raw, times = _timed(raw)
+        raw, times, word_times = _timed(raw)
     else:
         raw, done = _written_out(raw)
-        times = [None] * len(raw)
+        times, word_times = [None] * len(raw), [[]] * len(raw)
         if done and notes is not None:
             notes.append(f"repeat marks in the lyrics written out (each line is sung once where it is written): "
                          f"{listed(done, '; ')}")
     out = []
-    for line, t in zip(raw, times, strict=True):
-        words = _WORD.findall(re.sub(r"\[[^\]]*\]|\([^)]*:\s*\)", " ", line).replace("’", "'"))
+    for line, t, wts in zip(raw, times, word_times, strict=True):
+        words = _WORD.findall(_clean(line).replace(_MARK, ""))
         if words:
             out.append(words)
-        if t is not None and stamps is not None:
-            stamps.append((t, len(out) - 1 if words else None))
+        if stamps is None:
+            continue
+        li = len(out) - 1 if words else None
+        timed = _word_stamps(line, wts, li) if wts else []
+        if t is not None and not any(s.line is not None and s.at == (0, 0) for s in timed):
+            stamps.append(Stamp(t, li))
+        stamps.extend(timed)
     return out
 
 
@@ -574,7 +674,7 @@ def pronounce_words(lines: list[list[str]], *, voice: str = "auto") -> tuple[lis
             if not prons:
                 continue
             words.append(LyricWord(text=text, syllables=syllabify(prons[0]), line=li, line_end=wi == len(line) - 1,
-                                   source=source))
+                                   source=source, written_at=(wi, 0)))
     told: list[str] = []
     if english and not auto:
         lang = other_language(lines, lexicon)
@@ -624,21 +724,30 @@ def _japanese_words(lines: list[list[str]]) -> tuple[list[LyricWord], list[str]]
     Words in kana become their morae, each a word of its own (Japanese writes no spaces between words);
     words holding kanji are left out and reported.
     """
-    read = [[m for w in line for m in (kana_morae(w) or [(w, w)])] for line in lines]
-    kana = any(t != r for line in read for t, r in line)
-    kanji = sorted({r for line in read for _, r in line if _KANJI.search(r)})
-    kept = [[(t, r) for t, r in line if r not in kanji] for line in read]
-    if not ((kana and all(romaji_syllables(r) is not None for line in kept for _, r in line)) or is_romaji(lines)):
+    # Per line, (kana, romaji, where it is written) of every mora: a word that is not kana is one "mora"
+    read = [[(t, r, (wi, at)) for wi, w in enumerate(line) for t, r, at in _placed_morae(w)] for line in lines]
+    kana = any(t != r for line in read for t, r, _ in line)
+    kanji = sorted({r for line in read for _, r, _ in line if _KANJI.search(r)})
+    kept = [[m for m in line if m[1] not in kanji] for line in read]
+    if not ((kana and all(romaji_syllables(r) is not None for line in kept for _, r, _ in line)) or is_romaji(lines)):
         return None
-    kept = [line for line in kept if line]
-    flat = [(li, wi, t, r) for li, line in enumerate(kept) for wi, (t, r) in enumerate(line)]
-    words = [LyricWord(text=t, syllables=romaji_syllables(r, flat[k + 1][3] if k + 1 < len(flat) else "") or (),
-                       line=li, line_end=wi == len(kept[li]) - 1, source="romaji")
-             for k, (li, wi, t, r) in enumerate(flat)]
+    flat = [(li, wi, m) for li, line in enumerate(kept) for wi, m in enumerate(line)]
+    words = [LyricWord(text=t, syllables=romaji_syllables(r, flat[k + 1][2][1] if k + 1 < len(flat) else "") or (),
+                       line=li, line_end=wi == len(kept[li]) - 1, source="romaji", written_at=at)
+             for k, (li, wi, (t, r, at)) in enumerate(flat)]
     notes = [f"the lyrics look like {'Japanese in kana' if kana else 'romanized Japanese'}: pronounced mora by mora "
              "(a closure, cl, small tsu or a doubled consonant, holds the next consonant; --voice en-us reads them "
              "as English)"]
     return words, notes + ([KANJI_NOTE] if kanji else []) + [_left_out(w) for w in kanji]
+
+
+def _placed_morae(word: str) -> list[tuple[str, str, int]]:
+    """:func:`kana_morae` of ``word`` with the character each starts at; a word not in kana is one (itself)."""
+    out, at = [], 0
+    for t, r in kana_morae(word) or [(word, word)]:
+        out.append((t, r, at))
+        at += len(t)
+    return out
 
 
 def _auto_voice(lines: list[list[str]], lexicon: dict[str, Any]) -> tuple[str, list[str]]:

@@ -7,8 +7,9 @@ Tiers, chosen from what is given (the one that ran is recorded in the track and 
    its pauses and the lyric lines are mapped onto them (:mod:`audio.phrases`); each group of lines is then
    aligned inside its phrases, by pocketsphinx when the delivery is speech-like (its speech model fits:
    see ``SPEECH_FIT``) or ``--aligner speech`` asks for it, by the sung-syllable aligner otherwise. An
-   error stays inside its phrase group, whatever the recording's length. Timed lyrics (LRC) are not mapped:
-   each line is aligned between its stamps (:func:`_timed_groups`). pocketsphinx aligns the groups in
+   error stays inside its phrase group, whatever the recording's length. Timed lyrics (LRC, subtitles) are not
+   mapped: each line is aligned between its stamps (:func:`_timed_groups`), and a word with a stamp of its own
+   (enhanced LRC, karaoke subtitles) starts at it (:func:`_pinned`). pocketsphinx aligns the groups in
    up to ``CHOREO_THREADS`` (else 2) processes at once; the result does not depend on how many.
 3. ``phone-recognition``: a vocal stem without lyrics: pocketsphinx phone recognition.
 4. ``loudness-fallback``: only the full mix (``mix=True``) without lyrics: a singing detector
@@ -131,12 +132,12 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
         phones = list(recognize_phones(y, audio.sr))
         return Transcript((), _close(phones, vf.duration_s), "phone-recognition", "pocketsphinx allphone", 0.5,
                           vf.duration_s, ("no lyrics given: phones recognised without words (confidence 0.5)",), loud)
-    from audio.lyrics import pronounce_words, read_lyrics
+    from audio.lyrics import Stamp, pronounce_words, read_lyrics
 
     if p.aligner not in ("auto", "speech", "sung"):
         raise ChoreoError(f"unknown aligner {p.aligner!r}; choose auto, speech or sung")
     repeats: list[str] = []
-    stamps: list[tuple[float, int | None]] = []
+    stamps: list[Stamp] = []
     lines = read_lyrics(lyrics, repeats, stamps)
     words, notes_out = pronounce_words(lines, voice=p.voice)
     if not words:
@@ -163,8 +164,12 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     line_starts = None
     if stamps:
         groups = _timed_groups(words, stamps, sounding, vf.frame_rate_hz, vf.duration_s, lyrics)
+        pinned = _own_stamps(stamps)
+        own = sum((w.line, w.written_at) in pinned for w in words)
         warnings.append(f"timed lyrics: each line is looked for from its timestamp to the next (each moved to the "
-                        f"nearest pause within {LRC_SNAP_S:g} s), not mapped onto the phrases")
+                        f"nearest pause within {LRC_SNAP_S:g} s)"
+                        + (f", and each of the {own} words with a timestamp of its own (enhanced LRC or karaoke) "
+                           "starts at it" if own else "") + ", not mapped onto the phrases")
     else:
         line_starts = _line_starts(y, rate, words, _heard_spans(heard, vf.frame_rate_hz)) if mix else None
         if mix and line_starts is None:  # on 2 of 18 dev mixes, both over the Brahms: 3.0 and 2.0 s mean error
@@ -198,6 +203,8 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
             raise ChoreoError(f"the lyrics have more syllables than the recording can hold ({vf.duration_s:.1f} s)",
                               path=lyrics)
         g_timed, g_phones, method, match = result
+        if stamps:
+            g_timed, g_phones = _pinned(g_words, g_timed, g_phones, stamps, a, b)
         if match is not None:
             matches.append((match, b - a))
         timed.extend(g_timed)
@@ -220,7 +227,8 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     warnings.extend(_lines_to_check(by_line, mix, disputed))
     method = " + ".join(used)
     if len(groups) > 1:
-        how, unit = ("timed lines", "line") if stamps else ("phrase-anchored", "phrase")
+        how, unit = (("timed words", "stamp") if any(s.exact for s in stamps) else ("timed lines", "line")) \
+            if stamps else ("phrase-anchored", "phrase")
         method = f"{how}: " + " + ".join(f"{m} ({n} of {len(groups)} {unit} groups)" for m, n in used.items())
     if heard is not None:
         heard = _sung_lines(heard, by_line, disputed, vf.frame_rate_hz)
@@ -331,24 +339,26 @@ def _phrase_groups(words, activity: np.ndarray, fr: float, duration_s: float,
     return out
 
 
-def _timed_groups(words, stamps: list[tuple[float, int | None]], activity: np.ndarray, fr: float,
-                  duration_s: float, lyrics) -> list:
+def _timed_groups(words, stamps: list, activity: np.ndarray, fr: float, duration_s: float, lyrics) -> list:
     """Words grouped by the timestamps of a timed lyrics file: [(words, start_s, end_s)].
 
-    A stamped line (with any unstamped lines after it) is looked for from its stamp to the next stamp (another
-    line's, or one marking a break or the end), each moved to the pause nearest it within ``LRC_SNAP_S`` (the
-    stamps are a person's, and the phrases a detector's, so the stamps decide and the pauses only refine them).
-    Lines before the first stamp are looked for before it. A group with less time than its syllables need
-    (``MIN_SYLLABLE_FRAMES`` and a frame each) joins the next.
+    The words from a stamp (a line's, or a word's) to the next stamp (another line's or word's, or one marking a
+    break or the end) are looked for between the two. A line's stamp is moved to the pause nearest it within
+    ``LRC_SNAP_S`` (the stamps are a person's, and the phrases a detector's, so the stamps decide and the pauses
+    only refine them); a word's stamp (enhanced LRC, karaoke) is kept where it is. Words before the first stamp
+    are looked for before it. A group with less time than its syllables need (``MIN_SYLLABLE_FRAMES`` and a
+    frame each) joins the next.
 
     Raises
     ------
     ChoreoError
         A line stamped past the recording's end (the lyrics of another version, or a missing offset).
     """
+    from bisect import bisect_left
+
     from audio.vocals import MIN_SYLLABLE_FRAMES
 
-    late = [t for t, li in stamps if li is not None and t >= duration_s]
+    late = [s.t for s in stamps if s.line is not None and s.t >= duration_s]
     if late:
         raise ChoreoError(f"timed lyrics: a line is stamped at {int(late[0] // 60)}:{late[0] % 60:05.2f}, past the "
                           f"recording's end ({int(duration_s // 60)}:{duration_s % 60:05.2f}): the lyrics of "
@@ -359,18 +369,19 @@ def _timed_groups(words, stamps: list[tuple[float, int | None]], activity: np.nd
         near = pause[np.abs(pause - t) <= LRC_SNAP_S]
         return float(near[np.argmin(np.abs(near - t))]) if near.size else t
 
-    cuts = np.maximum.accumulate([snap(t) for t, _ in stamps] + [duration_s])
-    by_line: dict[int, list] = {}
-    for w in words:
-        by_line.setdefault(w.line, []).append(w)
-    sung = [(k, li) for k, (_t, li) in enumerate(stamps) if li is not None]
+    # Each stamp of a line or word: the index of the first word at or after its place (a word left out of the
+    # alignment gives its stamp to the next); a karaoke syllable's inside a word that is aligned whole is dropped.
+    places = [(w.line, w.written_at) for w in words]
+    starts = set(places)
+    stamps = [s for s in stamps if s.line is None or s.at[1] == 0 or (s.line, s.at) in starts]
+    cuts = np.maximum.accumulate([s.t if s.exact else snap(s.t) for s in stamps] + [duration_s])
+    sung = [(k, bisect_left(places, (s.line, s.at))) for k, s in enumerate(stamps) if s.line is not None]
     if not sung:  # stamps only where the singing stops: nothing to place the lines by
         return [(list(words), 0.0, duration_s)]
-    last = max(by_line) + 1
-    # (first line, line after the last, start, end) of each stamped line's span; first, any lines before them
+    # (first word, word after the last, start, end) of each stamp's span; first, any words before them
     bounds = [(0, sung[0][1], 0.0, cuts[sung[0][0]])] if sung[0][1] > 0 else []
-    bounds += [(li, sung[n + 1][1] if n + 1 < len(sung) else last, cuts[k], cuts[k + 1])
-               for n, (k, li) in enumerate(sung)]
+    bounds += [(i, sung[n + 1][1] if n + 1 < len(sung) else len(words), cuts[k], cuts[k + 1])
+               for n, (k, i) in enumerate(sung)]
     # A span ends with the stretch of voice it starts (the voice's runs, widened by GROUP_PAD_S, meet across
     # shorter pauses): the stamp after a line sung before an instrumental break is the next line's, after the break.
     # Never shorter than its syllables need (the sung aligner's least: MIN_SYLLABLE_FRAMES and a pause frame each).
@@ -382,7 +393,7 @@ def _timed_groups(words, stamps: list[tuple[float, int | None]], activity: np.nd
     for i0, i1, a, b in bounds:
         if not pending:
             start = a
-        pending += [w for li in range(i0, i1) for w in by_line.get(li, [])]
+        pending += words[i0:i1]
         need = sum(len(w.syllables) for w in pending) * per_syllable
         after = heard[heard[:, 1] > a]
         if after.shape[0] and after[0, 0] < b:
@@ -393,6 +404,37 @@ def _timed_groups(words, stamps: list[tuple[float, int | None]], activity: np.nd
     if pending:  # the last lines' time is too short for them: they join the group before
         out = [*out[:-1], (out[-1][0] + pending, out[-1][1], duration_s)] if out else [(pending, 0.0, duration_s)]
     return out
+
+
+def _own_stamps(stamps: list) -> dict[tuple, float]:
+    """The times of the words (and morae) with stamps of their own, by their place: {(line, written_at): seconds}."""
+    return {(s.line, s.at): s.t for s in stamps if s.exact and s.line is not None}
+
+
+def _pinned(words, timed: list[Word], phones: list[Phone], stamps: list, a: float, b: float) -> tuple[list, list]:
+    """A group's aligned words and phones with each word that has a stamp of its own starting at it.
+
+    A word's stamp (enhanced LRC, karaoke) is a person's timing of where it starts, which is what the artist
+    wants the mouth to follow; the aligner only decides how the time between the stamps is shared out. The group's
+    times are warped piecewise linearly: its start stays, each stamped word's aligned start moves to its stamp
+    (kept inside the group and in order), and its last word ends with the group (the next stamp, or the end of
+    the stretch of voice): a karaoke syllable lasts until the next one starts (an ASS karaoke tag says so), and
+    where the singer rests instead, the voice's pause cuts it (:func:`_follow_voice`).
+    """
+    at = _own_stamps(stamps)
+    knots = [(t.start, at[(w.line, w.written_at)]) for w, t in zip(words, timed, strict=True)
+             if (w.line, w.written_at) in at]
+    if not knots:
+        return timed, phones
+    # the aligners keep to the group
+    xs = np.maximum.accumulate(np.clip([a, *(x for x, _ in knots), timed[-1].end, b], a, b))
+    ys = np.clip(np.maximum.accumulate([a, *(y for _, y in knots), b, b]), a, b)
+
+    def warp(t: float) -> float:
+        return float(np.interp(t, xs, ys))
+
+    return ([Word(warp(w.start), warp(w.end), w.text, w.confidence) for w in timed],
+            [Phone(warp(ph.start), warp(ph.end), ph.phone) for ph in phones])
 
 
 def _rejoin(y, rate: int, groups: list, speech: list) -> tuple[list, list]:

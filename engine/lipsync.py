@@ -17,8 +17,9 @@ from audio.transcribe import transcribe
 # hears only the stretches where a voice is heard, joined, and no phrase groups are rejoined across a break; 7: a
 # full mix lists the lines placed far from the whole-recording alignment, not the low-confidence ones; the
 # lyrics' repeat marks are written out; 8: timed lyrics (LRC) place each line by its timestamps, and on a full mix
-# the mouth may move through every undisputed lyric line).
-STAGE_VERSION = "8"
+# the mouth may move through every undisputed lyric line; 9: word stamps of enhanced LRC and karaoke subtitles place
+# their words, and Japanese lyric lines keep their numbers past a line of kanji alone).
+STAGE_VERSION = "9"
 
 
 def make_track(vocals: str | Path | None, *, character: str, fps, lyrics: str | Path | None = None,

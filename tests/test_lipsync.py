@@ -741,8 +741,9 @@ def test_a_repeat_mark_is_aligned_as_the_lines_it_stands_for(speech, tmp_path):
 
 def test_timed_lyrics_are_read_in_the_order_of_their_stamps():
     """An LRC file: a line with several stamps is sung at each, tags are dropped and [offset:] applied (positive:
-    earlier), word stamps are not words, a stamp alone marks where the singing stops, an unstamped line follows the
-    line before it, and repeat marks are left to the stamps."""
+    earlier), word stamps are not words but time them (the line's own stamp gives way to its first word's), a
+    stamp alone marks where the singing stops, an unstamped line follows the line before it, and repeat marks are
+    left to the stamps."""
     from audio.lyrics import split_lines
 
     text = ("[ti:Song]\n[ar:Someone]\n[offset:+200]\n[00:01.00]hello there my friend\n"
@@ -753,8 +754,9 @@ def test_timed_lyrics_are_read_in_the_order_of_their_stamps():
     lines = [" ".join(words) for words in split_lines(text, notes, stamps)]
     assert lines == ["hello there my friend", "this is the chorus", "word stamped", "another one x2", "not stamped",
                      "this is the chorus"]
-    assert stamps == [(pytest.approx(0.8), 0), (pytest.approx(5.3), 1), (pytest.approx(8.8), 2),
-                      (pytest.approx(11.8), None), (pytest.approx(15.3), 3), (pytest.approx(19.8), 5)]
+    assert [(round(s.t, 3), s.line, s.at, s.exact) for s in stamps] == [
+        (0.8, 0, (0, 0), False), (5.3, 1, (0, 0), False), (8.8, 2, (0, 0), True), (9.3, 2, (1, 0), True),
+        (11.8, None, (0, 0), False), (15.3, 3, (0, 0), False), (19.8, 5, (0, 0), False)]
     assert not notes
     plain: list = []
     assert split_lines("hello there\n[Chorus]\n", None, plain) == [["hello", "there"]] and plain == []
@@ -777,19 +779,75 @@ def test_subtitles_are_read_as_timed_lyrics(tmp_path):
     stamps: list = []
     assert [" ".join(w) for w in split_lines(srt, None, stamps)] == [
         "hello there my friend", "this is the chorus", "second line of it", "word stamped"]
-    assert stamps == [(1.0, 0), (3.5, None), (5.5, 1), (8.0, 3), (10.0, None)]
+    assert [(s.t, s.line) for s in stamps] == [(1.0, 0), (3.5, None), (5.5, 1), (8.0, 3), (10.0, None)]
     vtt = "WEBVTT\n\n00:01.000 --> 00:03.500\nhello there\n\n00:04.000 --> 00:05.000 align:start\n- my good friend\n"
     stamps.clear()
     assert split_lines(vtt, None, stamps) == [["hello", "there"], ["my", "good", "friend"]]
-    assert stamps == [(1.0, 0), (3.5, None), (4.0, 1), (5.0, None)]
+    assert [(s.t, s.line) for s in stamps] == [(1.0, 0), (3.5, None), (4.0, 1), (5.0, None)]
     ass = (ASS_HEADER + "Comment: 0,0:00:00.00,0:00:01.00,Default,,0,0,0,,not sung\n"
            "Dialogue: 0,0:00:01.00,0:00:03.50,Default,,0,0,0,,{\\k50}hel{\\k50}lo {\\k100}there\\Nmy friend\n")
     stamps.clear()
     assert split_lines(ass, None, stamps) == [["hello", "there"], ["my", "friend"]]
-    assert stamps == [(1.0, 0), (3.5, None)]
+    assert [(s.t, s.line) for s in stamps] == [(1.0, 0), (1.5, 0), (2.0, 0), (3.5, None)]
     (tmp_path / "bad.srt").write_text("00:00:01,000 --> soon\nla la\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"bad\.srt.*cannot be read as such"):
         read_lyrics(tmp_path / "bad.srt")
+
+
+def test_word_stamps_time_the_words_and_syllables_after_them():
+    """Enhanced LRC's word stamps, ASS karaoke tags and WebVTT cue timestamps time the word (or the syllable,
+    inside a word) after them, and one after a line's last word its end; kana words are placed mora by mora."""
+    from audio.lyrics import pronounce_words, split_lines
+
+    def read(text):
+        stamps: list = []
+        lines = split_lines(text, None, stamps)
+        return lines, [(round(s.t, 3), s.line, s.at, s.exact) for s in stamps]
+
+    lines, stamps = read("[00:01.00]<00:01.10> Hello <00:01.60>wor<00:01.90>ld <00:02.40>\n[00:03.00]plain line\n")
+    assert lines == [["Hello", "world"], ["plain", "line"]]
+    assert stamps == [(1.1, 0, (0, 0), True), (1.6, 0, (1, 0), True), (1.9, 0, (1, 3), True),
+                      (2.4, None, (0, 0), True), (3.0, 1, (0, 0), False)]
+    karaoke = (ASS_HEADER + "Dialogue: 0,0:00:01.00,0:00:03.50,Default,,0,0,0,,"
+               "{\\k20}か{\\k30}え{\\k25}る{\\k40}の{\\k30} {\\k20}う{\\k30}た{\\k50}\n")
+    lines, stamps = read(karaoke)
+    assert lines == [["かえるの", "うた"]]
+    assert stamps == [(1.0, 0, (0, 0), True), (1.2, 0, (0, 1), True), (1.5, 0, (0, 2), True),
+                      (1.75, 0, (0, 3), True), (2.45, 0, (1, 0), True), (2.65, 0, (1, 1), True),
+                      (2.95, None, (0, 0), True), (3.5, None, (0, 0), False)]  # the gap's \k30 gives way to う's
+    words, _ = pronounce_words(lines)
+    assert [(w.text, w.written_at) for w in words] == [("か", (0, 0)), ("え", (0, 1)), ("る", (0, 2)),
+                                                       ("の", (0, 3)), ("う", (1, 0)), ("た", (1, 1))]
+    # a cue timestamp at the start of a line (which pysubs2 alone takes for a cue's times, losing the words)
+    vtt = ("WEBVTT\n\n00:00:01.000 --> 00:00:03.500\n<00:00:01.200><c>hello</c> <00:00:01.800><c>there</c>\n"
+           "second <00:02.900>line\n")
+    lines, stamps = read(vtt)
+    assert lines == [["hello", "there"], ["second", "line"]]
+    assert stamps == [(1.2, 0, (0, 0), True), (1.8, 0, (1, 0), True), (2.9, 1, (1, 0), True),
+                      (3.5, None, (0, 0), False)]
+
+
+def test_word_stamps_are_kept_where_they_are():
+    """A word's stamp is not moved to a pause (a line's is), the words before it in its line are looked for before
+    it, and a karaoke syllable's stamp inside a word aligned whole is not used; a mora's is (each is a word)."""
+    from audio.lyrics import Stamp, pronounce_words, split_lines
+    from audio.transcribe import GROUP_PAD_S, _timed_groups
+
+    fr, duration = 50.0, 10.0
+    active = np.zeros(int(duration * fr))
+    active[int(1.0 * fr): int(3.0 * fr)] = 1.0
+    words, _ = pronounce_words(split_lines("hello there my friend\n"), voice="en-us")
+    stamps = [Stamp(0.8, 0), Stamp(1.3, 0, (0, 2), True), Stamp(2.1, 0, (2, 0), True)]
+    groups = _timed_groups(words, stamps, active, fr, duration, "x.lrc")
+    assert [([w.text for w in g], a, b) for g, a, b in groups] == [
+        (["hello", "there"], pytest.approx(0.8), pytest.approx(2.1)),
+        (["my", "friend"], pytest.approx(2.1), pytest.approx(3.0 + GROUP_PAD_S))]
+    as_line = _timed_groups(words, [Stamp(0.8, 0), Stamp(2.1, 0, (2, 0))], active, fr, duration, "x.lrc")
+    assert as_line[1][1] == pytest.approx(3.0)  # a line's stamp in the voice moves to the nearest pause
+    kana, _ = pronounce_words(split_lines("かえるの うた\n"))
+    groups = _timed_groups(kana, [Stamp(1.0, 0, (0, 0), True), Stamp(1.5, 0, (0, 2), True)], active, fr, duration,
+                           "x.ass")
+    assert [[w.text for w in g] for g, _, _ in groups] == [["か", "え"], ["る", "の", "う", "た"]]
 
 
 def test_timed_lines_are_looked_for_between_their_stamps():
@@ -798,7 +856,7 @@ def test_timed_lines_are_looked_for_between_their_stamps():
     stamp after the break; a line with less time than its syllables need joins the next; a line stamped past the
     recording's end is refused."""
     from audio.errors import ChoreoError
-    from audio.lyrics import pronounce_words, split_lines
+    from audio.lyrics import Stamp, pronounce_words, split_lines
     from audio.transcribe import GROUP_PAD_S, _timed_groups
 
     fr, duration = 50.0, 30.0
@@ -806,7 +864,7 @@ def test_timed_lines_are_looked_for_between_their_stamps():
     for a, b in ((1.0, 3.0), (4.0, 6.0), (20.0, 23.0)):  # two lines, a break, a third line
         active[int(a * fr): int(b * fr)] = 1.0
     words, _ = pronounce_words(split_lines("hello there\nmy good friend\nsee you soon\n"), voice="en-us")
-    groups = _timed_groups(words, [(0.8, 0), (4.3, 1), (19.5, 2)], active, fr, duration, "x.lrc")
+    groups = _timed_groups(words, [Stamp(0.8, 0), Stamp(4.3, 1), Stamp(19.5, 2)], active, fr, duration, "x.lrc")
     spans = [(a, b) for _, a, b in groups]
     assert [[w.text for w in g] for g, _, _ in groups] == [["hello", "there"], ["my", "good", "friend"],
                                                           ["see", "you", "soon"]]
@@ -815,10 +873,10 @@ def test_timed_lines_are_looked_for_between_their_stamps():
     assert spans[2] == (pytest.approx(19.5), pytest.approx(23.0 + GROUP_PAD_S))  # the last one too
     # stamped 3.9 (in the pause) and 4.3 (moved to 3.98): "hello there" gets 0.08 s, less than its 3 syllables need,
     # and joins the next line
-    squeezed = _timed_groups(words, [(3.9, 0), (4.3, 1), (19.5, 2)], active, fr, duration, "x.lrc")
+    squeezed = _timed_groups(words, [Stamp(3.9, 0), Stamp(4.3, 1), Stamp(19.5, 2)], active, fr, duration, "x.lrc")
     assert [len(g) for g, _, _ in squeezed] == [5, 3] and squeezed[0][1:] == (pytest.approx(3.9), pytest.approx(7.0))
     with pytest.raises(ChoreoError, match="past the recording's end"):
-        _timed_groups(words, [(0.8, 0), (4.3, 1), (31.0, 2)], active, fr, duration, "x.lrc")
+        _timed_groups(words, [Stamp(0.8, 0), Stamp(4.3, 1), Stamp(31.0, 2)], active, fr, duration, "x.lrc")
 
 
 def test_a_timed_chorus_is_aligned_at_each_of_its_stamps(speech, tmp_path):
@@ -854,3 +912,29 @@ def test_a_timed_chorus_is_aligned_at_each_of_its_stamps(speech, tmp_path):
     subs = transcribe(tmp_path / "twice.wav", lyrics=tmp_path / "s.ass")
     assert [w.text for w in subs.words] == [w.text for w in once.words] * 2
     assert np.max(np.abs(np.array([w.start for w in subs.words]) - expected)) < 0.3
+
+
+def test_karaoke_places_each_word_from_its_own_stamp(speech, tmp_path):
+    """The sentence with each word's time given (enhanced LRC; ASS karaoke, a syllable's length per tag): every
+    word starts at its own stamp (to the stamps' precision: milliseconds, centiseconds), and the track says how."""
+    from audio.lyrics import lrc_stamp
+
+    once = transcribe(speech / "s.wav", lyrics=speech / "s.txt")
+    starts = np.array([w.start for w in once.words])
+    lines = (speech / "s.txt").read_text(encoding="utf-8").strip().splitlines()
+    first = len(lines[0].split())
+    lrc = "".join(lrc_stamp(starts[a]) + " ".join(f"{lrc_stamp(t, word=True)}{w.text}" for t, w in
+                                                  zip(starts[a:b], once.words[a:b], strict=True)) + "\n"
+                  for a, b in ((0, first), (first, len(starts))))
+    (tmp_path / "k.lrc").write_text(lrc, encoding="utf-8")
+    lengths = np.diff(np.round(np.append(starts, once.words[-1].end) * 100).astype(int))
+    syllables = "".join(f"{{\\k{n}}}{w.text} " for n, w in zip(lengths, once.words, strict=True))
+    (tmp_path / "k.ass").write_text(ASS_HEADER + f"Dialogue: 0,0:00:{starts[0]:05.2f},0:00:{once.words[-1].end:05.2f},"
+                                    f"Default,,0,0,0,,{syllables}\n", encoding="utf-8")
+    for lyrics in (tmp_path / "k.lrc", tmp_path / "k.ass"):
+        tr = transcribe(speech / "s.wav", lyrics=lyrics)
+        assert [w.text for w in tr.words] == [w.text for w in once.words]
+        assert tr.method.startswith("timed words:"), tr.method
+        assert any(f"each of the {len(starts)} words with a timestamp of its own" in w for w in tr.warnings)
+        assert np.max(np.abs(np.array([w.start for w in tr.words]) - starts)) < 0.02
+        assert all(w.end > w.start for w in tr.words) and all(ph.end > ph.start for ph in tr.phones)
