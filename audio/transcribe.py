@@ -113,7 +113,9 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
         loud = _loudness(y, audio.sr) if audio is not None else (50.0, ())
         return Transcript(tuple(words), _close(phones, duration), "midi-lyrics", "MIDI lyric notes", 1.0, duration,
                           tuple(notes_out), loud)
-    vf = V.vocal_features(y, audio.sr)
+    # A full mix with lyrics takes its voice's features from the separated voice (below): of the mix's own only the
+    # frame grid and loudness are used, so its pitch is not tracked (pYIN: about 1.6 s per minute of audio).
+    vf = V.vocal_features(y, audio.sr, pitch=(np.array([]), np.array([])) if mix and lyrics is not None else None)
     loud = (vf.frame_rate_hz, tuple(float(x) for x in vf.loudness))
     # In a full mix pitch tracking hears the band as much as the voice (a dense mix can show no clear
     # pitch at all), so there the voice is looked for by a singing detector.
@@ -162,9 +164,9 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
         heard = librosa.util.fix_length(activity, size=sounding.size)  # the mix's frames: a frame more or less
         sounding = np.minimum(sounding, heard)
     line_starts = None
+    pinned = _own_stamps(stamps)  # the words that start at stamps of their own
     if stamps:
         groups = _timed_groups(words, stamps, sounding, vf.frame_rate_hz, vf.duration_s, lyrics)
-        pinned = _own_stamps(stamps)
         own = sum((w.line, w.written_at) in pinned for w in words)
         warnings.append(f"timed lyrics: each line is looked for from its timestamp to the next (each moved to the "
                         f"nearest pause within {LRC_SNAP_S:g} s)"
@@ -181,6 +183,8 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
         groups = [(words, 0.0, vf.duration_s)]
         warnings.append("the lyric lines could not be matched to the sung phrases (more lines than the voice has "
                         "phrases for): the whole recording is aligned at once, which can drift")
+    how, unit = (("timed words", "stamp") if pinned else ("timed lines", "line")) if stamps \
+        else ("phrase-anchored", "phrase")
     timed: list[Word] = []
     phones: list[Phone] = []
     used: dict[str, int] = {}
@@ -203,18 +207,18 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
             raise ChoreoError(f"the lyrics have more syllables than the recording can hold ({vf.duration_s:.1f} s)",
                               path=lyrics)
         g_timed, g_phones, method, match = result
-        if stamps:
-            g_timed, g_phones = _pinned(g_words, g_timed, g_phones, stamps, a, b)
+        if pinned:
+            g_timed, g_phones = _pinned(g_words, g_timed, g_phones, pinned, a, b, hold=not mix)
         if match is not None:
             matches.append((match, b - a))
         timed.extend(g_timed)
         phones.extend(g_phones)
         used[method] = used.get(method, 0) + 1
     if failed_speech:
-        warnings.append(f"--aligner speech: pocketsphinx could not align {failed_speech} of {len(groups)} phrase "
+        warnings.append(f"--aligner speech: pocketsphinx could not align {failed_speech} of {len(groups)} {unit} "
                         "groups; the sung-syllable aligner placed those")
     if unconfirmed:
-        warnings.append(f"the speech model could not confirm the lyrics in {len(unconfirmed)} of {len(groups)} phrase "
+        warnings.append(f"the speech model could not confirm the lyrics in {len(unconfirmed)} of {len(groups)} {unit} "
                         f"groups (mean fit {np.mean(unconfirmed):.2f} < {SPEECH_FIT}): either the delivery is sung, "
                         "or the lyrics do not match the audio; their word timings come from the sung-syllable aligner")
     if matches:
@@ -227,8 +231,6 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     warnings.extend(_lines_to_check(by_line, mix, disputed))
     method = " + ".join(used)
     if len(groups) > 1:
-        how, unit = (("timed words", "stamp") if any(s.exact for s in stamps) else ("timed lines", "line")) \
-            if stamps else ("phrase-anchored", "phrase")
         method = f"{how}: " + " + ".join(f"{m} ({n} of {len(groups)} {unit} groups)" for m, n in used.items())
     if heard is not None:
         heard = _sung_lines(heard, by_line, disputed, vf.frame_rate_hz)
@@ -411,24 +413,28 @@ def _own_stamps(stamps: list) -> dict[tuple, float]:
     return {(s.line, s.at): s.t for s in stamps if s.exact and s.line is not None}
 
 
-def _pinned(words, timed: list[Word], phones: list[Phone], stamps: list, a: float, b: float) -> tuple[list, list]:
+def _pinned(words, timed: list[Word], phones: list[Phone], at: dict, a: float, b: float, *,
+            hold: bool) -> tuple[list, list]:
     """A group's aligned words and phones with each word that has a stamp of its own starting at it.
 
     A word's stamp (enhanced LRC, karaoke) is a person's timing of where it starts, which is what the artist
     wants the mouth to follow; the aligner only decides how the time between the stamps is shared out. The group's
-    times are warped piecewise linearly: its start stays, each stamped word's aligned start moves to its stamp
-    (kept inside the group and in order), and its last word ends with the group (the next stamp, or the end of
-    the stretch of voice): a karaoke syllable lasts until the next one starts (an ASS karaoke tag says so), and
-    where the singer rests instead, the voice's pause cuts it (:func:`_follow_voice`).
+    times are warped piecewise linearly: its start stays and each stamped word's aligned start moves to its stamp
+    (kept inside the group and in order). With ``hold`` (a stem) its last word also ends with the group (the next
+    stamp, or the end of the stretch of voice): a karaoke syllable lasts until the next one starts (an ASS karaoke
+    tag says so), and where the singer rests instead, the voice's pause cuts it (:func:`_follow_voice`). On a full
+    mix nothing would: the mouth is held through every undisputed line (:func:`_sung_lines`), so the aligner's own
+    word ends stay (held, the 12 mono dev mixes' mouth agreement fell by 1-2 points; on the two dry takes it rose
+    by 2-4). ``at`` holds the words' stamps by place (:func:`_own_stamps`).
     """
-    at = _own_stamps(stamps)
     knots = [(t.start, at[(w.line, w.written_at)]) for w, t in zip(words, timed, strict=True)
              if (w.line, w.written_at) in at]
     if not knots:
         return timed, phones
-    # the aligners keep to the group
-    xs = np.maximum.accumulate(np.clip([a, *(x for x, _ in knots), timed[-1].end, b], a, b))
-    ys = np.clip(np.maximum.accumulate([a, *(y for _, y in knots), b, b]), a, b)
+    if hold:
+        knots.append((timed[-1].end, b))
+    xs = np.maximum.accumulate(np.clip([a, *(x for x, _ in knots), b], a, b))  # the aligners keep to the group
+    ys = np.clip(np.maximum.accumulate([a, *(y for _, y in knots), b]), a, b)
 
     def warp(t: float) -> float:
         return float(np.interp(t, xs, ys))

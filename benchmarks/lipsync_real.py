@@ -17,7 +17,10 @@ Prints, per recording:
    synthetic hall reverb (an exponentially decaying noise response, seeded) added to the dry take, as a
    studio's lead-vocal stem often carries its reverb (``REVERBS``: decay time and wet level). And the mono
    mixes over the recorded instrumentals again with timed lyrics: an LRC file made from the annotated start
-   of each line, each stamp moved by up to ``LRC_JITTER_S`` either way (seeded), as a hand-timed file is.
+   of each line, each stamp moved by up to ``LRC_JITTER_S`` either way (seeded), as a hand-timed file is; and
+   the songs and those mixes with karaoke timings: an enhanced LRC file stamping every syllable at its
+   annotated onset, moved by up to ``KARAOKE_JITTER_S`` (seeded). Words with stamps of their own start there,
+   so their error is the stamps' (about half of ``KARAOKE_JITTER_S``): the mouth is what these rows measure.
    Syllable-onset error (mean, share within 0.3 s and 0.1 s), mouth open/closed agreement per frame with
    the annotated sung syllables beside that of a mouth that never closes (always_open: these songs are
    sung almost without a break, so agreement says little unless it beats that), the aligner that ran,
@@ -64,6 +67,7 @@ INTRO_S, BREAK_S = 15.0, 10.0  # the instrumental intro, and the breaks between 
 REVERBS = ((0.8, -10.0), (1.5, -6.0))
 CHANCE_DRAWS = 50  # random placements of the same number of openings, for the chance hit rate
 LRC_JITTER_S = 0.5  # the most a timed lyrics file's stamp is moved from the annotated line start
+KARAOKE_JITTER_S = 0.1  # the most a karaoke file's word stamp is moved from the annotated syllable onset
 
 
 def _read_table(path: Path) -> np.ndarray:
@@ -182,20 +186,29 @@ def _wet(song: tuple[Path, Path, np.ndarray], tmp: Path, rt60_s: float, wet_db: 
     return wav, lyrics, table
 
 
-def _timed_lyrics(song: tuple[Path, Path, np.ndarray], tmp: Path) -> tuple[Path, Path, np.ndarray]:
+def _timed_lyrics(song: tuple[Path, Path, np.ndarray], tmp: Path, *,
+                  karaoke: bool = False) -> tuple[Path, Path, np.ndarray]:
     """A song with its lyrics as a timed file (LRC): each line stamped at its first annotated syllable, moved by
-    up to ``LRC_JITTER_S`` either way (seeded)."""
+    up to ``LRC_JITTER_S`` either way (seeded); with ``karaoke``, every word (here a syllable) stamped at its own,
+    moved by up to ``KARAOKE_JITTER_S`` (enhanced LRC)."""
     from audio.lyrics import lrc_stamp, pronounce_words, read_lyrics
 
     wav, txt, table = song
     lines = read_lyrics(txt)
-    line_of = np.array([w.line for w in pronounce_words(lines)[0]])
+    words = pronounce_words(lines)[0]
+    line_of = np.array([w.line for w in words])
     rng = np.random.default_rng(0)
-    stamps = [max(table[np.flatnonzero(line_of == li)[0], 0] + rng.uniform(-LRC_JITTER_S, LRC_JITTER_S), 0.0)
-              for li in range(len(lines))]
+    jitter = KARAOKE_JITTER_S if karaoke else LRC_JITTER_S
+    if karaoke:  # every word's stamp, in order
+        t = np.maximum.accumulate(np.maximum(table[:, 0] + rng.uniform(-jitter, jitter, table.shape[0]), 0.0))
+        text = "".join(lrc_stamp(t[ks[0]]) + " ".join(lrc_stamp(t[k], word=True) + words[k].text for k in ks) + "\n"
+                       for ks in (np.flatnonzero(line_of == li) for li in range(len(lines))))
+    else:
+        stamps = [max(table[np.flatnonzero(line_of == li)[0], 0] + rng.uniform(-jitter, jitter), 0.0)
+                  for li in range(len(lines))]
+        text = "".join(f"{lrc_stamp(t)}{' '.join(line)}\n" for t, line in zip(stamps, lines, strict=True))
     lrc = tmp / f"{wav.stem}.lrc"
-    lrc.write_text("".join(f"{lrc_stamp(t)}{' '.join(line)}\n" for t, line in zip(stamps, lines, strict=True)),
-                   encoding="utf-8")
+    lrc.write_text(text, encoding="utf-8")
     return wav, lrc, table
 
 
@@ -246,7 +259,10 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
         broken = [(f"breaks medley over {band.stem}, --mix", over(breaks, band), True) for band in _instrumentals(dev)]
         timed = [(f"LRC: {name}", (lambda make=make: _timed_lyrics(make(), work)), True)
                  for name, make, _ in recorded + long + broken]
-        cases += recorded + long + stereo + stereo_long + broken + timed
+        alone = [(sid, make, False) for sid, make in songs.items()]
+        karaoke = [(f"karaoke: {name}", (lambda make=make: _timed_lyrics(make(), work, karaoke=True)), mix)
+                   for name, make, mix in alone + recorded + long + broken]
+        cases += recorded + long + stereo + stereo_long + broken + timed + karaoke
         over_recordings = {case[0] for case in recorded + long + stereo + stereo_long + broken}
         for name, make, mix in cases:
             if only and not any(o in name for o in only):
@@ -270,7 +286,8 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
                 rows.append({**row, **_mouth(tr.phones, ref, duration)})
     for group, label in ((recorded, "mean, songs over recordings"), (long, "mean, medleys over recordings"),
                          (stereo, "mean, songs, stereo"), (stereo_long, "mean, medleys, stereo"),
-                         (broken, "mean, medleys with breaks"), (timed, "mean, the same mono mixes with LRC")):
+                         (broken, "mean, medleys with breaks"), (timed, "mean, the same mono mixes with LRC"),
+                         ([c for c in karaoke if c[2]], "mean, the same with karaoke")):
         names = {case[0] for case in group}
         scored = [r for r in rows if r["clip"] in names and "mean_err_s" in r]
         if len(scored) > 1:

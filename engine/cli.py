@@ -36,8 +36,9 @@ StyleOpt = Annotated[str, typer.Option(help="Styles to lean to, comma-separated:
 RigOpt = Annotated[list[str] | None, typer.Option(help="Rig per character: a shipped name (ada, bo, pip) or a rig "
                                                        "JSON; repeat for several characters \\[default: ada].")]
 LyricsOpt = Annotated[Path | None, typer.Option(help="Lyrics: UTF-8 text, one sung line per line, or timed: an "
-                                                       "LRC file ([mm:ss.xx] before each line) or subtitles (SRT, "
-                                                       "WebVTT, ASS).")]
+                                                       "LRC file (\\[mm:ss.xx] before each line; <mm:ss.xx> before a "
+                                                       "word times it) or subtitles (SRT, WebVTT, ASS; karaoke "
+                                                       "tags time words).")]
 MovesOpt = Annotated[Path | None, typer.Option(help="Move library JSON \\[default: the shipped library].")]
 PinsOpt = Annotated[Path | None, typer.Option(help="Artist pins (choreo.pins/1).")]
 BackendOpt = Annotated[str, typer.Option(help=f"Beat tracker: {' or '.join(BACKENDS)}.")]

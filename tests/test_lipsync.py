@@ -850,6 +850,26 @@ def test_word_stamps_are_kept_where_they_are():
     assert [[w.text for w in g] for g, _, _ in groups] == [["か", "え"], ["る", "の", "う", "た"]]
 
 
+def test_stamped_words_start_at_their_stamps():
+    """A group's aligned times are warped so that each word with a stamp of its own starts at it; on a stem
+    (hold) its last word also lasts to the group's end, on a full mix it keeps the aligner's end, warped."""
+    from audio.lyrics import pronounce_words, split_lines
+    from audio.model import Phone, Word
+    from audio.transcribe import _pinned
+
+    words, _ = pronounce_words(split_lines("hello there\n"), voice="en-us")
+    timed = [Word(1.2, 1.6, "hello"), Word(2.0, 2.4, "there")]
+    phones = [Phone(1.0, 1.2, "SIL"), Phone(1.2, 1.6, "OW"), Phone(1.6, 2.0, "SIL"), Phone(2.0, 2.4, "EH"),
+              Phone(2.4, 3.0, "SIL")]
+    at = {(0, (0, 0)): 1.0, (0, (1, 0)): 1.9}
+    held, held_phones = _pinned(words, timed, phones, at, 1.0, 3.0, hold=True)
+    assert [(w.start, w.end) for w in held] == [pytest.approx((1.0, 1.45)), pytest.approx((1.9, 3.0))]
+    assert held_phones[3] == Phone(pytest.approx(1.9), pytest.approx(3.0), "EH")
+    kept, _ = _pinned(words, timed, phones, at, 1.0, 3.0, hold=False)
+    assert [(w.start, w.end) for w in kept] == [pytest.approx((1.0, 1.45)), pytest.approx((1.9, 2.34))]
+    assert _pinned(words, timed, phones, {}, 1.0, 3.0, hold=True) == (timed, phones)  # no stamps: unchanged
+
+
 def test_timed_lines_are_looked_for_between_their_stamps():
     """Each stamped line is looked for from its stamp to the next, both moved to the nearest pause within
     LRC_SNAP_S; a line before an instrumental break ends with the stretch of voice it starts, not at the next
