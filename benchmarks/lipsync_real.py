@@ -37,7 +37,8 @@ Prints, per recording:
    per aligner and with no lyrics. Tagalog has no espeak-ng voice: the English one reads it.
 4. Calibration: word confidence in bins against the share of those words within 0.3 s, on the dry takes;
    and on the full mixes over the recorded instrumentals, the words at half the full-mix cap or less (the
-   lines to check first, and words the aligner itself is less sure of) against the rest.
+   lines to check first, and words the aligner itself is less sure of) against the rest; the same on those
+   mixes with an LRC file (there the lines to check are the ones the speech model did not confirm).
 
 The dev set is not distributed; without it the script says so and exits 0.
 """
@@ -227,7 +228,7 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
 
     ids = sorted(p.stem for p in (dev / "lyrics").glob("*.words"))
     rows: list[dict] = []
-    pairs: dict[str, list] = {"dry": [], "mixes": []}
+    pairs: dict[str, list] = {"dry": [], "mixes": [], "timed": []}
     with tempfile.TemporaryDirectory(prefix="choreo_lipsync_real_") as tmp:
         # Each case's audio is made when the case runs (only those --only selects): (name, make, mix).
         work = Path(tmp)
@@ -264,6 +265,7 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
                    for name, make, mix in alone + recorded + long + broken]
         cases += recorded + long + stereo + stereo_long + broken + timed + karaoke
         over_recordings = {case[0] for case in recorded + long + stereo + stereo_long + broken}
+        lrc = {case[0] for case in timed}
         for name, make, mix in cases:
             if only and not any(o in name for o in only):
                 continue
@@ -280,7 +282,8 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
                     err = np.abs(est - ref[:, 0])
                     row.update(mean_err_s=float(err.mean()), within_03=float(np.mean(err <= 0.3)),
                                within_01=float(np.mean(err <= 0.1)))
-                    kind = "dry" if aligner == "auto" and name in dry else "mixes" if name in over_recordings else ""
+                    kind = ("dry" if aligner == "auto" and name in dry else "mixes" if name in over_recordings
+                            else "timed" if name in lrc else "")
                     if kind:
                         pairs[kind] += [(w.confidence, float(e)) for w, e in zip(tr.words, err, strict=True)]
                 rows.append({**row, **_mouth(tr.phones, ref, duration)})
@@ -424,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     cal = calibration(pairs["dry"]) if pairs["dry"] else []
     half = MIX_CONFIDENCE_CAP / 2 + 1e-9  # a word at exactly half the cap is one of the lines to check first
     mix_cal = calibration(pairs["mixes"], (0.0, half, 1.01)) if pairs["mixes"] else []
+    lrc_cal = calibration(pairs["timed"], (0.0, half, 1.01)) if pairs["timed"] else []
     if lyr:
         print(f"== sung syllables, a cappella ({args.dev / 'lyrics'})")
         print(_table(lyr, ["clip", "system", "method", "words", "mean_err_s", "within_03", "within_01", "mouth_agree",
@@ -446,9 +450,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n== full mixes over recorded instrumentals: words at half the cap ({MIX_CONFIDENCE_CAP / 2:g}) or "
               "less (the lines to check first) and the rest, and the share within 0.3 s")
         print(_table(mix_cal, ["bin", "words", "within_03"]))
+    if lrc_cal:
+        print(f"\n== the same mono mixes with LRC: words at {MIX_CONFIDENCE_CAP / 2:g} or less (the lines the speech "
+              "model did not confirm between their stamps) and the rest, and the share within 0.3 s")
+        print(_table(lrc_cal, ["bin", "words", "within_03"]))
     if args.json:
         args.json.write_text(json.dumps({"lyrics": lyr, "mixes": mixes, "solo": solo, "calibration": cal,
-                                         "mix_calibration": mix_cal}, indent=1))
+                                         "mix_calibration": mix_cal, "lrc_calibration": lrc_cal}, indent=1))
     return 0
 
 

@@ -668,6 +668,9 @@ def test_the_lines_to_check_are_the_unsure_ones_on_a_stem_and_the_disputed_ones_
     assert _disputed_lines(by_line, {0: 1.0, 1: 5.0, 2: 9.0}) == set()
     assert _lines_to_check(by_line, True, set()) == []
     assert _disputed_lines(by_line, None) is None and _lines_to_check(by_line, True, None) == []
+    # timed lyrics on a mix: the lines the speech model did not confirm between their stamps
+    (timed,) = _lines_to_check(by_line, True, {0}, timed=True)
+    assert timed.startswith("1 of 3 lyric lines were not confirmed by the speech model") and "'hello there'" in timed
 
 
 def test_on_a_mix_the_voice_is_heard_where_an_undisputed_line_is_sung():
@@ -932,6 +935,25 @@ def test_a_timed_chorus_is_aligned_at_each_of_its_stamps(speech, tmp_path):
     subs = transcribe(tmp_path / "twice.wav", lyrics=tmp_path / "s.ass")
     assert [w.text for w in subs.words] == [w.text for w in once.words] * 2
     assert np.max(np.abs(np.array([w.start for w in subs.words]) - expected)) < 0.3
+
+
+def test_timed_lines_the_speech_model_does_not_confirm_are_listed_on_a_mix(speech, tmp_path):
+    """Timed lyrics on a full mix whose second line is not what is sung: that line is listed to check first and
+    its words get half the full-mix cap; the line that is sung keeps the cap."""
+    from audio.lyrics import lrc_stamp
+    from audio.transcribe import MIX_CONFIDENCE_CAP
+
+    once = transcribe(speech / "s.wav", lyrics=speech / "s.txt")
+    first = (speech / "s.txt").read_text(encoding="utf-8").splitlines()[0]
+    n = len(first.split())
+    (tmp_path / "s.lrc").write_text(f"{lrc_stamp(once.words[0].start)}{first}\n"
+                                    f"{lrc_stamp(once.words[n].start)}purple monkey dishwasher elephant umbrella\n",
+                                    encoding="utf-8")
+    tr = transcribe(speech / "s.wav", lyrics=tmp_path / "s.lrc", mix=True)
+    (listed,) = [w for w in tr.warnings if "check them first" in w]
+    assert listed.startswith("1 of 2 lyric lines were not confirmed by the speech model") and "'purple monkey" in listed
+    assert [w.confidence for w in tr.words[n:]] == [MIX_CONFIDENCE_CAP / 2] * 5
+    assert max(w.confidence for w in tr.words[:n]) == MIX_CONFIDENCE_CAP
 
 
 def test_karaoke_places_each_word_from_its_own_stamp(speech, tmp_path):
