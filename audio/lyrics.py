@@ -388,9 +388,10 @@ def split_lines(text: str, notes: list[str] | None = None,
     chorus)") repeats the last section of that name, and is named as left out when there is none and it asked
     for a repeat. Read as words, "(x2)" was sung "ex two" and "(Chorus)" "chorus".
 
-    A timed lyrics file (LRC: lines starting "[mm:ss.xx]") is read in the order of its timestamps, a line with
-    several stamps once at each; its tags are dropped. Its word stamps ("<mm:ss.xx>", enhanced LRC) time the
-    word (or the syllable, inside a word) after them, and one after a line's last word its end. Its stamps say
+    A timed lyrics file (LRC: lines starting "[mm:ss.xx]", or holding word stamps) is read in the order of its
+    timestamps, a line with several stamps once at each; its tags are dropped. Its word stamps ("<mm:ss.xx>",
+    enhanced LRC) time the word (or the syllable, inside a word) after them, and one after a line's last word its
+    end. Its stamps say
     where each line is sung, so repeat marks are not written out there. Subtitles (SubRip, WebVTT, ASS/SSA, read
     by ``pysubs2``) are timed lyrics too: each cue's first line stamped at its start, a stamp without words at
     its end where the next cue starts later.
@@ -419,7 +420,7 @@ def split_lines(text: str, notes: list[str] | None = None,
     if _SUBTITLES.search(text):
         text = _subtitles_as_lrc(text)
     raw = text.splitlines()
-    if any(_STAMPED.match(line) for line in raw):
+    if any(_STAMPED.match(line) or _WORD_STAMP.search(line) for line in raw):
         raw, times, word_times = _timed(raw)
     else:
         raw, done = _written_out(raw)

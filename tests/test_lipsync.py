@@ -807,6 +807,7 @@ def test_word_stamps_time_the_words_and_syllables_after_them():
         lines = split_lines(text, None, stamps)
         return lines, [(round(s.t, 3), s.line, s.at, s.exact) for s in stamps]
 
+    assert read("<00:01.10>Hello <00:01.60>world\n")[1] == [(1.1, 0, (0, 0), True), (1.6, 0, (1, 0), True)]
     lines, stamps = read("[00:01.00]<00:01.10> Hello <00:01.60>wor<00:01.90>ld <00:02.40>\n[00:03.00]plain line\n")
     assert lines == [["Hello", "world"], ["plain", "line"]]
     assert stamps == [(1.1, 0, (0, 0), True), (1.6, 0, (1, 0), True), (1.9, 0, (1, 3), True),
