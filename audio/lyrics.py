@@ -391,10 +391,10 @@ def split_lines(text: str, notes: list[str] | None = None,
     A timed lyrics file (LRC: lines starting "[mm:ss.xx]", or holding word stamps) is read in the order of its
     timestamps, a line with several stamps once at each; its tags are dropped. Its word stamps ("<mm:ss.xx>",
     enhanced LRC) time the word (or the syllable, inside a word) after them, and one after a line's last word its
-    end. Its stamps say
-    where each line is sung, so repeat marks are not written out there. Subtitles (SubRip, WebVTT, ASS/SSA, read
-    by ``pysubs2``) are timed lyrics too: each cue's first line stamped at its start, a stamp without words at
-    its end where the next cue starts later.
+    end. Its stamps say where each line is sung, so repeat marks are not written out there. Subtitles (SubRip,
+    WebVTT, ASS/SSA, read by ``pysubs2``) are timed lyrics too: each cue's first line stamped at its start, a
+    stamp without words at its end where the next cue starts later; their karaoke times (ASS karaoke tags,
+    WebVTT cue timestamps) are word stamps.
 
     Parameters
     ----------
