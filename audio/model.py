@@ -113,12 +113,14 @@ class Phone:
 
 @dataclass(frozen=True)
 class Word:
-    """A word with its time span and a confidence (0..1) that the timing is right."""
+    """A word with its time span, a confidence (0..1) that the timing is right, and its lyric line if known."""
 
     start: float
     end: float
     text: str
     confidence: float = 1.0
+    line: int | None = None
+    """The lyric line it is sung in (0-based, in the order the lines are sung), where lyrics were given."""
 
 
 @dataclass(frozen=True)

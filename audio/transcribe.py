@@ -250,6 +250,7 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
                         f"it forward, where the band still masks it (word confidence at most {MIX_CONFIDENCE_CAP}, "
                         f"{MIX_CONFIDENCE_CAP / 2:g} on the lines to check first); give the vocal stem for "
                         "word-accurate lip-sync")
+    timed = [dataclasses.replace(w, line=lw.line) for lw, w in zip(words, timed, strict=True)]
     return Transcript(tuple(timed), _close(phones, vf.duration_s), "lyrics-aligned", method,
                       _mean_confidence(timed), vf.duration_s, tuple(warnings), loud)
 

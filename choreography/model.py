@@ -134,7 +134,8 @@ class MouthTrack:
                       "start_frame": int(c.start_frame), "end_frame": int(c.end_frame),
                       "shape": c.shape, "open": round(float(c.open), 3)} for c in self.cues],
             "words": [{"start": round(w.start, 4), "end": round(w.end, 4), "text": w.text,
-                       "confidence": round(float(w.confidence), 3)} for w in self.words],
+                       "confidence": round(float(w.confidence), 3), **({} if w.line is None else {"line": w.line})}
+                      for w in self.words],
             "phonemes": [{"start": round(p.start, 4), "end": round(p.end, 4), "phone": p.phone} for p in self.phonemes],
             "provenance": self.provenance,
             "warnings": list(self.warnings),
@@ -173,7 +174,9 @@ class MouthTrack:
             cues.append(MouthCue(start, end, shape, opening))
             prev_end = end
         words = tuple(Word(v.num(w, f"{n}.start"), v.num(w, f"{n}.end"), v.typed(w, f"{n}.text", str),
-                           v.num(w, f"{n}.confidence", default=1.0)) for n, w in v.items(doc, "words", False))
+                           v.num(w, f"{n}.confidence", default=1.0),
+                           v.whole(w, f"{n}.line", lo=0) if "line" in w else None)
+                      for n, w in v.items(doc, "words", False))
         phones = tuple(Phone(v.num(q, f"{n}.start"), v.num(q, f"{n}.end"), v.typed(q, f"{n}.phone", str))
                        for n, q in v.items(doc, "phonemes", False))
         return cls(fps=fps, character=character, cues=tuple(cues), words=words, phonemes=phones,

@@ -45,12 +45,12 @@ def cue_triples(track):
 
 
 def test_registry_lists_every_format():
-    assert set(EXPORTERS) == {"json", "tsv", "xml", "rhubarb-json", "dat", "pgo"}
+    assert set(EXPORTERS) == {"json", "tsv", "xml", "rhubarb-json", "dat", "pgo", "lrc", "ass"}
     for name, exp in EXPORTERS.items():
         assert exp.name == name
         assert exp.suffix.startswith(".")
         assert callable(exp.write)
-    with pytest.raises(ChoreoError, match="known: dat"):
+    with pytest.raises(ChoreoError, match="known: ass, dat"):
         get_exporter("swf")
 
 

@@ -938,6 +938,26 @@ def test_a_timed_chorus_is_aligned_at_each_of_its_stamps(speech, tmp_path):
     assert np.max(np.abs(np.array([w.start for w in subs.words]) - expected)) < 0.3
 
 
+def test_words_exported_as_karaoke_come_back_where_they_were(speech, tmp_path):
+    """choreo lipsync writes the words as ASS karaoke and enhanced LRC (an artist corrects them in a karaoke
+    editor); given back as --lyrics, every word starts where it was, in the same lyric line."""
+    first = run_cli("lipsync", str(speech / "s.wav"), "--lyrics", str(speech / "s.txt"), "-o",
+                    str(tmp_path / "s.mouth.json"), "-q")
+    assert first.returncode == 0, first.stderr
+    words = json.loads((tmp_path / "s.mouth.json").read_text(encoding="utf-8"))["words"]
+    assert [w["line"] for w in words] == [0] * 9 + [1] * 8
+    for fmt, precision in (("ass", 0.005), ("lrc", 0.0005)):
+        assert run_cli("lipsync", str(speech / "s.wav"), "--lyrics", str(speech / "s.txt"), "-o",
+                       str(tmp_path / f"s.{fmt}"), "-q").returncode == 0
+        again = run_cli("lipsync", str(speech / "s.wav"), "--lyrics", str(tmp_path / f"s.{fmt}"), "-o",
+                        str(tmp_path / f"again_{fmt}.mouth.json"), "-q")
+        assert again.returncode == 0, again.stderr
+        back = json.loads((tmp_path / f"again_{fmt}.mouth.json").read_text(encoding="utf-8"))
+        assert [(w["text"], w["line"]) for w in back["words"]] == [(w["text"], w["line"]) for w in words]
+        assert max(abs(a["start"] - b["start"]) for a, b in zip(back["words"], words, strict=True)) <= precision + 1e-4
+        assert back["provenance"]["method"].startswith("timed words:"), back["provenance"]
+
+
 def test_timed_lines_the_speech_model_does_not_confirm_are_listed_on_a_mix(speech, tmp_path):
     """Timed lyrics on a full mix whose second line is not what is sung: that line is listed to check first and
     its words get half the full-mix cap; the line that is sung keeps the cap."""

@@ -20,7 +20,8 @@ Conventions
   Audacity labels) keep the analysis' seconds.
 
 Mouth formats: ``json`` (the ``choreo.mouth/1`` artefact), ``tsv``, ``xml`` and ``rhubarb-json`` (Rhubarb
-Lip Sync's outputs), ``dat`` (Moho switch data) and ``pgo`` (Papagayo project). Song formats: ``otio``
+Lip Sync's outputs), ``dat`` (Moho switch data), ``pgo`` (Papagayo project), and the words as timed lyrics,
+``lrc`` (enhanced LRC) and ``ass`` (ASS karaoke subtitles). Song formats: ``otio``
 (OpenTimelineIO), ``edl`` (CMX 3600), ``fcp7xml`` (Final Cut 7 XML), ``midi`` (tempo map and markers),
 ``audacity`` (label track), ``blender`` (a Blender scene: armatures with their actions, markers, the song,
 the camera, mouth shapes), ``lottie`` (the dance as a Lottie animation) and ``xdts`` (Exchange Digital
@@ -56,7 +57,8 @@ class Exporter:
         What the file carries, in one line.
     scope : {"mouth", "song", "dancer"}
     needs : tuple of str
-        Song scope: the artefacts it needs besides the analysis (``"choreography"``).
+        Song scope: the artefacts it needs besides the analysis (``"choreography"``); mouth scope: ``"words"``
+        when it writes a track's words (a track without them is refused before anything is written).
     reader : str
         The reader the tests check it with.
     options : tuple of str
@@ -246,6 +248,27 @@ def export(track: MouthTrack, path: str | Path, fmt: str | None = None, **option
     return exporter_for(path, fmt).write(track, path, **options)
 
 
+def split_at_gaps(spans: list[tuple[float, float]], gap_s: float) -> list[list[int]]:
+    """Runs of time spans (in order) with gaps of at most ``gap_s`` between them, as lists of indices.
+
+    Parameters
+    ----------
+    spans : list of (start, end), seconds
+    gap_s : float, seconds
+
+    Returns
+    -------
+    list of list of int
+    """
+    runs: list[list[int]] = []
+    for i, (a, _) in enumerate(spans):
+        if runs and a - spans[runs[-1][-1]][1] <= gap_s:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
 def sound_file_of(track: MouthTrack, sound_file: str | Path | None = None) -> str:
     """The audio file a track belongs to, for the formats that name it.
 
@@ -302,6 +325,7 @@ from engine.exporters import (  # noqa: E402, F401
     choreo_csv,
     edl,
     fcp7xml,
+    karaoke,
     lottie,
     midi,
     moho,

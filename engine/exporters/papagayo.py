@@ -43,7 +43,7 @@ from pathlib import Path
 from choreography.model import MouthTrack, fps_str, frame_to_seconds, seconds_to_frame
 from choreography.mouth import MouthMapping, load_mapping, normalise_phone, preston_blair
 from engine.artifacts import write_atomic
-from engine.exporters import Exporter, register, sound_file_of
+from engine.exporters import Exporter, register, sound_file_of, split_at_gaps
 
 HEADER = "lipsync version 1"
 PHRASE_GAP_S = 0.5
@@ -115,13 +115,7 @@ def _place(words: list[_PgoWord], track: MouthTrack, fps: Fraction, total: int, 
 
 
 def _phrases(words: list[_PgoWord], gap_s: float) -> list[list[_PgoWord]]:
-    phrases: list[list[_PgoWord]] = []
-    for w in words:
-        if phrases and w.start_s - phrases[-1][-1].end_s <= gap_s:
-            phrases[-1].append(w)
-        else:
-            phrases.append([w])
-    return phrases
+    return [[words[i] for i in run] for run in split_at_gaps([(w.start_s, w.end_s) for w in words], gap_s)]
 
 
 def pgo_fps(fps: Fraction) -> int:

@@ -417,13 +417,18 @@ def output_paths(song: Song, exporters: list[Exporter], output: Path | None) -> 
     Raises
     ------
     ChoreoError
-        A format that needs an artefact the song lacks, or a file name for several files.
+        A format that needs an artefact the song lacks (or words a mouth track lacks), or a file name for several
+        files.
     """
     jobs: list[tuple[Exporter, object, str]] = []
     for exp in exporters:
         if exp.scope == "mouth":
             if not song.mouths:
                 raise ChoreoError(f"the {exp.name} format writes mouth tracks and none was given (NAME.mouth.json)")
+            wordless = [track.character for track in song.mouths if "words" in exp.needs and not track.words]
+            if wordless:
+                raise ChoreoError(f"the {exp.name} format writes the lip-sync's words, and the mouth track of "
+                                  f"{wordless[0]!r} has none (lip-sync without lyrics)")
             jobs += [(exp, track, f"{track.character}{exp.suffix}") for track in song.mouths]
             continue
         if "choreography" in exp.needs and song.choreography is None:

@@ -1,0 +1,105 @@
+"""The lip-sync's words as timed lyrics (enhanced LRC, ASS karaoke): read back by ffmpeg, pysubs2 and choreo's own
+lyrics reader, each word within the format's precision of the track's."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from fractions import Fraction
+
+import pysubs2
+import pytest
+
+from audio.errors import ChoreoError
+from audio.lyrics import split_lines
+from audio.model import Phone, Word
+from choreography.mouth import build_mouth_track
+from engine.exporters import FORMATS, export
+from engine.exporters.karaoke import LINE_GAP_S, lyric_lines, to_ass, to_lrc
+from engine.exporters.song import Song, output_paths
+
+# Three lyric lines; a gap inside the second; an apostrophe, and brackets a reader would take for markup.
+WORDS = [Word(0.213, 0.5, "Hello", 0.9, 0), Word(0.62, 1.104, "there", 0.8, 0), Word(2.0, 2.3, "my", 0.9, 1),
+         Word(2.9, 3.4, "friend's", 0.7, 1), Word(4.5, 5.2, "[la]", 0.5, 2)]
+TEXTS = [["Hello", "there"], ["my", "friend's"], ["la"]]
+PHONES = [Phone(w.start, w.end, "AA") for w in WORDS]
+
+
+def _track(words=WORDS):
+    return build_mouth_track(PHONES, words, character="ada", fps=Fraction(24), duration_s=6.0,
+                             tier="lyrics-aligned", confidence=0.8)
+
+
+def _ffmpeg_srt(path) -> list[tuple[float, float, str]]:
+    """The cues ffmpeg reads from a subtitle or LRC file, converted to SubRip: (start, end, text)."""
+    out = subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", str(path), "-f", "srt", "-"],
+                         capture_output=True, text=True, check=True).stdout
+    cues = []
+    for block in out.strip().split("\n\n"):
+        _, times, *text = block.splitlines()
+        a, b = (sum(float(x) * 60 ** k for k, x in enumerate(reversed(t.strip().replace(",", ".").split(":"))))
+                for t in times.split("-->"))
+        cues.append((a, b, re.sub(r"</?font[^>]*>", "", " ".join(text))))
+    return cues
+
+
+def _stamped(text: str) -> list[tuple[float, str]]:
+    """The (time, word) pairs of enhanced-LRC word stamps in ``text``."""
+    return [(int(m) * 60 + float(s), w) for m, s, w in re.findall(r"<(\d+):(\d+\.\d+)>([^<\s]+)", text)]
+
+
+def test_lrc_is_read_back_by_ffmpeg_and_by_the_lyrics_reader(tmp_path):
+    path = export(_track(), tmp_path / "ada.lrc")
+    assert path.read_text(encoding="utf-8").startswith("[re:choreo]\n")
+    cues = _ffmpeg_srt(path)
+    assert [round(a, 3) for a, _, _ in cues] == [0.213, 2.0, 4.5]  # each line at its first word
+    words = [pair for _, _, text in cues for pair in _stamped(text)]
+    assert [w for _, w in words] == ["Hello", "there", "my", "friend's", "la"]
+    assert max(abs(t - w.start) for (t, _), w in zip(words, WORDS, strict=True)) < 1e-6
+    stamps: list = []
+    assert split_lines(path.read_text(encoding="utf-8"), None, stamps) == TEXTS
+    own = [s for s in stamps if s.exact and s.line is not None]
+    assert [(s.line, s.at) for s in own] == [(0, (0, 0)), (0, (1, 0)), (1, (0, 0)), (1, (1, 0)), (2, (0, 0))]
+    assert max(abs(s.t - w.start) for s, w in zip(own, WORDS, strict=True)) < 1e-6
+    ends = [s.t for s in stamps if s.line is None]  # each line's last word's end, where the singing stops
+    assert ends == pytest.approx([1.104, 3.4, 5.2])
+
+
+def test_ass_karaoke_is_read_back_by_ffmpeg_pysubs2_and_the_lyrics_reader(tmp_path):
+    path = export(_track(), tmp_path / "ada.ass")
+    cues = _ffmpeg_srt(path)
+    assert [(a, b) for a, b, _ in cues] == [(0.21, 1.1), (2.0, 3.4), (4.5, 5.2)]  # centiseconds
+    assert [text for _, _, text in cues] == ["Hello there", "my friend's", "la"]
+    subs = pysubs2.load(str(path))
+    starts = []
+    for event in subs.events:  # each karaoke tag: the syllable after it lasts that many centiseconds
+        t = event.start / 1000
+        for length, text in re.findall(r"\{\\k(\d+)\}([^{]*)", event.text):
+            if text.strip():
+                starts.append((t, text.strip()))
+            t += int(length) / 100
+        assert event.name == "ada"
+    assert [w for _, w in starts] == ["Hello", "there", "my", "friend's", "la"]
+    assert max(abs(t - w.start) for (t, _), w in zip(starts, WORDS, strict=True)) <= 0.005 + 1e-9
+    stamps: list = []
+    assert split_lines(path.read_text(encoding="utf-8"), None, stamps) == TEXTS
+    own = [s for s in stamps if s.exact and s.line is not None]
+    assert max(abs(s.t - w.start) for s, w in zip(own, WORDS, strict=True)) <= 0.005 + 1e-9
+
+
+def test_words_without_lines_are_cut_at_gaps_and_a_track_without_words_is_refused(tmp_path):
+    unlined = [Word(w.start, w.end, w.text) for w in WORDS]
+    lines = lyric_lines(_track(unlined))
+    # the 0.6 s gap inside the second line cuts it: the lyric lines themselves are kept where known
+    assert [[w.text for w in line] for line in lines] == [["Hello", "there"], ["my"], ["friend's"], ["[la]"]]
+    assert all(b.start - a.end <= LINE_GAP_S for line in lines for a, b in zip(line, line[1:], strict=False))
+    silent = _track(())
+    for write in (to_lrc, to_ass):
+        with pytest.raises(ChoreoError, match="'ada' has no words"):
+            write(silent)
+    # refused before anything is written, whatever else the export holds
+    with pytest.raises(ChoreoError, match="the lrc format writes the lip-sync's words, and the mouth track of 'ada'"):
+        output_paths(Song(name="song", analysis=None, folder=tmp_path, mouths=(_track(), silent)),
+                     [FORMATS["tsv"], FORMATS["lrc"]], tmp_path)
+    assert not list(tmp_path.iterdir())
+    assert "[la]" not in to_ass(_track()) and "<la>" not in to_lrc(_track())
