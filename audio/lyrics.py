@@ -391,7 +391,8 @@ def split_lines(text: str, notes: list[str] | None = None,
     A timed lyrics file (LRC: lines starting "[mm:ss.xx]", or holding word stamps) is read in the order of its
     timestamps, a line with several stamps once at each; its tags are dropped. Its word stamps ("<mm:ss.xx>",
     enhanced LRC) time the word (or the syllable, inside a word) after them, and one after a line's last word its
-    end. Its stamps say where each line is sung, so repeat marks are not written out there. Subtitles (SubRip,
+    end. A line without a stamp is sung after the line before it, or from the stop before it (a stamp with no
+    words). Its stamps say where each line is sung, so repeat marks are not written out there. Subtitles (SubRip,
     WebVTT, ASS/SSA, read by ``pysubs2``) are timed lyrics too: each cue's first line stamped at its start, a
     stamp without words at its end where the next cue starts later; their karaoke times (ASS karaoke tags,
     WebVTT cue timestamps) are word stamps.
@@ -437,8 +438,11 @@ def split_lines(text: str, notes: list[str] | None = None,
             continue
         li = len(out) - 1 if words else None
         timed = _word_stamps(line, wts, li) if wts else []
-        if t is not None and not any(s.line is not None and s.at == (0, 0) for s in timed):
+        own = any(s.line is not None and s.at == (0, 0) for s in timed)  # its first word has a stamp of its own
+        if t is not None and not own:
             stamps.append(Stamp(t, li))
+        elif words and not own and stamps and stamps[-1].line is None:
+            stamps[-1] = Stamp(stamps[-1].t, li)  # an unstamped line after a stop is sung after it, from there
         stamps.extend(timed)
     return out
 

@@ -760,6 +760,11 @@ def test_timed_lyrics_are_read_in_the_order_of_their_stamps():
     assert [(round(s.t, 3), s.line, s.at, s.exact) for s in stamps] == [
         (0.8, 0, (0, 0), False), (5.3, 1, (0, 0), False), (8.8, 2, (0, 0), True), (9.3, 2, (1, 0), True),
         (11.8, None, (0, 0), False), (15.3, 3, (0, 0), False), (19.8, 5, (0, 0), False)]
+    # an unstamped line after a stop is sung from the stop, not squeezed into the line before it
+    stamps.clear()
+    assert split_lines("[00:01.00]first line\n[00:04.00]\nnot stamped\n[00:09.00]last\n", None, stamps) == [
+        ["first", "line"], ["not", "stamped"], ["last"]]
+    assert [(s.t, s.line) for s in stamps] == [(1.0, 0), (4.0, 1), (9.0, 2)]
     assert not notes
     plain: list = []
     assert split_lines("hello there\n[Chorus]\n", None, plain) == [["hello", "there"]] and plain == []
