@@ -374,10 +374,10 @@ class ReviewSession:
     def _lyrics(track) -> dict[str, Any]:
         """A mouth track's lyric lines (with their mean word confidence) and words."""
         from audio.transcribe import LOW_CONFIDENCE
-        from engine.exporters.song import lyric_lines
+        from engine.exporters.song import lyric_line_spans
 
         lines = []
-        for start, end, text in lyric_lines(track):
+        for start, end, text in lyric_line_spans(track):
             conf = [w.confidence for w in track.words if w.start >= start - 1e-6 and w.end <= end + 1e-6]
             mean = float(np.mean(conf)) if conf else float(track.confidence)
             lines.append({"start": start, "end": end, "text": text, "confidence": round(mean, 3),

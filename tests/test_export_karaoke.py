@@ -14,8 +14,8 @@ from audio.errors import ChoreoError
 from audio.lyrics import split_lines
 from audio.model import Phone, Word
 from choreography.mouth import build_mouth_track
-from engine.exporters import FORMATS, export
-from engine.exporters.karaoke import LINE_GAP_S, lyric_lines, to_ass, to_lrc
+from engine.exporters import FORMATS, LINE_GAP_S, export, lyric_lines
+from engine.exporters.karaoke import to_ass, to_lrc
 from engine.exporters.song import Song, output_paths
 
 # Three lyric lines; a gap inside the second; an apostrophe, and brackets a reader would take for markup.

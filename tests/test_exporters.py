@@ -200,6 +200,15 @@ def test_papagayo_project(tmp_path):
     assert [n for _, n in words["fur"]["phonemes"]] == ["FV", "O"]
 
 
+def test_papagayo_phrases_are_the_lyric_lines_where_the_words_know_them():
+    """Words that carry their lyric line (the lyrics-aligned tiers) make one phrase per line, whatever the gaps:
+    here "hello" alone (although "we" follows within 0.15 s) and "we pie fur" (across a 0.7 s gap)."""
+    lined = [Word(w.start, w.end, w.text, line=0 if w.text == "hello" else 1) for w in WORDS]
+    doc = read_pgo(to_pgo(make_track(FPS_24, words=lined)))
+    check_pgo_structure(doc)
+    assert [p["text"] for p in doc["voices"][0]["phrases"]] == ["hello", "we pie fur"]
+
+
 def test_papagayo_rounds_a_rational_frame_rate_and_counts_in_it(tmp_path):
     track = make_track(FPS_NTSC)
     with pytest.warns(UserWarning, match="30000/1001"):

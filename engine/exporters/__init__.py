@@ -31,15 +31,18 @@ frame's channel values with bar, beat and move, one file per character).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from audio.errors import ChoreoError, did_you_mean
+from audio.model import Word
 from choreography.model import MouthTrack
 
 MOUTH_READER = "the layout parsers of tests/test_exporters.py"
+LINE_GAP_S = 0.5  # where words do not know their lyric line, a longer gap between them starts another
 SCOPES = ("mouth", "song", "dancer")
 
 
@@ -267,6 +270,39 @@ def split_at_gaps(spans: list[tuple[float, float]], gap_s: float) -> list[list[i
         else:
             runs.append([i])
     return runs
+
+
+def lyric_lines(track: MouthTrack, *, gap_s: float = LINE_GAP_S) -> list[list[Word]]:
+    """The track's words in time order, cut into lyric lines.
+
+    Parameters
+    ----------
+    track : MouthTrack
+    gap_s : float, seconds
+        Where the words do not all know their line: a longer gap between two words starts a new one.
+
+    Returns
+    -------
+    list of list of Word
+        By ``Word.line`` when every word has one, else at gaps longer than ``gap_s``.
+
+    Raises
+    ------
+    ChoreoError
+        The track has no words.
+    """
+    words = sorted(track.words, key=lambda w: (w.start, w.end))
+    if not words:
+        raise ChoreoError(f"the mouth track of {track.character!r} has no words (lip-sync without lyrics): there is "
+                          "nothing to write as timed lyrics")
+    if not all(w.line is not None for w in words):
+        return [[words[i] for i in run] for run in split_at_gaps([(w.start, w.end) for w in words], gap_s)]
+    lines: list[list[Word]] = [[words[0]]]
+    for prev, w in itertools.pairwise(words):
+        if w.line != prev.line:
+            lines.append([])
+        lines[-1].append(w)
+    return lines
 
 
 def sound_file_of(track: MouthTrack, sound_file: str | Path | None = None) -> str:

@@ -6,10 +6,10 @@ back, and each word then starts at its stamp (see the README, "Timed lyrics").
 
 Conventions
 -----------
-- A line is a lyric line as the lyrics wrote it (``Word.line``, kept by the lyrics-aligned tiers); words
-  without one (the MIDI-lyrics tier, artefacts from before lines were kept) are cut into lines where a gap
-  between them exceeds ``LINE_GAP_S``, as Papagayo's phrases are. A track with no words (no lyrics given) is
-  refused: there is nothing to time.
+- A line is a lyric line as the lyrics wrote it (:func:`engine.exporters.lyric_lines`: ``Word.line``, kept by
+  the lyrics-aligned tiers; words without one, from the MIDI-lyrics tier or artefacts from before lines were
+  kept, are cut into lines at gaps over 0.5 s). A track with no words (no lyrics given) is refused: there is
+  nothing to time.
 - Times are the words' own seconds (not the cue frames), to the millisecond in LRC and to the centisecond in
   ASS, whose clock counts centiseconds; each word's start is rounded once and every duration is a difference
   of rounded times, so no error accumulates along a line.
@@ -26,51 +26,17 @@ Layouts (``<t>`` is a time)::
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
-from audio.errors import ChoreoError
 from audio.model import Word
 from choreography.model import MouthTrack
 from engine.artifacts import write_atomic
-from engine.exporters import Exporter, register, split_at_gaps
+from engine.exporters import Exporter, lyric_lines, register
 
-LINE_GAP_S = 0.5
 READER_LRC = ("choreo's lyrics reader (word stamps within 1 ms) and ffmpeg's LRC demuxer (line times, the word "
               "stamps in its text)")
 READER_ASS = ("ffmpeg's ASS demuxer and pysubs2 (cue times and text), the karaoke tags summed (word starts within "
               "10 ms), and choreo's lyrics reader")
-
-
-def lyric_lines(track: MouthTrack) -> list[list[Word]]:
-    """The track's words in time order, cut into lyric lines.
-
-    Parameters
-    ----------
-    track : MouthTrack
-
-    Returns
-    -------
-    list of list of Word
-        By ``Word.line`` when every word has one, else at gaps longer than ``LINE_GAP_S``.
-
-    Raises
-    ------
-    ChoreoError
-        The track has no words.
-    """
-    words = sorted(track.words, key=lambda w: (w.start, w.end))
-    if not words:
-        raise ChoreoError(f"the mouth track of {track.character!r} has no words (lip-sync without lyrics): there is "
-                          "nothing to write as timed lyrics")
-    if not all(w.line is not None for w in words):
-        return [[words[i] for i in run] for run in split_at_gaps([(w.start, w.end) for w in words], LINE_GAP_S)]
-    lines: list[list[Word]] = [[words[0]]]
-    for prev, w in itertools.pairwise(words):
-        if w.line != prev.line:
-            lines.append([])
-        lines[-1].append(w)
-    return lines
 
 
 def _text(word: Word) -> str:

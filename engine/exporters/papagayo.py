@@ -25,7 +25,8 @@ phonemes::
   (``track.phonemes`` whose midpoint falls in the word) gets its mapping's Preston Blair name. A word with
   no phones gets the shapes of the cues under it; a track with no words (loudness fallback) gets one
   word ``~`` per run of non-rest cues, so the mouth still moves in Papagayo.
-- Phrases are runs of words with gaps of at most ``phrase_gap_s`` (0.5 s) between them.
+- Phrases are the lyric lines where the words know them (:func:`engine.exporters.lyric_lines`), else runs of
+  words (or of the cues' placeholder words) with gaps of at most ``phrase_gap_s`` (0.5 s) between them.
 - Papagayo only knows whole frame rates. A rational fps (30000/1001) is written rounded (30) and all
   frames are counted at that rounded rate, so that Papagayo, which plays frame ``n`` at ``n / fps``
   seconds, stays in sync with the audio; a :class:`UserWarning` says so.
@@ -43,7 +44,7 @@ from pathlib import Path
 from choreography.model import MouthTrack, fps_str, frame_to_seconds, seconds_to_frame
 from choreography.mouth import MouthMapping, load_mapping, normalise_phone, preston_blair
 from engine.artifacts import write_atomic
-from engine.exporters import Exporter, register, sound_file_of, split_at_gaps
+from engine.exporters import Exporter, lyric_lines, register, sound_file_of, split_at_gaps
 
 HEADER = "lipsync version 1"
 PHRASE_GAP_S = 0.5
@@ -114,7 +115,10 @@ def _place(words: list[_PgoWord], track: MouthTrack, fps: Fraction, total: int, 
         w.phonemes = placed
 
 
-def _phrases(words: list[_PgoWord], gap_s: float) -> list[list[_PgoWord]]:
+def _phrases(words: list[_PgoWord], track: MouthTrack, gap_s: float) -> list[list[_PgoWord]]:
+    if track.words:  # the lyric lines (the track's words in the same order as ``words``)
+        it = iter(words)
+        return [[next(it) for _ in line] for line in lyric_lines(track, gap_s=gap_s)]
     return [[words[i] for i in run] for run in split_at_gaps([(w.start_s, w.end_s) for w in words], gap_s)]
 
 
@@ -147,7 +151,7 @@ def to_pgo(track: MouthTrack, *, sound_file: str | Path | None = None, voice: st
     mapping : MouthMapping, optional
         For the Preston Blair names of phones; default mapping otherwise.
     phrase_gap_s : float, seconds
-        A longer gap between words starts a new phrase.
+        Where the words do not know their lyric lines: a longer gap between words starts a new phrase.
 
     Returns
     -------
@@ -164,7 +168,7 @@ def to_pgo(track: MouthTrack, *, sound_file: str | Path | None = None, voice: st
     total = seconds_to_frame(end_s, fps)
     words = _words(track)
     _place(words, track, fps, total, mapping)
-    phrases = _phrases(words, phrase_gap_s)
+    phrases = _phrases(words, track, phrase_gap_s)
     phrase_texts = [" ".join(w.text for w in ph) for ph in phrases]
     name = " ".join(str(voice if voice is not None else track.character).split()) or "voice"
     lines = [HEADER, " ".join(sound_file_of(track, sound_file).splitlines()), str(fps_int), str(total), "1",

@@ -235,8 +235,8 @@ def load_song(paths: list[Path]) -> Song:
                 folder=paths[0] if paths[0].is_dir() else a_path.parent)
 
 
-def lyric_lines(track: MouthTrack) -> list[tuple[float, float, str]]:
-    """The sung lines of a mouth track: ``(start, end, text)``, or its words when it has no line breaks.
+def lyric_line_spans(track: MouthTrack) -> list[tuple[float, float, str]]:
+    """The sung lines of a mouth track, ``(start, end, text)``: its lyric lines (:func:`engine.exporters.lyric_lines`).
 
     Parameters
     ----------
@@ -245,26 +245,13 @@ def lyric_lines(track: MouthTrack) -> list[tuple[float, float, str]]:
     Returns
     -------
     list of tuple
-        Seconds and text, in order.
+        Seconds and text, in order; none for a track without words.
     """
-    words = track.words
-    lyrics = ((track.provenance or {}).get("inputs") or {}).get("lyrics")
-    if lyrics and Path(lyrics).is_file():
-        from audio.lyrics import read_lyrics
+    from engine.exporters import lyric_lines
 
-        try:
-            lines = read_lyrics(lyrics)
-        except ChoreoError:
-            lines = []
-        flat = [w.lower() for line in lines for w in line]
-        if flat and flat == [w.text.lower() for w in words]:
-            out, i = [], 0
-            for line in lines:
-                group = words[i:i + len(line)]
-                out.append((group[0].start, group[-1].end, " ".join(w.text for w in group)))
-                i += len(line)
-            return out
-    return [(w.start, w.end, w.text) for w in words]
+    if not track.words:
+        return []
+    return [(line[0].start, max(w.end for w in line), " ".join(w.text for w in line)) for line in lyric_lines(track)]
 
 
 def song_markers(song: Song, kinds: tuple[str, ...] = ("section", "bar", "lyric")) -> list[SongMarker]:
@@ -290,7 +277,7 @@ def song_markers(song: Song, kinds: tuple[str, ...] = ("section", "bar", "lyric"
     if "lyric" in kinds:
         for track in song.mouths:
             out += [SongMarker(s, e, text, "lyric", LYRIC_COLOUR, f"sung by {track.character}")
-                    for s, e, text in lyric_lines(track)]
+                    for s, e, text in lyric_line_spans(track)]
     order = {"section": 0, "bar": 1, "lyric": 2}
     return sorted(out, key=lambda m: (m.start, order[m.kind]))
 
