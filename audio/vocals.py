@@ -351,7 +351,8 @@ def midi_lyrics_words(notes: list, *, voice: str = "auto") -> tuple[list[Word], 
 
     Returns
     -------
-    words : list of Word (confidence 1: the timing comes from the score)
+    words : list of Word (confidence 1: the timing comes from the score), each with its lyric line where the
+        file marks lines
     phones : list of Phone, SIL filling the gaps
     notes_out : list of str
         Pronunciation notes for the user (see :func:`audio.lyrics.pronounce_words`).
@@ -381,13 +382,14 @@ def midi_lyrics_words(notes: list, *, voice: str = "auto") -> tuple[list[Word], 
             lines.append([])
         lines[-1].append(text)
     lyric_words, notes_out = pronounce_words(lines, voice=voice)
+    marked = any(n.line_start for n in notes[1:])  # the file marks its lines ("/"): the words carry them
     by_text = iter(lyric_words)
     words, phones = [], []
     t_prev = 0.0
     pending = next(by_text, None)
     for text, spans, _ in groups:
         # A word of the lyrics may come back as several (a note sung on "はる" is two morae, two words).
-        sylls, got = [], ""
+        sylls, got, line = [], "", None if pending is None else pending.line
         while pending is not None and len(got) < len(text) and text.startswith(got + pending.text):
             got += pending.text
             sylls += pending.syllables
@@ -399,7 +401,7 @@ def midi_lyrics_words(notes: list, *, voice: str = "auto") -> tuple[list[Word], 
                 phones.append(Phone(t_prev, a, "SIL"))
             phones.extend(place_phones(syl, a, b))
             t_prev = b
-        words.append(Word(spans[0][0], spans[-1][1], text, 1.0))
+        words.append(Word(spans[0][0], spans[-1][1], text, 1.0, line if marked else None))
     return words, phones, notes_out
 
 

@@ -48,6 +48,7 @@ def test_midi_lyrics_tier_is_exact(tmp_path):
     tr = transcribe(None, midi=tmp_path / "v.mid")
     assert tr.tier == "midi-lyrics" and tr.confidence == 1.0
     assert [w.text for w in tr.words] == ["Hello", "my", "darling", "sing", "along"]
+    assert [w.line for w in tr.words] == [0, 0, 0, 1, 1]  # "/sing" starts a lyric line
     starts = np.cumsum([0] + [b for _, b in SONG])[:-1] * beat
     ends = np.cumsum([b for _, b in SONG]) * beat
     assert tr.words[0].start == pytest.approx(starts[0]) and tr.words[0].end == pytest.approx(ends[1])
