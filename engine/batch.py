@@ -130,11 +130,12 @@ def _manifest(path: Path) -> list[SongJob]:
                             midi=rel(s.get("midi")), rigs=tuple(str(r) for r in rigs), moves=rel(s.get("moves")),
                             pins=rel(s.get("pins")), voice=str(s["voice"]) if s.get("voice") else None,
                             choreography=_choreography_options(s.get("choreography"), f"songs[{i}]", path),
-                            export=_manifest_export(s.get("export", default_export), bool(vocals), where, path)))
+                            export=_manifest_export(s.get("export", default_export), bool(vocals),
+                                                    bool(s.get("lyrics") or s.get("midi")), where, path)))
     return jobs
 
 
-def export_formats(spec: str, *, vocals: bool) -> list[Exporter]:
+def export_formats(spec: str, *, vocals: bool, lyrics: bool) -> list[Exporter]:
     """The exporters of a run's format list (``choreo run --export``, a manifest's ``export``), checked up front.
 
     Parameters
@@ -143,6 +144,8 @@ def export_formats(spec: str, *, vocals: bool) -> list[Exporter]:
         Comma-separated format names (``"otio,xdts"``).
     vocals : bool
         Whether the song has vocal stems, which the mouth-track formats need.
+    lyrics : bool
+        Whether it has lyrics (or a MIDI file, which may hold them), which the formats of the words need.
 
     Returns
     -------
@@ -151,8 +154,8 @@ def export_formats(spec: str, *, vocals: bool) -> list[Exporter]:
     Raises
     ------
     ChoreoError
-        An unknown name (with the closest known one), an empty list, or a mouth-track format for a song
-        without vocals: before the run, not after it.
+        An unknown name (with the closest known one), an empty list, a mouth-track format for a song
+        without vocals, or a format of the words for one without lyrics: before the run, not after it.
     """
     from engine.exporters import parse_formats
 
@@ -160,10 +163,12 @@ def export_formats(spec: str, *, vocals: bool) -> list[Exporter]:
     for e in exporters:
         if e.scope == "mouth" and not vocals:
             raise ChoreoError(f"the {e.name} format writes mouth tracks and this song has no vocals")
+        if "words" in e.needs and not lyrics:
+            raise ChoreoError(f"the {e.name} format writes the lip-sync's words and this song has no lyrics")
     return exporters
 
 
-def _manifest_export(value: Any, vocals: bool, where: str, path: Path) -> tuple[str, ...]:
+def _manifest_export(value: Any, vocals: bool, lyrics: bool, where: str, path: Path) -> tuple[str, ...]:
     """A manifest's ``export`` entry (a list of names or a comma-separated string) as checked format names."""
     if value is None or value == []:
         return ()
@@ -172,7 +177,7 @@ def _manifest_export(value: Any, vocals: bool, where: str, path: Path) -> tuple[
     if not isinstance(value, str):
         raise ChoreoError(f"{where} must be a list of format names (choreo export --list), not {value!r}", path=path)
     try:
-        return tuple(e.name for e in export_formats(value, vocals=vocals))
+        return tuple(e.name for e in export_formats(value, vocals=vocals, lyrics=lyrics))
     except ChoreoError as exc:
         raise ChoreoError(f"{where}: {exc.message}", path=path) from None
 

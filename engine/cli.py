@@ -399,7 +399,7 @@ def run(
     from engine.batch import export_formats
     from engine.run import RunInputs
 
-    formats = export_formats(export, vocals=bool(vocals)) if export else []
+    formats = export_formats(export, vocals=bool(vocals), lyrics=bool(lyrics or midi)) if export else []
 
     vocals, character = vocals or [], character or []
     if character and len(character) != len(vocals):
@@ -490,7 +490,8 @@ def batch(
         from engine.batch import export_formats
 
         jobs = [job if job.export else replace(job, export=tuple(
-            e.name for e in export_formats(export, vocals=bool(job.vocals)))) for job in jobs]
+            e.name for e in export_formats(export, vocals=bool(job.vocals), lyrics=bool(job.lyrics or job.midi))))
+            for job in jobs]
     params = RunParams(analysis=AnalysisParams(backend=backend), render=render)
     params.analysis.validate()
     console = Console(stderr=True, quiet=quiet)

@@ -294,6 +294,10 @@ def test_cli_run_export_checks_the_names_before_the_run(base, tmp_path, monkeypa
     res = run_cli("run", song, "-o", str(out), "--export", "xdts,tsv")
     assert res.returncode == 2 and "the tsv format writes mouth tracks and this song has no vocals" in res.stderr
     assert not out.exists()
+    res = run_cli("run", song, "-o", str(out), "--vocals", str(base / "ada.wav"), "--export", "tsv,lrc")
+    assert res.returncode == 2 and "the lrc format writes the lip-sync's words and this song has no lyrics" in \
+        res.stderr
+    assert not out.exists()
     res = run_cli("run", song, "--backend", "librosa", "--vocals", str(base / "ada.wav"), "--vocals",
                   str(base / "bo.wav"), "--character", "ada", "--character", "bo", "--rig", "ada", "--rig", "bo",
                   "--ensemble", "canon", "--fps", "30000/1001", "--size", "160x90", "--export", "xdts,dat", "-o",
@@ -321,6 +325,8 @@ def test_manifest_export_top_level_and_per_song(base, tmp_path):
            r"export \(for songs\[0\]\): unknown export format 'xdst' \(did you mean 'xdts'\?\)",
            "songs:\n  - audio: {song}\n    export: [otio, tsv]\n":
            r"songs\[0\].export: the tsv format writes mouth tracks and this song has no vocals",
+           "songs:\n  - audio: {song}\n    vocals: {{ada: {ada}}}\n    export: [ass]\n":
+           r"songs\[0\].export: the ass format writes the lip-sync's words and this song has no lyrics",
            "songs:\n  - audio: {song}\n    export: 5\n": r"songs\[0\].export must be a list of format names"}
     for text, message in bad.items():
         with pytest.raises(ChoreoError, match=message):
