@@ -7,9 +7,9 @@ back, and each word then starts at its stamp (see the README, "Timed lyrics").
 Conventions
 -----------
 - A line is a lyric line as the lyrics wrote it (:func:`engine.exporters.lyric_lines`: ``Word.line``, kept by
-  the lyrics-aligned tiers; words without one, from the MIDI-lyrics tier or artefacts from before lines were
-  kept, are cut into lines at gaps over 0.5 s). A track with no words (no lyrics given) is refused: there is
-  nothing to time.
+  the lyrics-aligned tiers and by a MIDI file that marks its lines; words without one, from a MIDI file that
+  marks none or artefacts from before lines were kept, are cut into lines at gaps over 0.5 s). A track with no
+  words (no lyrics given) is refused: there is nothing to time.
 - Times are the words' own seconds (not the cue frames), to the millisecond in LRC and to the centisecond in
   ASS, whose clock counts centiseconds; each word's start is rounded once and every duration is a difference
   of rounded times, so no error accumulates along a line.
@@ -36,7 +36,7 @@ from engine.exporters import Exporter, lyric_lines, register
 READER_LRC = ("choreo's lyrics reader (word stamps within 1 ms) and ffmpeg's LRC demuxer (line times, the word "
               "stamps in its text)")
 READER_ASS = ("ffmpeg's ASS demuxer and pysubs2 (cue times and text), the karaoke tags summed (word starts within "
-              "10 ms), and choreo's lyrics reader")
+              "5 ms: centiseconds), and choreo's lyrics reader")
 
 
 def _text(word: Word) -> str:
