@@ -200,7 +200,8 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
             fit = None if result is None else _mean_confidence(result[0])
             if fit is not None and fit < SPEECH_FIT and p.aligner == "auto":
                 unconfirmed.append(fit)
-                unsure.update(w.line for w in g_words if stamps and (w.line, w.written_at) not in pinned)
+                if stamps:
+                    unsure.update(w.line for w in g_words if (w.line, w.written_at) not in pinned)
                 result = None
             failed_speech += result is None and p.aligner == "speech"
         if result is None:
@@ -242,15 +243,17 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     phones = _follow_voice(phones, vf, heard)
     if mix:
         check = check or set()
-        timed = [Word(w.start, w.end, w.text, min(w.confidence, MIX_CONFIDENCE_CAP / 2 if lw.line in check
-                                                  else MIX_CONFIDENCE_CAP))
-                 for lw, w in zip(words, timed, strict=True)]
         method = f"full mix: {method}"
         warnings.append(f"full mix: the lyrics are aligned to the lead vocal as repetition-based separation brings "
                         f"it forward, where the band still masks it (word confidence at most {MIX_CONFIDENCE_CAP}, "
                         f"{MIX_CONFIDENCE_CAP / 2:g} on the lines to check first); give the vocal stem for "
                         "word-accurate lip-sync")
-    timed = [dataclasses.replace(w, line=lw.line) for lw, w in zip(words, timed, strict=True)]
+
+    def cap(line: int) -> float:  # a full mix's words: at most the cap, half of it on the lines to check first
+        return (MIX_CONFIDENCE_CAP / 2 if line in check else MIX_CONFIDENCE_CAP) if mix else 1.0
+
+    timed = [dataclasses.replace(w, line=lw.line, confidence=min(w.confidence, cap(lw.line)))
+             for lw, w in zip(words, timed, strict=True)]
     return Transcript(tuple(timed), _close(phones, vf.duration_s), "lyrics-aligned", method,
                       _mean_confidence(timed), vf.duration_s, tuple(warnings), loud)
 

@@ -284,17 +284,11 @@ def lyric_lines(track: MouthTrack, *, gap_s: float = LINE_GAP_S) -> list[list[Wo
     Returns
     -------
     list of list of Word
-        By ``Word.line`` when every word has one, else at gaps longer than ``gap_s``.
-
-    Raises
-    ------
-    ChoreoError
-        The track has no words.
+        By ``Word.line`` when every word has one, else at gaps longer than ``gap_s``; none without words.
     """
     words = sorted(track.words, key=lambda w: (w.start, w.end))
     if not words:
-        raise ChoreoError(f"the mouth track of {track.character!r} has no words (lip-sync without lyrics): there is "
-                          "nothing to write as timed lyrics")
+        return []
     if not all(w.line is not None for w in words):
         return [[words[i] for i in run] for run in split_at_gaps([(w.start, w.end) for w in words], gap_s)]
     lines: list[list[Word]] = [[words[0]]]

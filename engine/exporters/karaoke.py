@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from audio.errors import ChoreoError
 from audio.model import Word
 from choreography.model import MouthTrack
 from engine.artifacts import write_atomic
@@ -37,6 +38,14 @@ READER_LRC = ("choreo's lyrics reader (word stamps within 1 ms) and ffmpeg's LRC
               "stamps in its text)")
 READER_ASS = ("ffmpeg's ASS demuxer and pysubs2 (cue times and text), the karaoke tags summed (word starts within "
               "5 ms: centiseconds), and choreo's lyrics reader")
+
+
+def _lines(track: MouthTrack) -> list[list[Word]]:
+    """The track's lyric lines (:func:`engine.exporters.lyric_lines`); a track without words is refused."""
+    if not track.words:
+        raise ChoreoError(f"the mouth track of {track.character!r} has no words (lip-sync without lyrics): there is "
+                          "nothing to write as timed lyrics")
+    return lyric_lines(track)
 
 
 def _text(word: Word) -> str:
@@ -63,7 +72,7 @@ def to_lrc(track: MouthTrack) -> str:
     from audio.lyrics import lrc_stamp
 
     out = ["[re:choreo]"]
-    for line in lyric_lines(track):
+    for line in _lines(track):
         words = " ".join(lrc_stamp(w.start, word=True) + _text(w) for w in line)
         out.append(f"{lrc_stamp(line[0].start)}{words} {lrc_stamp(max(w.end for w in line), word=True)}")
     return "\n".join(out) + "\n"
@@ -89,7 +98,7 @@ def to_ass(track: MouthTrack) -> str:
 
     subs = pysubs2.SSAFile()
     subs.info["Title"] = f"{track.character}: lyrics timed by choreo"
-    for line in lyric_lines(track):
+    for line in _lines(track):
         starts = [round(w.start * 100) for w in line]
         ends = [max(round(w.end * 100), s) for w, s in zip(line, starts, strict=True)]
         parts = []

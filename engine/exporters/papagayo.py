@@ -26,7 +26,8 @@ phonemes::
   no phones gets the shapes of the cues under it; a track with no words (loudness fallback) gets one
   word ``~`` per run of non-rest cues, so the mouth still moves in Papagayo.
 - Phrases are the lyric lines where the words know them (:func:`engine.exporters.lyric_lines`), else runs of
-  words (or of the cues' placeholder words) with gaps of at most ``phrase_gap_s`` (0.5 s) between them.
+  words (or of the ``~`` words standing for the cues) with gaps of at most ``phrase_gap_s`` (0.5 s) between
+  them.
 - Papagayo only knows whole frame rates. A rational fps (30000/1001) is written rounded (30) and all
   frames are counted at that rounded rate, so that Papagayo, which plays frame ``n`` at ``n / fps``
   seconds, stays in sync with the audio; a :class:`UserWarning` says so.
@@ -44,11 +45,10 @@ from pathlib import Path
 from choreography.model import MouthTrack, fps_str, frame_to_seconds, seconds_to_frame
 from choreography.mouth import MouthMapping, load_mapping, normalise_phone, preston_blair
 from engine.artifacts import write_atomic
-from engine.exporters import Exporter, lyric_lines, register, sound_file_of, split_at_gaps
+from engine.exporters import LINE_GAP_S, Exporter, lyric_lines, register, sound_file_of, split_at_gaps
 
 HEADER = "lipsync version 1"
-PHRASE_GAP_S = 0.5
-PLACEHOLDER_WORD = "~"
+STAND_IN_WORD = "~"
 
 
 @dataclass
@@ -63,7 +63,7 @@ class _PgoWord:
 
 def _word_text(text: str) -> str:
     t = "_".join(str(text).split()).replace("|", "/")
-    return t or PLACEHOLDER_WORD
+    return t or STAND_IN_WORD
 
 
 def _cue_spans_s(track: MouthTrack) -> list[tuple[float, float, str]]:
@@ -82,7 +82,7 @@ def _words(track: MouthTrack) -> list[_PgoWord]:
         if runs and abs(runs[-1].end_s - a) < 1e-9:
             runs[-1].end_s = b
         else:
-            runs.append(_PgoWord(PLACEHOLDER_WORD, a, b))
+            runs.append(_PgoWord(STAND_IN_WORD, a, b))
     return runs
 
 
@@ -116,7 +116,7 @@ def _place(words: list[_PgoWord], track: MouthTrack, fps: Fraction, total: int, 
 
 
 def _phrases(words: list[_PgoWord], track: MouthTrack, gap_s: float) -> list[list[_PgoWord]]:
-    if track.words:  # the lyric lines (the track's words in the same order as ``words``)
+    if track.words:  # the lyric lines (the track's words, in the same order as ``words``)
         it = iter(words)
         return [[next(it) for _ in line] for line in lyric_lines(track, gap_s=gap_s)]
     return [[words[i] for i in run] for run in split_at_gaps([(w.start_s, w.end_s) for w in words], gap_s)]
@@ -137,7 +137,7 @@ def pgo_fps(fps: Fraction) -> int:
 
 
 def to_pgo(track: MouthTrack, *, sound_file: str | Path | None = None, voice: str | None = None,
-           mapping: MouthMapping | None = None, phrase_gap_s: float = PHRASE_GAP_S) -> str:
+           mapping: MouthMapping | None = None, phrase_gap_s: float = LINE_GAP_S) -> str:
     """Papagayo project text for one track (one voice).
 
     Parameters
@@ -183,7 +183,7 @@ def to_pgo(track: MouthTrack, *, sound_file: str | Path | None = None, voice: st
 
 def write_pgo(track: MouthTrack, path: str | Path, *, sound_file: str | Path | None = None,
               voice: str | None = None, mapping: MouthMapping | None = None,
-              phrase_gap_s: float = PHRASE_GAP_S) -> Path:
+              phrase_gap_s: float = LINE_GAP_S) -> Path:
     """Write a Papagayo project.
 
     Parameters

@@ -249,8 +249,6 @@ def lyric_line_spans(track: MouthTrack) -> list[tuple[float, float, str]]:
     """
     from engine.exporters import lyric_lines
 
-    if not track.words:
-        return []
     return [(line[0].start, max(w.end for w in line), " ".join(w.text for w in line)) for line in lyric_lines(track)]
 
 
