@@ -28,6 +28,7 @@ bench: install
 	$(PY) benchmarks/real_accuracy.py
 	$(PY) benchmarks/lipsync_report.py
 	$(PY) benchmarks/lipsync_real.py
+	$(PY) benchmarks/lipsync_real.py --ablate
 	$(PY) benchmarks/bench_choreography.py
 	$(PY) benchmarks/choreo_quality.py
 	$(PY) benchmarks/bench_render.py

@@ -1,7 +1,7 @@
 """Lip-sync accuracy and speed on real singing with human annotations (../shared/data/dev).
 
-Usage: ``python benchmarks/lipsync_real.py [--dev DIR] [--only NAME] [--json FILE]`` (run by ``make bench``).
-Prints, per recording:
+Usage: ``python benchmarks/lipsync_real.py [--dev DIR] [--only NAME] [--json FILE] [--ablate]`` (both run by
+``make bench``). Prints, per recording:
 
 1. ``lyrics/``: two Japanese children's songs sung a cappella, with a syllable per lyric token. Each song
    alone, and a "medley" of both songs twice (about 150 s, built in memory from the dev audio, never
@@ -39,6 +39,10 @@ Prints, per recording:
    and on the full mixes over the recorded instrumentals, the words at half the full-mix cap or less (the
    lines to check first, and words the aligner itself is less sure of) against the rest; the same on those
    mixes with an LRC file (there the lines to check are the ones the speech model did not confirm).
+
+With ``--ablate``, instead: what each part of the pipeline contributes. The dry takes, the wet stems, the mono
+mixes over the recorded instrumentals and the pop mixes again, with all parts and with one part switched off
+in turn (``ABLATIONS``): the phrase anchors, the pitch tracker, the singing detector; means per group.
 
 The dev set is not distributed; without it the script says so and exits 0.
 """
@@ -220,9 +224,12 @@ def _instrumentals(dev: Path) -> list[Path]:
     return [p for p in found if p.is_file()]
 
 
-def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[list[dict], dict[str, list]]:
+def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str],
+                    groups: tuple[str, ...] | None = None) -> tuple[list[dict], dict[str, list]]:
     """Score the a-cappella songs and the medley; also return (confidence, error) per word: of the dry takes
-    (``"dry"``) and of the full mixes over the recorded instrumentals (``"mixes"``)."""
+    (``"dry"``) and of the full mixes over the recorded instrumentals (``"mixes"``). ``groups``: only the cases
+    of these groups (``"dry"``: the songs and the medley as sung, ``"wet"``: the wet stems, ``"recorded"``: the
+    songs over the recorded instrumentals, ``"long"``: the medleys over them); by default every case."""
     from audio.params import LipsyncParams
     from audio.transcribe import transcribe
 
@@ -241,10 +248,10 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
         cases = [(sid, make, False) for sid, make in songs.items()]
         cases.append(("medley (both songs twice)", medley, False))
         dry = {name for name, _, _ in cases}  # the takes as sung: these calibrate the confidences
-        cases += [(f"{sid[-3:]} wet stem (RT60 {rt:g} s, {db:g} dB)",
-                   (lambda make=make, rt=rt, db=db: _wet(make(), work, rt, db)), False)
-                  for sid, make in songs.items() for rt, db in REVERBS]
-        cases += [(f"{sid} over a band, --mix", over(make), True) for sid, make in songs.items()]
+        wet = [(f"{sid[-3:]} wet stem (RT60 {rt:g} s, {db:g} dB)",
+                (lambda make=make, rt=rt, db=db: _wet(make(), work, rt, db)), False)
+               for sid, make in songs.items() for rt, db in REVERBS]
+        cases += wet + [(f"{sid} over a band, --mix", over(make), True) for sid, make in songs.items()]
         recorded = [(f"{sid[-3:]} over {band.stem}, --mix", over(make, band), True)
                     for sid, make in songs.items() for band in _instrumentals(dev)]
         long = [(f"medley over {band.stem}, --mix", over(medley, band), True) for band in _instrumentals(dev)]
@@ -266,8 +273,11 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
         cases += recorded + long + stereo + stereo_long + broken + timed + karaoke
         over_recordings = {case[0] for case in recorded + long + stereo + stereo_long + broken}
         lrc = {case[0] for case in timed}
+        group_of = {name: group for group, members in (("dry", [c for c in cases if c[0] in dry]), ("wet", wet),
+                                                       ("recorded", recorded), ("long", long))
+                    for name, _, _ in members}
         for name, make, mix in cases:
-            if only and not any(o in name for o in only):
+            if (only and not any(o in name for o in only)) or (groups is not None and group_of.get(name) not in groups):
                 continue
             wav, txt, ref = make()
             duration = sf.info(str(wav)).duration
@@ -276,7 +286,8 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str]) -> tuple[lis
                 tr = transcribe(wav, lyrics=txt, mix=mix, params=LipsyncParams(aligner=aligner))
                 secs = time.perf_counter() - t0
                 est = np.array([w.start for w in tr.words])
-                row = {"clip": name, "system": "mix" if mix else aligner, "method": tr.method,
+                row = {"clip": name, "group": group_of.get(name, ""), "system": "mix" if mix else aligner,
+                       "method": tr.method,
                        "words": f"{est.size}/{ref.shape[0]}", "seconds": secs, "rtf": duration / secs}
                 if est.size == ref.shape[0]:
                     err = np.abs(est - ref[:, 0])
@@ -336,6 +347,83 @@ def evaluate_mixes(dev: Path, only: set[str]) -> list[dict]:
     if len(rows) > 1:
         rows.append(_mean_row(rows, "mean"))
     return rows
+
+
+def _nothing(*_args, **_kwargs) -> None:
+    """What a part that is switched off returns: no result, so the pipeline takes its path without it."""
+    return None
+
+
+def _loudness_voicing(vocal_features):
+    """:func:`audio.vocals.vocal_features` with no pitch tracker: voiced wherever the voice is loud enough (its own
+    loudness gate), with no pitch and so no note changes among the onsets."""
+
+    @functools.wraps(vocal_features)
+    def features(y, sr, *, pitch=None):
+        from audio.vocals import FRAME_RATE_HZ
+
+        n = int(y.shape[0] / sr * FRAME_RATE_HZ) + 2  # at least the frames the features have; the rest is cut
+        return vocal_features(y, sr, pitch=(np.full(n, np.nan), np.ones(n)))
+
+    return features
+
+
+# What each part of the pipeline contributes (--ablate): the same cases with one part switched off, as
+# (label, {what is replaced: a function of the original giving its stand-in}, the case groups it can change, and
+# whether the pop mixes too). Without
+# phrase anchors the lyrics are aligned over the whole recording at once (the path taken when lines cannot be
+# matched to phrases); without the pitch tracker neither CREPE nor pYIN runs and a frame is voiced wherever the
+# voice is loud enough; without the singing detector a full mix's voice is looked for by its vocal-band loudness
+# (the path taken where the detector does not load).
+ABLATIONS = (
+    ("all parts", {}, ("dry", "wet", "recorded", "long"), True),
+    ("no anchors", {"audio.transcribe._phrase_groups": lambda _: _nothing,
+                    "audio.transcribe._line_starts": lambda _: _nothing}, ("dry", "wet", "recorded", "long"), False),
+    ("no pitch", {"audio.melody.crepe_available": lambda _: lambda: False,
+                  "audio.vocals.vocal_features": _loudness_voicing}, ("dry", "wet", "recorded", "long"), True),
+    ("no detector", {"audio.singing.voice_activity": lambda _: _nothing}, ("recorded", "long"), True),
+)
+ABLATION_GROUPS = {"dry": "a cappella (songs, medley)", "wet": "wet stems",
+                   "recorded": "songs over recordings", "long": "medleys over recordings",
+                   "pop": "pop mixes, no lyrics"}
+
+
+def ablation(dev: Path, only: set[str]) -> list[dict]:
+    """Per group of cases, the means with every part of the pipeline and with each part switched off in turn.
+
+    Parameters
+    ----------
+    dev : Path
+        The annotated dev folder.
+    only : set of str
+        Case names (or parts of them) to keep; empty for all.
+
+    Returns
+    -------
+    list of dict
+        A row per variant and group: ``material``, ``parts``, ``clips`` and the means of ``mean_err_s``,
+        ``within_03``, ``mouth_agree`` and (pop mixes) ``onsets_hit_015``.
+    """
+    import contextlib
+    import pkgutil
+    from unittest import mock
+
+    out = []
+    for label, patches, groups, pop in ABLATIONS:
+        with contextlib.ExitStack() as stack:
+            for target, stand_in in patches.items():
+                stack.enter_context(mock.patch(target, stand_in(pkgutil.resolve_name(target))))
+            rows = evaluate_lyrics(dev, only, ["auto"], groups)[0]
+            rows = [r for r in rows if r.get("group")] + [
+                {**r, "group": "pop"} for r in (evaluate_mixes(dev, only) if pop else []) if r["clip"] != "mean"]
+        for group, material in ABLATION_GROUPS.items():
+            members = [r for r in rows if r["group"] == group]
+            if members:
+                mean = _mean_row(members, material)
+                out.append({"material": material, "parts": label, "clips": len(members),
+                            **{k: mean.get(k, float("nan"))
+                               for k in ("mean_err_s", "within_03", "mouth_agree", "onsets_hit_015")}})
+    return sorted(out, key=lambda r: list(ABLATION_GROUPS.values()).index(r["material"]))
 
 
 def _line_onsets(notes: np.ndarray, n_lines: int) -> np.ndarray | None:
@@ -415,10 +503,21 @@ def main(argv: list[str] | None = None) -> int:
     ap = dev_parser(__doc__.split("\n\n")[0], "recording name, or part of it (repeatable)")
     ap.add_argument("--aligners", default="auto,sung,speech", help="comma-separated --aligner values to run")
     ap.add_argument("--no-mixes", action="store_true", help="skip the full mixes")
+    ap.add_argument("--ablate", action="store_true",
+                    help="instead: what each part contributes (the cases again with one part switched off)")
     args = ap.parse_args(argv)
     if dev_missing("lipsync_real", args.dev / "lyrics"):
         return 0
     only = set(args.only)
+    if args.ablate:
+        rows = ablation(args.dev, only)
+        print("== what each part contributes: means with all parts, and with each switched off in turn (no anchors:\n"
+              "   the whole recording aligned at once; no pitch: neither CREPE nor pYIN, voiced wherever loud; no\n"
+              "   detector: a full mix's voice found by its vocal-band loudness)")
+        print(_table(rows, ["material", "parts", "clips", "mean_err_s", "within_03", "mouth_agree", "onsets_hit_015"]))
+        if args.json:
+            args.json.write_text(json.dumps({"ablation": rows}, indent=1))
+        return 0
     lyr, pairs = evaluate_lyrics(args.dev, only, [a for a in args.aligners.split(",") if a])
     mixes = [] if args.no_mixes else evaluate_mixes(args.dev, only)
     solo = evaluate_solo(args.dev, only, [a for a in args.aligners.split(",") if a])
