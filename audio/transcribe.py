@@ -195,13 +195,15 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     speech = _speech_align_groups(y, rate, groups) if p.aligner != "sung" else [None] * len(groups)
     if p.aligner != "sung" and len(groups) > 1 and not stamps:  # timed lines are cut where a person put them
         groups, speech = _rejoin(y, rate, groups, speech)
+    # the groups with a word to place (one whose every word has a stamp of its own is placed by its stamps)
+    loose_groups = sum(any((w.line, w.written_at) not in pinned for w in g[0]) for g in groups)
     for (g_words, a, b), result in zip(groups, speech, strict=True):
         if p.aligner != "sung":
             fit = None if result is None else _mean_confidence(result[0])
             if fit is not None and fit < SPEECH_FIT and p.aligner == "auto":
-                unconfirmed.append(fit)
-                if stamps:
-                    unsure.update(w.line for w in g_words if (w.line, w.written_at) not in pinned)
+                loose = {w.line for w in g_words if (w.line, w.written_at) not in pinned}
+                unconfirmed.extend([fit] if loose else [])
+                unsure |= loose if stamps else set()
                 result = None
             failed_speech += result is None and p.aligner == "speech"
         if result is None:
@@ -221,7 +223,7 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
         warnings.append(f"--aligner speech: pocketsphinx could not align {failed_speech} of {len(groups)} {unit} "
                         "groups; the sung-syllable aligner placed those")
     if unconfirmed:
-        warnings.append(f"the speech model could not confirm the lyrics in {len(unconfirmed)} of {len(groups)} {unit} "
+        warnings.append(f"the speech model could not confirm the lyrics in {len(unconfirmed)} of {loose_groups} {unit} "
                         f"groups (mean fit {np.mean(unconfirmed):.2f} < {SPEECH_FIT}): either the delivery is sung, "
                         "or the lyrics do not match the audio; their word timings come from the sung-syllable aligner")
     if matches:
@@ -429,15 +431,16 @@ def _pinned(words, timed: list[Word], phones: list[Phone], at: dict, a: float, b
     A word's stamp (enhanced LRC, karaoke) is a person's timing of where it starts, which is what the artist
     wants the mouth to follow; the aligner only decides how the time between the stamps is shared out. The group's
     times are warped piecewise linearly: its start stays and each stamped word's aligned start moves to its stamp
-    (kept inside the group and in order). With ``hold`` (a stem) its last word also ends with the group (the next
-    stamp, or the end of the stretch of voice): a karaoke syllable lasts until the next one starts (an ASS karaoke
-    tag says so), and where the singer rests instead, the voice's pause cuts it (:func:`_follow_voice`). On a full
-    mix nothing would: the mouth is held through every undisputed line (:func:`_sung_lines`), so the aligner's own
-    word ends stay (held, the 12 mono dev mixes' mouth agreement fell by 1-2 points; on the two dry takes it rose
-    by 2-4). ``at`` holds the words' stamps by place (:func:`_own_stamps`).
+    (kept inside the group and in order); such a word's confidence is 1 (where it starts is the person's call,
+    not the aligner's; a full mix still caps it). With ``hold`` (a stem) its last word also ends with the group (the
+    next stamp, or the end of the stretch of voice): a karaoke syllable lasts until the next one starts (an ASS
+    karaoke tag says so), and where the singer rests instead, the voice's pause cuts it (:func:`_follow_voice`). On
+    a full mix nothing would: the mouth is held through every undisputed line (:func:`_sung_lines`), so the
+    aligner's own word ends stay (held, the 12 mono dev mixes' mouth agreement fell by 1-2 points; on the two dry
+    takes it rose by 2-4). ``at`` holds the words' stamps by place (:func:`_own_stamps`).
     """
-    knots = [(t.start, at[(w.line, w.written_at)]) for w, t in zip(words, timed, strict=True)
-             if (w.line, w.written_at) in at]
+    own = [(w.line, w.written_at) in at for w in words]
+    knots = [(t.start, at[(w.line, w.written_at)]) for w, t, o in zip(words, timed, own, strict=True) if o]
     if not knots:
         return timed, phones
     if hold:
@@ -448,7 +451,8 @@ def _pinned(words, timed: list[Word], phones: list[Phone], at: dict, a: float, b
     def warp(t: float) -> float:
         return float(np.interp(t, xs, ys))
 
-    return ([Word(warp(w.start), warp(w.end), w.text, w.confidence) for w in timed],
+    return ([Word(warp(w.start), warp(w.end), w.text, 1.0 if o else w.confidence)
+             for w, o in zip(timed, own, strict=True)],
             [Phone(warp(ph.start), warp(ph.end), ph.phone) for ph in phones])
 
 

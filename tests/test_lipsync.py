@@ -1007,3 +1007,27 @@ def test_karaoke_places_each_word_from_its_own_stamp(speech, tmp_path):
         assert any(f"each of the {len(starts)} words with a timestamp of its own" in w for w in tr.warnings)
         assert np.max(np.abs(np.array([w.start for w in tr.words]) - starts)) < 0.02
         assert all(w.end > w.start for w in tr.words) and all(ph.end > ph.start for ph in tr.phones)
+        assert [w.confidence for w in tr.words] == [1.0] * len(starts)  # where each starts is the person's call
+
+
+def test_words_stamped_by_a_person_are_not_disputed(speech, tmp_path):
+    """Every word of a karaoke file starts at its stamp, so the speech model's fit of a group says nothing of
+    where its words start: no "could not confirm" warning, no line to check, confidence 1 on a stem and the
+    full-mix cap on a mix, even where the words are not what is said (with line stamps only, they are listed)."""
+    from audio.lyrics import lrc_stamp
+    from audio.transcribe import MIX_CONFIDENCE_CAP
+
+    once = transcribe(speech / "s.wav", lyrics=speech / "s.txt")
+    starts = [w.start for w in once.words]
+    n = len((speech / "s.txt").read_text(encoding="utf-8").splitlines()[0].split())
+    other = "purple monkey dishwasher elephant umbrella green table chair".split()
+    lines = [(once.words[:n], [w.text for w in once.words[:n]]), (once.words[n:], other)]
+    (tmp_path / "k.lrc").write_text("".join(
+        lrc_stamp(ws[0].start) + " ".join(lrc_stamp(w.start, word=True) + t for w, t in zip(ws, texts, strict=True))
+        + "\n" for ws, texts in lines), encoding="utf-8")
+    for mix, confidence in ((False, 1.0), (True, MIX_CONFIDENCE_CAP)):
+        tr = transcribe(speech / "s.wav", lyrics=tmp_path / "k.lrc", mix=mix)
+        assert [w.text for w in tr.words[n:]] == other
+        assert [w.start for w in tr.words] == pytest.approx(starts, abs=1e-3)
+        assert [w.confidence for w in tr.words] == [confidence] * len(starts)
+        assert not [w for w in tr.warnings if "could not confirm" in w or "check them first" in w], tr.warnings
