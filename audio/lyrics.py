@@ -246,7 +246,9 @@ def _subtitles_as_lrc(text: str) -> str:
 
     Each cue's first line is stamped at its start and its other lines follow it; a stamp with no words marks its
     end where the next cue starts later (the singing stops there). Karaoke times (WebVTT's cue timestamps, ASS's
-    karaoke tags) become word stamps.
+    karaoke tags) become word stamps; in a WebVTT file that has cue timestamps, each cue's first word starts with
+    the cue (the text before a cue's first timestamp is shown from its start, so a file that times its words
+    times each cue's first word there).
 
     Raises
     ------
@@ -255,6 +257,8 @@ def _subtitles_as_lrc(text: str) -> str:
     """
     import pysubs2
 
+    webvtt = text.lstrip("\ufeff \t\r\n").startswith("WEBVTT")
+    timed = webvtt and _CUE_TIME.search(text) is not None
     # pysubs2 takes a cue timestamp at the start of a line for a cue's times: each is written as seconds first
     text = _CUE_TIME.sub(lambda m: f"<@{sum(float(x) * 60 ** k for k, x in enumerate(reversed(m[1].split(':'))))}>",
                          text)
@@ -265,20 +269,27 @@ def _subtitles_as_lrc(text: str) -> str:
     cues = sorted((e for e in subs.events if not e.is_comment and e.plaintext.strip()), key=lambda e: e.start)
     out: list[str] = []
     for i, cue in enumerate(cues):
-        first, *rest = _cue_lines(cue)
+        first, *rest = _cue_lines(cue, webvtt=webvtt, timed=timed)
         out += [lrc_stamp(cue.start / 1000) + first, *rest]
         if i + 1 == len(cues) or cues[i + 1].start > cue.end:
             out.append(lrc_stamp(cue.end / 1000))
     return "\n".join(out)
 
 
-def _cue_lines(cue) -> list[str]:
-    """A subtitle cue's lines of text, each karaoke syllable's time written before it as an LRC word stamp."""
+def _cue_lines(cue, *, webvtt: bool = False, timed: bool = False) -> list[str]:
+    """A subtitle cue's lines of text, each karaoke syllable's time written before it as an LRC word stamp.
+
+    ``webvtt``: the cue is WebVTT's, whose text escapes "&", "<" and ">" as HTML does. ``timed``: the file times
+    its words with WebVTT cue timestamps, so each cue's first word, before any of them, starts with the cue.
+    """
+    import html
+
     import pysubs2
 
     t = cue.start / 1000
     parts = []
-    for piece in re.split(r"(\{[^}]*\})", cue.text):
+    text = f"<@{t}>{cue.text}" if timed and not cue.text.lstrip().startswith("<@") else cue.text
+    for piece in re.split(r"(\{[^}]*\})", text):
         if not piece.startswith("{"):
             parts.append(piece)
             continue
@@ -286,7 +297,7 @@ def _cue_lines(cue) -> list[str]:
             parts.append(f"<@{t}>")
             t += int(length) / 100
     plain = _SYLLABLE.sub(lambda m: lrc_stamp(float(m[1]), word=True), pysubs2.SSAEvent(text="".join(parts)).plaintext)
-    return [line for line in plain.splitlines() if line.strip()]
+    return [html.unescape(line) if webvtt else line for line in plain.splitlines() if line.strip()]
 
 
 def lrc_stamp(seconds: float, *, word: bool = False) -> str:

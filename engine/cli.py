@@ -165,8 +165,8 @@ def lipsync(
     twos: Annotated[bool, typer.Option("--twos", help="Animate on twos.")] = _L.twos,
     fmt: Annotated[str | None, typer.Option("--format", help="json (choreo.mouth/1), tsv, xml, rhubarb-json "
                                                              "(Rhubarb), dat (Moho switch), pgo (Papagayo), lrc, "
-                                                             "ass (the words as timed lyrics) \\[default: from "
-                                                             "the output suffix, else json].")] = None,
+                                                             "ass, srt, vtt (the words as timed lyrics) \\[default: "
+                                                             "from the output suffix, else json].")] = None,
     mix: Annotated[bool, typer.Option("--mix", help="VOCALS is the full mix (low-confidence fallback).")] = False,
     voice: VoiceOpt = _L.voice,
     mapping: Annotated[Path | None, typer.Option(help="JSON overriding the phoneme-to-mouth-shape mapping.")] = None,

@@ -106,7 +106,7 @@ def _shots(song):
 
 
 def test_registry_holds_both_scopes_and_keeps_the_mouth_view():
-    assert set(EXPORTERS) == {"json", "tsv", "xml", "rhubarb-json", "dat", "pgo", "lrc", "ass"}
+    assert set(EXPORTERS) == {"json", "tsv", "xml", "rhubarb-json", "dat", "pgo", "lrc", "ass", "srt", "vtt"}
     assert set(SONG_FORMATS) <= set(FORMATS) - set(EXPORTERS)  # the animators' formats are song formats too
     assert all(e.scope in ("song", "dancer") and e.reader for n, e in FORMATS.items() if n not in EXPORTERS)
     with pytest.raises(ChoreoError, match="song format"):

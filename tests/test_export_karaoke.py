@@ -1,11 +1,12 @@
-"""The lip-sync's words as timed lyrics (enhanced LRC, ASS karaoke): read back by ffmpeg, pysubs2 and choreo's own
-lyrics reader, each word within the format's precision of the track's."""
+"""The lip-sync's words as timed lyrics (enhanced LRC, ASS karaoke, SubRip, WebVTT): read back by ffmpeg, pysubs2,
+Chromium's WebVTT parser and choreo's own lyrics reader, each word within the format's precision of the track's."""
 
 from __future__ import annotations
 
 import re
 import subprocess
 from fractions import Fraction
+from pathlib import Path
 
 import pysubs2
 import pytest
@@ -15,7 +16,7 @@ from audio.lyrics import split_lines
 from audio.model import Phone, Word
 from choreography.mouth import build_mouth_track
 from engine.exporters import FORMATS, LINE_GAP_S, export, lyric_lines
-from engine.exporters.karaoke import to_ass, to_lrc
+from engine.exporters.karaoke import to_ass, to_lrc, to_srt, to_vtt
 from engine.exporters.song import Song, output_paths
 
 # Three lyric lines; a gap inside the second; an apostrophe, and brackets a reader would take for markup.
@@ -94,7 +95,7 @@ def test_words_without_lines_are_cut_at_gaps_and_a_track_without_words_is_refuse
     assert [[w.text for w in line] for line in lines] == [["Hello", "there"], ["my"], ["friend's"], ["[la]"]]
     assert all(b.start - a.end <= LINE_GAP_S for line in lines for a, b in zip(line, line[1:], strict=False))
     silent = _track(())
-    for write in (to_lrc, to_ass):
+    for write in (to_lrc, to_ass, to_srt, to_vtt):
         with pytest.raises(ChoreoError, match="'ada' has no words"):
             write(silent)
     # refused before anything is written, whatever else the export holds
@@ -103,3 +104,53 @@ def test_words_without_lines_are_cut_at_gaps_and_a_track_without_words_is_refuse
                      [FORMATS["tsv"], FORMATS["lrc"]], tmp_path)
     assert not list(tmp_path.iterdir())
     assert "[la]" not in to_ass(_track()) and "<la>" not in to_lrc(_track())
+    assert "[la]" not in to_srt(_track()) and "[la]" not in to_vtt(_track())
+
+
+def test_srt_is_read_back_by_ffmpeg_pysubs2_and_the_lyrics_reader(tmp_path):
+    path = export(_track(), tmp_path / "ada.srt")
+    lines = [(0.213, 1.104, "Hello there"), (2.0, 3.4, "my friend's"), (4.5, 5.2, "la")]  # the first word to the last
+    assert _ffmpeg_srt(path) == lines
+    assert [(e.start / 1000, e.end / 1000, e.plaintext) for e in pysubs2.load(str(path)).events] == lines
+    stamps: list = []
+    assert split_lines(path.read_text(encoding="utf-8"), None, stamps) == TEXTS
+    # timed lines, not words: each line from its cue's start, a stop where it ends
+    assert [(s.t, s.line, s.exact) for s in stamps] == [(0.213, 0, False), (1.104, None, False), (2.0, 1, False),
+                                                        (3.4, None, False), (4.5, 2, False), (5.2, None, False)]
+
+
+def test_vtt_is_read_back_by_chromium_ffmpeg_and_the_lyrics_reader(tmp_path):
+    """Chromium parses the file as a <track> of an <audio> element (served through Playwright's routing):
+    each cue's times and words, and a cue timestamp before each word after the first at that word's start."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright for Python is not installed")
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium; make test does it)")
+    words = [*WORDS[:4], Word(4.5, 5.2, "rock&roll", 0.5, 2), Word(4.5, 5.0, "<twice>", 0.5, 2)]
+    path = export(_track(words), tmp_path / "ada.vtt")
+    page_html = "<audio><track id=t kind=subtitles src=lyrics.vtt default></audio>"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium))
+        page = browser.new_page()
+        served = {"lyrics.vtt": (path.read_bytes(), "text/vtt"), "": (page_html, "text/html")}
+        page.route("http://choreo.test/**", lambda route: route.fulfill(
+            status=200, body=served[route.request.url.rsplit("/", 1)[1]][0],
+            content_type=served[route.request.url.rsplit("/", 1)[1]][1]))
+        page.goto("http://choreo.test/")
+        page.wait_for_function("document.getElementById('t').readyState === 2", timeout=20000)
+        cues = page.evaluate("""() => Array.from(document.getElementById('t').track.cues, c => ({
+            start: c.startTime, end: c.endTime,
+            parts: Array.from(c.getCueAsHTML().childNodes, n =>
+                n.nodeType === Node.PROCESSING_INSTRUCTION_NODE ? ["at", n.target, n.data] : ["text", n.textContent])
+        }))""")
+        browser.close()
+    assert [(c["start"], c["end"]) for c in cues] == [(0.213, 1.104), (2.0, 3.4), (4.5, 5.2)]
+    assert cues[0]["parts"] == [["text", "Hello "], ["at", "timestamp", "00:00:00.620"], ["text", "there"]]
+    assert cues[1]["parts"] == [["text", "my "], ["at", "timestamp", "00:00:02.900"], ["text", "friend's"]]
+    # the third line's two words start together: the second gets no timestamp of its own (one must come later)
+    assert cues[2]["parts"] == [["text", "twice rock&roll"]]  # in time order (the shorter first), "&" unescaped
+    assert _ffmpeg_srt(path)[:2] == [(0.213, 1.104, "Hello there"), (2.0, 3.4, "my friend's")]
+    stamps: list = []
+    assert split_lines(path.read_text(encoding="utf-8"), None, stamps)[:2] == TEXTS[:2]
+    own = [s for s in stamps if s.exact and s.line is not None]  # each word of the first two lines at its start
+    assert [(s.t, s.line, s.at) for s in own[:4]] == [(w.start, w.line, (k % 2, 0)) for k, w in enumerate(WORDS[:4])]

@@ -45,7 +45,7 @@ def cue_triples(track):
 
 
 def test_registry_lists_every_format():
-    assert set(EXPORTERS) == {"json", "tsv", "xml", "rhubarb-json", "dat", "pgo", "lrc", "ass"}
+    assert set(EXPORTERS) == {"json", "tsv", "xml", "rhubarb-json", "dat", "pgo", "lrc", "ass", "srt", "vtt"}
     for name, exp in EXPORTERS.items():
         assert exp.name == name
         assert exp.suffix.startswith(".")

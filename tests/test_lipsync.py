@@ -952,7 +952,7 @@ def test_words_exported_as_karaoke_come_back_where_they_were(speech, tmp_path):
     assert first.returncode == 0, first.stderr
     words = json.loads((tmp_path / "s.mouth.json").read_text(encoding="utf-8"))["words"]
     assert [w["line"] for w in words] == [0] * 9 + [1] * 8
-    for fmt, precision in (("ass", 0.005), ("lrc", 0.0005)):
+    for fmt, precision in (("ass", 0.005), ("lrc", 0.0005), ("vtt", 0.0005)):
         assert run_cli("lipsync", str(speech / "s.wav"), "--lyrics", str(speech / "s.txt"), "-o",
                        str(tmp_path / f"s.{fmt}"), "-q").returncode == 0
         again = run_cli("lipsync", str(speech / "s.wav"), "--lyrics", str(tmp_path / f"s.{fmt}"), "-o",

@@ -21,8 +21,8 @@ Conventions
 
 Mouth formats: ``json`` (the ``choreo.mouth/1`` artefact), ``tsv``, ``xml`` and ``rhubarb-json`` (Rhubarb
 Lip Sync's outputs), ``dat`` (Moho switch data), ``pgo`` (Papagayo project), and the words as timed lyrics,
-``lrc`` (enhanced LRC) and ``ass`` (ASS karaoke subtitles). Song formats: ``otio``
-(OpenTimelineIO), ``edl`` (CMX 3600), ``fcp7xml`` (Final Cut 7 XML), ``midi`` (tempo map and markers),
+``lrc`` (enhanced LRC), ``ass`` (ASS karaoke subtitles), ``srt`` (SubRip) and ``vtt`` (WebVTT). Song formats:
+``otio`` (OpenTimelineIO), ``edl`` (CMX 3600), ``fcp7xml`` (Final Cut 7 XML), ``midi`` (tempo map and markers),
 ``audacity`` (label track), ``blender`` (a Blender scene: armatures with their actions, markers, the song,
 the camera, mouth shapes), ``lottie`` (the dance as a Lottie animation) and ``xdts`` (Exchange Digital
 Time Sheet: mouth cels and move names per frame; not verified by a reader). Dancer format: ``csv`` (every

@@ -1,8 +1,10 @@
-r"""The lip-sync's words as timed lyrics: enhanced LRC and ASS karaoke subtitles, one line per lyric line.
+r"""The lip-sync's words as timed lyrics: enhanced LRC, ASS karaoke, SubRip and WebVTT, one line per lyric line.
 
-Both are what karaoke tools time lyrics in (Aegisub edits ASS karaoke; lyric players and many editors read
-LRC), and both are what ``--lyrics`` reads back: an artist corrects a word's time there and gives the file
-back, and each word then starts at its stamp (see the README, "Timed lyrics").
+Enhanced LRC and ASS karaoke are what karaoke tools time lyrics in (Aegisub edits ASS karaoke; lyric players and
+many editors read LRC); SubRip is what editing tools import as captions (the lyrics over the animatic) and
+WebVTT what browsers show, a word at a time. All four are what ``--lyrics`` reads back: an artist corrects a
+word's time there and gives the file back, and each word then starts at its stamp (SubRip times lines only; see
+the README, "Timed lyrics").
 
 Conventions
 -----------
@@ -10,9 +12,9 @@ Conventions
   the lyrics-aligned tiers and by a MIDI file that marks its lines; words without one, from a MIDI file that
   marks none or artefacts from before lines were kept, are cut into lines at gaps over 0.5 s). A track with no
   words (no lyrics given) is refused: there is nothing to time.
-- Times are the words' own seconds (not the cue frames), to the millisecond in LRC and to the centisecond in
-  ASS, whose clock counts centiseconds; each word's start is rounded once and every duration is a difference
-  of rounded times, so no error accumulates along a line.
+- Times are the words' own seconds (not the cue frames), to the millisecond in LRC, SubRip and WebVTT and to
+  the centisecond in ASS, whose clock counts centiseconds; each word's start is rounded once and every
+  duration is a difference of rounded times, so no error accumulates along a line.
 
 Layouts (``<t>`` is a time)::
 
@@ -22,6 +24,9 @@ Layouts (``<t>`` is a time)::
     ASS:  [Script Info], [V4+ Styles] (one style, "Default"), [Events]: per line
           Dialogue: 0,<first word's start>,<last word's end>,Default,<character>,0,0,0,karaoke,{\kN}word {\kG}{\kN}word
           N: the word's length in centiseconds; G: a gap between two words (an empty syllable, as Aegisub writes it)
+    SRT:  per line: its number, "hh:mm:ss,xxx --> hh:mm:ss,xxx" (first word's start, last word's end), its words
+    VTT:  WEBVTT, then per line: "hh:mm:ss.xxx --> hh:mm:ss.xxx", its words, each after the first preceded by a
+          cue timestamp "<hh:mm:ss.xxx>" (where it starts; the first starts with the cue)
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ from engine.exporters import Exporter, lyric_lines, register
 
 READER_LRC = ("choreo's lyrics reader (word stamps within 1 ms) and ffmpeg's LRC demuxer (line times, the word "
               "stamps in its text)")
+READER_SRT = "ffmpeg's SubRip demuxer, pysubs2 and choreo's lyrics reader (cue times to the millisecond)"
+READER_VTT = ("Chromium's WebVTT parser (a <track> of an <audio> element: cue times, the words and their timestamps "
+              "to the millisecond), ffmpeg's WebVTT demuxer and choreo's lyrics reader")
 READER_ASS = ("ffmpeg's ASS demuxer and pysubs2 (cue times and text), the karaoke tags summed (word starts within "
               "5 ms: centiseconds), and choreo's lyrics reader")
 
@@ -112,6 +120,63 @@ def to_ass(track: MouthTrack) -> str:
     return subs.to_string("ass")
 
 
+def _clock(seconds: float, sep: str) -> str:
+    """A subtitle time "hh:mm:ss.xxx" (``sep`` before the milliseconds: "," in SubRip, "." in WebVTT)."""
+    ms = round(seconds * 1000)
+    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}{sep}{ms % 1000:03d}"
+
+
+def to_srt(track: MouthTrack) -> str:
+    """SubRip captions: a cue per lyric line, from its first word's start to its last word's end.
+
+    Parameters
+    ----------
+    track : MouthTrack
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ChoreoError
+        The track has no words.
+    """
+    return "".join(f"{k}\n{_clock(line[0].start, ',')} --> {_clock(max(w.end for w in line), ',')}\n"
+                   f"{' '.join(_text(w) for w in line)}\n\n" for k, line in enumerate(_lines(track), start=1))
+
+
+def to_vtt(track: MouthTrack) -> str:
+    """WebVTT: a cue per lyric line, a cue timestamp before each of its words after the first.
+
+    A cue timestamp must come after the cue's start and the one before it: a word that starts no later than the
+    word before it (to the millisecond) shares that word's time and gets none.
+
+    Parameters
+    ----------
+    track : MouthTrack
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ChoreoError
+        The track has no words.
+    """
+    out = ["WEBVTT", ""]
+    for line in _lines(track):
+        last = round(line[0].start * 1000)
+        words = [_text(line[0]).replace("&", "&amp;")]
+        for w in line[1:]:
+            ms = round(w.start * 1000)
+            words.append((f"<{_clock(ms / 1000, '.')}>" if ms > last else "") + _text(w).replace("&", "&amp;"))
+            last = max(last, ms)
+        out += [f"{_clock(line[0].start, '.')} --> {_clock(max(w.end for w in line), '.')}", " ".join(words), ""]
+    return "\n".join(out)
+
+
 def write_lrc(track: MouthTrack, path: str | Path, *, sound_file: str | Path | None = None) -> Path:
     """Write enhanced LRC.
 
@@ -156,9 +221,58 @@ def write_ass(track: MouthTrack, path: str | Path, *, sound_file: str | Path | N
     return write_atomic(path, to_ass(track))
 
 
+def write_srt(track: MouthTrack, path: str | Path, *, sound_file: str | Path | None = None) -> Path:
+    """Write SubRip captions.
+
+    Parameters
+    ----------
+    track : MouthTrack
+    path : str or Path
+    sound_file : str or Path, optional
+        Accepted like every format's, unused.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    ChoreoError
+        The track has no words.
+    """
+    return write_atomic(path, to_srt(track))
+
+
+def write_vtt(track: MouthTrack, path: str | Path, *, sound_file: str | Path | None = None) -> Path:
+    """Write WebVTT captions with a timestamp per word.
+
+    Parameters
+    ----------
+    track : MouthTrack
+    path : str or Path
+    sound_file : str or Path, optional
+        Accepted like every format's, unused.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    ChoreoError
+        The track has no words.
+    """
+    return write_atomic(path, to_vtt(track))
+
+
 register(Exporter("lrc", ".lrc", write_lrc, "enhanced LRC (timed lyrics): a stamp per lyric line and per word, "
                   "as karaoke tools and lyric players read it; --lyrics reads it back (each word at its stamp)",
                   needs=("words",), reader=READER_LRC))
 register(Exporter("ass", ".ass", write_ass, "ASS karaoke subtitles (Aegisub): a cue per lyric line, a karaoke tag "
                   "per word; --lyrics reads it back (each word at its stamp)", needs=("words",),
                   reader=READER_ASS))
+register(Exporter("srt", ".srt", write_srt, "SubRip captions: a cue per lyric line, as editing tools import "
+                  "captions; --lyrics reads it back (timed lines)", needs=("words",), reader=READER_SRT))
+register(Exporter("vtt", ".vtt", write_vtt, "WebVTT captions: a cue per lyric line, a timestamp per word (browsers "
+                  "show the words as they are sung); --lyrics reads it back (each word at its stamp)",
+                  needs=("words",), reader=READER_VTT))
