@@ -31,6 +31,7 @@ Layouts (``<t>`` is a time)::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from audio.errors import ChoreoError
@@ -177,15 +178,20 @@ def to_vtt(track: MouthTrack) -> str:
     return "\n".join(out)
 
 
-def write_lrc(track: MouthTrack, path: str | Path, *, sound_file: str | Path | None = None) -> Path:
-    """Write enhanced LRC.
+def _writer(to_text: Callable[[MouthTrack], str], what: str) -> Callable[..., Path]:
+    """The ``write`` of a timed-lyrics format: ``to_text``'s text written atomically; ``what`` names the format."""
+
+    def write(track: MouthTrack, path: str | Path, *, sound_file: str | Path | None = None) -> Path:
+        return write_atomic(path, to_text(track))
+
+    write.__doc__ = f"""Write {what}.
 
     Parameters
     ----------
     track : MouthTrack
     path : str or Path
     sound_file : str or Path, optional
-        Accepted like every format's, unused (LRC names no audio file).
+        Accepted like every format's, unused (the file names no audio).
 
     Returns
     -------
@@ -196,73 +202,13 @@ def write_lrc(track: MouthTrack, path: str | Path, *, sound_file: str | Path | N
     ChoreoError
         The track has no words.
     """
-    return write_atomic(path, to_lrc(track))
+    return write
 
 
-def write_ass(track: MouthTrack, path: str | Path, *, sound_file: str | Path | None = None) -> Path:
-    """Write ASS karaoke subtitles.
-
-    Parameters
-    ----------
-    track : MouthTrack
-    path : str or Path
-    sound_file : str or Path, optional
-        Accepted like every format's, unused.
-
-    Returns
-    -------
-    Path
-
-    Raises
-    ------
-    ChoreoError
-        The track has no words.
-    """
-    return write_atomic(path, to_ass(track))
-
-
-def write_srt(track: MouthTrack, path: str | Path, *, sound_file: str | Path | None = None) -> Path:
-    """Write SubRip captions.
-
-    Parameters
-    ----------
-    track : MouthTrack
-    path : str or Path
-    sound_file : str or Path, optional
-        Accepted like every format's, unused.
-
-    Returns
-    -------
-    Path
-
-    Raises
-    ------
-    ChoreoError
-        The track has no words.
-    """
-    return write_atomic(path, to_srt(track))
-
-
-def write_vtt(track: MouthTrack, path: str | Path, *, sound_file: str | Path | None = None) -> Path:
-    """Write WebVTT captions with a timestamp per word.
-
-    Parameters
-    ----------
-    track : MouthTrack
-    path : str or Path
-    sound_file : str or Path, optional
-        Accepted like every format's, unused.
-
-    Returns
-    -------
-    Path
-
-    Raises
-    ------
-    ChoreoError
-        The track has no words.
-    """
-    return write_atomic(path, to_vtt(track))
+write_lrc = _writer(to_lrc, "enhanced LRC")
+write_ass = _writer(to_ass, "ASS karaoke subtitles")
+write_srt = _writer(to_srt, "SubRip captions")
+write_vtt = _writer(to_vtt, "WebVTT captions with a timestamp per word")
 
 
 register(Exporter("lrc", ".lrc", write_lrc, "enhanced LRC (timed lyrics): a stamp per lyric line and per word, "
