@@ -45,6 +45,7 @@ HOLD_S = 0.03
 MIN_NOTE_S = 0.06
 SMOOTH_S = 0.05
 CENTRE_WINDOW_S = 0.5
+VOICE_CONTEXT_S = 0.5  # around each stretch of voice the pitch is tracked on, for CREPE's window and the decoding
 LIP_CLOSE_S = 0.04  # the lips close for this long before a note that follows its neighbour without a gap
 INSTALL_HINT = "pip install 'choreo-engine[melody]'"
 
@@ -99,16 +100,25 @@ def melody_pitch(samples: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
     ModuleNotFoundError
         torchcrepe (or torch) is not installed: see ``INSTALL_HINT``.
     """
-    import torch
+    return _crepe(_centre16(samples, sr))
 
+
+def _centre16(samples: np.ndarray, sr: int) -> np.ndarray:
+    """The recording's centre (:func:`centre_channel`; mono as it is) at the tracker's ``MELODY_SR``."""
     from audio.features import resample_mono
+
+    x = np.asarray(samples, dtype=np.float32).reshape(len(samples), -1)
+    return centre_channel(np.stack([resample_mono(x[:, c], sr, MELODY_SR) for c in range(min(2, x.shape[1]))],
+                                   axis=1), MELODY_SR).astype(np.float32)
+
+
+def _crepe(y16: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CREPE's pitch and periodicity of ``y16`` (``MELODY_SR``), frame ``i`` centred at ``i`` hops."""
+    import torch
 
     crepe = _torchcrepe()
     if crepe is None:
         raise ModuleNotFoundError(f"the melody pitch tracker needs torchcrepe: {INSTALL_HINT}")
-    x = np.asarray(samples, dtype=np.float32).reshape(len(samples), -1)
-    y16 = centre_channel(np.stack([resample_mono(x[:, c], sr, MELODY_SR) for c in range(min(2, x.shape[1]))],
-                                  axis=1), MELODY_SR).astype(np.float32)
     # torchcrepe dithers each frequency by up to a pitch bin with numpy's global random generator: seeded
     # here, and the caller's state put back, so that the same mix gives the same mouth track.
     state = np.random.get_state()  # noqa: NPY002 (the generator torchcrepe draws from)
@@ -127,7 +137,9 @@ def voice_pitch(samples: np.ndarray, sr: int, voice: np.ndarray | None = None) -
     """The lead voice's pitch in a full mix, for the lyrics aligner: CREPE's track where it is voiced.
 
     On a mix, pYIN on the separated voice hears what the separation left of the band; CREPE on the mix's
-    centre (:func:`melody_pitch`) follows the predominant melody, which is the voice where one sings.
+    centre (:func:`melody_pitch`) follows the predominant melody, which is the voice where one sings. Given
+    where a voice is heard, CREPE runs only there (each stretch with ``VOICE_CONTEXT_S`` around it, stretches
+    closer than twice that run as one): its pitch elsewhere, an instrument's, was computed and thrown away.
 
     Parameters
     ----------
@@ -145,10 +157,23 @@ def voice_pitch(samples: np.ndarray, sr: int, voice: np.ndarray | None = None) -
     """
     import librosa
 
-    f0, per = melody_pitch(samples, sr)
-    on = per > VOICING
-    if voice is not None:
-        on &= librosa.util.fix_length(np.asarray(voice, dtype=bool), size=on.size)
+    from audio.phrases import vocal_phrases
+
+    y16 = _centre16(samples, sr)
+    if voice is None:
+        f0, per = _crepe(y16)
+        on = per > VOICING
+    else:
+        hop = int(MELODY_SR / MELODY_FRAME_HZ)
+        n = 1 + y16.shape[0] // hop  # CREPE's frame count (centred frames)
+        heard = librosa.util.fix_length(np.asarray(voice, dtype=bool), size=n)
+        f0, per = np.full(n, np.nan), np.zeros(n)
+        pad = int(round(VOICE_CONTEXT_S * MELODY_FRAME_HZ))
+        runs = vocal_phrases(heard, MELODY_FRAME_HZ, min_pause_s=2 * VOICE_CONTEXT_S, min_phrase_s=0.0)
+        for a, b in np.rint(runs * MELODY_FRAME_HZ).astype(int):
+            lo, hi = max(a - pad, 0), min(b + pad, n)
+            f0[lo:hi], per[lo:hi] = (x[: hi - lo] for x in _crepe(y16[lo * hop: hi * hop]))
+        on = (per > VOICING) & heard
     return np.where(on, f0, np.nan), np.where(on, per, 0.0)
 
 

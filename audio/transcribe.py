@@ -149,10 +149,11 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     if mix:  # the band never pauses: phrases and words are looked for in the lead vocal brought forward
         from audio import melody
 
-        y, rate = V.lead_vocal(melody.centre_channel(samples, audio.sr), audio.sr), V.VOCAL_SR
+        centre = melody.centre_channel(samples, audio.sr)
+        y, rate = V.lead_vocal(centre, audio.sr), V.VOCAL_SR
         pitch = None
         if melody.crepe_available():  # the voice's pitch from the mix's melody, where the detector hears a voice
-            pitch = melody.voice_pitch(samples, audio.sr, activity > 0.5 if detected else None)
+            pitch = melody.voice_pitch(centre, audio.sr, activity > 0.5 if detected else None)
         else:
             warnings.append(f"the melody pitch tracker is not installed or does not load ({melody.INSTALL_HINT}): "
                             "the voice's pitch is tracked on the separated voice, where the band confuses it more")
