@@ -166,13 +166,16 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
         sounding = np.minimum(sounding, heard)
     line_starts = None
     pinned = _own_stamps(stamps)  # the words that start at stamps of their own
+    inside = _syllable_stamps(words, pinned)  # and their syllables, where a karaoke file times every one
     if stamps:
         groups = _timed_groups(words, stamps, sounding, vf.frame_rate_hz, vf.duration_s, lyrics)
         own = sum((w.line, w.written_at) in pinned for w in words)
         warnings.append(f"timed lyrics: each line is looked for from its timestamp to the next (each moved to the "
                         f"nearest pause within {LRC_SNAP_S:g} s)"
                         + (f", and each of the {own} words with a timestamp of its own (enhanced LRC or karaoke) "
-                           "starts at it" if own else "") + ", not mapped onto the phrases")
+                           "starts at it" if own else "")
+                        + (f" (and the syllables of the {len(inside)} words timed syllable by syllable, each at its "
+                           "stamp)" if inside else "") + ", not mapped onto the phrases")
     else:
         line_starts = _line_starts(y, rate, words, _heard_spans(heard, vf.frame_rate_hz)) if mix else None
         if mix and line_starts is None:  # on 2 of 18 dev mixes, both over the Brahms: 3.0 and 2.0 s mean error
@@ -214,7 +217,7 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
                               path=lyrics)
         g_timed, g_phones, method, match = result
         if pinned:
-            g_timed, g_phones = _pinned(g_words, g_timed, g_phones, pinned, a, b, hold=not mix)
+            g_timed, g_phones = _pinned(g_words, g_timed, g_phones, pinned, a, b, hold=not mix, syllables=inside)
         if match is not None:
             matches.append((match, b - a))
         timed.extend(g_timed)
@@ -425,8 +428,42 @@ def _own_stamps(stamps: list) -> dict[tuple, float]:
     return {(s.line, s.at): s.t for s in stamps if s.exact and s.line is not None}
 
 
+def _syllable_stamps(words, at: dict) -> dict[tuple, list[float]]:
+    r"""The karaoke stamps inside whole words, by the word's place: a syllable's after the word's first.
+
+    Only the words with a stamp for each of their syllables after the first (in order) are given. A stamp inside
+    a word that no lyric word starts at (kana lyrics give a word per mora, each with its own place) times a
+    written syllable of it ("{\k20}ev{\k15}ery{\k30}where"). Written syllables are matched to the pronounced ones
+    by count: where the counts differ the word is placed from its own stamp alone.
+    """
+    places = {(w.line, w.written_at) for w in words}
+    inside: dict[tuple, list[tuple[int, float]]] = {}
+    for (line, (wi, c)), t in at.items():
+        if c > 0 and (line, (wi, c)) not in places:
+            inside.setdefault((line, wi), []).append((c, t))
+    out = {}
+    for w in words:
+        times = [t for _, t in sorted(inside.get((w.line, w.written_at[0]), []))] if w.written_at[1] == 0 else []
+        if times and len(times) == len(w.syllables) - 1:
+            out[(w.line, w.written_at)] = times
+    return out
+
+
+def _syllable_starts(word, aligned: Word, phones: list[Phone]) -> list[float] | None:
+    """Where the aligner starts each syllable of ``word`` after its first.
+
+    None where its phones (those starting inside ``aligned``, silences aside) are not as many as its
+    pronunciation's.
+    """
+    own = [ph for ph in phones if ph.phone != "SIL" and aligned.start - 1e-6 <= ph.start < aligned.end - 1e-6]
+    if len(own) != sum(len(s.phones) for s in word.syllables):
+        return None
+    firsts = np.cumsum([len(s.phones) for s in word.syllables])[:-1]
+    return [own[k].start for k in firsts]
+
+
 def _pinned(words, timed: list[Word], phones: list[Phone], at: dict, a: float, b: float, *,
-            hold: bool) -> tuple[list, list]:
+            hold: bool, syllables: dict | None = None) -> tuple[list, list]:
     """A group's aligned words and phones with each word that has a stamp of its own starting at it.
 
     A word's stamp (enhanced LRC, karaoke) is a person's timing of where it starts, which is what the artist
@@ -438,10 +475,17 @@ def _pinned(words, timed: list[Word], phones: list[Phone], at: dict, a: float, b
     karaoke tag says so), and where the singer rests instead, the voice's pause cuts it (:func:`_follow_voice`). On
     a full mix nothing would: the mouth is held through every undisputed line (:func:`_sung_lines`), so the
     aligner's own word ends stay (held, the 12 mono dev mixes' mouth agreement fell by 1-2 points; on the two dry
-    takes it rose by 2-4). ``at`` holds the words' stamps by place (:func:`_own_stamps`).
+    takes it rose by 2-4). ``at`` holds the words' stamps by place (:func:`_own_stamps`), ``syllables`` the stamps
+    of the syllables after a word's first, where a karaoke file times them (:func:`_syllable_stamps`): each of
+    those syllables starts at its stamp too, where the aligner gave the word its pronunciation's phones.
     """
     own = [(w.line, w.written_at) in at for w in words]
-    knots = [(t.start, at[(w.line, w.written_at)]) for w, t, o in zip(words, timed, own, strict=True) if o]
+    knots = []
+    for w, t, o in zip(words, timed, own, strict=True):
+        knots += [(t.start, at[(w.line, w.written_at)])] if o else []
+        inner = (syllables or {}).get((w.line, w.written_at))
+        starts = _syllable_starts(w, t, phones) if inner else None
+        knots += list(zip(starts, inner, strict=True)) if starts else []
     if not knots:
         return timed, phones
     if hold:

@@ -1010,6 +1010,38 @@ def test_karaoke_places_each_word_from_its_own_stamp(speech, tmp_path):
         assert [w.confidence for w in tr.words] == [1.0] * len(starts)  # where each starts is the person's call
 
 
+def test_karaoke_syllable_stamps_time_the_syllables_of_english_words(speech, tmp_path):
+    """An enhanced LRC timing "over" and "lazy" syllable by syllable ("<t>o<t>ver"): the second syllable of each
+    starts at its stamp (its first phone, V and Z, moved there), the first at the word's; a stamp inside a word
+    of one syllable ("sho<t>re") matches no pronounced syllable and is not used."""
+    from audio.lyrics import lrc_stamp
+
+    once = transcribe(speech / "s.wav", lyrics=speech / "s.txt")
+    inside = {"over": ("o", "ver"), "lazy": ("la", "zy"), "shore": ("sho", "re")}
+    moved = {}
+    for w in once.words:
+        if w.text in inside:  # a time inside the word, away from where the aligner starts its second syllable
+            moved[w.text] = round(w.start + 0.55 * (w.end - w.start), 3)
+
+    def piece(w) -> str:
+        head, tail = inside.get(w.text, (w.text, ""))
+        return lrc_stamp(w.start, word=True) + head + (lrc_stamp(moved[w.text], word=True) + tail if tail else "")
+
+    n = len((speech / "s.txt").read_text(encoding="utf-8").splitlines()[0].split())
+    (tmp_path / "k.lrc").write_text("".join(lrc_stamp(ws[0].start) + " ".join(piece(w) for w in ws) + "\n"
+                                            for ws in (once.words[:n], once.words[n:])), encoding="utf-8")
+    tr = transcribe(speech / "s.wav", lyrics=tmp_path / "k.lrc")
+    assert [w.text for w in tr.words] == [w.text for w in once.words]
+    assert any("the syllables of the 2 words timed syllable by syllable" in w for w in tr.warnings), tr.warnings
+    for text, second in (("over", "V"), ("lazy", "Z")):
+        word = next(w for w in tr.words if w.text == text)
+        assert word.start == pytest.approx(next(w for w in once.words if w.text == text).start, abs=1e-6)
+        first = next(p for p in tr.phones if p.phone == second and word.start <= p.start < word.end)
+        assert first.start == pytest.approx(moved[text], abs=1e-6)
+    shore = next(w for w in tr.words if w.text == "shore")
+    assert not any(abs(p.start - moved["shore"]) < 1e-6 for p in tr.phones if shore.start <= p.start < shore.end)
+
+
 def test_words_stamped_by_a_person_are_not_disputed(speech, tmp_path):
     """Every word of a karaoke file starts at its stamp, so the speech model's fit of a group says nothing of
     where its words start: no "could not confirm" warning, no line to check, confidence 1 on a stem and the
