@@ -373,15 +373,15 @@ def _loudness_voicing(vocal_features):
 # whether the pop mixes too). Without
 # phrase anchors the lyrics are aligned over the whole recording at once (the path taken when lines cannot be
 # matched to phrases); without the pitch tracker neither CREPE nor pYIN runs and a frame is voiced wherever the
-# voice is loud enough; without the singing detector a full mix's voice is looked for by its vocal-band loudness
-# (the path taken where the detector does not load).
+# voice is loud enough; without the singing detector a full mix's voice is looked for by its vocal-band loudness,
+# and a stem's silences are held only where the voice is pitched (the paths taken where the detector does not load).
 ABLATIONS = (
     ("all parts", {}, ("dry", "wet", "recorded", "long"), True),
     ("no anchors", {"audio.transcribe._phrase_groups": lambda _: _nothing,
                     "audio.transcribe._line_starts": lambda _: _nothing}, ("dry", "wet", "recorded", "long"), False),
     ("no pitch", {"audio.melody.crepe_available": lambda _: lambda: False,
                   "audio.vocals.vocal_features": _loudness_voicing}, ("dry", "wet", "recorded", "long"), True),
-    ("no detector", {"audio.singing.voice_activity": lambda _: _nothing}, ("recorded", "long"), True),
+    ("no detector", {"audio.singing.voice_activity": lambda _: _nothing}, ("dry", "wet", "recorded", "long"), True),
 )
 ABLATION_GROUPS = {"dry": "a cappella (songs, medley)", "wet": "wet stems",
                    "recorded": "songs over recordings", "long": "medleys over recordings",
@@ -513,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = ablation(args.dev, only)
         print("== what each part contributes: means with all parts, and with each switched off in turn (no anchors:\n"
               "   the whole recording aligned at once; no pitch: neither CREPE nor pYIN, voiced wherever loud; no\n"
-              "   detector: a full mix's voice found by its vocal-band loudness)")
+              "   detector: a full mix's voice found by its vocal-band loudness, a stem's silences held where pitched)")
         print(_table(rows, ["material", "parts", "clips", "mean_err_s", "within_03", "mouth_agree", "onsets_hit_015"]))
         if args.json:
             args.json.write_text(json.dumps({"ablation": rows}, indent=1))

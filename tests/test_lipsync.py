@@ -489,7 +489,8 @@ def test_a_geminate_closure_is_held_not_cut_as_a_pause():
 
 def test_a_held_last_note_keeps_the_mouth_open_to_the_phrase_end():
     """The aligner ends a line's last syllable early and leaves a silence up to the next line; the voice
-    holds the note, pitched, to 2.0 s and then rests: the mouth holds the vowel to 2.0 s and rests after."""
+    holds the note, pitched (or heard by the singing detector), to 2.0 s and then rests: the mouth holds the
+    vowel to 2.0 s and rests after."""
     from audio.model import Phone
     from audio.transcribe import _follow_voice
     from audio.vocals import VocalFeatures
@@ -506,6 +507,13 @@ def test_a_held_last_note_keeps_the_mouth_open_to_the_phrase_end():
     unpitched = VocalFeatures(fr, np.zeros(n), voiced.copy(), np.where(np.arange(n) >= 30, voiced * 0.2, 1.0),
                               np.full(n, 200.0), n / fr)
     assert any(p.phone == "SIL" and p.start <= 0.7 for p in _follow_voice(phones, unpitched))
+    # the same, the singing detector hearing a voice to 2.0 s (a held note whose pitch the reverb smeared): held
+    heard = np.where(np.arange(n) < 100, 0.9, 0.1)
+    held = [(p.phone, round(p.start, 2), round(p.end, 2)) for p in _follow_voice(phones, unpitched, singing=heard)]
+    assert held[1:3] == [("AA", 0.1, 2.0), ("SIL", 2.0, 3.0)]
+    # and hearing none (a band under the stem, loud and unpitched): the silence stays
+    assert any(p.phone == "SIL" and p.start <= 0.7
+               for p in _follow_voice(phones, unpitched, singing=np.full(n, 0.1)))
 
 
 def test_in_a_full_mix_the_mouth_follows_where_the_voice_is_heard():

@@ -72,8 +72,8 @@ def test_lipsync_real_ablation_on_one_song(tmp_path, capsys):
     assert load_benchmark("lipsync_real").main(["--ablate", "--only", "nit_song070_f001_007", "--json", str(out)]) == 0
     print(capsys.readouterr().out)
     rows = {r["parts"]: r for r in json.loads(out.read_text())["ablation"]}
-    # The dry take alone (the other groups' cases are named otherwise; the detector is only switched off on mixes).
-    assert sorted(rows) == ["all parts", "no anchors", "no pitch"]
+    # The dry take alone (the other groups' cases are named otherwise).
+    assert sorted(rows) == ["all parts", "no anchors", "no detector", "no pitch"]
     assert all(r["material"] == "a cappella (songs, medley)" and r["clips"] == 1 for r in rows.values())
     # Each part switched off changes the result (the same run otherwise): the whole take aligned at once places
     # other word times (0.051 s against 0.056 s measured), voicing by loudness alone another mouth (0.979 / 0.977).
