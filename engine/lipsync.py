@@ -18,8 +18,10 @@ from audio.transcribe import transcribe
 # full mix lists the lines placed far from the whole-recording alignment, not the low-confidence ones; the
 # lyrics' repeat marks are written out; 8: timed lyrics (LRC) place each line by its timestamps, and on a full mix
 # the mouth may move through every undisputed lyric line; 9: word stamps of enhanced LRC and karaoke subtitles place
-# their words, and Japanese lyric lines keep their numbers past a line of kanji alone).
-STAGE_VERSION = "9"
+# their words, and Japanese lyric lines keep their numbers past a line of kanji alone; 10: a stem's silences held
+# where the singing detector hears a voice, karaoke syllable stamps inside whole words, stamped words at confidence
+# 1, a full mix's melody tracked only where a voice is heard).
+STAGE_VERSION = "10"
 
 
 def make_track(vocals: str | Path | None, *, character: str, fps, lyrics: str | Path | None = None,
