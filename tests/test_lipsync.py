@@ -972,6 +972,17 @@ def test_words_exported_as_karaoke_come_back_where_they_were(speech, tmp_path):
         assert back["provenance"]["method"].startswith("timed words:"), back["provenance"]
 
 
+def test_a_format_of_the_words_without_lyrics_is_refused_before_the_work(speech, tmp_path):
+    """Timed-lyrics formats write the sung words, which lip-sync without lyrics has none of: one line naming the
+    file and the problem, exit code 2, nothing written (refused before the alignment, not after it)."""
+    for suffix in ("srt", "vtt", "lrc", "ass"):
+        res = run_cli("lipsync", str(speech / "s.wav"), "-o", str(tmp_path / f"s.{suffix}"))
+        assert res.returncode == 2, res.stderr
+        assert res.stderr.strip() == (f"choreo: error: {tmp_path / f's.{suffix}'}: the {suffix} format writes the sung "
+                                      "words, and without --lyrics (or --midi with lyric events) lip-sync has none")
+    assert not list(tmp_path.iterdir())
+
+
 def test_timed_lines_the_speech_model_does_not_confirm_are_listed_on_a_mix(speech, tmp_path):
     """Timed lyrics on a full mix whose second line is not what is sung: that line is listed to check first and
     its words get half the full-mix cap; the line that is sung keeps the cap."""
