@@ -79,28 +79,49 @@ def crepe_available() -> bool:
     return _torchcrepe() is not None
 
 
-def melody_pitch(samples: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
+def melody_pitch(samples: np.ndarray, sr: int, voice: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The predominant pitch of a recording and its periodicity, by CREPE (tiny model, Viterbi decoding).
 
-    Of a stereo recording the pitch of its centre (:func:`centre_channel`, at the tracker's 16 kHz).
+    Of a stereo recording the pitch of its centre (:func:`centre_channel`, at the tracker's 16 kHz). Given
+    where a voice is heard, CREPE runs only there (each stretch with ``VOICE_CONTEXT_S`` around it, stretches
+    closer than twice that run as one): elsewhere the melody is an instrument's, which no caller uses.
 
     Parameters
     ----------
     samples : np.ndarray [shape=(n,) or (n, channels), float32]
     sr : int, Hz
+    voice : np.ndarray [shape=(m,), bool], optional
+        Per frame at ``MELODY_FRAME_HZ``, where a voice is heard (the singing detector).
 
     Returns
     -------
-    f0_hz : np.ndarray [shape=(m,), Hz]
-        At ``MELODY_FRAME_HZ``.
-    periodicity : np.ndarray [shape=(m,), 0..1]
+    f0_hz : np.ndarray [shape=(k,), Hz]
+        At ``MELODY_FRAME_HZ``; ``FMIN_HZ`` where the pitch was not tracked.
+    periodicity : np.ndarray [shape=(k,), 0..1]
+        0 where the pitch was not tracked.
 
     Raises
     ------
     ModuleNotFoundError
         torchcrepe (or torch) is not installed: see ``INSTALL_HINT``.
     """
-    return _crepe(_centre16(samples, sr))
+    import librosa
+
+    from audio.phrases import vocal_phrases
+
+    y16 = _centre16(samples, sr)
+    if voice is None:
+        return _crepe(y16)
+    hop = int(MELODY_SR / MELODY_FRAME_HZ)
+    n = 1 + y16.shape[0] // hop  # CREPE's frame count (centred frames)
+    heard = librosa.util.fix_length(np.asarray(voice, dtype=bool), size=n)
+    f0, per = np.full(n, FMIN_HZ), np.zeros(n)
+    pad = int(round(VOICE_CONTEXT_S * MELODY_FRAME_HZ))
+    runs = vocal_phrases(heard, MELODY_FRAME_HZ, min_pause_s=2 * VOICE_CONTEXT_S, min_phrase_s=0.0)
+    for a, b in np.rint(runs * MELODY_FRAME_HZ).astype(int):
+        lo, hi = max(a - pad, 0), min(b + pad, n)
+        f0[lo:hi], per[lo:hi] = (x[: hi - lo] for x in _crepe(y16[lo * hop: hi * hop]))
+    return f0, per
 
 
 def _centre16(samples: np.ndarray, sr: int) -> np.ndarray:
@@ -137,9 +158,7 @@ def voice_pitch(samples: np.ndarray, sr: int, voice: np.ndarray | None = None) -
     """The lead voice's pitch in a full mix, for the lyrics aligner: CREPE's track where it is voiced.
 
     On a mix, pYIN on the separated voice hears what the separation left of the band; CREPE on the mix's
-    centre (:func:`melody_pitch`) follows the predominant melody, which is the voice where one sings. Given
-    where a voice is heard, CREPE runs only there (each stretch with ``VOICE_CONTEXT_S`` around it, stretches
-    closer than twice that run as one): its pitch elsewhere, an instrument's, was computed and thrown away.
+    centre (:func:`melody_pitch`) follows the predominant melody, which is the voice where one sings.
 
     Parameters
     ----------
@@ -147,7 +166,7 @@ def voice_pitch(samples: np.ndarray, sr: int, voice: np.ndarray | None = None) -
     sr : int, Hz
     voice : np.ndarray [shape=(m,), bool], optional
         Per frame at ``MELODY_FRAME_HZ``, where a voice is heard (the singing detector): elsewhere the
-        melody is an instrument's, and is taken as unvoiced.
+        melody is an instrument's, and is taken as unvoiced (and not tracked).
 
     Returns
     -------
@@ -157,23 +176,10 @@ def voice_pitch(samples: np.ndarray, sr: int, voice: np.ndarray | None = None) -
     """
     import librosa
 
-    from audio.phrases import vocal_phrases
-
-    y16 = _centre16(samples, sr)
-    if voice is None:
-        f0, per = _crepe(y16)
-        on = per > VOICING
-    else:
-        hop = int(MELODY_SR / MELODY_FRAME_HZ)
-        n = 1 + y16.shape[0] // hop  # CREPE's frame count (centred frames)
-        heard = librosa.util.fix_length(np.asarray(voice, dtype=bool), size=n)
-        f0, per = np.full(n, np.nan), np.zeros(n)
-        pad = int(round(VOICE_CONTEXT_S * MELODY_FRAME_HZ))
-        runs = vocal_phrases(heard, MELODY_FRAME_HZ, min_pause_s=2 * VOICE_CONTEXT_S, min_phrase_s=0.0)
-        for a, b in np.rint(runs * MELODY_FRAME_HZ).astype(int):
-            lo, hi = max(a - pad, 0), min(b + pad, n)
-            f0[lo:hi], per[lo:hi] = (x[: hi - lo] for x in _crepe(y16[lo * hop: hi * hop]))
-        on = (per > VOICING) & heard
+    f0, per = melody_pitch(samples, sr, voice)
+    on = per > VOICING
+    if voice is not None:
+        on &= librosa.util.fix_length(np.asarray(voice, dtype=bool), size=on.size)
     return np.where(on, f0, np.nan), np.where(on, per, 0.0)
 
 

@@ -850,8 +850,8 @@ def _melody_notes(samples, sr, vf, activity, detected: bool, loud) -> Transcript
     """Tier 4 on a full mix: the mouth sings the lead melody's notes where a voice is heard.
 
     The pitch is tracked on the centre of a stereo mix, where the lead vocal is (:func:`audio.melody.melody_pitch`).
-    Where the singing detector gave ``activity`` (``detected``), the notes are kept only inside the spans
-    where a voice is heard, with more syllables at onset peaks, and held through them
+    Where the singing detector gave ``activity`` (``detected``), the pitch is tracked and the notes are kept only
+    inside the spans where a voice is heard, with more syllables at onset peaks, and held through them
     (:func:`audio.melody.notes_in_spans`); the voice-band loudness that stands in for it cannot tell the voice
     from the band, so then every note is sung. Without torch, :func:`_fallback`.
     """
@@ -864,7 +864,7 @@ def _melody_notes(samples, sr, vf, activity, detected: bool, loud) -> Transcript
         return dataclasses.replace(tr, warnings=(*tr.warnings, (
             f"the melody pitch tracker is not installed or does not load ({melody.INSTALL_HINT}): the mouth "
             "opens on the mix's onsets where a voice seems to be, not on the sung notes")))
-    notes = melody.sung_notes(*melody.melody_pitch(samples, sr))
+    notes = melody.sung_notes(*melody.melody_pitch(samples, sr, activity > THRESHOLD if detected else None))
     if detected:  # every run of voice is a span: no pause is too short, no run too short
         fr = vf.frame_rate_hz
         spans = vocal_phrases(activity, fr, min_pause_s=0.0, min_phrase_s=0.0, threshold=THRESHOLD)
