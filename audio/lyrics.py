@@ -60,6 +60,11 @@ class LyricWord:
     written_at: tuple[int, int] = (0, 0)
     """(Word of its written line, character of that word) where it starts: a kana word gives one per mora."""
 
+    @property
+    def place(self) -> tuple[int, tuple[int, int]]:
+        """Where it is written: (line, ``written_at``), as a timed lyrics file's stamps say (``Stamp.line, .at``)."""
+        return self.line, self.written_at
+
 
 class Stamp(NamedTuple):
     """A timestamp of a timed lyrics file: where a line, or a word of it, is sung, or where the singing stops.

@@ -169,7 +169,7 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     inside = _syllable_stamps(words, pinned)  # and their syllables, where a karaoke file times every one
     if stamps:
         groups = _timed_groups(words, stamps, sounding, vf.frame_rate_hz, vf.duration_s, lyrics)
-        own = sum((w.line, w.written_at) in pinned for w in words)
+        own = sum(w.place in pinned for w in words)
         warnings.append(f"timed lyrics: each line is looked for from its timestamp to the next (each moved to the "
                         f"nearest pause within {LRC_SNAP_S:g} s)"
                         + (f", and each of the {own} words with a timestamp of its own (enhanced LRC or karaoke) "
@@ -199,13 +199,12 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     speech = _speech_align_groups(y, rate, groups) if p.aligner != "sung" else [None] * len(groups)
     if p.aligner != "sung" and len(groups) > 1 and not stamps:  # timed lines are cut where a person put them
         groups, speech = _rejoin(y, rate, groups, speech)
-    # the groups with a word to place (one whose every word has a stamp of its own is placed by its stamps)
-    loose_groups = sum(any((w.line, w.written_at) not in pinned for w in g[0]) for g in groups)
-    for (g_words, a, b), result in zip(groups, speech, strict=True):
+    # each group's lines with a word to place (a group whose every word has a stamp of its own has none)
+    loose_lines = [{w.line for w in g[0] if w.place not in pinned} for g in groups]
+    for (g_words, a, b), result, loose in zip(groups, speech, loose_lines, strict=True):
         if p.aligner != "sung":
             fit = None if result is None else _mean_confidence(result[0])
             if fit is not None and fit < SPEECH_FIT and p.aligner == "auto":
-                loose = {w.line for w in g_words if (w.line, w.written_at) not in pinned}
                 unconfirmed.extend([fit] if loose else [])
                 unsure |= loose if stamps else set()
                 result = None
@@ -227,9 +226,10 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
         warnings.append(f"--aligner speech: pocketsphinx could not align {failed_speech} of {len(groups)} {unit} "
                         "groups; the sung-syllable aligner placed those")
     if unconfirmed:
-        warnings.append(f"the speech model could not confirm the lyrics in {len(unconfirmed)} of {loose_groups} {unit} "
-                        f"groups (mean fit {np.mean(unconfirmed):.2f} < {SPEECH_FIT}): either the delivery is sung, "
-                        "or the lyrics do not match the audio; their word timings come from the sung-syllable aligner")
+        warnings.append(f"the speech model could not confirm the lyrics in {len(unconfirmed)} of "
+                        f"{sum(map(bool, loose_lines))} {unit} groups (mean fit {np.mean(unconfirmed):.2f} < "
+                        f"{SPEECH_FIT}): either the delivery is sung, or the lyrics do not match the audio; their word "
+                        "timings come from the sung-syllable aligner")
     if matches:
         match = sum(m * d for m, d in matches) / max(sum(d for _, d in matches), 1e-9)
         if match < p.min_match:
@@ -246,7 +246,12 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
         method = f"{how}: " + " + ".join(f"{m} ({n} of {len(groups)} {unit} groups)" for m, n in used.items())
     if heard is not None:
         heard = _sung_lines(heard, by_line, disputed, vf.frame_rate_hz)
-    phones = _follow_voice(phones, vf, heard, singing=None if mix else _stem_singing(y, rate, vf))
+    singing = None
+    if not mix:  # on a stem, where the singing detector hears a voice holds the silences inside a phrase too
+        from audio.singing import voice_activity
+
+        singing = voice_activity(y, rate, vf.voiced.size, vf.frame_rate_hz)
+    phones = _follow_voice(phones, vf, heard, singing=singing)
     if mix:
         check = check or set()
         method = f"full mix: {method}"
@@ -388,7 +393,7 @@ def _timed_groups(words, stamps: list, activity: np.ndarray, fr: float, duration
 
     # Each stamp of a line or word: the index of the first word at or after its place (a word left out of the
     # alignment gives its stamp to the next); a karaoke syllable's inside a word that is aligned whole is dropped.
-    places = [(w.line, w.written_at) for w in words]
+    places = [w.place for w in words]
     starts = set(places)
     stamps = [s for s in stamps if s.line is None or s.at[1] == 0 or (s.line, s.at) in starts]
     cuts = np.maximum.accumulate([s.t if s.exact else snap(s.t) for s in stamps] + [duration_s])
@@ -436,7 +441,7 @@ def _syllable_stamps(words, at: dict) -> dict[tuple, list[float]]:
     written syllable of it ("{\k20}ev{\k15}ery{\k30}where"). Written syllables are matched to the pronounced ones
     by count: where the counts differ the word is placed from its own stamp alone.
     """
-    places = {(w.line, w.written_at) for w in words}
+    places = {w.place for w in words}
     inside: dict[tuple, list[tuple[int, float]]] = {}
     for (line, (wi, c)), t in at.items():
         if c > 0 and (line, (wi, c)) not in places:
@@ -445,7 +450,7 @@ def _syllable_stamps(words, at: dict) -> dict[tuple, list[float]]:
     for w in words:
         times = [t for _, t in sorted(inside.get((w.line, w.written_at[0]), []))] if w.written_at[1] == 0 else []
         if times and len(times) == len(w.syllables) - 1:
-            out[(w.line, w.written_at)] = times
+            out[w.place] = times
     return out
 
 
@@ -479,11 +484,12 @@ def _pinned(words, timed: list[Word], phones: list[Phone], at: dict, a: float, b
     of the syllables after a word's first, where a karaoke file times them (:func:`_syllable_stamps`): each of
     those syllables starts at its stamp too, where the aligner gave the word its pronunciation's phones.
     """
-    own = [(w.line, w.written_at) in at for w in words]
+    own = [w.place in at for w in words]
+    syllables = syllables or {}
     knots = []
     for w, t, o in zip(words, timed, own, strict=True):
-        knots += [(t.start, at[(w.line, w.written_at)])] if o else []
-        inner = (syllables or {}).get((w.line, w.written_at))
+        knots += [(t.start, at[w.place])] if o else []
+        inner = syllables.get(w.place)
         starts = _syllable_starts(w, t, phones) if inner else None
         knots += list(zip(starts, inner, strict=True)) if starts else []
     if not knots:
@@ -688,13 +694,6 @@ def _geminates(phones: list[Phone]) -> tuple[list[Phone], set[int]]:
             out[i] = filled
     held = {j for i in range(1, len(out)) if joined(out[i - 1], out[i]) for j in (i - 1, i)}
     return out, held
-
-
-def _stem_singing(y: np.ndarray, sr: int, vf) -> np.ndarray | None:
-    """Where the singing detector hears a voice in a stem (0..1 per frame of ``vf``); None where it does not load."""
-    from audio.singing import voice_activity
-
-    return voice_activity(y, sr, vf.voiced.size, vf.frame_rate_hz)
 
 
 def _follow_voice(phones: list[Phone], vf, heard: np.ndarray | None = None, *,
