@@ -168,9 +168,8 @@ def to_vtt(track: MouthTrack) -> str:
     """
     out = ["WEBVTT", ""]
     for line in _lines(track):
-        last = round(line[0].start * 1000)
-        words = [_text(line[0]).replace("&", "&amp;")]
-        for w in line[1:]:
+        last, words = round(line[0].start * 1000), []
+        for w in line:  # the first word starts with the cue: no timestamp (one must come after the cue's start)
             ms = round(w.start * 1000)
             words.append((f"<{_clock(ms / 1000, '.')}>" if ms > last else "") + _text(w).replace("&", "&amp;"))
             last = max(last, ms)
