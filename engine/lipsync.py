@@ -20,8 +20,9 @@ from audio.transcribe import transcribe
 # the mouth may move through every undisputed lyric line; 9: word stamps of enhanced LRC and karaoke subtitles place
 # their words, and Japanese lyric lines keep their numbers past a line of kanji alone; 10: a stem's silences held
 # where the singing detector hears a voice, karaoke syllable stamps inside whole words, stamped words at confidence
-# 1, a full mix's melody tracked only where a voice is heard).
-STAGE_VERSION = "10"
+# 1, a full mix's melody tracked only where a voice is heard; 11: a sung phrase the aligner left silent is sung on
+# the vowel before it).
+STAGE_VERSION = "11"
 
 
 def make_track(vocals: str | Path | None, *, character: str, fps, lyrics: str | Path | None = None,

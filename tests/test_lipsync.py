@@ -516,6 +516,30 @@ def test_a_held_last_note_keeps_the_mouth_open_to_the_phrase_end():
                for p in _follow_voice(phones, unpitched, singing=np.full(n, 0.1)))
 
 
+def test_a_sung_phrase_the_aligner_left_silent_is_sung_on_the_vowel_before_it():
+    """The voice sings 0-1 s and 1.3-2.0 s and 3.0-4.0 s; the aligner ended the first note early and left a
+    silence from 0.6 to 3.0 s: the whole second phrase is sung on the note before it and the rest between the
+    phrases stays a rest. An unpitched phrase (a breath, a noise) in the same place stays silent."""
+    from audio.model import Phone
+    from audio.transcribe import _follow_voice
+    from audio.vocals import VocalFeatures
+
+    fr, n = 50.0, 200
+    voiced = np.ones(n)
+    voiced[50:65] = 0.0  # 1.0-1.3 s: a rest
+    voiced[100:150] = 0.0  # 2.0-3.0 s: the pause between the lines
+    vf = VocalFeatures(fr, np.zeros(n), voiced.copy(), voiced, np.full(n, 200.0), n / fr)
+    phones = [Phone(0.0, 0.1, "T"), Phone(0.1, 0.6, "AA"), Phone(0.6, 3.0, "SIL"), Phone(3.0, 3.1, "K"),
+              Phone(3.1, 4.0, "IY")]
+    out = [(p.phone, round(p.start, 2), round(p.end, 2)) for p in _follow_voice(phones, vf)]
+    assert out[1:5] == [("AA", 0.1, 1.0), ("SIL", 1.0, 1.3), ("AA", 1.3, 2.0), ("SIL", 2.0, 3.0)]
+    breath = voiced.copy()
+    breath[65:100] = 0.2  # 1.3-2.0 s sounds but is not pitched
+    unpitched = VocalFeatures(fr, np.zeros(n), voiced.copy(), breath, np.full(n, 200.0), n / fr)
+    out = [(p.phone, round(p.start, 2), round(p.end, 2)) for p in _follow_voice(phones, unpitched)]
+    assert ("SIL", 1.0, 3.0) in out and not any(p == "AA" and a >= 1.3 for p, a, _ in out)
+
+
 def test_in_a_full_mix_the_mouth_follows_where_the_voice_is_heard():
     """Under a band the separated voice stays loud and its pitch track loses the voice: given where the voice is
     heard (a full mix), a silence the aligner left inside a heard stretch is held though unpitched, and the
