@@ -109,7 +109,7 @@ def melody_pitch(samples: np.ndarray, sr: int, voice: np.ndarray | None = None) 
 
     from audio.phrases import vocal_phrases
 
-    y16 = _centre16(samples, sr)
+    y16 = centre16(samples, sr)
     if voice is None:
         return _crepe(y16)
     hop = int(MELODY_SR / MELODY_FRAME_HZ)
@@ -124,8 +124,20 @@ def melody_pitch(samples: np.ndarray, sr: int, voice: np.ndarray | None = None) 
     return f0, per
 
 
-def _centre16(samples: np.ndarray, sr: int) -> np.ndarray:
-    """The recording's centre (:func:`centre_channel`; mono as it is) at the tracker's ``MELODY_SR``."""
+def centre16(samples: np.ndarray, sr: int) -> np.ndarray:
+    """The recording's centre (:func:`centre_channel`; mono as it is) at 16 kHz (``MELODY_SR``).
+
+    Parameters
+    ----------
+    samples : np.ndarray [shape=(n,) or (n, channels), float32]
+    sr : int, Hz
+
+    Returns
+    -------
+    np.ndarray [shape=(m,), float32]
+        At ``MELODY_SR``: the rate of the pitch tracker, the singing detector and the voice separation, so a
+        full mix's centre is taken once, at that rate (at 44.1 kHz it took ten times as long).
+    """
     from audio.features import resample_mono
 
     x = np.asarray(samples, dtype=np.float32).reshape(len(samples), -1)
