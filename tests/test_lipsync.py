@@ -976,6 +976,61 @@ def test_a_timed_chorus_is_aligned_at_each_of_its_stamps(speech, tmp_path):
     assert np.max(np.abs(np.array([w.start for w in subs.words]) - expected)) < 0.3
 
 
+def test_timed_lyrics_off_as_a_whole_are_put_back(speech, tmp_path):
+    """The sentence spoken twice, 8 s apart, its LRC stamped 3 s late (the lyrics of a release with a longer
+    intro): the offset is found by the whole recording's alignment, named in a warning, and every word lands
+    where the right stamps put it; the right stamps are not moved."""
+    from audio.decode import load_audio
+    from audio.lyrics import lrc_stamp
+
+    voice = load_audio(speech / "s.wav")
+    v, sr = voice.mono(), voice.sr
+    takes = (0.5, 0.5 + v.size / sr + 8.0)
+    y = np.zeros(int((takes[1] + 4.0) * sr) + v.size, dtype=np.float32)
+    for t in takes:
+        y[int(t * sr): int(t * sr) + v.size] = v
+    sf.write(str(tmp_path / "twice.wav"), y, sr)
+    once = transcribe(speech / "s.wav", lyrics=speech / "s.txt")
+    lines = (speech / "s.txt").read_text(encoding="utf-8").strip().splitlines()
+    line_start = [once.words[0].start, once.words[len(lines[0].split())].start]
+    expected = np.array([t + w.start for t in takes for w in once.words])
+    for late, tag in ((0.0, ""), (3.0, ""), (3.0, "[offset:-3000]\n")):  # late by the stamps, or by the tag
+        shift = late if not tag else 0.0
+        lrc = "".join(f"{lrc_stamp(t + s + shift)}{line}\n" for t in takes
+                      for s, line in zip(line_start, lines, strict=True))
+        (tmp_path / "s.lrc").write_text(tag + lrc, encoding="utf-8")
+        tr = transcribe(tmp_path / "twice.wav", lyrics=tmp_path / "s.lrc")
+        moved = [w for w in tr.warnings if "every stamp is moved" in w]
+        assert (moved == ["timed lyrics: the stamps are 3.0 s late against the lines the whole recording's "
+                          "alignment hears (the lyrics of another release, or its [offset:] tag?): every stamp is "
+                          "moved -3.0 s"]) if late else not moved, tr.warnings
+        assert np.max(np.abs(np.array([w.start for w in tr.words]) - expected)) < 0.3
+
+
+def test_a_timed_lyrics_offset_is_taken_only_where_the_lines_agree_on_it(monkeypatch):
+    """The median gap between the stamps and the whole recording's line starts is the offset, when it is more
+    than LRC_SNAP_S and half the lines agree with it; scattered line starts (an alignment that lost the lyrics)
+    or a gap the snapping covers move nothing; stamps at the phrases' starts are not checked."""
+    import audio.transcribe as T
+    from audio.lyrics import Stamp
+
+    stamps = [Stamp(float(t), li) for li, t in enumerate((2.0, 6.0, 10.0, 14.0, 18.0, 22.0))]
+    silent = np.zeros(30 * 50)  # no phrase to find the stamps in place at
+    for starts, want in (((4.5, 8.4, 12.6, 16.5, 30.0, 1.0), 2.5),  # four of six agree
+                         ((4.5, 8.4, 25.0, 3.0, 30.0, 1.0), 0.0),  # two agree
+                         ((2.6, 6.7, 10.5, 14.6, 18.5, 22.6), 0.0)):  # 0.55 s: the snapping's
+        monkeypatch.setattr(T, "_line_starts", lambda *_a, s=starts: dict(enumerate(s)))
+        assert T._stamp_offset(None, 16000, [], stamps, silent, 50.0) == pytest.approx(want, abs=0.11)
+    monkeypatch.setattr(T, "_line_starts", lambda *_a: None)
+    assert T._stamp_offset(None, 16000, [], stamps, silent, 50.0) == 0.0
+    # phrases starting at four of the six stamps: in place, the whole recording is not aligned again
+    monkeypatch.setattr(T, "_line_starts", lambda *_a: pytest.fail("aligned again"))
+    sung = silent.copy()
+    for t in (2.1, 6.0, 9.8, 14.2):
+        sung[int(t * 50): int(t * 50) + 75] = 1.0
+    assert T._stamp_offset(None, 16000, [], stamps, sung, 50.0) == 0.0
+
+
 def test_words_exported_as_karaoke_come_back_where_they_were(speech, tmp_path):
     """choreo lipsync writes the words as ASS karaoke and enhanced LRC (an artist corrects them in a karaoke
     editor); given back as --lyrics, every word starts where it was, in the same lyric line."""
