@@ -21,6 +21,8 @@ Usage: ``python benchmarks/lipsync_real.py [--dev DIR] [--only NAME] [--json FIL
    the songs and those mixes with karaoke timings: an enhanced LRC file stamping every syllable at its
    annotated onset, moved by up to ``KARAOKE_JITTER_S`` (seeded). Words with stamps of their own start there,
    so their error is the stamps' (about half of ``KARAOKE_JITTER_S``): the mouth is what these rows measure.
+   And the same LRC files of the stems (dry and wet) and of those mixes off as a whole (``LRC_SHIFTS_S``): the
+   lyrics of another release, which the aligner should find and put back, or leave as they are.
    Syllable-onset error (mean, share within 0.3 s and 0.1 s), mouth open/closed agreement per frame with
    the annotated sung syllables beside that of a mouth that never closes (always_open: these songs are
    sung almost without a break, so agreement says little unless it beats that), the aligner that ran,
@@ -73,6 +75,7 @@ REVERBS = ((0.8, -10.0), (1.5, -6.0))
 CHANCE_DRAWS = 50  # random placements of the same number of openings, for the chance hit rate
 LRC_JITTER_S = 0.5  # the most a timed lyrics file's stamp is moved from the annotated line start
 KARAOKE_JITTER_S = 0.1  # the most a karaoke file's word stamp is moved from the annotated syllable onset
+LRC_SHIFTS_S = (2.5, -3.0)  # LRC files off as a whole: every stamp 2.5 s late, or 3 s early
 
 
 def _read_table(path: Path) -> np.ndarray:
@@ -192,10 +195,11 @@ def _wet(song: tuple[Path, Path, np.ndarray], tmp: Path, rt60_s: float, wet_db: 
 
 
 def _timed_lyrics(song: tuple[Path, Path, np.ndarray], tmp: Path, *,
-                  karaoke: bool = False) -> tuple[Path, Path, np.ndarray]:
+                  karaoke: bool = False, shift_s: float = 0.0) -> tuple[Path, Path, np.ndarray]:
     """A song with its lyrics as a timed file (LRC): each line stamped at its first annotated syllable, moved by
     up to ``LRC_JITTER_S`` either way (seeded); with ``karaoke``, every word (here a syllable) stamped at its own,
-    moved by up to ``KARAOKE_JITTER_S`` (enhanced LRC)."""
+    moved by up to ``KARAOKE_JITTER_S`` (enhanced LRC). ``shift_s``: every line stamp then moved by that much (a
+    file off as a whole: the lyrics of another release), none before 0."""
     from audio.lyrics import lrc_stamp, pronounce_words, read_lyrics
 
     wav, txt, table = song
@@ -209,10 +213,10 @@ def _timed_lyrics(song: tuple[Path, Path, np.ndarray], tmp: Path, *,
         text = "".join(lrc_stamp(t[ks[0]]) + " ".join(lrc_stamp(t[k], word=True) + words[k].text for k in ks) + "\n"
                        for ks in (np.flatnonzero(line_of == li) for li in range(len(lines))))
     else:
-        stamps = [max(table[np.flatnonzero(line_of == li)[0], 0] + rng.uniform(-jitter, jitter), 0.0)
+        stamps = [max(table[np.flatnonzero(line_of == li)[0], 0] + rng.uniform(-jitter, jitter) + shift_s, 0.0)
                   for li in range(len(lines))]
         text = "".join(f"{lrc_stamp(t)}{' '.join(line)}\n" for t, line in zip(stamps, lines, strict=True))
-    lrc = tmp / f"{wav.stem}.lrc"
+    lrc = tmp / f"{wav.stem}{f'_{shift_s:+g}s' if shift_s else ''}.lrc"
     lrc.write_text(text, encoding="utf-8")
     return wav, lrc, table
 
@@ -270,7 +274,11 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str],
         alone = [(sid, make, False) for sid, make in songs.items()]
         karaoke = [(f"karaoke: {name}", (lambda make=make: _timed_lyrics(make(), work, karaoke=True)), mix)
                    for name, make, mix in alone + recorded + long + broken]
-        cases += recorded + long + stereo + stereo_long + broken + timed + karaoke
+        # The same LRC files off as a whole, late and early (the stems' too): put back, or left as they were?
+        shifted = [(f"LRC {abs(d):g} s {'late' if d > 0 else 'early'}: {name}",
+                    (lambda make=make, d=d: _timed_lyrics(make(), work, shift_s=d)), mix)
+                   for name, make, mix in alone + wet + recorded + long + broken for d in LRC_SHIFTS_S]
+        cases += recorded + long + stereo + stereo_long + broken + timed + karaoke + shifted
         over_recordings = {case[0] for case in recorded + long + stereo + stereo_long + broken}
         lrc = {case[0] for case in timed}
         group_of = {name: group for group, members in (("dry", [c for c in cases if c[0] in dry]), ("wet", wet),
@@ -301,11 +309,14 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str],
     for group, label in ((recorded, "mean, songs over recordings"), (long, "mean, medleys over recordings"),
                          (stereo, "mean, songs, stereo"), (stereo_long, "mean, medleys, stereo"),
                          (broken, "mean, medleys with breaks"), (timed, "mean, the same mono mixes with LRC"),
-                         ([c for c in karaoke if c[2]], "mean, the same with karaoke")):
+                         ([c for c in karaoke if c[2]], "mean, the same with karaoke"),
+                         ([c for c in shifted if not c[2]], "mean, stems, LRC off as a whole"),
+                         ([c for c in shifted if c[2]], "mean, mono mixes, LRC off as a whole")):
         names = {case[0] for case in group}
         scored = [r for r in rows if r["clip"] in names and "mean_err_s" in r]
         if len(scored) > 1:
-            rows.append({**_mean_row(scored, label), "system": "mix", "method": "", "words": ""})
+            rows.append({**_mean_row(scored, label), "system": "mix" if group[0][2] else "auto", "method": "",
+                         "words": ""})
     return rows, pairs
 
 
