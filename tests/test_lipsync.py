@@ -540,6 +540,28 @@ def test_a_sung_phrase_the_aligner_left_silent_is_sung_on_the_vowel_before_it():
     assert ("SIL", 1.0, 3.0) in out and not any(p == "AA" and a >= 1.3 for p, a, _ in out)
 
 
+def test_the_mouth_opens_where_the_voice_starts_a_phrase():
+    """The voice starts a phrase at 1.0 s and the aligner its first phone at 1.4 s (late, as under reverb): the
+    phone starts at 1.0 s and the rest before it ends there; unpitched from 1.0 s (a breath before the line), the
+    phone starts where the aligner put it."""
+    from audio.model import Phone
+    from audio.transcribe import _follow_voice
+    from audio.vocals import VocalFeatures
+
+    fr, n = 50.0, 150
+    voiced = np.zeros(n)
+    voiced[50:125] = 1.0  # 1.0-2.5 s: a phrase
+    vf = VocalFeatures(fr, np.zeros(n), voiced.copy(), voiced, np.full(n, 200.0), n / fr)
+    phones = [Phone(0.0, 1.4, "SIL"), Phone(1.4, 1.5, "K"), Phone(1.5, 2.5, "AA"), Phone(2.5, 3.0, "SIL")]
+    out = [(p.phone, round(p.start, 2), round(p.end, 2)) for p in _follow_voice(phones, vf)]
+    assert out[:3] == [("SIL", 0.0, 1.0), ("K", 1.0, 1.5), ("AA", 1.5, 2.5)]
+    breath = voiced.copy()
+    breath[50:70] = 0.1
+    unpitched = VocalFeatures(fr, np.zeros(n), voiced.copy(), breath, np.full(n, 200.0), n / fr)
+    out = [(p.phone, round(p.start, 2), round(p.end, 2)) for p in _follow_voice(phones, unpitched)]
+    assert out[:2] == [("SIL", 0.0, 1.4), ("K", 1.4, 1.5)]
+
+
 def test_in_a_full_mix_the_mouth_follows_where_the_voice_is_heard():
     """Under a band the separated voice stays loud and its pitch track loses the voice: given where the voice is
     heard (a full mix), a silence the aligner left inside a heard stretch is held though unpitched, and the
