@@ -21,7 +21,8 @@ from audio.transcribe import transcribe
 # their words, and Japanese lyric lines keep their numbers past a line of kanji alone; 10: a stem's silences held
 # where the singing detector hears a voice, karaoke syllable stamps inside whole words, stamped words at confidence
 # 1, a full mix's melody tracked only where a voice is heard; 11: a sung phrase the aligner left silent is sung on
-# the vowel before it, a full mix's voice detected on its centre, timed lyrics off as a whole put back).
+# the vowel before it, the mouth opening where the voice starts a phrase, a full mix's voice detected on its
+# centre, timed lyrics off as a whole put back).
 STAGE_VERSION = "11"
 
 
