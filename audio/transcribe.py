@@ -718,6 +718,9 @@ def _tile(phones: list[Phone]) -> list[Phone]:
 # open through a sung note: a silence an aligner put inside a phrase where the voice stays pitched
 # (pocketsphinx models a long sung vowel as a short vowel and silence) holds the phone before it.
 REST_PAUSE_S = 0.2
+# A phrase of the voice that starts more than this before the aligner's next phone opens the mouth there (a few
+# frames: less is the activity's own jitter).
+ONSET_LEAD_S = 0.05
 
 
 #: Stop consonants: their closure is silent (the lips or the tongue shut the voice off).
@@ -792,15 +795,20 @@ def _follow_voice(phones: list[Phone], vf, heard: np.ndarray | None = None, *,
         # note), not merely active; what follows the phrase's end stays a rest.
         k = int(np.searchsorted(sung[:, 0], ph.start + 1e-6, side="right")) - 1
         end = min(ph.end, float(sung[k, 1])) if k >= 0 else ph.start
-        pitched = pitch[int(ph.start * fr): max(int(end * fr), int(ph.start * fr) + 1)]
         if (ph.phone == "SIL" and prev is not None and prev.phone != "SIL" and end > ph.start + 1e-6
-                and pitched.size and float(pitched.mean()) >= 0.5):
+                and _pitched(pitch, fr, ph.start, end)):
             held[-1] = Phone(prev.start, end, prev.phone)
             if ph.end > end + 1e-6:
                 held.append(Phone(end, ph.end, "SIL"))
         else:
             held.append(ph)
     return _open_on_voice(_sing_empty_phrases(held, sung, pitch, fr), sung, pitch, fr)
+
+
+def _pitched(pitch: np.ndarray, fr: float, a: float, b: float) -> bool:
+    """Whether the voice is pitched (or heard: ``pitch`` is 0..1 per frame at ``fr``) through most of ``a``..``b`` s."""
+    frames = pitch[int(a * fr): max(int(b * fr), int(a * fr) + 1)]
+    return bool(frames.size) and float(frames.mean()) >= 0.5
 
 
 def _sing_empty_phrases(phones: list[Phone], sung: np.ndarray, pitch: np.ndarray, fr: float) -> list[Phone]:
@@ -821,7 +829,7 @@ def _sing_empty_phrases(phones: list[Phone], sung: np.ndarray, pitch: np.ndarray
             continue
         t = ph.start
         for a, b in sung[(sung[:, 0] >= ph.start - 1e-6) & (sung[:, 1] <= ph.end + 1e-6)]:
-            if float(pitch[int(a * fr): max(int(b * fr), int(a * fr) + 1)].mean()) < 0.5:
+            if not _pitched(pitch, fr, a, b):
                 continue
             vowel = next((q.phone for q in reversed(out) if q.phone in VOWELS), "AH")
             out += [Phone(t, float(a), "SIL")] if a > t + 1e-6 else []
@@ -834,8 +842,8 @@ def _sing_empty_phrases(phones: list[Phone], sung: np.ndarray, pitch: np.ndarray
 def _open_on_voice(phones: list[Phone], sung: np.ndarray, pitch: np.ndarray, fr: float) -> list[Phone]:
     """The mouth opens where the voice starts a phrase, not later where the aligner starts its first phone.
 
-    Where a phrase of the voice starts inside a silence of the alignment, more than a frame-and-a-bit (50 ms)
-    before the phone that follows, runs on into that phone, and the voice is pitched (or heard) from its start
+    Where a phrase of the voice starts inside a silence of the alignment, more than ``ONSET_LEAD_S`` before the
+    phone that follows, runs on into that phone, and the voice is pitched (or heard) from its start
     to the phone, the phone starts at the phrase's start: a voice's onset is sharp even in a reverberant
     take, while the aligner, hearing the reverb of the phrase before, starts the words late. The words keep
     their times; only the mouth moves. The dev songs with a hall: song 004 0.888 / 0.917 -> 0.938 / 0.937
@@ -847,11 +855,10 @@ def _open_on_voice(phones: list[Phone], sung: np.ndarray, pitch: np.ndarray, fr:
         rest, nxt = out[i - 1], out[i]
         if rest.phone != "SIL" or nxt.phone == "SIL":
             continue
-        starts = sung[(sung[:, 0] > rest.start + 1e-6) & (sung[:, 0] < nxt.start - 0.05) & (sung[:, 1] >= nxt.start), 0]
-        if not starts.size:
-            continue
-        a = float(starts[0])
-        if float(pitch[int(a * fr): max(int(nxt.start * fr), int(a * fr) + 1)].mean()) >= 0.5:
+        starts = sung[(sung[:, 0] > rest.start + 1e-6) & (sung[:, 0] < nxt.start - ONSET_LEAD_S)
+                      & (sung[:, 1] >= nxt.start), 0]
+        if starts.size and _pitched(pitch, fr, float(starts[0]), nxt.start):
+            a = float(starts[0])
             out[i - 1], out[i] = Phone(rest.start, a, "SIL"), Phone(a, nxt.end, nxt.phone)
     return out
 
