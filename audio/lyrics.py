@@ -88,8 +88,8 @@ class Stamp(NamedTuple):
     exact: bool = False
 
 
-def read_lyrics(path: str | Path, notes: list[str] | None = None,
-                stamps: list[Stamp] | None = None) -> list[list[str]]:
+def read_lyrics(path: str | Path, notes: list[str] | None = None, stamps: list[Stamp] | None = None,
+                stanzas: list[int] | None = None) -> list[list[str]]:
     """Read a lyrics file: UTF-8 text, one sung line per line; blank lines separate stanzas.
 
     Repeat marks are written out, and a timed lyrics file (LRC, or subtitles) is read with its timestamps
@@ -102,6 +102,8 @@ def read_lyrics(path: str | Path, notes: list[str] | None = None,
         Where to add one note naming the repeat marks written out, if any.
     stamps : list, optional
         Where to put the timestamps of a timed lyrics file (see :func:`split_lines`); left empty otherwise.
+    stanzas : list of int, optional
+        Where to put the lines that start a stanza (see :func:`split_lines`).
 
     Returns
     -------
@@ -125,7 +127,7 @@ def read_lyrics(path: str | Path, notes: list[str] | None = None,
     except UnicodeDecodeError as exc:
         raise InputError(f"is not UTF-8 text (byte {exc.start}); save the lyrics as UTF-8", path=path) from None
     try:
-        lines = split_lines(text, notes, stamps)
+        lines = split_lines(text, notes, stamps, stanzas)
     except ValueError as exc:
         raise InputError(str(exc), path=path) from None
     if not lines:
@@ -179,7 +181,8 @@ def _written_out(raw: list[str]) -> tuple[list[str], list[str]]:
 
     A line ending in a repeat mark is repeated. A section header with a count repeats the lines after it up to
     the next header or blank line; a header with no lines after it (the next line that is not blank is a header,
-    or there is none) stands for the last section of the same name, which it repeats (once, or its count).
+    or there is none) stands for the last section of the same name, which it repeats (once, or its count). A
+    header is left as a blank line: it starts a stanza.
     """
     done: list[str] = []
     lines: list[str] = []
@@ -208,6 +211,7 @@ def _written_out(raw: list[str]) -> tuple[list[str], list[str]]:
         while k < len(lines) and lines[k].strip() and heads[k] is None:
             k += 1
         block = lines[j:k]
+        out.append("")  # a header starts a stanza, as a blank line does
         if block:
             blocks[key] = block
             out.extend(block * n)
@@ -392,8 +396,8 @@ def _word_stamps(line: str, times: list[float], li: int | None) -> list[Stamp]:
             for place, t in sorted(at.items(), key=lambda e: (e[0] is None, e[0] or (0, 0)))]
 
 
-def split_lines(text: str, notes: list[str] | None = None,
-                stamps: list[Stamp] | None = None) -> list[list[str]]:
+def split_lines(text: str, notes: list[str] | None = None, stamps: list[Stamp] | None = None,
+                stanzas: list[int] | None = None) -> list[list[str]]:
     """Split lyrics text into lines of words, section headers dropped and repeat marks written out.
 
     A header is a line in brackets ("[Chorus]"), or a line that is only a section's name ("Chorus:", "(Verse 2)",
@@ -423,6 +427,9 @@ def split_lines(text: str, notes: list[str] | None = None,
         in the list returned (and the word, for a word stamp), the line None for a stamp on a line with no
         words (LRC marks an instrumental break or the song's end so) or after a line's last word. Left empty
         for untimed lyrics.
+    stanzas : list of int, optional
+        Where to put the lines (indices in the list returned) that start a stanza, after the first: a line after
+        a blank line or a section header, or the first of a section a header repeats.
 
     Returns
     -------
@@ -446,10 +453,14 @@ def split_lines(text: str, notes: list[str] | None = None,
             notes.append(f"repeat marks in the lyrics written out (each line is sung once where it is written): "
                          f"{listed(done, '; ')}")
     out = []
+    stanza = False  # a blank line (or a section header) since the last line with words
     for line, t, wts in zip(raw, times, word_times, strict=True):
         words = _WORD.findall(_clean(line).replace(_MARK, ""))
         if words:
+            if stanza and out and stanzas is not None:
+                stanzas.append(len(out))
             out.append(words)
+        stanza = not words and (stanza or not line.strip())
         if stamps is None:
             continue
         li = len(out) - 1 if words else None

@@ -36,6 +36,14 @@ RATE_WINDOW = 9
 # costs as much as a syllable rate one RATE_SIGMA off. Beyond ANCHOR_CAP_S the other alignment is lost there
 # (on a full mix it can be several seconds off) and says nothing more.
 ANCHOR_COST, ANCHOR_CAP_S = 0.5, 3.0
+# Where the lyrics are written in stanzas (blank lines, section headers), a section break of the music, a pause
+# of SECTION_PAUSE_S or more (an instrumental break: a bar or more), most often falls between two stanzas, while
+# a stanza may start after a breath (a chorus straight after a verse). So a long pause before a line inside a
+# stanza costs INSIDE_COST, and a stanza starting without one STANZA_COST (-log of rough odds: a break after 1
+# line boundary in 10 inside a stanza, after 6 stanza starts in 10); pauses from BREATH_S to SECTION_PAUSE_S
+# count in proportion.
+BREATH_S, SECTION_PAUSE_S = 1.0, 2.5
+STANZA_COST, INSIDE_COST = math.log(0.6 / 0.4), math.log(0.9 / 0.1)
 
 
 def vocal_phrases(active: np.ndarray, frame_rate_hz: float, *, min_pause_s: float = 0.15,
@@ -70,7 +78,8 @@ def vocal_phrases(active: np.ndarray, frame_rate_hz: float, *, min_pause_s: floa
 
 
 def assign_lines(syllables: list[int], sung_s: np.ndarray, gaps_s: np.ndarray, *,
-                 anchors: tuple[np.ndarray, np.ndarray] | None = None) -> list[tuple[int, int, int, int]] | None:
+                 anchors: tuple[np.ndarray, np.ndarray] | None = None,
+                 stanzas: np.ndarray | None = None) -> list[tuple[int, int, int, int]] | None:
     """Map lyric lines onto phrases, in order (dynamic programme over lines x phrases).
 
     Parameters
@@ -84,6 +93,10 @@ def assign_lines(syllables: list[int], sung_s: np.ndarray, gaps_s: np.ndarray, *
     anchors : (line_starts_s, phrase_starts_s), optional
         Where another alignment starts each line, and where each phrase starts: a group is drawn towards
         the phrase its first line starts at (``ANCHOR_COST``, ``ANCHOR_CAP_S``).
+    stanzas : np.ndarray [shape=(n,), bool], optional
+        Which lines start a stanza of the lyrics (the first line's flag is not used): the music's long pauses
+        are drawn to the stanza breaks (``STANZA_COST``, ``INSIDE_COST``). None, or no line flagged: the lyrics
+        say nothing of their sections.
 
     Returns
     -------
@@ -97,10 +110,11 @@ def assign_lines(syllables: list[int], sung_s: np.ndarray, gaps_s: np.ndarray, *
         return None
     sung = np.asarray(sung_s, dtype=np.float64)
     gaps = np.asarray(gaps_s, dtype=np.float64)
+    start = _start_costs(n, k, gaps, anchors, stanzas)
     # Pass 1 compares every group with the song's mean syllable rate; pass 2 with the rate of the groups
     # around it in pass 1 (a running median over RATE_WINDOW phrases), since a song, or a medley, can
     # change pace between sections.
-    groups = _line_dp(syllables, sung, gaps, np.full(k, sum(syllables) / max(float(sung.sum()), 1e-9)), anchors)
+    groups = _line_dp(syllables, sung, gaps, np.full(k, sum(syllables) / max(float(sung.sum()), 1e-9)), start)
     if groups is None:
         return None
     rate = np.full(k, np.nan)
@@ -109,18 +123,37 @@ def assign_lines(syllables: list[int], sung_s: np.ndarray, gaps_s: np.ndarray, *
     known = np.flatnonzero(np.isfinite(rate))
     local = np.array([np.median(rate[known[np.abs(known - j) <= RATE_WINDOW // 2]])
                       if np.any(np.abs(known - j) <= RATE_WINDOW // 2) else np.median(rate[known]) for j in range(k)])
-    return _line_dp(syllables, sung, gaps, local, anchors)
+    return _line_dp(syllables, sung, gaps, local, start)
 
 
-def _line_dp(syllables: list[int], sung: np.ndarray, gaps: np.ndarray, rate_ref: np.ndarray,
-             anchors: tuple[np.ndarray, np.ndarray] | None) -> list[tuple[int, int, int, int]] | None:
-    """One pass of :func:`assign_lines` against the reference syllable rate ``rate_ref`` of each phrase."""
-    n, k = len(syllables), sung.shape[0]
-    # off[i, j]: what starting line i's group at phrase j costs against the anchors (none: nothing)
-    off = np.zeros((n + 1, k + 1))
+def _start_costs(n: int, k: int, gaps: np.ndarray, anchors: tuple[np.ndarray, np.ndarray] | None,
+                 stanzas: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """What a group costs against the anchors and the stanzas.
+
+    Returns ``off`` [n + 1, k + 1], what starting line i's group at phrase j costs, and ``inner`` [n + 1], where
+    ``inner[i1] - inner[i0 + 1]`` is what lines ``i0:i1`` cost sung as one group (a stanza starting inside it).
+    """
+    off, inner = np.zeros((n + 1, k + 1)), np.zeros(n + 1)
     if anchors is not None:
         line_t, phrase_t = (np.asarray(x, dtype=np.float64) for x in anchors)
         off[:n, :k] = ANCHOR_COST * np.minimum(np.abs(line_t[:, None] - phrase_t[None, :]), ANCHOR_CAP_S)
+    if stanzas is not None and np.any(np.asarray(stanzas)[1:]):
+        # how much the pause before each phrase (none before the first) looks like a section break, 0..1
+        section = np.clip((np.concatenate([[0.0], gaps]) - BREATH_S) / (SECTION_PAUSE_S - BREATH_S), 0.0, 1.0)
+        new = np.asarray(stanzas, dtype=bool)[1:, None]
+        off[1:n, 1:k] += np.where(new, STANZA_COST * (1.0 - section[None, 1:]), INSIDE_COST * section[None, 1:])
+        inner[2:] = np.cumsum(STANZA_COST * new[:, 0])
+    return off, inner
+
+
+def _line_dp(syllables: list[int], sung: np.ndarray, gaps: np.ndarray, rate_ref: np.ndarray,
+             start: tuple[np.ndarray, np.ndarray]) -> list[tuple[int, int, int, int]] | None:
+    """One pass of :func:`assign_lines` against the reference syllable rate ``rate_ref`` of each phrase.
+
+    ``start``: what a group costs besides its rate (:func:`_start_costs`).
+    """
+    off, inner = start
+    n, k = len(syllables), sung.shape[0]
     csyl = np.concatenate([[0], np.cumsum(syllables)])
     csung = np.concatenate([[0.0], np.cumsum(sung)])
     cgap = np.concatenate([[0.0], np.cumsum(gaps)])
@@ -142,7 +175,8 @@ def _line_dp(syllables: list[int], sung: np.ndarray, gaps: np.ndarray, rate_ref:
                 else:
                     rate = (csyl[i2] - csyl[i]) / max(csung[j2] - csung[j], 1e-3)
                     log_ref = (cref[j2] - cref[j]) / dj
-                    c = (cost[i, j] + off[i, j] + LINE_COST * (di - 1) + PHRASE_COST * (dj - 1)
+                    c = (cost[i, j] + off[i, j] + inner[i2] - inner[i + 1]
+                         + LINE_COST * (di - 1) + PHRASE_COST * (dj - 1)
                          + GAP_COST * (cgap[j2 - 1] - cgap[j]) / GAP_UNIT_S
                          + 0.5 * ((math.log(max(rate, 1e-6)) - log_ref) / RATE_SIGMA) ** 2)
                 if c < cost[i2, j2]:

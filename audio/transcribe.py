@@ -156,7 +156,8 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
         raise ChoreoError(f"unknown aligner {p.aligner!r}; choose auto, speech or sung")
     repeats: list[str] = []
     stamps: list[Stamp] = []
-    lines = read_lyrics(lyrics, repeats, stamps)
+    stanzas: list[int] = []
+    lines = read_lyrics(lyrics, repeats, stamps, stanzas)
     words, notes_out = pronounce_words(lines, voice=p.voice)
     if not words:
         raise ChoreoError("no word of the lyrics could be pronounced", path=lyrics)
@@ -202,7 +203,10 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
             warnings.append("the alignment of the whole recording lost the lyrics before their end (where the "
                             "singing detector misses the voice, most often): the lines are mapped by phrase "
                             "durations alone, and none could be checked against it")
-        groups = _phrase_groups(words, sounding, vf.frame_rate_hz, vf.duration_s, line_starts)
+        groups = _phrase_groups(words, sounding, vf.frame_rate_hz, vf.duration_s, line_starts, stanzas)
+        if mix and groups is not None and line_starts is not None and stanzas:
+            line_starts = _stanza_starts(y, rate, words, groups, heard, vf.frame_rate_hz, line_starts, stanzas)
+            groups = _phrase_groups(words, sounding, vf.frame_rate_hz, vf.duration_s, line_starts, stanzas)
     if groups is None:
         groups = [(words, 0.0, vf.duration_s)]
         warnings.append("the lyric lines could not be matched to the sung phrases (more lines than the voice has "
@@ -323,6 +327,30 @@ def _line_starts(y, sr: int, words, spans: np.ndarray) -> dict[int, float] | Non
     return out
 
 
+def _stanza_starts(y, sr: int, words, groups: list, heard: np.ndarray, fr: float, line_starts: dict[int, float],
+                   stanzas: list[int]) -> dict[int, float]:
+    """Where pocketsphinx starts each lyric line, aligning each stanza alone where the line mapping put it.
+
+    Over a whole full mix the pass of :func:`_line_starts` drifts, by a line or two for a stanza at a time (a dev
+    medley over a recorded band: a stanza's lines 4-7 s early). A stanza's place is surer than its lines': the
+    mapping draws the music's long pauses to the stanza breaks (``groups``, from :func:`_phrase_groups`). So each
+    stanza is aligned again alone, over the heard stretches of its groups; its lines keep their whole-recording
+    starts where that pass fails.
+    """
+    out = dict(line_starts)
+    spans = _heard_spans(heard, fr)
+    bounds = [0, *stanzas, max(w.line for w in words) + 1]
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        own = [g for g in groups if any(lo <= w.line < hi for w in g[0])]
+        if not own:
+            continue
+        a, b = min(g[1] for g in own), max(g[2] for g in own)
+        inside = np.clip(spans[(spans[:, 1] > a) & (spans[:, 0] < b)], a, b)
+        starts = _line_starts(y, sr, [w for w in words if lo <= w.line < hi], inside)
+        out.update(starts or {})
+    return out
+
+
 def _heard_spans(heard: np.ndarray, fr: float) -> np.ndarray:
     """Where a voice is heard in a full mix, widened by ``GROUP_PAD_S``: what the whole-recording pass hears.
 
@@ -352,10 +380,11 @@ def _heard_spans(heard: np.ndarray, fr: float) -> np.ndarray:
 
 
 def _phrase_groups(words, activity: np.ndarray, fr: float, duration_s: float,
-                   line_starts: dict[int, float] | None = None):
+                   line_starts: dict[int, float] | None = None, stanzas: list[int] = ()):
     """Words grouped by the phrases that sing them: [(words, start_s, end_s)], or None (no mapping).
 
-    ``line_starts`` (from :func:`_line_starts`) anchors the mapping where the phrases are unreliable.
+    ``line_starts`` (from :func:`_line_starts`) anchors the mapping where the phrases are unreliable;
+    ``stanzas``, the lyric lines that start a stanza (:func:`audio.lyrics.read_lyrics`), draw the long pauses.
     """
     from audio.phrases import assign_lines, vocal_phrases
 
@@ -365,7 +394,10 @@ def _phrase_groups(words, activity: np.ndarray, fr: float, duration_s: float,
     active = activity > 0.5
     sung = np.array([active[int(a * fr): int(b * fr)].sum() / fr for a, b in phrases])
     anchors = None if line_starts is None else (np.array([line_starts[li] for li in line_ids]), phrases[:, 0])
-    mapping = assign_lines(syll, sung, phrases[1:, 0] - phrases[:-1, 1], anchors=anchors)
+    # a stanza whose first line has no word to align starts with its next line that has
+    starts = np.zeros(len(line_ids), dtype=bool)
+    starts[np.searchsorted(line_ids, [s for s in stanzas if s <= line_ids[-1]])] = True
+    mapping = assign_lines(syll, sung, phrases[1:, 0] - phrases[:-1, 1], anchors=anchors, stanzas=starts)
     if mapping is None:
         return None
     spans = [(phrases[j0, 0], phrases[j1 - 1, 1]) for _i0, _i1, j0, j1 in mapping]

@@ -144,7 +144,7 @@ def _medley(dev: Path, ids: list[str], tmp: Path, *, intro_s: float = 0.0,
         t0 += (y.shape[0] + gap.shape[0]) / sr
     wav, txt = tmp / f"medley_{intro_s:g}_{gap_s:g}.wav", tmp / f"medley_{intro_s:g}_{gap_s:g}.txt"
     sf.write(wav, np.concatenate(parts), sr)
-    txt.write_text("\n".join(lyrics) + "\n", encoding="utf-8")
+    txt.write_text("\n\n".join(lyrics) + "\n", encoding="utf-8")  # a stanza per song, as lyrics are written
     return wav, txt, np.concatenate(table)
 
 
