@@ -751,18 +751,23 @@ def test_repeat_marks_in_the_lyrics_are_written_out():
     from audio.lyrics import split_lines
 
     notes: list[str] = []
+    stanzas: list[int] = []
     text = ("[Verse 1]\nwaiting all night (x2)\nhold on x3\n\n[Chorus x2]\nla la love\nyou and me\n\n"
             "[Verse 2]\nmy ex is gone\n[Chorus]\n\n[Bridge] (2x)\n\noh oh\n[Outro]\n")
-    lines = [" ".join(words) for words in split_lines(text, notes)]
+    lines = [" ".join(words) for words in split_lines(text, notes, None, stanzas)]
     chorus = ["la la love", "you and me"]
     verse = ["waiting all night"] * 2 + ["hold on"] * 3
     assert lines == verse + chorus * 2 + ["my ex is gone", *chorus] + ["oh oh"] * 2
+    # Each header starts a stanza where its lines are written out (a section repeated by its count is one)
+    assert stanzas == [5, 9, 10, 12]
     (note,) = notes
     assert note.startswith("repeat marks in the lyrics written out") and "[Chorus x2] (2 lines 2 times)" in note
     assert "[Chorus] (the 2 lines of the last section of that name)" in note
     assert "[Bridge] (2x) (1 line 2 times)" in note
     plain: list[str] = []
     assert split_lines("la la love\nyou and me\n", plain) == [["la", "la", "love"], ["you", "and", "me"]] and not plain
+    stanzas.clear()  # blank lines separate stanzas (however many); a line with no word to sing does not
+    assert len(split_lines("la la\nlove\n\n\nyou and\n...\nme\n\n", None, None, stanzas)) == 4 and stanzas == [2]
     # Headers without brackets, as lyric sites write them, are not sung: "Chorus:", "(Verse 2)", "Refrain",
     # "(Repeat Chorus)", "Coro x2"; a line that only mentions a section among other words is sung.
     notes.clear()
@@ -1051,6 +1056,33 @@ def test_a_timed_lyrics_offset_is_taken_only_where_the_lines_agree_on_it(monkeyp
     for t in (2.1, 6.0, 9.8, 14.2):
         sung[int(t * 50): int(t * 50) + 75] = 1.0
     assert T._stamp_offset(None, 16000, [], stamps, sung, 50.0) == 0.0
+
+
+def test_each_stanza_of_a_full_mix_is_aligned_again_where_the_mapping_put_it(monkeypatch):
+    """The whole-recording pass drifts over a long mix; each stanza is aligned alone over the heard stretches of
+    its groups, and keeps the whole-recording starts of its lines where that pass fails."""
+    from types import SimpleNamespace
+
+    import audio.transcribe as T
+
+    words = [SimpleNamespace(line=li) for li in (0, 0, 1, 2, 2, 3, 4)]
+    groups = [(words[:3], 0.0, 10.0), (words[3:6], 10.0, 20.0), (words[6:], 20.0, 30.0)]
+    heard = np.zeros(30 * 50)
+    heard[50:450] = heard[650:950] = heard[1100:1400] = 1.0  # voice 1-9, 13-19 and 22-28 s
+    calls = []
+
+    def aligned(_y, _sr, ws, spans):
+        calls.append(({w.line for w in ws}, np.round(spans, 2).tolist()))
+        return None if 4 in {w.line for w in ws} else {w.line: float(spans[0][0]) + w.line for w in ws}
+
+    monkeypatch.setattr(T, "_line_starts", aligned)
+    whole = {0: 0.5, 1: 5.0, 2: 9.0, 3: 15.0, 4: 21.0}
+    got = T._stanza_starts(None, 16000, words, groups, heard, 50.0, whole, [2, 4])
+    # the stretches widened by GROUP_PAD_S, cut at the stanza's groups
+    pad = T.GROUP_PAD_S
+    assert calls == [({0, 1}, [[1.0 - pad, 9.0 + pad]]), ({2, 3}, [[13.0 - pad, 19.0 + pad]]),
+                     ({4}, [[22.0 - pad, 28.0 + pad]])]
+    assert got == {0: 1.0 - pad, 1: 2.0 - pad, 2: 15.0 - pad, 3: 16.0 - pad, 4: 21.0}
 
 
 def test_words_exported_as_karaoke_come_back_where_they_were(speech, tmp_path):

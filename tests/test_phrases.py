@@ -69,3 +69,16 @@ def test_anchors_choose_between_mappings_the_durations_leave_open():
         (0, 1, 0, 2), (1, 2, 2, 3), (2, 3, 3, 4)]
     assert assign_lines(syl, sung, gaps, anchors=(np.array([0.1, 2.1, 7.4]), starts)) == by_durations
     assert assign_lines(syl, sung, gaps, anchors=(np.array([0.1, 13.9, 17.4]), starts)) == by_durations
+
+
+def test_stanzas_draw_the_long_pauses():
+    """Three equal lines over four equal phrases, a 3 s break between the second and third phrases: one line takes
+    two phrases, the first or the last (the break inside a line costs far more), and durations cannot tell
+    which. Where the lyrics start a stanza at line 1, line 1 starts after the break; at line 2, line 2 does."""
+    syl, sung, gaps = [4, 4, 4], np.ones(4), np.array([0.3, 3.0, 0.3])
+    first, last = [(0, 1, 0, 2), (1, 2, 2, 3), (2, 3, 3, 4)], [(0, 1, 0, 1), (1, 2, 1, 2), (2, 3, 2, 4)]
+    assert assign_lines(syl, sung, gaps, stanzas=np.array([False, True, False])) == first
+    assert assign_lines(syl, sung, gaps, stanzas=np.array([False, False, True])) == last
+    assert assign_lines(syl, sung, gaps) in (first, last)  # so one of the two is the stanzas' doing
+    # no stanza flagged past the first line: the lyrics say nothing
+    assert assign_lines(syl, sung, gaps, stanzas=np.array([True, False, False])) == assign_lines(syl, sung, gaps)
