@@ -95,8 +95,8 @@ def assign_lines(syllables: list[int], sung_s: np.ndarray, gaps_s: np.ndarray, *
         the phrase its first line starts at (``ANCHOR_COST``, ``ANCHOR_CAP_S``).
     stanzas : np.ndarray [shape=(n,), bool], optional
         Which lines start a stanza of the lyrics (the first line's flag is not used): the music's long pauses
-        are drawn to the stanza breaks (``STANZA_COST``, ``INSIDE_COST``). None, or no line flagged: the lyrics
-        say nothing of their sections.
+        are drawn to the stanza breaks (``STANZA_COST``, ``INSIDE_COST``). None, no line flagged, or every
+        line: the lyrics say nothing of their sections.
 
     Returns
     -------
@@ -137,7 +137,8 @@ def _start_costs(n: int, k: int, gaps: np.ndarray, anchors: tuple[np.ndarray, np
     if anchors is not None:
         line_t, phrase_t = (np.asarray(x, dtype=np.float64) for x in anchors)
         off[:n, :k] = ANCHOR_COST * np.minimum(np.abs(line_t[:, None] - phrase_t[None, :]), ANCHOR_CAP_S)
-    if stanzas is not None and np.any(np.asarray(stanzas)[1:]):
+    # lyrics with a blank line after every line (some sites space them so) say nothing of their sections
+    if stanzas is not None and 0 < np.count_nonzero(np.asarray(stanzas)[1:]) < n - 1:
         # how much the pause before each phrase (none before the first) looks like a section break, 0..1
         section = np.clip((np.concatenate([[0.0], gaps]) - BREATH_S) / (SECTION_PAUSE_S - BREATH_S), 0.0, 1.0)
         new = np.asarray(stanzas, dtype=bool)[1:, None]

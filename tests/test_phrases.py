@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from audio.phrases import assign_lines, vocal_phrases
+from audio.phrases import _start_costs, assign_lines, vocal_phrases
 
 
 def _activity(spans_s, duration_s, fr=50.0):
@@ -80,5 +80,9 @@ def test_stanzas_draw_the_long_pauses():
     assert assign_lines(syl, sung, gaps, stanzas=np.array([False, True, False])) == first
     assert assign_lines(syl, sung, gaps, stanzas=np.array([False, False, True])) == last
     assert assign_lines(syl, sung, gaps) in (first, last)  # so one of the two is the stanzas' doing
-    # no stanza flagged past the first line: the lyrics say nothing
-    assert assign_lines(syl, sung, gaps, stanzas=np.array([True, False, False])) == assign_lines(syl, sung, gaps)
+    # no stanza flagged past the first line, or every line (lyrics with a blank line after each): they say nothing
+    none = _start_costs(3, 4, gaps, None, None)
+    for flags in ([True, False, False], [False, True, True]):
+        for got, want in zip(_start_costs(3, 4, gaps, None, np.array(flags)), none, strict=True):
+            np.testing.assert_array_equal(got, want)
+    assert np.any(_start_costs(3, 4, gaps, None, np.array([False, True, False]))[0] != none[0])
