@@ -179,10 +179,10 @@ def _count(match: re.Match) -> int:
 def _written_out(raw: list[str]) -> tuple[list[str], list[str]]:
     """The lyrics' lines with their repeat marks written out, and what was written out (one entry per mark).
 
-    A line ending in a repeat mark is repeated. A section header with a count repeats the lines after it up to
-    the next header or blank line; a header with no lines after it (the next line that is not blank is a header,
-    or there is none) stands for the last section of the same name, which it repeats (once, or its count). A
-    header is left as a blank line: it starts a stanza.
+    A line ending in a repeat mark is repeated; a mark alone on its line is left out (named). A section header
+    with a count repeats the lines after it up to the next header or blank line; a header with no lines after it
+    (the next line that is not blank is a header, or there is none) stands for the last section of the same
+    name, which it repeats (once, or its count). A header is left as a blank line: it starts a stanza.
     """
     done: list[str] = []
     lines: list[str] = []
@@ -193,6 +193,9 @@ def _written_out(raw: list[str]) -> tuple[list[str], list[str]]:
         n = _count(mark) if mark is not None and _WORD.search(line[:mark.start()]) else 0
         if n:
             done.append(f"'{line.strip()}' ({n} times)")
+        elif mark is not None:  # a mark alone on its line: the line before it, or the stanza? not sung either way
+            done.append(f"'{line.strip()}' alone on its line (left out: write out the lines it repeats)")
+            continue
         lines.extend([line[:mark.start()]] * n if n else [line])
         heads.extend([None] * n if n else [head])
     out: list[str] = []

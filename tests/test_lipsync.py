@@ -766,6 +766,12 @@ def test_repeat_marks_in_the_lyrics_are_written_out():
     assert "[Bridge] (2x) (1 line 2 times)" in note
     plain: list[str] = []
     assert split_lines("la la love\nyou and me\n", plain) == [["la", "la", "love"], ["you", "and", "me"]] and not plain
+    # a mark alone on its line says not what it repeats (the line before, the stanza): left out, not sung, named
+    notes.clear()
+    assert split_lines("la la love\n(x2)\nyou and me\n(Repeat)\n", notes) == [["la", "la", "love"],
+                                                                               ["you", "and", "me"]]
+    assert "'(x2)' alone on its line (left out: write out the lines it repeats)" in notes[0]
+    assert "'(Repeat)' alone on its line" in notes[0]
     stanzas.clear()  # blank lines separate stanzas (however many); a line with no word to sing does not
     assert len(split_lines("la la\nlove\n\n\nyou and\n...\nme\n\n", None, None, stanzas)) == 4 and stanzas == [2]
     # Headers without brackets, as lyric sites write them, are not sung: "Chorus:", "(Verse 2)", "Refrain",
