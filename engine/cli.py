@@ -35,7 +35,8 @@ StyleOpt = Annotated[str, typer.Option(help="Styles to lean to, comma-separated:
                                             "suggests].")]
 RigOpt = Annotated[list[str] | None, typer.Option(help="Rig per character: a shipped name (ada, bo, pip) or a rig "
                                                        "JSON; repeat for several characters \\[default: ada].")]
-LyricsOpt = Annotated[Path | None, typer.Option(help="Lyrics: UTF-8 text, one sung line per line, or timed: an "
+LyricsOpt = Annotated[Path | None, typer.Option(help="Lyrics: UTF-8 text, one sung line per line (keep the blank "
+                                                       "lines between stanzas), or timed: an "
                                                        "LRC file (\\[mm:ss.xx] before each line; <mm:ss.xx> before a "
                                                        "word times it) or subtitles (SRT, WebVTT, ASS; karaoke "
                                                        "tags time words).")]
