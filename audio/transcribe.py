@@ -198,14 +198,15 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
                         + (f" (and the syllables of the {len(inside)} words timed syllable by syllable, each at its "
                            "stamp)" if inside else "") + ", not mapped onto the phrases")
     else:
-        line_starts = _line_starts(y, rate, words, _heard_spans(heard, vf.frame_rate_hz)) if mix else None
-        if mix and line_starts is None:  # on 2 of 18 dev mixes, both over the Brahms: 3.0 and 2.0 s mean error
+        spans = _heard_spans(heard, vf.frame_rate_hz) if mix else None  # where the whole-recording passes listen
+        line_starts = _line_starts(y, rate, words, spans) if mix else None
+        if mix and line_starts is None:  # on 2 of the 18 dev mixes, both over the Brahms
             warnings.append("the alignment of the whole recording lost the lyrics before their end (where the "
                             "singing detector misses the voice, most often): the lines are mapped by phrase "
                             "durations alone, and none could be checked against it")
         groups = _phrase_groups(words, sounding, vf.frame_rate_hz, vf.duration_s, line_starts, stanzas)
-        if mix and groups is not None and line_starts is not None and stanzas:
-            line_starts = _stanza_starts(y, rate, words, groups, heard, vf.frame_rate_hz, line_starts, stanzas)
+        if groups is not None and line_starts is not None and stanzas:  # (only a full mix has line starts)
+            line_starts = _stanza_starts(y, rate, words, groups, spans, line_starts, stanzas)
             groups = _phrase_groups(words, sounding, vf.frame_rate_hz, vf.duration_s, line_starts, stanzas)
     if groups is None:
         groups = [(words, 0.0, vf.duration_s)]
@@ -327,18 +328,17 @@ def _line_starts(y, sr: int, words, spans: np.ndarray) -> dict[int, float] | Non
     return out
 
 
-def _stanza_starts(y, sr: int, words, groups: list, heard: np.ndarray, fr: float, line_starts: dict[int, float],
+def _stanza_starts(y, sr: int, words, groups: list, spans: np.ndarray, line_starts: dict[int, float],
                    stanzas: list[int]) -> dict[int, float]:
     """Where pocketsphinx starts each lyric line, aligning each stanza alone where the line mapping put it.
 
     Over a whole full mix the pass of :func:`_line_starts` drifts, by a line or two for a stanza at a time (a dev
     medley over a recorded band: a stanza's lines 4-7 s early). A stanza's place is surer than its lines': the
     mapping draws the music's long pauses to the stanza breaks (``groups``, from :func:`_phrase_groups`). So each
-    stanza is aligned again alone, over the heard stretches of its groups; its lines keep their whole-recording
-    starts where that pass fails.
+    stanza is aligned again alone, over the heard stretches (``spans``, from :func:`_heard_spans`) of its groups;
+    its lines keep their whole-recording starts where that pass fails.
     """
     out = dict(line_starts)
-    spans = _heard_spans(heard, fr)
     bounds = [0, *stanzas, max(w.line for w in words) + 1]
     for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
         own = [g for g in groups if any(lo <= w.line < hi for w in g[0])]
@@ -380,7 +380,7 @@ def _heard_spans(heard: np.ndarray, fr: float) -> np.ndarray:
 
 
 def _phrase_groups(words, activity: np.ndarray, fr: float, duration_s: float,
-                   line_starts: dict[int, float] | None = None, stanzas: list[int] = ()):
+                   line_starts: dict[int, float] | None = None, stanzas: list[int] | tuple = ()):
     """Words grouped by the phrases that sing them: [(words, start_s, end_s)], or None (no mapping).
 
     ``line_starts`` (from :func:`_line_starts`) anchors the mapping where the phrases are unreliable;

@@ -1083,7 +1083,7 @@ def test_each_stanza_of_a_full_mix_is_aligned_again_where_the_mapping_put_it(mon
 
     monkeypatch.setattr(T, "_line_starts", aligned)
     whole = {0: 0.5, 1: 5.0, 2: 9.0, 3: 15.0, 4: 21.0}
-    got = T._stanza_starts(None, 16000, words, groups, heard, 50.0, whole, [2, 4])
+    got = T._stanza_starts(None, 16000, words, groups, T._heard_spans(heard, 50.0), whole, [2, 4])
     # the stretches widened by GROUP_PAD_S, cut at the stanza's groups
     pad = T.GROUP_PAD_S
     assert calls == [({0, 1}, [[1.0 - pad, 9.0 + pad]]), ({2, 3}, [[13.0 - pad, 19.0 + pad]]),
