@@ -161,10 +161,10 @@ def export_formats(spec: str, *, vocals: bool, lyrics: bool) -> list[Exporter]:
 
     exporters = parse_formats(spec)
     for e in exporters:
-        if e.scope == "mouth" and not vocals:
-            raise ChoreoError(f"the {e.name} format writes mouth tracks and this song has no vocals")
-        if "words" in e.needs and not lyrics:
-            raise ChoreoError(f"the {e.name} format writes the lip-sync's words and this song has no lyrics")
+        if not vocals:
+            e.refuse("mouths", "this song has no vocals")
+        if not lyrics:
+            e.refuse("words", "this song has no lyrics")
     return exporters
 
 

@@ -194,9 +194,8 @@ def lipsync(
     # The format is settled before the work: a file name no exporter writes is refused at once, not after the
     # alignment (a minute for a full mix).
     exporter = get_exporter(fmt or "json") if several else exporter_for(output, fmt)
-    if "words" in exporter.needs and lyrics is None and midi is None:
-        raise ChoreoError(f"the {exporter.name} format writes the sung words, and without --lyrics (or --midi with "
-                          "lyric events) lip-sync has none", path=output)
+    if lyrics is None and midi is None:
+        exporter.refuse("words", "without --lyrics (or --midi with lyric events) lip-sync has none", path=output)
     beats_s = None
     if analysis is not None:
         from engine import artifacts

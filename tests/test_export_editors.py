@@ -340,7 +340,7 @@ def test_cli_errors_are_one_line(runs, tmp_path):
     assert res.returncode == 2 and "the otio format needs the choreography" in res.stderr
     assert res.stderr.count("\n") == 1 and not list(tmp_path.iterdir())
     res = run_cli("export", str(runs["24"] / "example_song.analysis.json"), "--to", "tsv")
-    assert res.returncode == 2 and "writes mouth tracks and none was given" in res.stderr
+    assert res.returncode == 2 and "writes mouth tracks, and none was given" in res.stderr
     res = run_cli("export", str(tmp_path / "missing"), "--to", "midi")
     assert res.returncode == 2 and "missing: not found" in res.stderr
     res = run_cli("run", str(tmp_path / "song.ogg"), "-o", str(tmp_path / "o"), "--export", "edl,midl")

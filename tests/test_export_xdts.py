@@ -292,10 +292,10 @@ def test_cli_run_export_checks_the_names_before_the_run(base, tmp_path, monkeypa
     assert res.returncode == 2 and "unknown export format 'xdst' (did you mean 'xdts'?)" in res.stderr
     assert res.stderr.count("\n") == 1 and not out.exists()
     res = run_cli("run", song, "-o", str(out), "--export", "xdts,tsv")
-    assert res.returncode == 2 and "the tsv format writes mouth tracks and this song has no vocals" in res.stderr
+    assert res.returncode == 2 and "the tsv format writes mouth tracks, and this song has no vocals" in res.stderr
     assert not out.exists()
     res = run_cli("run", song, "-o", str(out), "--vocals", str(base / "ada.wav"), "--export", "tsv,lrc")
-    assert res.returncode == 2 and "the lrc format writes the lip-sync's words and this song has no lyrics" in \
+    assert res.returncode == 2 and "the lrc format writes the lip-sync's words, and this song has no lyrics" in \
         res.stderr
     assert not out.exists()
     res = run_cli("run", song, "--backend", "librosa", "--vocals", str(base / "ada.wav"), "--vocals",
@@ -324,9 +324,9 @@ def test_manifest_export_top_level_and_per_song(base, tmp_path):
     bad = {"export: [xdst]\nsongs:\n  - audio: {song}\n":
            r"export \(for songs\[0\]\): unknown export format 'xdst' \(did you mean 'xdts'\?\)",
            "songs:\n  - audio: {song}\n    export: [otio, tsv]\n":
-           r"songs\[0\].export: the tsv format writes mouth tracks and this song has no vocals",
+           r"songs\[0\].export: the tsv format writes mouth tracks, and this song has no vocals",
            "songs:\n  - audio: {song}\n    vocals: {{ada: {ada}}}\n    export: [ass]\n":
-           r"songs\[0\].export: the ass format writes the lip-sync's words and this song has no lyrics",
+           r"songs\[0\].export: the ass format writes the lip-sync's words, and this song has no lyrics",
            "songs:\n  - audio: {song}\n    export: 5\n": r"songs\[0\].export must be a list of format names"}
     for text, message in bad.items():
         with pytest.raises(ChoreoError, match=message):

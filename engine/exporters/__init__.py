@@ -44,6 +44,7 @@ from choreography.model import MouthTrack
 MOUTH_READER = "the layout parsers of tests/test_exporters.py"
 LINE_GAP_S = 0.5  # where words do not know their lyric line, a longer gap between them starts another
 SCOPES = ("mouth", "song", "dancer")
+WRITES = {"mouths": "mouth tracks", "words": "the lip-sync's words"}  # what a format may lack, as a refusal says it
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,28 @@ class Exporter:
     reader: str = MOUTH_READER
     options: tuple[str, ...] = ()
     check: Callable[[], None] | None = None
+
+    def refuse(self, part: str, lacking: str, *, path: Path | None = None) -> None:
+        """Refuse the format where it writes ``part`` and the caller has none: one message for every caller.
+
+        Parameters
+        ----------
+        part : {"mouths", "words"}
+            What the caller lacks: mouth tracks (the mouth scope writes them) or the lip-sync's words (a
+            format whose ``needs`` names them).
+        lacking : str
+            Why there are none, as the end of the sentence (``"this song has no lyrics"``).
+        path : Path, optional
+            The file the refusal is about.
+
+        Raises
+        ------
+        ChoreoError
+            ``"the lrc format writes the lip-sync's words, and this song has no lyrics"`` when the format
+            writes ``part``; nothing otherwise.
+        """
+        if (self.scope == "mouth") if part == "mouths" else part in self.needs:
+            raise ChoreoError(f"the {self.name} format writes {WRITES[part]}, and {lacking}", path=path)
 
 
 FORMATS: dict[str, Exporter] = {}

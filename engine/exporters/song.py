@@ -409,11 +409,10 @@ def output_paths(song: Song, exporters: list[Exporter], output: Path | None) -> 
     for exp in exporters:
         if exp.scope == "mouth":
             if not song.mouths:
-                raise ChoreoError(f"the {exp.name} format writes mouth tracks and none was given (NAME.mouth.json)")
-            wordless = [track.character for track in song.mouths if "words" in exp.needs and not track.words]
+                exp.refuse("mouths", "none was given (NAME.mouth.json)")
+            wordless = [track.character for track in song.mouths if not track.words]
             if wordless:
-                raise ChoreoError(f"the {exp.name} format writes the lip-sync's words, and the mouth track of "
-                                  f"{wordless[0]!r} has none (lip-sync without lyrics)")
+                exp.refuse("words", f"the mouth track of {wordless[0]!r} has none (lip-sync without lyrics)")
             jobs += [(exp, track, f"{track.character}{exp.suffix}") for track in song.mouths]
             continue
         if "choreography" in exp.needs and song.choreography is None:
