@@ -3,8 +3,8 @@
 A singer breathes between phrases, and lyrics are written a line per phrase, more or less. The voice's
 activity (:attr:`audio.vocals.VocalFeatures.active`) splits a vocal stem into phrases at its pauses;
 :func:`assign_lines` then maps the lyric lines onto the phrases in order by a dynamic programme that
-compares each line's syllable count with the phrase's sung duration, allowing a line to span two or three
-phrases (a breath inside a line), two or three lines to share a phrase, and a phrase to carry no lyric
+compares each line's syllable count with the phrase's sung duration, allowing a line to span two to four
+phrases (a breath inside a line), two to four lines to share a phrase, and a phrase to carry no lyric
 (an ad-lib, a backing vocal left in the stem, a cough). Words are then aligned inside their phrases, so an
 error stays inside its phrase instead of spreading to the rest of the song. In a full mix the band hides
 pauses and the voice's activity drops out under it, so durations alone mislead the mapping, and one wrong
@@ -21,11 +21,14 @@ import numpy as np
 # Spread of the log ratio between a group's syllable rate and the song's: a phrase sung 1.6x faster or
 # slower than the song's average costs 0.5 (one standard deviation).
 RATE_SIGMA = math.log(1.6)
-# A group of up to MAX_LINES lines sung over up to MAX_PHRASES phrases. Costs, in the same units: each
+# A group of up to MAX_LINES lines sung over up to MAX_PHRASES phrases. Lines share a phrase where no pause is
+# heard between them: on a full mix the band hides a singer's breaths, so one detected phrase can hold a whole
+# stanza, most often a quatrain, and a cap of 3 lines forced its fourth line into a phrase of its own (on a dev
+# mix, two lines into a 0.3 s blip before the verse). Costs, in the same units: each
 # extra line in a group LINE_COST, each extra phrase PHRASE_COST plus the pauses inside the group
 # (GAP_COST per GAP_UNIT_S: a line rarely holds its singer's longest breaths); a phrase that carries no
 # lyric SKIP_COST plus SKIP_COST per second of it (an ad-lib is short).
-MAX_LINES, MAX_PHRASES = 3, 4
+MAX_LINES, MAX_PHRASES = 4, 4
 LINE_COST, PHRASE_COST = 0.6, 0.3
 GAP_COST, GAP_UNIT_S = 1.0, 0.4
 SKIP_COST = 1.5

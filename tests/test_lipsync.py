@@ -1118,7 +1118,8 @@ def test_a_format_of_the_words_without_lyrics_is_refused_before_the_work(speech,
         res = run_cli("lipsync", str(speech / "s.wav"), "-o", str(tmp_path / f"s.{suffix}"))
         assert res.returncode == 2, res.stderr
         assert res.stderr.strip() == (f"choreo: error: {tmp_path / f's.{suffix}'}: the {suffix} format writes the "
-                                      "lip-sync's words, and without --lyrics (or --midi with lyric events) lip-sync has none")
+                                      "lip-sync's words, and without --lyrics (or --midi with lyric events) lip-sync "
+                                      "has none")
     assert not list(tmp_path.iterdir())
 
 

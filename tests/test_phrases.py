@@ -42,7 +42,7 @@ def test_a_phrase_without_lyrics_is_skipped():
 def test_impossible_mappings():
     assert assign_lines([], np.array([1.0]), np.zeros(0)) is None
     assert assign_lines([4], np.zeros(0), np.zeros(0)) is None
-    assert assign_lines([4] * 7, np.array([1.0, 1.0]), np.array([0.5])) is None  # more than 3 lines a phrase
+    assert assign_lines([4] * 9, np.array([1.0, 1.0]), np.array([0.5])) is None  # more than 4 lines a phrase
 
 
 def test_the_reference_rate_follows_a_change_of_pace():
@@ -86,3 +86,12 @@ def test_stanzas_draw_the_long_pauses():
         for got, want in zip(_start_costs(3, 4, gaps, None, np.array(flags)), none, strict=True):
             np.testing.assert_array_equal(got, want)
     assert np.any(_start_costs(3, 4, gaps, None, np.array([False, True, False]))[0] != none[0])
+
+
+def test_a_stanza_sung_in_one_phrase_stays_one_group():
+    """On a full mix the band can hide every breath of a quatrain: two verses of four equal lines, heard as two
+    14 s phrases after a 0.3 s blip (a dev mix over an orchestra). The verses are mapped onto their phrases and
+    the blip carries no lyric; with at most three lines a group, two lines had to go into the blip."""
+    groups = assign_lines([8] * 8, np.array([0.3, 14.0, 14.0]), np.array([0.2, 0.4]))
+    assert [g[:2] for g in groups] == [(0, 4), (4, 8)]
+    assert groups[0][3] == 2 and groups[1][2:] == (2, 3)
