@@ -1042,8 +1042,9 @@ def test_timed_lyrics_off_as_a_whole_are_put_back(speech, tmp_path):
 
 def test_a_timed_lyrics_offset_is_taken_only_where_the_lines_agree_on_it(monkeypatch):
     """The median gap between the stamps and the whole recording's line starts is the offset, when it is more
-    than LRC_SNAP_S and half the lines agree with it; scattered line starts (an alignment that lost the lyrics)
-    or a gap the snapping covers move nothing; stamps at the phrases' starts are not checked."""
+    than LRC_SNAP_S and half the lines agree with it, or the phrases' starts confirm a shift near it; scattered
+    line starts (an alignment that lost the lyrics) or a gap the snapping covers move nothing; stamps at the
+    phrases' starts are not checked."""
     import audio.transcribe as T
     from audio.lyrics import Stamp
 
@@ -1054,6 +1055,14 @@ def test_a_timed_lyrics_offset_is_taken_only_where_the_lines_agree_on_it(monkeyp
                          ((2.6, 6.7, 10.5, 14.6, 18.5, 22.6), 0.0)):  # 0.55 s: the snapping's
         monkeypatch.setattr(T, "_line_starts", lambda *_a, s=starts: dict(enumerate(s)))
         assert T._stamp_offset(None, 16000, [], stamps, silent, 50.0) == pytest.approx(want, abs=0.11)
+    # a full mix's pass drifting by lines (two of six agree with the median, 2.45 s): the phrases' starts decide,
+    # when the stamps moved near the median land on them more often than chance explains
+    monkeypatch.setattr(T, "_line_starts", lambda *_a: dict(enumerate((4.5, 8.4, 25.0, 3.0, 30.0, 1.0))))
+    for onsets, want in (((4.6, 8.6, 12.6, 16.6, 20.6), 2.45), ((4.6, 11.0, 20.0, 26.0), 0.0)):  # 5 of 6; 2 at best
+        heard = silent.copy()
+        for t in onsets:
+            heard[int(t * 50): int(t * 50) + 75] = 1.0
+        assert T._stamp_offset(None, 16000, [], stamps, heard, 50.0) == pytest.approx(want, abs=0.11)
     monkeypatch.setattr(T, "_line_starts", lambda *_a: None)
     assert T._stamp_offset(None, 16000, [], stamps, silent, 50.0) == 0.0
     # phrases starting at four of the six stamps: in place, the whole recording is not aligned again
