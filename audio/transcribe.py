@@ -504,8 +504,8 @@ def _stamp_offset(y, sr: int, words, stamps: list, activity: np.ndarray, fr: flo
             first.setdefault(st.line, st.t)
     onsets = vocal_phrases(activity, fr)[:, 0]
     stamped = np.array(list(first.values()))
-    if not stamped.size or (onsets.size and np.mean(np.min(np.abs(stamped[:, None] - onsets[None, :]), axis=1)
-                                                    <= STAMP_ON_PHRASE_S) >= OFFSET_AGREE):
+    in_place = int(_on_phrase_starts(stamped, onsets, np.zeros(1))[0])
+    if not stamped.size or in_place >= OFFSET_AGREE * stamped.size:
         return 0.0
     starts = _line_starts(y, sr, words, _heard_spans(activity, fr))
     if starts is None:
@@ -518,30 +518,37 @@ def _stamp_offset(y, sr: int, words, stamps: list, activity: np.ndarray, fr: flo
         return 0.0
     if np.mean(np.abs(diff - shift) <= LRC_SNAP_S) >= OFFSET_AGREE:
         return shift
-    return _onset_shift(stamped, onsets, shift, activity.size / fr)
+    return _onset_shift(stamped, onsets, shift, in_place, activity.size / fr)
 
 
-def _onset_shift(stamped: np.ndarray, onsets: np.ndarray, near: float, duration_s: float) -> float:
+def _on_phrase_starts(times: np.ndarray, onsets: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """For each of ``shifts``, how many of ``times`` (seconds), so moved, lie near a phrase's start.
+
+    Near: within ``STAMP_ON_PHRASE_S`` of one of ``onsets`` (the phrases' starts, in order).
+    """
+    bounded = np.concatenate([[-np.inf], onsets, [np.inf]])
+    moved = times[None, :] + shifts[:, None]
+    after = np.searchsorted(bounded, moved)  # the first phrase start at or after each moved time
+    gap = np.minimum(moved - bounded[after - 1], bounded[after] - moved)
+    return np.sum(gap <= STAMP_ON_PHRASE_S, axis=1)
+
+
+def _onset_shift(stamped: np.ndarray, onsets: np.ndarray, near: float, in_place: int, duration_s: float) -> float:
     """A timed lyrics file's offset near ``near`` (seconds), confirmed by the phrases' starts; 0 if none is.
 
     The shift within ``LRC_SNAP_S`` of ``near`` that puts the most ``stamped`` times within ``STAMP_ON_PHRASE_S``
     of a phrase's start (``onsets``), where more stamps land there than chance explains (``OFFSET_P``) and than
-    land there unshifted. Of equally good shifts, the one nearest ``near``.
+    the ``in_place`` that do unshifted. Of equally good shifts, the one nearest ``near``.
     """
     from scipy.stats import binom
 
-    if not onsets.size:
-        return 0.0
     grid = near + np.arange(-LRC_SNAP_S, LRC_SNAP_S + 1e-9, 0.01)
-    shifts = np.concatenate([[0.0], grid])
-    hits = np.sum(np.min(np.abs(stamped[None, :, None] + shifts[:, None, None] - onsets[None, None, :]), axis=2)
-                  <= STAMP_ON_PHRASE_S, axis=1)
-    ties = np.flatnonzero(hits[1:] == hits[1:].max())
+    hits = _on_phrase_starts(stamped, onsets, grid)
+    ties = np.flatnonzero(hits == hits.max())
     best = int(ties[np.argmin(np.abs(grid[ties] - near))])
-    steps = np.arange(0.0, duration_s, 0.01)
-    chance = float(np.mean(np.min(np.abs(steps[:, None] - onsets[None, :]), axis=1) <= STAMP_ON_PHRASE_S))
-    k = int(hits[1 + best])
-    if k > hits[0] and binom.sf(k - 1, stamped.size, chance) < OFFSET_P:
+    # chance: the share of the recording (on a 10 ms grid) that close to a phrase's start
+    chance = _on_phrase_starts(np.arange(0.0, duration_s, 0.01), onsets, np.zeros(1))[0] / max(duration_s * 100, 1.0)
+    if hits[best] > in_place and binom.sf(hits[best] - 1, stamped.size, chance) < OFFSET_P:
         return float(grid[best])
     return 0.0
 
