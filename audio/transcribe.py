@@ -546,8 +546,8 @@ def _onset_shift(stamped: np.ndarray, onsets: np.ndarray, near: float, in_place:
     hits = _on_phrase_starts(stamped, onsets, grid)
     ties = np.flatnonzero(hits == hits.max())
     best = int(ties[np.argmin(np.abs(grid[ties] - near))])
-    # chance: the share of the recording (on a 10 ms grid) that close to a phrase's start
-    chance = _on_phrase_starts(np.arange(0.0, duration_s, 0.01), onsets, np.zeros(1))[0] / max(duration_s * 100, 1.0)
+    steps = np.arange(0.0, duration_s, 0.01)  # chance: the share of these 10 ms steps that close to a phrase's start
+    chance = _on_phrase_starts(steps, onsets, np.zeros(1))[0] / max(steps.size, 1)
     if hits[best] > in_place and binom.sf(hits[best] - 1, stamped.size, chance) < OFFSET_P:
         return float(grid[best])
     return 0.0

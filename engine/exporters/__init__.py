@@ -103,7 +103,8 @@ class Exporter:
             ``"the lrc format writes the lip-sync's words, and this song has no lyrics"`` when the format
             writes ``part``; nothing otherwise.
         """
-        if (self.scope == "mouth") if part == "mouths" else part in self.needs:
+        writes = self.scope == "mouth" if part == "mouths" else part in self.needs
+        if writes:
             raise ChoreoError(f"the {self.name} format writes {WRITES[part]}, and {lacking}", path=path)
 
 
