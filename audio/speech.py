@@ -55,6 +55,11 @@ _FILLER_WORDS = frozenset({"<s>", "</s>", "<sil>", "[noise]", "[speech]", "(null
 # search lost the text on dev mixes. At 1e-200 it gave the unpruned search's line mapping and word timings on
 # all nine dev mixes, in a third of the memory (a 229 s mix: 1.3 GB peak instead of 3.5).
 WORD_STARTS_BEAM = 1e-200
+# Where the pruned search still loses the text (2 of 18 dev mixes, both over the Brahms, whose strings score as
+# high as the voice), word_starts searches again unpruned, if the recording's frames times the words stay under
+# UNPRUNED_MAX_FRAME_WORDS: the memory an unpruned pass needs grows with both (a 229 s mix of 393 words, 9 M: 3.5 GB
+# peak), and a longer song is left to the caller's fallback rather than to the machine's memory.
+UNPRUNED_MAX_FRAME_WORDS = 9_000_000
 _DITHER_LSB = 1.0
 _MIN_SAMPLES = SAMPLE_RATE // 20  # under 50 ms not even one phone fits (and pocketsphinx fails on none)
 _SAFE_NAME = re.compile(r"^[a-z0-9'][a-z0-9'._-]*$")
@@ -465,7 +470,8 @@ def word_starts(y: np.ndarray, sr: int, words: Sequence[str], *,
 
     :func:`force_align` searches unpruned, and twice (words, then phones): its memory grows with the length of
     the recording times the length of the text (2.3 GB for a 229 s full mix and 393 words). One pass pruned to
-    ``beam`` keeps only the likely states (``WORD_STARTS_BEAM``).
+    ``beam`` keeps only the likely states (``WORD_STARTS_BEAM``); where it loses the text, the pass is searched
+    again unpruned if that fits ``UNPRUNED_MAX_FRAME_WORDS``.
 
     Parameters
     ----------
@@ -480,7 +486,7 @@ def word_starts(y: np.ndarray, sr: int, words: Sequence[str], *,
     Returns
     -------
     np.ndarray [shape=(len(words),), seconds] or None
-        None where the pruned search loses the text before its end (or there is no audio or no word).
+        None where the search loses the text before its end (or there is no audio or no word).
 
     Raises
     ------
@@ -490,15 +496,17 @@ def word_starts(y: np.ndarray, sr: int, words: Sequence[str], *,
     _, entries, x = _inputs(y, sr, words, pronunciations)
     if not entries or x.size < _MIN_SAMPLES:
         return None
-    d = _decoder(entries, beam)
-    try:
-        segs = [(seg.word, seg.start_frame) for seg in d.seg()] if _word_pass(d, x.tobytes(), entries) else []
-    except RuntimeError:
-        return None
-    starts = [frame / FRAME_RATE_HZ for word, frame in segs if _base(word) not in _FILLER_WORDS]
-    if len(starts) != len(entries):
-        return None
-    return np.array(starts, dtype=np.float64)
+    unpruned_fits = x.size / SAMPLE_RATE * FRAME_RATE_HZ * len(entries) <= UNPRUNED_MAX_FRAME_WORDS
+    for b in (beam, 0.0) if beam > 0.0 and unpruned_fits else (beam,):
+        d = _decoder(entries, b)
+        try:
+            segs = [(seg.word, seg.start_frame) for seg in d.seg()] if _word_pass(d, x.tobytes(), entries) else []
+        except RuntimeError:
+            segs = []
+        starts = [frame / FRAME_RATE_HZ for word, frame in segs if _base(word) not in _FILLER_WORDS]
+        if len(starts) == len(entries):
+            return np.array(starts, dtype=np.float64)
+    return None
 
 
 def _base(name: str) -> str:

@@ -206,7 +206,7 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     else:
         spans = _heard_spans(heard, vf.frame_rate_hz) if mix else None  # where the whole-recording passes listen
         line_starts = _line_starts(y, rate, words, spans) if mix else None
-        if mix and line_starts is None:  # on 2 of the 18 dev mixes, both over the Brahms
+        if mix and line_starts is None:  # on none of the 18 dev mixes (one searched unpruned)
             warnings.append("the alignment of the whole recording lost the lyrics before their end (where the "
                             "singing detector misses the voice, most often): the lines are mapped by phrase "
                             "durations alone, and none could be checked against it")

@@ -24,8 +24,9 @@ from audio.transcribe import transcribe
 # the vowel before it, the mouth opening where the voice starts a phrase, a full mix's voice detected on its
 # centre, timed lyrics off as a whole put back; 12: the lyrics' stanzas in the line mapping, each stanza of a full
 # mix aligned again where it was put, a repeat mark alone on its line left out; 13: up to four lyric lines share
-# a phrase).
-STAGE_VERSION = "13"
+# a phrase; 14: a full mix's whole-recording alignment searched again unpruned where the pruned pass loses the
+# lyrics).
+STAGE_VERSION = "14"
 
 
 def make_track(vocals: str | Path | None, *, character: str, fps, lyrics: str | Path | None = None,

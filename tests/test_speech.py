@@ -160,6 +160,19 @@ def test_word_starts_agree_with_the_full_alignment(aligned, two_sentences):
     assert S.word_starts(y, sr, []) is None
 
 
+def test_word_starts_search_again_unpruned_where_the_pruned_pass_loses_the_text(aligned, two_sentences, monkeypatch):
+    """A beam so narrow that it loses the text: the unpruned search finds it, unless it would take too much memory."""
+    y, sr = two_sentences
+    lost = []
+    word_pass = S._word_pass
+    monkeypatch.setattr(S, "_word_pass", lambda d, pcm, entries: lost.append(word_pass(d, pcm, entries)) or lost[-1])
+    starts = S.word_starts(y, sr, WORDS, beam=0.999)
+    assert lost == [False, True]
+    np.testing.assert_allclose(starts, [w.start for w in aligned.words], atol=0.03)
+    monkeypatch.setattr(S, "UNPRUNED_MAX_FRAME_WORDS", len(y) / sr * S.FRAME_RATE_HZ * len(WORDS) - 1)
+    assert S.word_starts(y, sr, WORDS, beam=0.999) is None
+
+
 def test_silence(capfd):
     silence = np.zeros(32000, dtype=np.float32)
     phones = S.recognize_phones(silence, 16000)
