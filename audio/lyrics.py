@@ -89,7 +89,8 @@ class Stamp(NamedTuple):
 
 
 def read_lyrics(path: str | Path, notes: list[str] | None = None, stamps: list[Stamp] | None = None,
-                stanzas: list[int] | None = None) -> list[list[str]]:
+                stanzas: list[int] | None = None, singer: str | None = None,
+                sung: list[bool] | None = None) -> list[list[str]]:
     """Read a lyrics file: UTF-8 text, one sung line per line; blank lines separate stanzas.
 
     Repeat marks are written out, and a timed lyrics file (LRC, or subtitles) is read with its timestamps
@@ -104,6 +105,10 @@ def read_lyrics(path: str | Path, notes: list[str] | None = None, stamps: list[S
         Where to put the timestamps of a timed lyrics file (see :func:`split_lines`); left empty otherwise.
     stanzas : list of int, optional
         Where to put the lines that start a stanza (see :func:`split_lines`).
+    singer : str, optional
+        Whose lines to keep, where the lyrics name their singers (see :func:`split_lines`).
+    sung : list of bool, optional
+        Given, every line is kept and this says which ``singer`` sings (see :func:`split_lines`).
 
     Returns
     -------
@@ -127,7 +132,7 @@ def read_lyrics(path: str | Path, notes: list[str] | None = None, stamps: list[S
     except UnicodeDecodeError as exc:
         raise InputError(f"is not UTF-8 text (byte {exc.start}); save the lyrics as UTF-8", path=path) from None
     try:
-        lines = split_lines(text, notes, stamps, stanzas)
+        lines = split_lines(text, notes, stamps, stanzas, singer, sung)
     except ValueError as exc:
         raise InputError(str(exc), path=path) from None
     if not lines:
@@ -167,7 +172,44 @@ def _header(line: str) -> tuple[str, int] | None:
         return None
     if (count := _LABEL_COUNT.search(label)) is not None and n == 1:
         n, label = _count(count), label[:count.start()]
+    name, _, who = label.partition(":")
+    label = name if _singers(who) else label  # "[Verse 1: Ada]" is a verse
     return re.sub(r"^\s*repeat\s+", "", label, flags=re.IGNORECASE).strip().casefold(), n
+
+
+# Who sings a part: a label before a lyric line ("ADA: ...", "Ada & Ben: ..."), alone on its line ("BEN:"), or after
+# a section's name in its header ("[Verse 1: Ada]", as lyric sites write duets). One to four names, each one or
+# two capitalised words, joined by "&", "+", ",", "/", "and", "with", "x" (and their French, Spanish, German).
+_JOIN = re.compile(r"\s*(?:&|\+|,|/|\b(?:and|with|x|et|y|und)\b)\s*")
+_NAME = re.compile(r"[^\W\d_][\w'.-]*(?:\s[^\W\d_][\w'.-]*)?")
+_LABEL = re.compile(r"^\s*(?P<who>[^:\[\]()<>\x00]{1,40}?)\s*:(?=\s|\x00|$)\s*(?P<rest>.*)$")
+# Labels naming every singer at once.
+EVERYONE = frozenset({"both", "all", "everyone", "everybody", "together", "tutti", "ensemble", "tous", "todos",
+                      "alle"})
+
+
+def _singers(who: str) -> tuple[str, ...]:
+    """The names in a singer's label (case-folded), or () when ``who`` is not one."""
+    names = [n for n in _JOIN.split(who.strip()) if n]
+    if not 1 <= len(names) <= 4 or not all(_NAME.fullmatch(n) and n[0].isupper() for n in names):
+        return ()
+    return tuple(n.casefold() for n in names)
+
+
+def _labelled(line: str) -> tuple[tuple[str, ...], str] | None:
+    """A lyric line's singer label, as (names, the line without it); None when it has none."""
+    m = _LABEL.match(line)
+    if m is None or _SECTION.fullmatch(m["who"].strip()):
+        return None
+    names = _singers(m["who"])
+    return (names, m["rest"]) if names else None
+
+
+def _header_singers(line: str) -> str | None:
+    """The singers a section header names after its name ("[Chorus: Ada & Ben]": "Ada & Ben"), or None."""
+    bracket = _HEADER.match(line)
+    who = bracket["label"].partition(":")[2].strip() if bracket is not None else ""
+    return who if _singers(who) else None
 
 
 def _count(match: re.Match) -> int:
@@ -214,6 +256,8 @@ def _written_out(raw: list[str]) -> tuple[list[str], list[str]]:
         while k < len(lines) and lines[k].strip() and heads[k] is None:
             k += 1
         block = lines[j:k]
+        if (who := _header_singers(lines[i])) is not None:  # its singers label each line of its section
+            block = [line if _labelled(line) else f"{who}: {line}" for line in block]
         out.append("")  # a header starts a stanza, as a blank line does
         if block:
             blocks[key] = block
@@ -400,7 +444,8 @@ def _word_stamps(line: str, times: list[float], li: int | None) -> list[Stamp]:
 
 
 def split_lines(text: str, notes: list[str] | None = None, stamps: list[Stamp] | None = None,
-                stanzas: list[int] | None = None) -> list[list[str]]:
+                stanzas: list[int] | None = None, singer: str | None = None,
+                sung: list[bool] | None = None) -> list[list[str]]:
     """Split lyrics text into lines of words, section headers dropped and repeat marks written out.
 
     A header is a line in brackets ("[Chorus]"), or a line that is only a section's name ("Chorus:", "(Verse 2)",
@@ -420,6 +465,15 @@ def split_lines(text: str, notes: list[str] | None = None, stamps: list[Stamp] |
     stamp without words at its end where the next cue starts later; their karaoke times (ASS karaoke tags,
     WebVTT cue timestamps) are word stamps.
 
+    A duet's lyrics name who sings: a label before a line ("ADA: ...", "Ada & Ben: ...") or alone on its line
+    ("BEN:"), or the singers after a section's name in its header ("[Verse 1: Ada]"). A label holds for its
+    lines up to the next label or stanza break; "Both:", "All:" name every singer, and a line no label holds is
+    sung by every singer. Labels are never sung. Given ``singer`` (one of the names), only the lines it sings are
+    kept: each of the others becomes a break (a blank line; in a timed file, a stamp with no words), since that
+    singer's stem is silent there; or, given ``sung`` (a recording of every singer), every line is kept and
+    ``sung`` says which are the singer's. A "Name:" before a single line of the lyrics is taken as words, not a
+    label.
+
     Parameters
     ----------
     text : str
@@ -433,6 +487,11 @@ def split_lines(text: str, notes: list[str] | None = None, stamps: list[Stamp] |
     stanzas : list of int, optional
         Where to put the lines (indices in the list returned) that start a stanza, after the first: a line after
         a blank line or a section header, or the first of a section a header repeats.
+    singer : str, optional
+        Whose lines to keep (a name the labels give, any case); the lyrics' every line when they name no such
+        singer, and a note says so.
+    sung : list of bool, optional
+        Given, every line is kept, and this gets one flag per line returned: whether ``singer`` sings it.
 
     Returns
     -------
@@ -455,14 +514,19 @@ def split_lines(text: str, notes: list[str] | None = None, stamps: list[Stamp] |
         if done and notes is not None:
             notes.append(f"repeat marks in the lyrics written out (each line is sung once where it is written): "
                          f"{listed(done, '; ')}")
+    sings = _sung_by(raw, singer, notes, keep=sung is not None)
     out = []
     stanza = False  # a blank line (or a section header) since the last line with words
-    for line, t, wts in zip(raw, times, word_times, strict=True):
+    for line, t, wts, mine in zip(raw, times, word_times, sings, strict=True):
+        if not (mine or sung is not None):
+            line, wts = "", []
         words = _WORD.findall(_clean(line).replace(_MARK, ""))
         if words:
             if stanza and out and stanzas is not None:
                 stanzas.append(len(out))
             out.append(words)
+            if sung is not None:
+                sung.append(mine)
         stanza = not words and (stanza or not line.strip())
         if stamps is None:
             continue
@@ -474,6 +538,45 @@ def split_lines(text: str, notes: list[str] | None = None, stamps: list[Stamp] |
         elif words and not own and stamps and stamps[-1].line is None:
             stamps[-1] = Stamp(stamps[-1].t, li)  # an unstamped line after a stop is sung after it, from there
         stamps.extend(timed)
+    return out
+
+
+def _sung_by(raw: list[str], singer: str | None, notes: list[str] | None, *, keep: bool = False) -> list[bool]:
+    """Whether ``singer`` sings each line of ``raw`` (see :func:`split_lines`); the labels are cut from ``raw``.
+
+    ``keep``: the other singers' lines are aligned too (a recording of every singer), as the note says.
+    """
+    # a timed line's first word stamp (a mark) may come before its label
+    marked = [line.lstrip().startswith(_MARK) for line in raw]
+    labels = [_labelled(line.lstrip()[1:] if m else line) for line, m in zip(raw, marked, strict=True)]
+    if sum(label is not None for label in labels) < 2:  # one "Word: ..." line is no duet
+        return [True] * len(raw)
+    shown: dict[str, str] = {}  # each name as the lyrics first write it
+    for line, label in zip(raw, labels, strict=True):
+        written = _JOIN.split(_LABEL.match(line.replace(_MARK, ""))["who"].strip()) if label else ()
+        shown.update({n.casefold(): n for n in written if n.casefold() not in shown})
+    named = [n for n in shown if n not in EVERYONE]
+    want = singer.casefold() if singer is not None and singer.casefold() in named else None
+    out, who = [], None  # who: the singers the last label named (None: every singer)
+    for i, (line, label) in enumerate(zip(raw, labels, strict=True)):
+        if label is not None:
+            who, rest = label
+            raw[i] = _MARK + rest if marked[i] else rest
+        elif not line.strip():
+            who = None
+        out.append(want is None or who is None or want in who or bool(EVERYONE.intersection(who)))
+    if notes is not None:
+        sung = [bool(_WORD.search(_clean(line).replace(_MARK, ""))) for line in raw]
+        kept = sum(a and b for a, b in zip(sung, out, strict=True))
+        names = ", ".join(shown[n] for n in named)
+        notes.append(f"the lyrics name their singers ({names}): the {kept} of {sum(sung)} lines {shown[want]} sings "
+                     "(alone or with others) " + ("move the mouth, which rests through the others (every line is "
+                                                  "aligned: the recording holds every singer)" if keep else
+                                                  "are aligned, the others are rests") if want else
+                     f"the lyrics name their singers ({names}), "
+                     + (f"not {singer!r}" if singer else "and no singer was chosen")
+                     + ": every line is aligned to this voice (name a character after its singer to align only "
+                     "that singer's lines)")
     return out
 
 

@@ -75,7 +75,7 @@ OFFSET_P = 0.01
 
 def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, midi: str | Path | None = None,
                beats_s: np.ndarray | None = None, mix: bool = False,
-               params: LipsyncParams | None = None) -> Transcript:
+               params: LipsyncParams | None = None, singer: str | None = None, shared: bool = False) -> Transcript:
     """Words and phones from whatever is given, by the best tier available.
 
     Parameters
@@ -92,6 +92,12 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     mix : bool
         ``vocals`` is the full mix, not a stem.
     params : LipsyncParams, optional
+    singer : str, optional
+        Who sings ``vocals``: where the lyrics name their singers (a duet), only that singer's lines are aligned
+        (:func:`audio.lyrics.split_lines`), or with ``shared`` (or ``mix``) every line is aligned and the mouth
+        rests through the lines of the others.
+    shared : bool
+        ``vocals`` holds every singer (one stem of a duet's voices); a full mix always does.
 
     Returns
     -------
@@ -163,7 +169,8 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     repeats: list[str] = []
     stamps: list[Stamp] = []
     stanzas: list[int] = []
-    lines = read_lyrics(lyrics, repeats, stamps, stanzas)
+    sung: list[bool] | None = [] if singer is not None and (mix or shared) else None  # the singer's lines
+    lines = read_lyrics(lyrics, repeats, stamps, stanzas, singer, sung)
     words, notes_out = pronounce_words(lines, voice=p.voice)
     if not words:
         raise ChoreoError("no word of the lyrics could be pronounced", path=lyrics)
@@ -296,8 +303,38 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
 
     timed = [dataclasses.replace(w, line=lw.line, confidence=min(w.confidence, cap(lw.line)))
              for lw, w in zip(words, timed, strict=True)]
+    if sung is not None and not all(sung):
+        timed, phones = _rest_through_others(timed, phones, sung)
     return Transcript(tuple(timed), _close(phones, vf.duration_s), "lyrics-aligned", method,
                       _mean_confidence(timed), vf.duration_s, tuple(warnings), loud)
+
+
+def _rest_through_others(words: list[Word], phones: list[Phone], sung: list[bool]) -> tuple[list[Word], list[Phone]]:
+    """A duet's words and phones for one singer, where the recording holds every singer.
+
+    The words of its lines (``sung``, per lyric line), and the mouth resting (silence) through each of the other
+    lines, from its first word's start to its last word's end.
+    """
+    spans = {}
+    for w in words:
+        if not sung[w.line]:
+            a, b = spans.get(w.line, (w.start, w.end))
+            spans[w.line] = (min(a, w.start), max(b, w.end))
+    others = sorted(spans.values())
+    starts = np.array([a for a, _ in others])
+
+    def theirs(ph: Phone) -> bool:
+        mid = (ph.start + ph.end) / 2
+        k = int(np.searchsorted(starts, mid, side="right")) - 1
+        return k >= 0 and mid <= others[k][1]
+
+    rest: list[Phone] = []
+    for ph in phones:
+        ph = Phone(ph.start, ph.end, "SIL") if theirs(ph) else ph
+        if rest and ph.phone == "SIL" and rest[-1].phone == "SIL":
+            ph = Phone(rest.pop().start, ph.end, "SIL")
+        rest.append(ph)
+    return [w for w in words if sung[w.line]], rest
 
 
 def _line_starts(y, sr: int, words, spans: np.ndarray) -> dict[int, float] | None:

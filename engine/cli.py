@@ -39,7 +39,9 @@ LyricsOpt = Annotated[Path | None, typer.Option(help="Lyrics: UTF-8 text, one su
                                                        "lines between stanzas), or timed: an "
                                                        "LRC file (\\[mm:ss.xx] before each line; <mm:ss.xx> before a "
                                                        "word times it) or subtitles (SRT, WebVTT, ASS; karaoke "
-                                                       "tags time words).")]
+                                                       "tags time words). A duet names its singers (ADA: before "
+                                                       "a line, or \\[Verse: Ada]): each character named after "
+                                                       "one sings only that singer's lines.")]
 MovesOpt = Annotated[Path | None, typer.Option(help="Move library JSON \\[default: the shipped library].")]
 PinsOpt = Annotated[Path | None, typer.Option(help="Artist pins (choreo.pins/1).")]
 BackendOpt = Annotated[str, typer.Option(help=f"Beat tracker: {' or '.join(BACKENDS)}.")]
@@ -204,9 +206,10 @@ def lipsync(
         beats_s = [b.t for b in a.beats]
     console = Console(stderr=True, quiet=quiet)
     for stem, name in zip(vocals, names, strict=True):
-        track = run_with_progress(console, f"lip-sync {name}", lambda step, stem=stem, name=name: make_track(
-            stem, character=name, lyrics=lyrics, midi=midi, beats_s=beats_s, mix=mix, fps=fps_q, params=params,
-            mapping=mapping, on_step=step))
+        shared = sum(v.resolve() == stem.resolve() for v in vocals) > 1  # one recording of several singers
+        track = run_with_progress(console, f"lip-sync {name}", lambda step, stem=stem, name=name, shared=shared:
+                                  make_track(stem, character=name, lyrics=lyrics, midi=midi, beats_s=beats_s, mix=mix,
+                                             fps=fps_q, params=params, mapping=mapping, on_step=step, shared=shared))
         dest = output / f"{name}{exporter.suffix}" if several else output
         exporter.write(track, dest)
         if not quiet:

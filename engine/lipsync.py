@@ -25,21 +25,21 @@ from audio.transcribe import transcribe
 # centre, timed lyrics off as a whole put back; 12: the lyrics' stanzas in the line mapping, each stanza of a full
 # mix aligned again where it was put, a repeat mark alone on its line left out; 13: up to four lyric lines share
 # a phrase; 14: a full mix's whole-recording alignment searched again unpruned where the pruned pass loses the
-# lyrics).
-STAGE_VERSION = "14"
+# lyrics; 15: a duet's singer labels, each character singing its singer's lines).
+STAGE_VERSION = "15"
 
 
 def make_track(vocals: str | Path | None, *, character: str, fps, lyrics: str | Path | None = None,
                midi: str | Path | None = None, beats_s=None, mix: bool = False, params: LipsyncParams | None = None,
-               mapping: str | Path | None = None, on_step=None):
+               mapping: str | Path | None = None, on_step=None, shared: bool = False):
     """Transcribe and turn the result into a :class:`choreography.model.MouthTrack`.
 
     Parameters
     ----------
-    vocals, lyrics, midi, beats_s, mix, params
+    vocals, lyrics, midi, beats_s, mix, params, shared
         As for :func:`transcribe`.
     character : str
-        Whose mouth this is.
+        Whose mouth this is; where the lyrics name their singers (a duet), the singer whose lines move it.
     fps : Fraction
         Project frame rate.
     mapping : str or Path, optional
@@ -61,12 +61,12 @@ def make_track(vocals: str | Path | None, *, character: str, fps, lyrics: str | 
     shape_map = load_mapping(mapping)
     step("transcribe")
     tr = transcribe(vocals, lyrics=lyrics, midi=midi, beats_s=None if beats_s is None else np.asarray(beats_s),
-                    mix=mix, params=p)
+                    mix=mix, params=p, singer=character, shared=shared)
     step("mouth shapes")
     rate, values = tr.loudness
     provenance = {"stage": "lipsync", "tier": tr.tier, "method": tr.method, "inputs": {
         "vocals": None if vocals is None else str(vocals), "lyrics": None if lyrics is None else str(lyrics),
-        "midi": None if midi is None else str(midi), "mix": mix}, "params": {
+        "midi": None if midi is None else str(midi), "mix": mix, "shared": shared}, "params": {
         "fps": p.fps, "twos": p.twos, "voice": p.voice, "min_match": p.min_match, "aligner": p.aligner,
         "mapping": None if mapping is None else str(mapping)}, "versions": {"choreo-engine": version("choreo-engine")}}
     return build_mouth_track(list(tr.phones), list(tr.words), character=character, fps=fps, duration_s=tr.duration_s,

@@ -186,10 +186,12 @@ def _stages(inputs: RunInputs, out: Path, p: RunParams, pipe: Pipeline, step, wr
         vin = {"vocals": vocal_digests[character], "analysis": artefact_digest(analysis)}
         if inputs.lyrics is not None:
             vin["lyrics"] = file_digest(inputs.lyrics)
-        mouths[character] = pipe.stage("lipsync", LIPSYNC_VERSION, vin, {"params": lipsync, "character": character},
-                                       lambda vocal=vocal, character=character: make_track(
+        shared = sum(vocal_digests[c] == vocal_digests[character] for _, c in inputs.vocals) > 1  # several singers
+        mouths[character] = pipe.stage("lipsync", LIPSYNC_VERSION, vin,
+                                       {"params": lipsync, "character": character, "shared": shared},
+                                       lambda vocal=vocal, character=character, shared=shared: make_track(
                                            vocal, character=character, fps=parse_fps(lipsync.fps),
-                                           lyrics=inputs.lyrics, beats_s=beats_s, params=lipsync))
+                                           lyrics=inputs.lyrics, beats_s=beats_s, params=lipsync, shared=shared))
     step("choreograph")
     cin = {"analysis": artefact_digest(analysis), "moves": _json_digest(lib),
            **{f"rig:{k}": _json_digest(r) for k, r in rigs.items()},

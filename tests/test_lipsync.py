@@ -115,6 +115,87 @@ def test_several_characters_give_one_track_each(speech, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["ada.mouth.json", "bo.mouth.json"]
 
 
+def test_a_duet_aligns_each_singers_lines_to_their_stem(speech, tmp_path):
+    """Two stems, each singer's line where the other is silent, and lyrics that name who sings: each character's
+    track holds its singer's line alone, where it is sung; named after no singer, a stem gets every line."""
+    lines = (speech / "s.txt").read_text(encoding="utf-8").splitlines()
+    takes = []
+    for k, line in enumerate(lines):
+        subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(tmp_path / f"{k}.wav"), line], check=True)
+        takes.append(sf.read(str(tmp_path / f"{k}.wav"), dtype="float32"))
+    sr = takes[0][1]
+    pad = np.zeros(sr // 2, dtype=np.float32)
+    parts = [pad, takes[0][0], pad, takes[1][0], pad]
+    second = (2 * pad.size + takes[0][0].size) / sr  # where the second singer's line starts
+    for k, name in enumerate(("ada", "ben")):
+        sf.write(str(tmp_path / f"{name}.wav"),
+                 np.concatenate([p if i == 2 * k + 1 else np.zeros_like(p) for i, p in enumerate(parts)]), sr)
+    (tmp_path / "duet.txt").write_text(f"ADA: {lines[0]}\nBEN: {lines[1]}\n", encoding="utf-8")
+    out = tmp_path / "mouths"
+    res = run_cli("lipsync", str(tmp_path / "ada.wav"), str(tmp_path / "ben.wav"), "--character", "Ada",
+                  "--character", "Ben", "--lyrics", str(tmp_path / "duet.txt"), "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    words = {name: json.loads((out / f"{name}.mouth.json").read_text())["words"] for name in ("Ada", "Ben")}
+    assert [w["text"] for w in words["Ada"]] == lines[0].rstrip(".").split()
+    assert [w["text"] for w in words["Ben"]] == lines[1].rstrip(".").split()
+    assert words["Ada"][-1]["end"] <= second + 0.3 and words["Ben"][0]["start"] >= second - 0.3
+    doc = json.loads((out / "Ben.mouth.json").read_text())
+    assert any("the 1 of 2 lines BEN sings" in w for w in doc["warnings"])
+    # one recording of both voices, given for both: every line is aligned, each mouth moves on its singer's only
+    both = np.concatenate(parts)
+    sf.write(str(tmp_path / "both.wav"), both, sr)
+    res = run_cli("lipsync", str(tmp_path / "both.wav"), str(tmp_path / "both.wav"), "--character", "Ada",
+                  "--character", "Ben", "--lyrics", str(tmp_path / "duet.txt"), "-o", str(tmp_path / "shared"))
+    assert res.returncode == 0, res.stderr
+    docs = {name: json.loads((tmp_path / "shared" / f"{name}.mouth.json").read_text()) for name in ("Ada", "Ben")}
+    assert [w["text"] for w in docs["Ada"]["words"]] == [w["text"] for w in words["Ada"]]
+    assert [w["text"] for w in docs["Ben"]["words"]] == [w["text"] for w in words["Ben"]]
+    ben = docs["Ben"]["words"][0]["start"], docs["Ben"]["words"][-1]["end"]
+    assert ben[0] >= second - 0.3
+    moving = [p for p in docs["Ada"]["phonemes"]
+              if p["phone"] != "SIL" and ben[0] < (p["start"] + p["end"]) / 2 < ben[1]]
+    assert not moving and any("rests through the others" in w for w in docs["Ada"]["warnings"])
+    # a stem named after no singer of the lyrics is given every line, and told why
+    tr = transcribe(tmp_path / "ada.wav", lyrics=tmp_path / "duet.txt", singer="ada_vocals")
+    assert [w.text for w in tr.words] == " ".join(lines).replace(".", "").split()
+    assert any("the lyrics name their singers (ADA, BEN), not 'ada_vocals'" in w for w in tr.warnings)
+
+
+def test_singer_labels_in_the_lyrics():
+    """Labels before a line, alone on a line or in a section's header name who sings; none is sung, a singer keeps
+    its lines (and those for everyone), the others' become breaks; one "Word:" line is no label."""
+    from audio.lyrics import split_lines
+
+    text = ("[Verse 1: Ada]\nthe quick brown fox\njumps over the dog\n\n[Verse 2: Ben]\nshe sells shells\n\n"
+            "[Chorus: Ada & Ben]\nla la love\n\nBEN:\nby the sea shore\nand back\nAda: oh oh\nBoth: yeah yeah\n"
+            "\n[Chorus]\n")
+    chorus = ["la la love"]
+    got = {}
+    for singer in (None, "ada", "Ben", "carl"):
+        notes: list[str] = []
+        stanzas: list[int] = []
+        got[singer] = ([" ".join(w) for w in split_lines(text, notes, None, stanzas, singer)], stanzas, notes)
+    every = ["the quick brown fox", "jumps over the dog", "she sells shells", *chorus, "by the sea shore", "and back",
+             "oh oh", "yeah yeah", *chorus]
+    assert got[None][0] == got["carl"][0] == every
+    assert got["ada"][0] == ["the quick brown fox", "jumps over the dog", *chorus, "oh oh", "yeah yeah", *chorus]
+    assert got["ada"][1] == [2, 3, 5]  # Ben's verse, and his lines before "oh oh", are breaks
+    assert got["Ben"][0] == ["she sells shells", *chorus, "by the sea shore", "and back", "yeah yeah", *chorus]
+    assert "the lyrics name their singers (Ada, Ben): the 6 of 9 lines Ben sings" in got["Ben"][2][-1]
+    assert "not 'carl': every line is aligned" in got["carl"][2][-1]
+    # "Listen:" before one line is a word of the lyrics
+    assert split_lines("Listen: the rain\nfalls down\n", None, None, None, "ada")[0] == ["Listen", "the", "rain"]
+    # timed: another singer's line is a stop (a stamp with no words), a word stamp before a label is kept
+    lrc = ("[00:01.00]Ada: the quick <00:01.50>brown fox\n[00:03.00]Ben: <00:03.10>she sells\n"
+           "[00:05.00]<00:05.00>Ada: oh\n")
+    stamps: list = []
+    assert split_lines(lrc, None, stamps, None, "ada") == [["the", "quick", "brown", "fox"], ["oh"]]
+    assert [(s.t, s.line) for s in stamps] == [(1.0, 0), (1.5, 0), (3.0, None), (5.0, 1)]
+    stamps.clear()
+    assert split_lines(lrc, None, stamps, None, "BEN") == [["she", "sells"]]
+    assert [(s.t, s.line) for s in stamps] == [(1.0, None), (3.1, 0), (5.0, None)]
+
+
 def test_no_lyrics_gives_phone_recognition(speech):
     tr = transcribe(speech / "s.wav")
     assert tr.tier == "phone-recognition" and tr.words == () and len(tr.phones) > 20
