@@ -188,10 +188,15 @@ EVERYONE = frozenset({"both", "all", "everyone", "everybody", "together", "tutti
                       "alle"})
 
 
+# What a header says after its section's name that is not a singer ("[Outro: Instrumental]", "[Bridge: Spoken]").
+_NOT_NAME = re.compile(r"repeat|spoken|whisper(?:ed)?|ad[- ]?libs?|fade(?: out)?|a cappella", re.IGNORECASE)
+
+
 def _singers(who: str) -> tuple[str, ...]:
     """The names in a singer's label (case-folded), or () when ``who`` is not one."""
     names = [n for n in _JOIN.split(who.strip()) if n]
-    if not 1 <= len(names) <= 4 or not all(_NAME.fullmatch(n) and n[0].isupper() for n in names):
+    if not 1 <= len(names) <= 4 or not all(_NAME.fullmatch(n) and n[0].isupper() and not _SECTION.fullmatch(n)
+                                           and not _NOT_NAME.fullmatch(n) for n in names):
         return ()
     return tuple(n.casefold() for n in names)
 

@@ -183,6 +183,10 @@ def test_singer_labels_in_the_lyrics():
     assert got["Ben"][0] == ["she sells shells", *chorus, "by the sea shore", "and back", "yeah yeah", *chorus]
     assert "the lyrics name their singers (Ada, Ben): the 6 of 9 lines Ben sings" in got["Ben"][2][-1]
     assert "not 'carl': every line is aligned" in got["carl"][2][-1]
+    # what a header says after its section's name is not always a singer
+    notes = []
+    assert split_lines("[Bridge: Spoken]\nhello there\nAda: la\nBen: lo\n", notes)[0] == ["hello", "there"]
+    assert "the lyrics name their singers (Ada, Ben)" in notes[-1]
     # "Listen:" before one line is a word of the lyrics
     assert split_lines("Listen: the rain\nfalls down\n", None, None, None, "ada")[0] == ["Listen", "the", "rain"]
     # timed: another singer's line is a stop (a stamp with no words), a word stamp before a label is kept
