@@ -694,6 +694,8 @@ _KANA = ({kana: c + v for c, row in _KANA_ROWS for kana, v in zip(row, "aiueo", 
             "を": "o", "ん": "N", "っ": "cl", "ゔ": "vu"}
          # small kana that join nothing are read as their full-size ones
          | {k: "y" + v for k, v in _SMALL_Y.items()} | _SMALL_V | {"ゎ": "wa"})
+# The particles written with a kana read otherwise: the topic は (wa) and the direction へ (e).
+_PARTICLES = {"は": "wa", "へ": "e"}
 _KANJI = re.compile(r"[\u3400-\u9fff]")
 KANJI_NOTE = "kanji cannot be read here (no reading dictionary ships with choreo): give the lyrics in kana or romaji"
 
@@ -707,7 +709,10 @@ def kana_morae(word: str) -> list[tuple[str, str]] | None:
 
     Small ya, yu, yo join the kana before them (きゃ kya, しゃ sha); a small vowel replaces the vowel before
     it (ふぁ fa); the small tsu is the closure "cl", ん the moraic nasal "N", and the long-vowel mark ー
-    repeats the vowel before it. The romaji are read by :func:`romaji_syllables`.
+    repeats the vowel before it. The romaji are read by :func:`romaji_syllables`. Kana lyrics are written with
+    spaces between phrases, each particle joined to the word before it: a word of two kana or more that ends in
+    the hiragana は or へ ends in the particle, read "wa" or "e" (そらは sora wa, こんにちは konnichi wa), unless
+    every kana of it is that one (はは, haha; a karaoke file's lone は is a mora of a word).
 
     Parameters
     ----------
@@ -733,6 +738,8 @@ def kana_morae(word: str) -> list[tuple[str, str]] | None:
             out.append((ch, _KANA[h]))
         else:
             return None
+    if len(out) > 1 and out[-1][0] in _PARTICLES and any(kana != out[-1][0] for kana, _ in out):
+        out[-1] = (out[-1][0], _PARTICLES[out[-1][0]])
     return out or None
 
 

@@ -516,6 +516,10 @@ def test_kana_lyrics_are_read_mora_by_mora():
     assert [r for _, r in kana_morae("ちょっと")] == ["cho", "cl", "to"]
     assert [r for _, r in kana_morae("ラーメン")] == ["ra", "a", "me", "N"]  # ー holds the vowel
     assert [r for _, r in kana_morae("ファイト")] == ["fa", "i", "to"] and kana_morae("春が来た") is None
+    # a word ending in the particle は or へ reads it "wa", "e"; a word of that kana alone does not
+    assert [r for _, r in kana_morae("そらは")] == ["so", "ra", "wa"] and kana_morae("やまへ")[-1][1] == "e"
+    assert kana_morae("こんにちは")[-1][1] == "wa" and [r for _, r in kana_morae("はは")] == ["ha", "ha"]
+    assert kana_morae("は") == [("は", "ha")] and kana_morae("ハトは")[0][1] == "ha"
     words, notes = pronounce_words(split_lines("さくら さくら\nやよいのそらは\n"))
     assert [w.text for w in words][:4] == ["さ", "く", "ら", "さ"] and all(w.source == "romaji" for w in words)
     assert [s.phones for s in words[0].syllables] == [("S", "AA")] and words[5].line_end and not words[2].line_end
