@@ -25,7 +25,7 @@ from audio.transcribe import transcribe
 # centre, timed lyrics off as a whole put back; 12: the lyrics' stanzas in the line mapping, each stanza of a full
 # mix aligned again where it was put, a repeat mark alone on its line left out; 13: up to four lyric lines share
 # a phrase; 14: a full mix's whole-recording alignment searched again unpruned where the pruned pass loses the
-# lyrics; 15: a duet's singer labels, each character singing its singer's lines).
+# lyrics; 15: a duet's singer labels, each character singing its singer's lines, kana particles read wa, e).
 STAGE_VERSION = "15"
 
 
