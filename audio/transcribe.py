@@ -575,11 +575,14 @@ def _onset_shift(stamped: np.ndarray, onsets: np.ndarray, near: float, in_place:
 
     The shift within ``LRC_SNAP_S`` of ``near`` that puts the most ``stamped`` times within ``STAMP_ON_PHRASE_S``
     of a phrase's start (``onsets``), where more stamps land there than chance explains (``OFFSET_P``) and than
-    the ``in_place`` that do unshifted. Of equally good shifts, the one nearest ``near``.
+    the ``in_place`` that do unshifted. Of equally good shifts, the one nearest ``near``. Only a shift of more
+    than ``LRC_SNAP_S`` is one: stamps less off are in place, each line snapping to its pause (a dev karaoke
+    file over a recorded band, its stamps exact, was moved 0.2 s, its error from 0.05 to 0.20 s).
     """
     from scipy.stats import binom
 
     grid = near + np.arange(-LRC_SNAP_S, LRC_SNAP_S + 1e-9, 0.01)
+    grid = grid[np.abs(grid) > LRC_SNAP_S]
     hits = _on_phrase_starts(stamped, onsets, grid)
     ties = np.flatnonzero(hits == hits.max())
     best = int(ties[np.argmin(np.abs(grid[ties] - near))])

@@ -1152,6 +1152,15 @@ def test_a_timed_lyrics_offset_is_taken_only_where_the_lines_agree_on_it(monkeyp
         for t in onsets:
             heard[int(t * 50): int(t * 50) + 75] = 1.0
         assert T._stamp_offset(None, 16000, [], stamps, heard, 50.0) == pytest.approx(want, abs=0.11)
+    # a median just over LRC_SNAP_S, and the phrases starting 0.45 s after the stamps: less off than the snapping
+    # covers, so no shift at all (not one of 0.45 s; exact karaoke stamps were moved so)
+    diffs = (1.3, -2.0, 8.0, -4.0, 1.2, 3.5)
+    starts = {li: st.t + d for li, (st, d) in enumerate(zip(stamps, diffs, strict=True))}
+    monkeypatch.setattr(T, "_line_starts", lambda *_a: starts)
+    heard = silent.copy()
+    for st in stamps[:5]:
+        heard[int((st.t + 0.45) * 50): int((st.t + 0.45) * 50) + 75] = 1.0
+    assert T._stamp_offset(None, 16000, [], stamps, heard, 50.0) == 0.0
     monkeypatch.setattr(T, "_line_starts", lambda *_a: None)
     assert T._stamp_offset(None, 16000, [], stamps, silent, 50.0) == 0.0
     # phrases starting at four of the six stamps: in place, the whole recording is not aligned again
