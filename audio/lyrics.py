@@ -309,7 +309,9 @@ def _subtitles_as_lrc(text: str) -> str:
     end where the next cue starts later (the singing stops there). Karaoke times (WebVTT's cue timestamps, ASS's
     karaoke tags) become word stamps; in a WebVTT file that has cue timestamps, each cue's first word starts with
     the cue (the text before a cue's first timestamp is shown from its start, so a file that times its words
-    times each cue's first word there).
+    times each cue's first word there). Where an ASS file's cues name two singers or more (their Name, or Actor,
+    field, as karaoke tools mark a duet), each cue's first line is labelled with its singer, a cue naming none
+    with "All" (see :func:`split_lines`); a file naming one (choreo's export names its character) is no duet.
 
     Raises
     ------
@@ -328,10 +330,12 @@ def _subtitles_as_lrc(text: str) -> str:
     except (pysubs2.Pysubs2Error, ValueError, KeyError, IndexError) as exc:
         raise ValueError(f"looks like subtitles but cannot be read as such ({exc})") from None
     cues = sorted((e for e in subs.events if not e.is_comment and e.plaintext.strip()), key=lambda e: e.start)
+    duet = len({cue.name.strip() for cue in cues} - {""}) > 1
     out: list[str] = []
     for i, cue in enumerate(cues):
         first, *rest = _cue_lines(cue, webvtt=webvtt, timed=timed)
-        out += [lrc_stamp(cue.start / 1000) + first, *rest]
+        label = f"{cue.name.strip() or 'All'}: " if duet else ""
+        out += [lrc_stamp(cue.start / 1000) + label + first, *rest]
         if i + 1 == len(cues) or cues[i + 1].start > cue.end:
             out.append(lrc_stamp(cue.end / 1000))
     return "\n".join(out)

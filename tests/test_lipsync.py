@@ -198,6 +198,20 @@ def test_singer_labels_in_the_lyrics():
     stamps.clear()
     assert split_lines(lrc, None, stamps, None, "BEN") == [["she", "sells"]]
     assert [(s.t, s.line) for s in stamps] == [(1.0, None), (3.1, 0), (5.0, None)]
+    # an ASS file whose cues name two singers (their Name field, as karaoke tools mark a duet); a cue naming none
+    # is everyone's; one that names a single singer (choreo's own export) is no duet
+    import pysubs2
+
+    subs = pysubs2.SSAFile()
+    for a, b, name, text in ((1000, 3000, "Ada", "{\\k50}the {\\k50}quick fox"), (3000, 5000, "Ben", "she sells"),
+                             (5500, 7000, "", "la la")):
+        subs.append(pysubs2.SSAEvent(start=a, end=b, name=name, text=text))
+    stamps.clear()
+    assert split_lines(subs.to_string("ass"), None, stamps, None, "ada") == [["the", "quick", "fox"], ["la", "la"]]
+    assert [(s.t, s.line, s.exact) for s in stamps][:3] == [(1.0, 0, True), (1.5, 0, True), (3.0, None, False)]
+    for event in subs.events:
+        event.name = "Ada"
+    assert len(split_lines(subs.to_string("ass"), None, [], None, "ben")) == 3
 
 
 def test_no_lyrics_gives_phone_recognition(speech):
