@@ -184,7 +184,7 @@ _JOIN = re.compile(r"\s*(?:&|\+|,|/|\b(?:and|with|x|et|y|und)\b)\s*")
 _NAME = re.compile(r"[^\W\d_][\w'.-]*(?:\s[^\W\d_][\w'.-]*)?")
 _LABEL = re.compile(r"^\s*(?P<who>[^:\[\]()<>\x00]{1,40}?)\s*:(?=\s|\x00|$)\s*(?P<rest>.*)$")
 # Labels naming every singer at once.
-EVERYONE = frozenset({"both", "all", "everyone", "everybody", "together", "tutti", "ensemble", "tous", "todos",
+_EVERYONE = frozenset({"both", "all", "everyone", "everybody", "together", "tutti", "ensemble", "tous", "todos",
                       "alle"})
 
 
@@ -564,7 +564,7 @@ def _sung_by(raw: list[str], singer: str | None, notes: list[str] | None, *, kee
     for line, label in zip(raw, labels, strict=True):
         written = _JOIN.split(_LABEL.match(line.replace(_MARK, ""))["who"].strip()) if label else ()
         shown.update({n.casefold(): n for n in written if n.casefold() not in shown})
-    named = [n for n in shown if n not in EVERYONE]
+    named = [n for n in shown if n not in _EVERYONE]
     want = singer.casefold() if singer is not None and singer.casefold() in named else None
     out, who = [], None  # who: the singers the last label named (None: every singer)
     for i, (line, label) in enumerate(zip(raw, labels, strict=True)):
@@ -573,7 +573,7 @@ def _sung_by(raw: list[str], singer: str | None, notes: list[str] | None, *, kee
             raw[i] = _MARK + rest if marked[i] else rest
         elif not line.strip():
             who = None
-        out.append(want is None or who is None or want in who or bool(EVERYONE.intersection(who)))
+        out.append(want is None or who is None or want in who or bool(_EVERYONE.intersection(who)))
     if notes is not None:
         sung = [bool(_WORD.search(_clean(line).replace(_MARK, ""))) for line in raw]
         kept = sum(a and b for a, b in zip(sung, out, strict=True))
