@@ -1024,6 +1024,25 @@ def _disputed_lines(by_line: dict[int, list[tuple[Word, str]]],
     return {li for li, ws in by_line.items() if abs(ws[0][0].start - line_starts[li]) > ANCHOR_CAP_S}
 
 
+def check_first(confidence: float, mix: bool) -> bool:
+    """Whether a lyric line whose words average ``confidence`` is one to check first, as lip-sync lists them.
+
+    On a stem, below ``LOW_CONFIDENCE``. On a full mix (``mix``), where every word is capped at
+    ``MIX_CONFIDENCE_CAP``, below ``LOW_CONFIDENCE`` too, and the lines to check get half of it: at most that half.
+
+    Parameters
+    ----------
+    confidence : float, 0..1
+    mix : bool
+        The track was made from a full mix.
+
+    Returns
+    -------
+    bool
+    """
+    return confidence <= MIX_CONFIDENCE_CAP / 2 + 1e-9 if mix else confidence < LOW_CONFIDENCE
+
+
 def _lines_to_check(by_line: dict[int, list[tuple[Word, str]]], mix: bool, disputed: set[int] | None, *,
                     timed: bool = False) -> list[str]:
     """One warning naming the lyric lines an artist should check first (time and first words), if any.
@@ -1038,7 +1057,7 @@ def _lines_to_check(by_line: dict[int, list[tuple[Word, str]]], mix: bool, dispu
     from audio.phrases import ANCHOR_CAP_S
 
     if not mix:
-        flagged = [li for li, ws in by_line.items() if np.mean([w.confidence for w, _ in ws]) < LOW_CONFIDENCE]
+        flagged = [li for li, ws in by_line.items() if check_first(np.mean([w.confidence for w, _ in ws]), False)]
         why = f"have low confidence (< {LOW_CONFIDENCE})"
     else:
         flagged = sorted(disputed or ())

@@ -372,16 +372,21 @@ class ReviewSession:
 
     @staticmethod
     def _lyrics(track) -> dict[str, Any]:
-        """A mouth track's lyric lines (with their mean word confidence) and words."""
-        from audio.transcribe import LOW_CONFIDENCE
+        """A mouth track's lyric lines (with their mean word confidence, and whether to check them first) and words.
+
+        On a full mix every word is capped below the stems' low confidence: there the lines to check first are
+        those lip-sync listed, at half the cap (:func:`audio.transcribe.check_first`).
+        """
+        from audio.transcribe import check_first
         from engine.exporters.song import lyric_line_spans
 
+        mix = bool(track.provenance.get("inputs", {}).get("mix"))
         lines = []
         for start, end, text in lyric_line_spans(track):
             conf = [w.confidence for w in track.words if w.start >= start - 1e-6 and w.end <= end + 1e-6]
             mean = float(np.mean(conf)) if conf else float(track.confidence)
             lines.append({"start": start, "end": end, "text": text, "confidence": round(mean, 3),
-                          "low": mean < LOW_CONFIDENCE})
+                          "low": check_first(mean, mix)})
         return {"tier": track.tier, "confidence": track.confidence, "lines": lines,
                 "words": [{"start": w.start, "end": w.end, "text": w.text, "confidence": w.confidence}
                           for w in track.words]}

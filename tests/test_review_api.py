@@ -147,6 +147,23 @@ def test_session_lays_out_the_run(review):
     assert s["audio"] is True and s["preview"] == {"present": False, "stale": False}
 
 
+def test_a_full_mix_lists_to_check_first_only_the_lines_lip_sync_listed():
+    """On a full mix every word is capped at 0.3, below a stem's low confidence: the page marks only the lines at
+    half the cap (those lip-sync lists to check first), not every line; on a stem, those below 0.4."""
+    from fractions import Fraction
+
+    from audio.model import Word
+    from choreography.model import MouthTrack
+
+    words = (Word(0.0, 0.5, "la", 0.3, 0), Word(0.5, 1.0, "la", 0.3, 0), Word(2.0, 2.5, "oh", 0.15, 1),
+             Word(4.0, 4.5, "yeah", 0.35, 2))
+    lows = {}
+    for mix in (True, False):
+        track = MouthTrack(Fraction(24), "ada", (), words, provenance={"inputs": {"mix": mix}})
+        lows[mix] = [ln["low"] for ln in ReviewSession._lyrics(track)["lines"]]
+    assert lows == {True: [False, True, False], False: [True, True, True]}
+
+
 def test_library_is_the_shipped_library_with_mirrors(review):
     client, _ = review
     lib = client.get("/api/library").json()
