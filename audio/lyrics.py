@@ -16,6 +16,7 @@ import contextlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -309,9 +310,10 @@ def _subtitles_as_lrc(text: str) -> str:
     end where the next cue starts later (the singing stops there). Karaoke times (WebVTT's cue timestamps, ASS's
     karaoke tags) become word stamps; in a WebVTT file that has cue timestamps, each cue's first word starts with
     the cue (the text before a cue's first timestamp is shown from its start, so a file that times its words
-    times each cue's first word there). Where an ASS file's cues name two singers or more (their Name, or Actor,
-    field, as karaoke tools mark a duet), each cue's first line is labelled with its singer, a cue naming none
-    with "All" (see :func:`split_lines`); a file naming one (choreo's export names its character) is no duet.
+    times each cue's first word there). Where the cues name two singers or more (an ASS cue's Name, or Actor,
+    field, as karaoke tools mark a duet; a WebVTT voice span, ``<v Ada>``), each cue's first line is labelled
+    with its singer, a cue naming none with "All" (see :func:`split_lines`); a file naming one (choreo's ASS
+    export names its character) is no duet.
 
     Raises
     ------
@@ -330,6 +332,10 @@ def _subtitles_as_lrc(text: str) -> str:
     except (pysubs2.Pysubs2Error, ValueError, KeyError, IndexError) as exc:
         raise ValueError(f"looks like subtitles but cannot be read as such ({exc})") from None
     cues = sorted((e for e in subs.events if not e.is_comment and e.plaintext.strip()), key=lambda e: e.start)
+    if webvtt:  # pysubs2 drops a WebVTT cue's voice span: its name is read here
+        voices = iter(_vtt_voices(text))
+        for cue in subs.events:
+            cue.name = next(voices, "")
     duet = len({cue.name.strip() for cue in cues} - {""}) > 1
     out: list[str] = []
     for i, cue in enumerate(cues):
@@ -339,6 +345,17 @@ def _subtitles_as_lrc(text: str) -> str:
         if i + 1 == len(cues) or cues[i + 1].start > cue.end:
             out.append(lrc_stamp(cue.end / 1000))
     return "\n".join(out)
+
+
+# A WebVTT cue's timing line, and the voice span that names who speaks or sings a cue ("<v Ada>", "<v.loud Ben>").
+_VTT_TIMING = re.compile(r"^\s*(?:\d+:)?\d\d:\d\d\.\d{3}\s*-->", re.MULTILINE)
+_VTT_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>")
+
+
+def _vtt_voices(text: str) -> list[str]:
+    """The voice each WebVTT cue of ``text`` names in its first voice span, in order ("" for none)."""
+    timings = [m.start() for m in _VTT_TIMING.finditer(text)] + [len(text)]
+    return [(m[1].strip() if (m := _VTT_VOICE.search(text, a, b)) else "") for a, b in pairwise(timings)]
 
 
 def _cue_lines(cue, *, webvtt: bool = False, timed: bool = False) -> list[str]:

@@ -212,6 +212,12 @@ def test_singer_labels_in_the_lyrics():
     for event in subs.events:
         event.name = "Ada"
     assert len(split_lines(subs.to_string("ass"), None, [], None, "ben")) == 3
+    # a WebVTT file's voice spans name its singers the same way
+    vtt = ("WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Ada>the quick fox</v>\n\n"
+           "00:00:03.000 --> 00:00:05.000\n<v.loud Ben>she sells\n\n00:00:05.500 --> 00:00:07.000\nla la\n")
+    stamps.clear()
+    assert split_lines(vtt, None, stamps, None, "Ben") == [["she", "sells"], ["la", "la"]]
+    assert [(s.t, s.line) for s in stamps][:2] == [(1.0, None), (3.0, 0)]
 
 
 def test_no_lyrics_gives_phone_recognition(speech):
