@@ -162,8 +162,9 @@ def lipsync(
     midi: Annotated[Path | None, typer.Option(help="MIDI with lyric events: exact syllable timing.")] = None,
     analysis: Annotated[Path | None, typer.Option(help="The song's *.analysis.json: syllables prefer its beat "
                                                        "subdivisions.")] = None,
-    character: Annotated[list[str] | None, typer.Option(help="Character name per stem, in order "
-                                                             "\\[default: the stem's file name].")] = None,
+    character: Annotated[list[str] | None, typer.Option(help="Character name per stem, in order; in a duet, "
+                                                             "the name the lyrics give its singer \\[default: "
+                                                             "the stem's file name].")] = None,
     fps: FpsOpt = _L.fps,
     twos: Annotated[bool, typer.Option("--twos", help="Animate on twos.")] = _L.twos,
     fmt: Annotated[str | None, typer.Option("--format", help="json (choreo.mouth/1), tsv, xml, rhubarb-json "
@@ -372,7 +373,8 @@ def run(
     song: Annotated[Path, typer.Argument(help="The song (full mix).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output folder for every artefact.")],
     vocals: Annotated[list[Path] | None, typer.Option(help="A vocal stem; repeat, one per character.")] = None,
-    character: Annotated[list[str] | None, typer.Option(help="Character name per --vocals, in order.")] = None,
+    character: Annotated[list[str] | None, typer.Option(help="Character name per --vocals, in order; in a duet, "
+                                                             "the name the lyrics give its singer.")] = None,
     lyrics: LyricsOpt = None,
     midi: Annotated[Path | None, typer.Option(help="The song's MIDI (tempo map, bars, markers).")] = None,
     rig: RigOpt = None,
