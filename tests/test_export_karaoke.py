@@ -88,6 +88,28 @@ def test_ass_karaoke_is_read_back_by_ffmpeg_pysubs2_and_the_lyrics_reader(tmp_pa
     assert max(abs(s.t - w.start) for s, w in zip(own, WORDS, strict=True)) <= 0.005 + 1e-9
 
 
+def test_ass_karaoke_is_drawn_by_libass_at_the_bottom_centre_of_a_1080p_frame(tmp_path):
+    """libass (ffmpeg's subtitles filter) draws the first line on a black 1080p frame at 0.4 s, "Hello" sung and
+    "there" to come: in the bottom fifth, centred, as tall as the font size says, the first word white and the
+    second grey."""
+    import numpy as np
+
+    from engine.exporters.karaoke import ASS_FONT_SIZE
+
+    path = export(_track(), tmp_path / "ada.ass")
+    frame = tmp_path / "frame.gray"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=black:s=1920x1080:d=1", "-vf",
+                    f"subtitles={path}", "-ss", "0.4", "-frames:v", "1", "-pix_fmt", "gray", "-f", "rawvideo",
+                    str(frame)], check=True)
+    img = np.fromfile(frame, dtype=np.uint8).reshape(1080, 1920)
+    rows, cols = np.nonzero(img > 100)
+    assert rows.size and rows.min() > 1080 * 4 // 5  # the bottom fifth
+    assert abs((cols.min() + cols.max()) / 2 - 960) < 40  # centred
+    assert 0.5 * ASS_FONT_SIZE < rows.max() - rows.min() < 1.5 * ASS_FONT_SIZE
+    middle = (cols.min() + cols.max()) // 2  # "Hello" left of it, "there" right
+    assert img[:, :middle].max() > 240 and 120 < img[:, middle:].max() < 200
+
+
 def test_words_without_lines_are_cut_at_gaps_and_a_track_without_words_is_refused(tmp_path):
     unlined = [Word(w.start, w.end, w.text) for w in WORDS]
     lines = lyric_lines(_track(unlined))

@@ -46,7 +46,12 @@ READER_SRT = "ffmpeg's SubRip demuxer, pysubs2 and choreo's lyrics reader (cue t
 READER_VTT = ("Chromium's WebVTT parser (a <track> of an <audio> element: cue times, the words and their timestamps "
               "to the millisecond), ffmpeg's WebVTT demuxer and choreo's lyrics reader")
 READER_ASS = ("ffmpeg's ASS demuxer and pysubs2 (cue times and text), the karaoke tags summed (word starts within "
-              "5 ms: centiseconds), and choreo's lyrics reader")
+              "5 ms: centiseconds), choreo's lyrics reader, and libass (ffmpeg's subtitles filter) drawing a line "
+              "at the bottom centre of a 1080p frame at its size")
+# The ASS export's script resolution and font size: a 1080p frame, the lyrics at about a seventeenth of its height
+# (pysubs2's default, Arial 20 at SSA's 384 x 288, drew them at a fourteenth, red until sung).
+ASS_PLAY_RES = (1920, 1080)
+ASS_FONT_SIZE = 64
 
 
 def _lines(track: MouthTrack) -> list[list[Word]]:
@@ -106,7 +111,12 @@ def to_ass(track: MouthTrack) -> str:
     import pysubs2
 
     subs = pysubs2.SSAFile()
-    subs.info["Title"] = f"{track.character}: lyrics timed by choreo"
+    subs.info.update({"Title": f"{track.character}: lyrics timed by choreo", "PlayResX": str(ASS_PLAY_RES[0]),
+                      "PlayResY": str(ASS_PLAY_RES[1])})
+    style = subs.styles["Default"]  # white, with the words to come grey, on a black outline at the bottom centre
+    style.fontsize, style.outline, style.shadow, style.marginv = ASS_FONT_SIZE, 3.0, 1.0, ASS_PLAY_RES[1] // 18
+    style.primarycolor, style.secondarycolor = pysubs2.Color(255, 255, 255), pysubs2.Color(150, 150, 150)
+    style.outlinecolor, style.alignment = pysubs2.Color(0, 0, 0), pysubs2.Alignment.BOTTOM_CENTER
     for line in _lines(track):
         starts = [round(w.start * 100) for w in line]
         ends = [max(round(w.end * 100), s) for w, s in zip(line, starts, strict=True)]
