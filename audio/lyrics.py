@@ -157,8 +157,12 @@ _SECTION = re.compile(
     rf"ritornello|ponte)(?:\s*\d\d?)?(?:\s*{_COUNT})?\s*\)?\s*:?(?:\s*\(\s*{_COUNT}\s*\))?", re.IGNORECASE)
 
 
-def _header(line: str) -> tuple[str, int] | None:
-    """A section header's name (case-folded, "repeat" and the count left out) and count; None for a lyric line."""
+def _header(line: str) -> tuple[str, int, str] | None:
+    """A section header's name, count and singers; None for a lyric line.
+
+    The name is case-folded, "repeat" and the count left out; the singers are those the header names after it
+    ("[Chorus: Ada & Ben]": "Ada & Ben"; "" for none).
+    """
     bracket = _HEADER.match(line)
     if bracket is not None:
         label, n = bracket["label"], 1
@@ -174,8 +178,9 @@ def _header(line: str) -> tuple[str, int] | None:
     if (count := _LABEL_COUNT.search(label)) is not None and n == 1:
         n, label = _count(count), label[:count.start()]
     name, _, who = label.partition(":")
-    label = name if _singers(who) else label  # "[Verse 1: Ada]" is a verse
-    return re.sub(r"^\s*repeat\s+", "", label, flags=re.IGNORECASE).strip().casefold(), n
+    who = who.strip() if _singers(who) else ""
+    label = name if who else label  # "[Verse 1: Ada]" is a verse
+    return re.sub(r"^\s*repeat\s+", "", label, flags=re.IGNORECASE).strip().casefold(), n, who
 
 
 # Who sings a part: a label before a lyric line ("ADA: ...", "Ada & Ben: ..."), alone on its line ("BEN:"), or after
@@ -194,12 +199,12 @@ _NOT_NAME = re.compile(r"repeat|spoken|whisper(?:ed)?|ad[- ]?libs?|fade(?: out)?
 
 
 def _singers(who: str) -> tuple[str, ...]:
-    """The names in a singer's label (case-folded), or () when ``who`` is not one."""
+    """The names in a singer's label (as written), or () when ``who`` is not one."""
     names = [n for n in _JOIN.split(who.strip()) if n]
     if not 1 <= len(names) <= 4 or not all(_NAME.fullmatch(n) and n[0].isupper() and not _SECTION.fullmatch(n)
                                            and not _NOT_NAME.fullmatch(n) for n in names):
         return ()
-    return tuple(n.casefold() for n in names)
+    return tuple(names)
 
 
 def _labelled(line: str) -> tuple[tuple[str, ...], str] | None:
@@ -209,13 +214,6 @@ def _labelled(line: str) -> tuple[tuple[str, ...], str] | None:
         return None
     names = _singers(m["who"])
     return (names, m["rest"]) if names else None
-
-
-def _header_singers(line: str) -> str | None:
-    """The singers a section header names after its name ("[Chorus: Ada & Ben]": "Ada & Ben"), or None."""
-    bracket = _HEADER.match(line)
-    who = bracket["label"].partition(":")[2].strip() if bracket is not None else ""
-    return who if _singers(who) else None
 
 
 def _count(match: re.Match) -> int:
@@ -234,7 +232,7 @@ def _written_out(raw: list[str]) -> tuple[list[str], list[str]]:
     """
     done: list[str] = []
     lines: list[str] = []
-    heads: list[tuple[str, int] | None] = []  # each line's header (name, count), None for a lyric line
+    heads: list[tuple[str, int, str] | None] = []  # each line's header (name, count, singers), None for a lyric line
     for line in raw:
         head = _header(line)
         mark = None if head else _LINE_REPEAT.search(line)
@@ -254,7 +252,7 @@ def _written_out(raw: list[str]) -> tuple[list[str], list[str]]:
             out.append(lines[i])
             i += 1
             continue
-        key, n = heads[i]
+        key, n, who = heads[i]
         j = i + 1
         while j < len(lines) and not lines[j].strip():  # blank lines right after the header
             j += 1
@@ -262,7 +260,7 @@ def _written_out(raw: list[str]) -> tuple[list[str], list[str]]:
         while k < len(lines) and lines[k].strip() and heads[k] is None:
             k += 1
         block = lines[j:k]
-        if (who := _header_singers(lines[i])) is not None:  # its singers label each line of its section
+        if who:  # its singers label each line of its section
             block = [line if _labelled(line) else f"{who}: {line}" for line in block]
         out.append("")  # a header starts a stanza, as a blank line does
         if block:
@@ -578,15 +576,15 @@ def _sung_by(raw: list[str], singer: str | None, notes: list[str] | None, *, kee
     if sum(label is not None for label in labels) < 2:  # one "Word: ..." line is no duet
         return [True] * len(raw)
     shown: dict[str, str] = {}  # each name as the lyrics first write it
-    for line, label in zip(raw, labels, strict=True):
-        written = _JOIN.split(_LABEL.match(line.replace(_MARK, ""))["who"].strip()) if label else ()
-        shown.update({n.casefold(): n for n in written if n.casefold() not in shown})
+    for label in labels:
+        for name in label[0] if label else ():
+            shown.setdefault(name.casefold(), name)
     named = [n for n in shown if n not in _EVERYONE]
     want = singer.casefold() if singer is not None and singer.casefold() in named else None
     out, who = [], None  # who: the singers the last label named (None: every singer)
     for i, (line, label) in enumerate(zip(raw, labels, strict=True)):
         if label is not None:
-            who, rest = label
+            who, rest = tuple(n.casefold() for n in label[0]), label[1]
             raw[i] = _MARK + rest if marked[i] else rest
         elif not line.strip():
             who = None

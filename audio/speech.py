@@ -497,10 +497,11 @@ def word_starts(y: np.ndarray, sr: int, words: Sequence[str], *,
     if not entries or x.size < _MIN_SAMPLES:
         return None
     unpruned_fits = x.size / SAMPLE_RATE * FRAME_RATE_HZ * len(entries) <= UNPRUNED_MAX_FRAME_WORDS
+    pcm = x.tobytes()
     for b in (beam, 0.0) if beam > 0.0 and unpruned_fits else (beam,):
         d = _decoder(entries, b)
         try:
-            segs = [(seg.word, seg.start_frame) for seg in d.seg()] if _word_pass(d, x.tobytes(), entries) else []
+            segs = [(seg.word, seg.start_frame) for seg in d.seg()] if _word_pass(d, pcm, entries) else []
         except RuntimeError:
             segs = []
         starts = [frame / FRAME_RATE_HZ for word, frame in segs if _base(word) not in _FILLER_WORDS]

@@ -295,11 +295,11 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
         method = f"full mix: {method}"
         warnings.append(f"full mix: the lyrics are aligned to the lead vocal as repetition-based separation brings "
                         f"it forward, where the band still masks it (word confidence at most {MIX_CONFIDENCE_CAP}, "
-                        f"{MIX_CONFIDENCE_CAP / 2:g} on the lines to check first); give the vocal stem for "
+                        f"{CHECK_CONFIDENCE:g} on the lines to check first); give the vocal stem for "
                         "word-accurate lip-sync")
 
     def cap(line: int) -> float:  # a full mix's words: at most the cap, half of it on the lines to check first
-        return (MIX_CONFIDENCE_CAP / 2 if line in check else MIX_CONFIDENCE_CAP) if mix else 1.0
+        return (CHECK_CONFIDENCE if line in check else MIX_CONFIDENCE_CAP) if mix else 1.0
 
     timed = [dataclasses.replace(w, line=lw.line, confidence=min(w.confidence, cap(lw.line)))
              for lw, w in zip(words, timed, strict=True)]
@@ -731,6 +731,7 @@ def _mean_confidence(words) -> float:
 # of a line the whole-recording alignment disputes (_disputed_lines) get half of it. Over the 18 dev mixes 43 %
 # of the other words are within 0.3 s, 25 % of those.
 MIX_CONFIDENCE_CAP = 0.3
+CHECK_CONFIDENCE = MIX_CONFIDENCE_CAP / 2  # a full mix's lines to check first
 
 
 def _speech_align_groups(y, sr, groups) -> list:
@@ -1028,7 +1029,8 @@ def check_first(confidence: float, mix: bool) -> bool:
     """Whether a lyric line whose words average ``confidence`` is one to check first, as lip-sync lists them.
 
     On a stem, below ``LOW_CONFIDENCE``. On a full mix (``mix``), where every word is capped at
-    ``MIX_CONFIDENCE_CAP``, below ``LOW_CONFIDENCE`` too, and the lines to check get half of it: at most that half.
+    ``MIX_CONFIDENCE_CAP``, below ``LOW_CONFIDENCE`` too, and the lines to check get ``CHECK_CONFIDENCE``: at most
+    that.
 
     Parameters
     ----------
@@ -1040,7 +1042,7 @@ def check_first(confidence: float, mix: bool) -> bool:
     -------
     bool
     """
-    return confidence <= MIX_CONFIDENCE_CAP / 2 + 1e-9 if mix else confidence < LOW_CONFIDENCE
+    return confidence <= CHECK_CONFIDENCE + 1e-9 if mix else confidence < LOW_CONFIDENCE
 
 
 def _lines_to_check(by_line: dict[int, list[tuple[Word, str]]], mix: bool, disputed: set[int] | None, *,

@@ -532,10 +532,10 @@ def main(argv: list[str] | None = None) -> int:
     lyr, pairs = evaluate_lyrics(args.dev, only, [a for a in args.aligners.split(",") if a])
     mixes = [] if args.no_mixes else evaluate_mixes(args.dev, only)
     solo = evaluate_solo(args.dev, only, [a for a in args.aligners.split(",") if a])
-    from audio.transcribe import MIX_CONFIDENCE_CAP
+    from audio.transcribe import CHECK_CONFIDENCE
 
     cal = calibration(pairs["dry"]) if pairs["dry"] else []
-    half = MIX_CONFIDENCE_CAP / 2 + 1e-9  # a word at exactly half the cap is one of the lines to check first
+    half = CHECK_CONFIDENCE + 1e-9  # a word at exactly half the cap is one of the lines to check first
     mix_cal = calibration(pairs["mixes"], (0.0, half, 1.01)) if pairs["mixes"] else []
     lrc_cal = calibration(pairs["timed"], (0.0, half, 1.01)) if pairs["timed"] else []
     if lyr:
@@ -557,11 +557,11 @@ def main(argv: list[str] | None = None) -> int:
         print("== calibration (aligner auto): words per confidence bin and the share within 0.3 s")
         print(_table(cal, ["bin", "words", "within_03"]))
     if mix_cal:
-        print(f"\n== full mixes over recorded instrumentals: words at half the cap ({MIX_CONFIDENCE_CAP / 2:g}) or "
+        print(f"\n== full mixes over recorded instrumentals: words at half the cap ({CHECK_CONFIDENCE:g}) or "
               "less (the lines to check first) and the rest, and the share within 0.3 s")
         print(_table(mix_cal, ["bin", "words", "within_03"]))
     if lrc_cal:
-        print(f"\n== the same mono mixes with LRC: words at {MIX_CONFIDENCE_CAP / 2:g} or less (the lines the speech "
+        print(f"\n== the same mono mixes with LRC: words at {CHECK_CONFIDENCE:g} or less (the lines the speech "
               "model did not confirm between their stamps) and the rest, and the share within 0.3 s")
         print(_table(lrc_cal, ["bin", "words", "within_03"]))
     if args.json:
