@@ -16,12 +16,13 @@ Tiers, chosen from what is given (the one that ran is recorded in the track and 
    (:mod:`audio.singing`) finds where a voice is heard, and there the mouth sings the notes of the lead
    melody (:mod:`audio.melody`, a pitch tracker on the mix; needs ``choreo-engine[melody]``) and the onsets
    between them, else the onsets alone. Low confidence, and flagged so. A full mix with lyrics is aligned as
-   tier 2 would align a stem (its phrases cut where the separated voice or the detector hears a pause; its
-   lines drawn towards where pocketsphinx, aligning the stretches of the recording where the detector hears
-   a voice, starts them; the voice's pitch
-   from the melody tracker where the detector hears a voice, not from the separated voice; the mouth
-   resting where the detector hears no voice and no undisputed lyric line is sung, and held where it hears
-   one), with every word's confidence
+   tier 2 would align a stem, on the voice a separation model takes out of it (:mod:`audio.separation`): its
+   phrases cut where that voice pauses; its lines drawn towards where pocketsphinx, aligning the stretches
+   of the recording where that voice sounds, starts them; the voice's pitch from the melody tracker where
+   the detector hears a voice; the mouth resting where the voice is silent and no undisputed lyric line is
+   sung. Without the model, the voice is brought forward by repetition (:func:`audio.vocals.lead_vocal`),
+   which keeps some of the band, and a pause is taken where either it or the singing detector hears one
+   (the mouth held where the detector hears a voice). Every word's confidence is
    capped at ``MIX_CONFIDENCE_CAP`` (half of it on the lines the whole-recording alignment disputes, which are
    listed to check first) and a warning to give the stem.
 """
@@ -175,9 +176,9 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     if not words:
         raise ChoreoError("no word of the lyrics could be pronounced", path=lyrics)
     warnings = [*repeats, *notes_out]
-    rate = audio.sr
+    rate, separated = audio.sr, False
     if mix:  # the band never pauses: phrases and words are looked for in the voice separated from it
-        y, rate, note = _separated_voice(samples, audio.sr, centre)
+        y, rate, separated, note = _separated_voice(samples, audio.sr, centre)
         warnings.extend(note)
         pitch = None
         if melody.crepe_available():  # the voice's pitch from the mix's melody, where the detector hears a voice
@@ -186,10 +187,11 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
             warnings.append(f"the melody pitch tracker is not installed or does not load ({melody.INSTALL_HINT}): "
                             "the voice's pitch is tracked on the separated voice, where the band confuses it more")
         vf = V.vocal_features(y, rate, pitch=pitch)
-    # Where the mouth may move: on a full mix where a voice is heard (the detector, trained for that; the
-    # separated voice drops out under the band), on a stem where the voice sounds (_follow_voice's default).
+    # Where the mouth may move: on a stem where the voice sounds (_follow_voice's default); on a full mix where the
+    # voice the separation model took out of it sounds, or, brought forward by repetition only (which keeps some of
+    # the band), where the singing detector hears a voice too.
     sounding, heard = vf.active, (vf.active if mix else None)
-    if mix and detected:  # the separated voice keeps some of the band: a pause either of them hears is one
+    if mix and detected and not separated:  # a pause either of them hears is one
         heard = librosa.util.fix_length(activity, size=sounding.size)  # the mix's frames: a frame more or less
         sounding = np.minimum(sounding, heard)
     line_starts = None
@@ -294,8 +296,8 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     if mix:
         check = check or set()
         method = f"full mix: {method}"
-        warnings.append(f"full mix: the lyrics are aligned to the lead vocal as repetition-based separation brings "
-                        f"it forward, where the band still masks it (word confidence at most {MIX_CONFIDENCE_CAP}, "
+        warnings.append(f"full mix: the lyrics are aligned to the voice separated from the band, which can still "
+                        f"mask it (word confidence at most {MIX_CONFIDENCE_CAP}, "
                         f"{CHECK_CONFIDENCE:g} on the lines to check first); give the vocal stem for "
                         "word-accurate lip-sync")
 
@@ -1075,19 +1077,20 @@ def _lines_to_check(by_line: dict[int, list[tuple[Word, str]]], mix: bool, dispu
     return [f"{len(flagged)} of {len(by_line)} lyric lines {why}, check them first: {shown}"]
 
 
-def _separated_voice(samples: np.ndarray, sr: int, centre: np.ndarray) -> tuple[np.ndarray, int, tuple[str, ...]]:
-    """A full mix's singing voice at ``audio.vocals.VOCAL_SR``, and a note where it is only brought forward.
+def _separated_voice(samples: np.ndarray, sr: int,
+                     centre: np.ndarray) -> tuple[np.ndarray, int, bool, tuple[str, ...]]:
+    """A full mix's singing voice at ``audio.vocals.VOCAL_SR``, whether a model separated it, and a note if not.
 
-    Spleeter's voice model (:func:`audio.separation.voice`) on the mix where it is installed: on the 18 dev
-    mixes over recorded bands, mean word error 0.94 s with repetition-based separation, 0.XX s with it.
-    Otherwise the repetition-based separation of the mix's ``centre`` (:func:`audio.vocals.lead_vocal`).
+    Spleeter's voice model (:func:`audio.separation.voice`) on the mix where it is installed; otherwise the
+    repetition-based separation of the mix's ``centre`` (:func:`audio.vocals.lead_vocal`), which leaves more of
+    the band (README: the 18 dev mixes over recorded bands).
     """
     from audio import melody, separation
     from audio import vocals as V
 
     if separation.available():
-        return separation.voice(samples, sr, V.VOCAL_SR), V.VOCAL_SR, ()
-    return V.lead_vocal(centre, melody.MELODY_SR), V.VOCAL_SR, (
+        return separation.voice(samples, sr, V.VOCAL_SR), V.VOCAL_SR, True, ()
+    return V.lead_vocal(centre, melody.MELODY_SR), V.VOCAL_SR, False, (
         f"the voice separation model is not installed ({separation.INSTALL_HINT}): the voice is brought forward "
         "by repetition-based separation, which leaves more of the band (words about twice as far off)",)
 
