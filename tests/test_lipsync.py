@@ -345,16 +345,22 @@ def test_a_recording_gives_the_same_track_at_any_level(speech, tmp_path, mix):
             np.testing.assert_allclose([(x.start, x.end) for x in a], [(x.start, x.end) for x in b], atol=0.011)
 
 
-def test_full_mix_with_lyrics_without_the_pitch_tracker_says_so(speech, tmp_path, monkeypatch):
-    """Without the melody extra the separated voice's own pitch (pYIN) is used, every word still placed, and a
-    warning names the extra."""
-    from audio import melody
+@pytest.mark.parametrize("module,name,missing", [
+    ("melody", "_torchcrepe", "melody pitch tracker is not installed"),  # pYIN on the separated voice instead
+    ("separation", "available", "separation model is not installed"),  # repetition-based separation instead
+])
+def test_full_mix_with_lyrics_without_an_optional_model_says_so(speech, tmp_path, monkeypatch, module, name,
+                                                                 missing):
+    """Without the pitch tracker (the melody extra) or the separation model every word is still placed, and a
+    warning says what is missing and how to install it."""
+    import importlib
 
+    mod = importlib.import_module(f"audio.{module}")
     a, _b = _speech_between_band(speech, tmp_path / "mix.wav")
-    monkeypatch.setattr(melody, "_torchcrepe", lambda: None)
+    monkeypatch.setattr(mod, name, lambda: None if name == "_torchcrepe" else False)
     tr = transcribe(tmp_path / "mix.wav", lyrics=speech / "s.txt", mix=True)
     assert len(tr.words) == 17 and abs(tr.words[0].start - a) < 0.3
-    assert any("melody pitch tracker is not installed" in w and melody.INSTALL_HINT in w for w in tr.warnings)
+    assert any(missing in w and mod.INSTALL_HINT in w for w in tr.warnings)
 
 
 def _voice_over_looped_band(speech) -> tuple[np.ndarray, np.ndarray, int]:
@@ -411,18 +417,6 @@ def test_the_separation_model_takes_the_voice_out_of_the_band(speech):
     assert np.sqrt(np.mean(out[n:] ** 2)) < 0.05 * np.sqrt(np.mean(y16[n:] ** 2))  # measured: 1e-4
     stereo = np.stack([y, y], axis=1)  # two equal channels are the mono mix
     np.testing.assert_allclose(separation.voice(stereo, sr, VOCAL_SR), out, atol=1e-5)
-
-
-def test_a_full_mix_without_the_separation_model_says_so(speech, tmp_path, monkeypatch):
-    """Without the model the voice is brought forward by repetition, every word still placed, and a warning says
-    how to install it."""
-    from audio import separation
-
-    a, _b = _speech_between_band(speech, tmp_path / "mix.wav")
-    monkeypatch.setattr(separation, "available", lambda: False)
-    tr = transcribe(tmp_path / "mix.wav", lyrics=speech / "s.txt", mix=True)
-    assert len(tr.words) == 17 and abs(tr.words[0].start - a) < 0.3
-    assert any("separation model is not installed" in w and separation.INSTALL_HINT in w for w in tr.warnings)
 
 
 @pytest.mark.parametrize("content,expect", [(b"", "no words"), (b"\xff\xfe\xfa bad bytes", "not UTF-8"),
