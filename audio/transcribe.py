@@ -18,11 +18,11 @@ Tiers, chosen from what is given (the one that ran is recorded in the track and 
    between them, else the onsets alone. Low confidence, and flagged so. A full mix with lyrics is aligned as
    tier 2 would align a stem, on the voice a separation model takes out of it (:mod:`audio.separation`): its
    phrases cut where that voice pauses; its lines drawn towards where pocketsphinx, aligning the stretches
-   of the recording where that voice sounds, starts them; the voice's pitch from the melody tracker where
-   the detector hears a voice; the mouth resting where the voice is silent and no undisputed lyric line is
-   sung. Without the model, the voice is brought forward by repetition (:func:`audio.vocals.lead_vocal`),
-   which keeps some of the band, and a pause is taken where either it or the singing detector hears one
-   (the mouth held where the detector hears a voice). Every word's confidence is
+   of the recording where that voice sounds, starts them; its pitch tracked as a stem's; the mouth resting
+   where the voice is silent and no undisputed lyric line is sung. Without the model, the voice is brought
+   forward by repetition (:func:`audio.vocals.lead_vocal`), which keeps some of the band: a pause is taken
+   where either it or the singing detector hears one (the mouth held where the detector hears a voice), and
+   the voice's pitch is the melody tracker's where the detector hears a voice. Every word's confidence is
    capped at ``MIX_CONFIDENCE_CAP`` (half of it on the lines the whole-recording alignment disputes, which are
    listed to check first) and a warning to give the stem.
 """
@@ -180,10 +180,13 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     if mix:  # the band never pauses: phrases and words are looked for in the voice separated from it
         y, rate, separated, note = _separated_voice(samples, audio.sr, centre)
         warnings.extend(note)
+        # The voice's pitch: a model's separated voice is a stem, its pitch tracked as a stem's (pYIN); from the voice
+        # that repetition only brings forward, which keeps some of the band, the mix's melody where the detector
+        # hears a voice (CREPE on the centre).
         pitch = None
-        if melody.crepe_available():  # the voice's pitch from the mix's melody, where the detector hears a voice
+        if not separated and melody.crepe_available():
             pitch = melody.voice_pitch(centre, melody.MELODY_SR, activity > 0.5 if detected else None)
-        else:
+        elif not separated:
             warnings.append(f"the melody pitch tracker is not installed or does not load ({melody.INSTALL_HINT}): "
                             "the voice's pitch is tracked on the separated voice, where the band confuses it more")
         vf = V.vocal_features(y, rate, pitch=pitch)

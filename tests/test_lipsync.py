@@ -345,22 +345,26 @@ def test_a_recording_gives_the_same_track_at_any_level(speech, tmp_path, mix):
             np.testing.assert_allclose([(x.start, x.end) for x in a], [(x.start, x.end) for x in b], atol=0.011)
 
 
-@pytest.mark.parametrize("module,name,missing", [
-    ("melody", "_torchcrepe", "melody pitch tracker is not installed"),  # pYIN on the separated voice instead
-    ("separation", "available", "separation model is not installed"),  # repetition-based separation instead
+@pytest.mark.parametrize("off", [
+    ("separation",),  # repetition-based separation, the pitch from the melody tracker
+    ("separation", "melody"),  # and pYIN on what repetition brings forward
 ])
-def test_full_mix_with_lyrics_without_an_optional_model_says_so(speech, tmp_path, monkeypatch, module, name,
-                                                                 missing):
-    """Without the pitch tracker (the melody extra) or the separation model every word is still placed, and a
+def test_full_mix_with_lyrics_without_an_optional_model_says_so(speech, tmp_path, monkeypatch, off):
+    """Without the separation model (and the pitch tracker of the melody extra) every word is still placed, and a
     warning says what is missing and how to install it."""
-    import importlib
+    from audio import melody, separation
 
-    mod = importlib.import_module(f"audio.{module}")
     a, _b = _speech_between_band(speech, tmp_path / "mix.wav")
-    monkeypatch.setattr(mod, name, lambda: None if name == "_torchcrepe" else False)
+    if "separation" in off:
+        monkeypatch.setattr(separation, "available", lambda: False)
+    if "melody" in off:
+        monkeypatch.setattr(melody, "_torchcrepe", lambda: None)
     tr = transcribe(tmp_path / "mix.wav", lyrics=speech / "s.txt", mix=True)
     assert len(tr.words) == 17 and abs(tr.words[0].start - a) < 0.3
-    assert any(missing in w and mod.INSTALL_HINT in w for w in tr.warnings)
+    hint = {"separation": ("separation model is not installed", separation.INSTALL_HINT),
+            "melody": ("melody pitch tracker is not installed", melody.INSTALL_HINT)}
+    for name in off:
+        assert any(hint[name][0] in w and hint[name][1] in w for w in tr.warnings)
 
 
 def _voice_over_looped_band(speech) -> tuple[np.ndarray, np.ndarray, int]:
