@@ -44,7 +44,8 @@ Usage: ``python benchmarks/lipsync_real.py [--dev DIR] [--only NAME] [--json FIL
 
 With ``--ablate``, instead: what each part of the pipeline contributes. The dry takes, the wet stems, the mono
 mixes over the recorded instrumentals and the pop mixes again, with all parts and with one part switched off
-in turn (``ABLATIONS``): the phrase anchors, the pitch tracker, the singing detector; means per group.
+in turn (``ABLATIONS``): the phrase anchors, the pitch tracker, the singing detector, the voice separation
+model (full mixes only); means per group.
 
 The dev set is not distributed; without it the script says so and exits 0.
 """
@@ -385,7 +386,9 @@ def _loudness_voicing(vocal_features):
 # phrase anchors the lyrics are aligned over the whole recording at once (the path taken when lines cannot be
 # matched to phrases); without the pitch tracker neither CREPE nor pYIN runs and a frame is voiced wherever the
 # voice is loud enough; without the singing detector a full mix's voice is looked for by its vocal-band loudness,
-# and a stem's silences are held only where the voice is pitched (the paths taken where the detector does not load).
+# and a stem's silences are held only where the voice is pitched (the paths taken where the detector does not load);
+# without the separation model a full mix's voice is brought forward by repetition-based separation (the path taken
+# where the model is not installed).
 ABLATIONS = (
     ("all parts", {}, ("dry", "wet", "recorded", "long"), True),
     ("no anchors", {"audio.transcribe._phrase_groups": lambda _: _nothing,
@@ -393,6 +396,7 @@ ABLATIONS = (
     ("no pitch", {"audio.melody.crepe_available": lambda _: lambda: False,
                   "audio.vocals.vocal_features": _loudness_voicing}, ("dry", "wet", "recorded", "long"), True),
     ("no detector", {"audio.singing.voice_activity": lambda _: _nothing}, ("dry", "wet", "recorded", "long"), True),
+    ("no separation model", {"audio.separation.available": lambda _: lambda: False}, ("recorded", "long"), False),
 )
 ABLATION_GROUPS = {"dry": "a cappella (songs, medley)", "wet": "wet stems",
                    "recorded": "songs over recordings", "long": "medleys over recordings",
