@@ -1095,7 +1095,8 @@ def _separated_voice(samples: np.ndarray, sr: int,
         return separation.voice(samples, sr, V.VOCAL_SR), V.VOCAL_SR, True, ()
     return V.lead_vocal(centre, melody.MELODY_SR), V.VOCAL_SR, False, (
         f"the voice separation model is not installed ({separation.INSTALL_HINT}): the voice is brought forward "
-        "by repetition-based separation, which leaves more of the band (words about twice as far off)",)
+        "by repetition-based separation, which leaves more of the band (on the dev mixes, words three times as far "
+        "off)",)
 
 
 def _mix_activity(y: np.ndarray, sr: int, vf) -> tuple[np.ndarray, bool, tuple[str, ...]]:
