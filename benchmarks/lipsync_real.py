@@ -528,8 +528,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = ablation(args.dev, only)
         print("== what each part contributes: means with all parts, and with each switched off in turn (no anchors:\n"
               "   the whole recording aligned at once; no pitch: neither CREPE nor pYIN, voiced wherever loud; no\n"
-              "   detector: a full mix's voice found by its vocal-band loudness, a stem's silences held where pitched;\n"
-              "   no separation model: a full mix's voice brought forward by repetition-based separation)")
+              "   detector: a full mix's voice found by its vocal-band loudness, a stem's silences held where\n"
+              "   pitched; no separation model: a full mix's voice brought forward by repetition-based separation)")
         print(_table(rows, ["material", "parts", "clips", "mean_err_s", "within_03", "mouth_agree", "onsets_hit_015"]))
         if args.json:
             args.json.write_text(json.dumps({"ablation": rows}, indent=1))
