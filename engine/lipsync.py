@@ -25,8 +25,9 @@ from audio.transcribe import transcribe
 # centre, timed lyrics off as a whole put back; 12: the lyrics' stanzas in the line mapping, each stanza of a full
 # mix aligned again where it was put, a repeat mark alone on its line left out; 13: up to four lyric lines share
 # a phrase; 14: a full mix's whole-recording alignment searched again unpruned where the pruned pass loses the
-# lyrics; 15: a duet's singer labels, each character singing its singer's lines, kana particles read wa, e).
-STAGE_VERSION = "15"
+# lyrics; 15: a duet's singer labels, each character singing its singer's lines, kana particles read wa, e; 16: a
+# full mix's voice separated by a model, its phrases, pitch and mouth taken from that voice).
+STAGE_VERSION = "16"
 
 
 def make_track(vocals: str | Path | None, *, character: str, fps, lyrics: str | Path | None = None,
