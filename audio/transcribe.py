@@ -298,7 +298,8 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     phones = _follow_voice(phones, vf, heard, singing=singing)
     if mix:
         check = check or set()
-        method = f"full mix: {method}"
+        method = f"full mix: {method}; " + ("the voice separated by Spleeter's 2stems model" if separated
+                                             else "the voice brought forward by repetition (REPET-SIM)")
         warnings.append(f"full mix: the lyrics are aligned to the voice separated from the band, which can still "
                         f"mask it (word confidence at most {MIX_CONFIDENCE_CAP}, "
                         f"{CHECK_CONFIDENCE:g} on the lines to check first); give the vocal stem for "

@@ -234,6 +234,7 @@ def test_full_mix_fallback_is_flagged(speech):
 def test_full_mix_with_lyrics_is_aligned_with_capped_confidence(speech, tmp_path):
     # The speech over a synthesized band as loud as the voice: the lyrics are aligned, every word placed in
     # order, the confidence capped and the user told to give the stem.
+    from audio import separation
     from audio.decode import load_audio
     from tests.material.synth import SongSpec, synthesize
 
@@ -245,6 +246,8 @@ def test_full_mix_with_lyrics_is_aligned_with_capped_confidence(speech, tmp_path
     sf.write(str(tmp_path / "mix.wav"), y, voice.sr)
     tr = transcribe(tmp_path / "mix.wav", lyrics=speech / "s.txt", mix=True)
     assert tr.tier == "lyrics-aligned" and tr.method.startswith("full mix: ")
+    if separation.available():  # the track says what separated the voice
+        assert tr.method.endswith("the voice separated by Spleeter's 2stems model")
     assert [w.text for w in tr.words][:3] == ["The", "quick", "brown"] and len(tr.words) == 17
     assert all(w.confidence <= 0.3 for w in tr.words) and np.all(np.diff([w.start for w in tr.words]) >= 0)
     assert any("give the vocal stem" in w for w in tr.warnings)
@@ -365,6 +368,7 @@ def test_full_mix_with_lyrics_without_an_optional_model_says_so(speech, tmp_path
             "melody": ("melody pitch tracker is not installed", melody.INSTALL_HINT)}
     for name in off:
         assert any(hint[name][0] in w and hint[name][1] in w for w in tr.warnings)
+    assert tr.method.startswith("full mix: ") and tr.method.endswith("brought forward by repetition (REPET-SIM)")
 
 
 def _voice_over_looped_band(speech) -> tuple[np.ndarray, np.ndarray, int]:
