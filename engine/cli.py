@@ -372,7 +372,9 @@ def render_cmd(
 def run(
     song: Annotated[Path, typer.Argument(help="The song (full mix).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output folder for every artefact.")],
-    vocals: Annotated[list[Path] | None, typer.Option(help="A vocal stem; repeat, one per character.")] = None,
+    vocals: Annotated[list[Path] | None, typer.Option(help="A vocal stem; repeat, one per character. The song "
+                                                          "itself lip-syncs from the full mix (its voice separated "
+                                                          "first; less exact than a stem).")] = None,
     character: Annotated[list[str] | None, typer.Option(help="Character name per --vocals, in order; in a duet, "
                                                              "the name the lyrics give its singer.")] = None,
     lyrics: LyricsOpt = None,

@@ -187,11 +187,13 @@ def _stages(inputs: RunInputs, out: Path, p: RunParams, pipe: Pipeline, step, wr
         if inputs.lyrics is not None:
             vin["lyrics"] = file_digest(inputs.lyrics)
         shared = sum(vocal_digests[c] == vocal_digests[character] for _, c in inputs.vocals) > 1  # several singers
+        mix = vocal_digests[character] == song_inputs["song"]  # the song itself: its full mix, the voice separated
         mouths[character] = pipe.stage("lipsync", LIPSYNC_VERSION, vin,
                                        {"params": lipsync, "character": character, "shared": shared},
-                                       lambda vocal=vocal, character=character, shared=shared: make_track(
+                                       lambda vocal=vocal, character=character, shared=shared, mix=mix: make_track(
                                            vocal, character=character, fps=parse_fps(lipsync.fps),
-                                           lyrics=inputs.lyrics, beats_s=beats_s, params=lipsync, shared=shared))
+                                           lyrics=inputs.lyrics, beats_s=beats_s, params=lipsync, shared=shared,
+                                           mix=mix))
     step("choreograph")
     cin = {"analysis": artefact_digest(analysis), "moves": _json_digest(lib),
            **{f"rig:{k}": _json_digest(r) for k, r in rigs.items()},

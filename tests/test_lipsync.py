@@ -297,6 +297,24 @@ def _speech_between_band(speech, path) -> tuple[float, float]:
     return 3.0, 3.0 + v.size / voice.sr
 
 
+def test_run_with_the_song_as_its_vocals_lip_syncs_from_the_full_mix(speech, tmp_path, monkeypatch):
+    """``choreo run SONG --vocals SONG``: the song itself is the full mix, aligned as one (its voice separated
+    first), not as a stem; the cache keys on the same files, so a second run comes from it."""
+    monkeypatch.setenv("CHOREO_CACHE", str(tmp_path / "cache"))
+    a, _b = _speech_between_band(speech, tmp_path / "song.wav")
+    out = tmp_path / "out"
+    args = ("run", str(tmp_path / "song.wav"), "--vocals", str(tmp_path / "song.wav"), "--character", "ada",
+            "--lyrics", str(speech / "s.txt"), "--backend", "librosa", "--no-render", "-o", str(out))
+    res = run_cli(*args)
+    assert res.returncode == 0, res.stderr
+    doc = json.loads((out / "ada.mouth.json").read_text())
+    assert doc["provenance"]["inputs"]["mix"] is True and doc["provenance"]["method"].startswith("full mix: ")
+    assert len(doc["words"]) == 17 and abs(doc["words"][0]["start"] - a) < 0.3
+    assert any("give the vocal stem" in w for w in doc["warnings"])
+    res = run_cli(*args)
+    assert res.returncode == 0 and json.loads((out / "ada.mouth.json").read_text())["words"] == doc["words"]
+
+
 def test_full_mix_mouth_moves_with_the_voice_and_rests_with_the_band(speech, tmp_path, monkeypatch):
     """The singing detector hears the voice over the band and nothing in the band alone."""
     from audio import singing
