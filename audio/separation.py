@@ -267,17 +267,18 @@ def voice(samples: np.ndarray, sr: int, out_sr: int) -> np.ndarray:
 
     w = _weights()
     x = np.asarray(samples, dtype=np.float32).reshape(len(samples), -1)[:, :2]
-    stereo = np.stack([resample_mono(x[:, min(c, x.shape[1] - 1)], sr, MODEL_SR) for c in range(2)])
+    channels = [resample_mono(x[:, c], sr, MODEL_SR) for c in range(x.shape[1])]
+    stereo = np.stack(channels * (2 // len(channels)))  # a mono recording as two equal channels
     n = stereo.shape[1]
     padded = np.pad(stereo, ((0, 0), (FRAME, FRAME)))  # Spleeter pads a frame of silence before (and after)
-    window = np.hanning(FRAME + 1)[:-1].astype(np.float32)  # periodic
+    window = librosa.filters.get_window("hann", FRAME).astype(np.float32)  # periodic, as librosa.stft's
     frames = 1 + (padded.shape[1] - FRAME) // HOP
     out = np.zeros((2, padded.shape[1]), dtype=np.float32)
     step = SEGMENT * BATCH_SEGMENTS
     for a in range(0, frames, step):
         b = min(a + step, frames)
         chunk = padded[:, a * HOP: (b - 1) * HOP + FRAME]
-        spec = np.fft.rfft(librosa.util.frame(chunk, frame_length=FRAME, hop_length=HOP) * window[:, None], axis=1)
+        spec = librosa.stft(chunk, n_fft=FRAME, hop_length=HOP, window=window, center=False)  # (2, bins, b - a)
         segments = -(-(b - a) // SEGMENT)
         mag = np.zeros((2, segments * SEGMENT, BINS), dtype=np.float32)
         mag[:, : b - a] = np.abs(spec[:, :BINS]).transpose(0, 2, 1)

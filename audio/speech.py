@@ -55,10 +55,11 @@ _FILLER_WORDS = frozenset({"<s>", "</s>", "<sil>", "[noise]", "[speech]", "(null
 # search lost the text on dev mixes. At 1e-200 it gave the unpruned search's line mapping and word timings on
 # all nine dev mixes, in a third of the memory (a 229 s mix: 1.3 GB peak instead of 3.5).
 WORD_STARTS_BEAM = 1e-200
-# Where the pruned search still loses the text (on the dev set, the medley with breaks over the Brahms, whose
-# strings score as high as the voice), word_starts searches again unpruned, if the recording's frames times the
-# words stay under UNPRUNED_MAX_FRAME_WORDS: the memory an unpruned pass needs grows with both (a 229 s mix of 393
-# words, 9 M: 3.5 GB peak), and a longer song is left to the caller's fallback rather than to the machine's memory.
+# Where the pruned search still loses the text (on the dev set, with repetition-based separation only: the medley
+# with breaks over the Brahms, whose strings score as high as the voice), word_starts searches again unpruned, if
+# the recording's frames times the words stay under UNPRUNED_MAX_FRAME_WORDS: the memory an unpruned pass needs
+# grows with both (a 229 s mix of 393 words, 9 M: 3.5 GB peak), and a longer song is left to the caller's fallback
+# rather than to the machine's memory.
 UNPRUNED_MAX_FRAME_WORDS = 9_000_000
 _DITHER_LSB = 1.0
 _MIN_SAMPLES = SAMPLE_RATE // 20  # under 50 ms not even one phone fits (and pocketsphinx fails on none)
