@@ -141,7 +141,7 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
     loud = (vf.frame_rate_hz, tuple(float(x) for x in vf.loudness))
     # In a full mix pitch tracking hears the band as much as the voice (a dense mix can show no clear
     # pitch at all), so there the voice is looked for by a singing detector.
-    from audio import melody
+    from audio import melody, separation
 
     # A full mix's lead vocal is mixed to its centre, where the voice is looked for (the singing detector on the
     # centre of the dev medleys over a stereo band: frames agreeing with the sung ones 0.913 / 0.697 -> 0.918 /
@@ -155,7 +155,15 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
                           (f"{vocals}: no voice found (silent or instrumental); the mouth stays closed",
                            *mix_notes), loud)
     if mix and lyrics is None:
-        tr = _melody_notes(centre, samples.shape[1] > 1, vf, activity, detected, loud)
+        heard = "the singing detector hears a voice" if detected else None
+        if separation.available():  # and where the voice the model separates from the band sounds: a pause either
+            # of them hears is one (README: the pop clips; strings pass into the separated voice, the detector
+            # hears a voice in some intros where the separated one is silent)
+            voice = separation.voice(samples, audio.sr, V.VOCAL_SR)
+            sounds = librosa.util.fix_length(V.vocal_features(voice, V.VOCAL_SR).active, size=activity.size)
+            activity = np.minimum(activity, sounds) if detected else sounds
+            heard = " and ".join(filter(None, (heard, "the voice Spleeter's 2stems model separates sounds")))
+        tr = _melody_notes(centre, samples.shape[1] > 1, vf, activity, heard, loud)
         return dataclasses.replace(tr, warnings=(*tr.warnings, *mix_notes))
     if lyrics is None:
         from audio.speech import recognize_phones
@@ -1120,42 +1128,42 @@ def _mix_activity(y: np.ndarray, sr: int, vf) -> tuple[np.ndarray, bool, tuple[s
         "vocal-band loudness, which rises with the band as much as with the voice",)
 
 
-def _melody_notes(centre, stereo: bool, vf, activity, detected: bool, loud) -> Transcript:
+def _melody_notes(centre, stereo: bool, vf, activity, heard: str | None, loud) -> Transcript:
     """Tier 4 on a full mix: the mouth sings the lead melody's notes where a voice is heard.
 
     The pitch is tracked on the mix's ``centre`` (:func:`audio.melody.centre16`), where the lead vocal is
     (:func:`audio.melody.melody_pitch`).
-    Where the singing detector gave ``activity`` (``detected``), the pitch is tracked and the notes are kept only
-    inside the spans where a voice is heard, with more syllables at onset peaks, and held through them
-    (:func:`audio.melody.notes_in_spans`); the voice-band loudness that stands in for it cannot tell the voice
-    from the band, so then every note is sung. Without torch, :func:`_fallback`.
+    Where ``activity`` says where the voice is (``heard`` says how: where the singing detector hears a voice,
+    the voice the separation model takes out of the mix sounds, or both), the pitch is tracked and the notes are
+    kept only inside the spans where a voice is heard, with more syllables at onset peaks, and held through them
+    (:func:`audio.melody.notes_in_spans`); the voice-band loudness that stands in for them (``heard`` None)
+    cannot tell the voice from the band, so then every note is sung. Without torch, :func:`_fallback`.
     """
     from audio import melody
     from audio.phrases import vocal_phrases
     from audio.singing import THRESHOLD
 
     if not melody.crepe_available():
-        tr = _fallback(vf, activity, loud, "the singing detector" if detected else "vocal-band loudness")
+        tr = _fallback(vf, activity, loud, heard or "vocal-band loudness finds a voice")
         return dataclasses.replace(tr, warnings=(*tr.warnings, (
             f"the melody pitch tracker is not installed or does not load ({melody.INSTALL_HINT}): the mouth "
             "opens on the mix's onsets where a voice seems to be, not on the sung notes")))
     notes = melody.sung_notes(*melody.melody_pitch(centre, melody.MELODY_SR,
-                                                   activity > THRESHOLD if detected else None))
-    if detected:  # every run of voice is a span: no pause is too short, no run too short
+                                                   activity > THRESHOLD if heard else None))
+    if heard:  # every run of voice is a span: no pause is too short, no run too short
         fr = vf.frame_rate_hz
         spans = vocal_phrases(activity, fr, min_pause_s=0.0, min_phrase_s=0.0, threshold=THRESHOLD)
         notes = melody.notes_in_spans(notes, spans, np.array(_syllable_onsets(vf, activity > THRESHOLD)) / fr)
     phones = melody.note_phones(notes, vf.loudness, vf.frame_rate_hz)
-    where = "the centre of the stereo mix" if stereo else "the mix"
-    heard = ", where the singing detector hears a voice" if detected else ""
+    where = ("the centre of the stereo mix" if stereo else "the mix") + (f", where {heard}" if heard else "")
     return Transcript((), _close(phones, vf.duration_s), "loudness-fallback",
-                      f"melody notes (CREPE tiny pitch of {where}{heard})", 0.2, vf.duration_s,
+                      f"melody notes (CREPE tiny pitch of {where})", 0.2, vf.duration_s,
                       ("full mix only: the mouth opens on the notes of the mix's main melody where a voice is heard; "
                        "no words (confidence 0.2)",), loud)
 
 
-def _fallback(vf, activity, loud, source: str) -> Transcript:
-    """Tier 4: syllable-like mouth movement at onsets where ``activity`` (> 0.5, from ``source``) holds a voice."""
+def _fallback(vf, activity, loud, heard: str) -> Transcript:
+    """Tier 4: syllable-like mouth movement at onsets where ``activity`` (> 0.5; ``heard`` says how) holds a voice."""
     from audio.lyrics import Syllable
     from audio.vocals import place_phones
 
@@ -1174,7 +1182,7 @@ def _fallback(vf, activity, loud, source: str) -> Transcript:
             phones.append(Phone(t_prev, a / fr, "SIL"))
         phones.extend(place_phones(Syllable(("M",), vowel, ()), a / fr, stop / fr))
         t_prev = stop / fr
-    return Transcript((), _close(phones, vf.duration_s), "loudness-fallback", f"onsets where {source} finds a voice",
+    return Transcript((), _close(phones, vf.duration_s), "loudness-fallback", f"onsets where {heard}",
                       0.2, vf.duration_s, ("full mix only: the mouth opens on onsets, not words (confidence 0.2)",),
                       loud)
 

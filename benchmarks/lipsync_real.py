@@ -396,7 +396,7 @@ ABLATIONS = (
     ("no pitch", {"audio.melody.crepe_available": lambda _: lambda: False,
                   "audio.vocals.vocal_features": _loudness_voicing}, ("dry", "wet", "recorded", "long"), True),
     ("no detector", {"audio.singing.voice_activity": lambda _: _nothing}, ("dry", "wet", "recorded", "long"), True),
-    ("no separation model", {"audio.separation.available": lambda _: lambda: False}, ("recorded", "long"), False),
+    ("no separation model", {"audio.separation.available": lambda _: lambda: False}, ("recorded", "long"), True),
 )
 ABLATION_GROUPS = {"dry": "a cappella (songs, medley)", "wet": "wet stems",
                    "recorded": "songs over recordings", "long": "medleys over recordings",

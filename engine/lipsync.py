@@ -26,8 +26,9 @@ from audio.transcribe import transcribe
 # mix aligned again where it was put, a repeat mark alone on its line left out; 13: up to four lyric lines share
 # a phrase; 14: a full mix's whole-recording alignment searched again unpruned where the pruned pass loses the
 # lyrics; 15: a duet's singer labels, each character singing its singer's lines, kana particles read wa, e; 16: a
-# full mix's voice separated by a model, its phrases, pitch and mouth taken from that voice).
-STAGE_VERSION = "16"
+# full mix's voice separated by a model, its phrases, pitch and mouth taken from that voice; 17: a full mix without
+# lyrics rests its mouth where that voice is silent too).
+STAGE_VERSION = "17"
 
 
 def make_track(vocals: str | Path | None, *, character: str, fps, lyrics: str | Path | None = None,

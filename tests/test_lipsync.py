@@ -336,6 +336,31 @@ def test_full_mix_mouth_moves_with_the_voice_and_rests_with_the_band(speech, tmp
     assert any("singing detector does not load" in w for w in shares["band loudness"][2])
 
 
+def test_full_mix_mouth_rests_where_the_separated_voice_is_silent(speech, tmp_path, monkeypatch):
+    """Without lyrics too, the mouth moves only where the singing detector hears a voice and the voice the
+    separation model takes out of the mix sounds: a detector that hears a voice everywhere (as it may in a
+    band's intro) no longer moves the mouth in the band alone; without the model it does."""
+    from audio import melody, separation, singing
+    from tests.test_melody import _open_frames
+
+    if not (separation.available() and melody.crepe_available()):
+        pytest.skip(f"the separation model or the pitch tracker is not installed: {separation.INSTALL_HINT}")
+    a, b = _speech_between_band(speech, tmp_path / "mix.wav")
+    monkeypatch.setattr(singing, "voice_activity", lambda y, sr, n, rate: np.ones(n))
+    shares = {}
+    for model in (True, False):
+        monkeypatch.setattr(separation, "available", lambda model=model: model)
+        tr = transcribe(tmp_path / "mix.wav", mix=True)
+        open_ = _open_frames(list(tr.phones), tr.duration_s)
+        t = np.arange(open_.size) / 100
+        shares[model] = (open_[(t > a + 0.2) & (t < b - 0.2)].mean(), open_[(t < a - 0.2) | (t > b + 0.3)].mean(),
+                         tr.method)
+    print(shares)
+    voice, band, method = shares[True]
+    assert voice >= 0.7 and band <= 0.05 and "hears a voice and the voice Spleeter's 2stems model separates" in method
+    assert shares[False][1] >= 0.3 and "Spleeter" not in shares[False][2]  # measured: 0.87, 0.00; 0.98 without
+
+
 def test_full_mix_with_lyrics_mouth_rests_with_the_band_alone(speech, tmp_path):
     """With lyrics too, the mouth of a full mix moves where the voice is heard and not in the band alone."""
     from tests.test_melody import _open_frames
