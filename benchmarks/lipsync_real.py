@@ -22,7 +22,11 @@ Usage: ``python benchmarks/lipsync_real.py [--dev DIR] [--only NAME] [--json FIL
    annotated onset, moved by up to ``KARAOKE_JITTER_S`` (seeded). Words with stamps of their own start there,
    so their error is the stamps' (about half of ``KARAOKE_JITTER_S``): the mouth is what these rows measure.
    And the same LRC files of the stems (dry and wet) and of those mixes off as a whole (``LRC_SHIFTS_S``): the
-   lyrics of another release, which the aligner should find and put back, or leave as they are.
+   lyrics of another release, which the aligner should find and put back, or leave as they are. And the
+   songs, the medley and the medley with breaks over bands cut from produced pop songs: the intros of the
+   ``vocal_mix/`` clips before their first annotated lead-vocal note (``POP_INTRO_MARGIN_S`` before it, and
+   only those at least ``POP_INTRO_MIN_S`` long), looped; a produced band's parts (lead instruments, pads,
+   perhaps backing vocals) pass into the separated voice as a recording of an orchestra or a jazz combo may not.
    Syllable-onset error (mean, share within 0.3 s and 0.1 s), mouth open/closed agreement per frame with
    the annotated sung syllables beside that of a mouth that never closes (always_open: these songs are
    sung almost without a break, so agreement says little unless it beats that), the aligner that ran,
@@ -77,6 +81,8 @@ CHANCE_DRAWS = 50  # random placements of the same number of openings, for the c
 LRC_JITTER_S = 0.5  # the most a timed lyrics file's stamp is moved from the annotated line start
 KARAOKE_JITTER_S = 0.1  # the most a karaoke file's word stamp is moved from the annotated syllable onset
 LRC_SHIFTS_S = (2.5, -3.0)  # LRC files off as a whole: every stamp 2.5 s late, or 3 s early
+POP_INTRO_MARGIN_S = 1.0  # a pop clip's intro ends this long before its first annotated lead-vocal note
+POP_INTRO_MIN_S = 5.0  # and is used as a band when at least this long (two of the six clips)
 
 
 def _read_table(path: Path) -> np.ndarray:
@@ -229,6 +235,19 @@ def _instrumentals(dev: Path) -> list[Path]:
     return [p for p in found if p.is_file()]
 
 
+def _pop_intros(dev: Path, tmp: Path) -> list[Path]:
+    """The intros of the ``vocal_mix/`` clips, to the first annotated note less ``POP_INTRO_MARGIN_S``, those of
+    ``POP_INTRO_MIN_S`` or more: bands of produced songs with no lead vocal, written as WAV files into ``tmp``."""
+    out = []
+    for notes_path in sorted((dev / "vocal_mix").glob("*.notes")):
+        end = float(_read_table(notes_path)[0, 0]) - POP_INTRO_MARGIN_S
+        if end >= POP_INTRO_MIN_S:
+            y, sr = sf.read(dev / "beats" / f"{notes_path.stem}.flac", dtype="float32")
+            out.append(tmp / f"{notes_path.stem.split('_')[1][:7]}_intro.wav")
+            sf.write(out[-1], y[: int(end * sr)], sr)
+    return out
+
+
 def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str],
                     groups: tuple[str, ...] | None = None) -> tuple[list[dict], dict[str, list]]:
     """Score the a-cappella songs and the medley; also return (confidence, error) per word: of the dry takes
@@ -270,6 +289,10 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str],
         # A song's instrumental intro and breaks, where no word may be put: 15 s before, 10 s between and after.
         breaks = functools.cache(functools.partial(_medley, dev, ids, work, intro_s=INTRO_S, gap_s=BREAK_S))
         broken = [(f"breaks medley over {band.stem}, --mix", over(breaks, band), True) for band in _instrumentals(dev)]
+        intros = _pop_intros(dev, work)
+        produced = [(f"{name} over {band.stem}, --mix", over(make, band), True)
+                    for band in intros for name, make in [*((sid[-3:], m) for sid, m in songs.items()),
+                                                          ("medley", medley), ("breaks medley", breaks)]]
         timed = [(f"LRC: {name}", (lambda make=make: _timed_lyrics(make(), work)), True)
                  for name, make, _ in recorded + long + broken]
         alone = [(sid, make, False) for sid, make in songs.items()]
@@ -279,7 +302,7 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str],
         shifted = [(f"LRC {abs(d):g} s {'late' if d > 0 else 'early'}: {name}",
                     (lambda make=make, d=d: _timed_lyrics(make(), work, shift_s=d)), mix)
                    for name, make, mix in alone + wet + recorded + long + broken for d in LRC_SHIFTS_S]
-        cases += recorded + long + stereo + stereo_long + broken + timed + karaoke + shifted
+        cases += recorded + long + stereo + stereo_long + broken + produced + timed + karaoke + shifted
         over_recordings = {case[0] for case in recorded + long + stereo + stereo_long + broken}
         lrc = {case[0] for case in timed}
         group_of = {name: group for group, members in (("dry", [c for c in cases if c[0] in dry]), ("wet", wet),
@@ -309,7 +332,8 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str],
                 rows.append({**row, **_mouth(tr.phones, ref, duration)})
     for group, label in ((recorded, "mean, songs over recordings"), (long, "mean, medleys over recordings"),
                          (stereo, "mean, songs, stereo"), (stereo_long, "mean, medleys, stereo"),
-                         (broken, "mean, medleys with breaks"), (timed, "mean, the same mono mixes with LRC"),
+                         (broken, "mean, medleys with breaks"), (produced, "mean, over produced pop intros"),
+                         (timed, "mean, the same mono mixes with LRC"),
                          ([c for c in karaoke if c[2]], "mean, the same with karaoke"),
                          ([c for c in shifted if not c[2]], "mean, stems, LRC off as a whole"),
                          ([c for c in shifted if c[2]], "mean, mono mixes, LRC off as a whole")):
