@@ -42,7 +42,7 @@ Usage: ``python benchmarks/lipsync_real.py [--dev DIR] [--only NAME] [--json FIL
    the lines), mouth agreement with the notes beside always_open, and note onsets matched by an opening;
    per aligner and with no lyrics. Tagalog has no espeak-ng voice: the English one reads it.
 4. Calibration: word confidence in bins against the share of those words within 0.3 s, on the dry takes;
-   and on the full mixes over the recorded instrumentals, the words at half the full-mix cap or less (the
+   and on the full mixes over the recorded and produced bands, the words at half the full-mix cap or less (the
    lines to check first, and words the aligner itself is less sure of) against the rest; the same on those
    mixes with an LRC file (there the lines to check are the ones the speech model did not confirm).
 
@@ -303,7 +303,7 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str],
                     (lambda make=make, d=d: _timed_lyrics(make(), work, shift_s=d)), mix)
                    for name, make, mix in alone + wet + recorded + long + broken for d in LRC_SHIFTS_S]
         cases += recorded + long + stereo + stereo_long + broken + produced + timed + karaoke + shifted
-        over_recordings = {case[0] for case in recorded + long + stereo + stereo_long + broken}
+        over_recordings = {case[0] for case in recorded + long + stereo + stereo_long + broken + produced}
         lrc = {case[0] for case in timed}
         group_of = {name: group for group, members in (("dry", [c for c in cases if c[0] in dry]), ("wet", wet),
                                                        ("recorded", recorded), ("long", long))
@@ -586,7 +586,7 @@ def main(argv: list[str] | None = None) -> int:
         print("== calibration (aligner auto): words per confidence bin and the share within 0.3 s")
         print(_table(cal, ["bin", "words", "within_03"]))
     if mix_cal:
-        print(f"\n== full mixes over recorded instrumentals: words at half the cap ({CHECK_CONFIDENCE:g}) or "
+        print(f"\n== full mixes over recorded and produced bands: words at half the cap ({CHECK_CONFIDENCE:g}) or "
               "less (the lines to check first) and the rest, and the share within 0.3 s")
         print(_table(mix_cal, ["bin", "words", "within_03"]))
     if lrc_cal:
