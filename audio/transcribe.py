@@ -155,15 +155,15 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
                           (f"{vocals}: no voice found (silent or instrumental); the mouth stays closed",
                            *mix_notes), loud)
     if mix and lyrics is None:
-        heard = "the singing detector hears a voice" if detected else None
+        how = "the singing detector hears a voice" if detected else None  # where the voice is, as the method says
         if separation.available():  # and where the voice the model separates from the band sounds: a pause either
             # of them hears is one (README: the pop clips; strings pass into the separated voice, the detector
             # hears a voice in some intros where the separated one is silent)
             voice = separation.voice(samples, audio.sr, V.VOCAL_SR)
             sounds = librosa.util.fix_length(V.vocal_features(voice, V.VOCAL_SR).active, size=activity.size)
             activity = np.minimum(activity, sounds) if detected else sounds
-            heard = " and ".join(filter(None, (heard, "the voice Spleeter's 2stems model separates sounds")))
-        tr = _melody_notes(centre, samples.shape[1] > 1, vf, activity, heard, loud)
+            how = " and ".join(filter(None, (how, "the voice Spleeter's 2stems model separates sounds")))
+        tr = _melody_notes(centre, samples.shape[1] > 1, vf, activity, how, loud)
         return dataclasses.replace(tr, warnings=(*tr.warnings, *mix_notes))
     if lyrics is None:
         from audio.speech import recognize_phones
@@ -194,11 +194,12 @@ def transcribe(vocals: str | Path | None, *, lyrics: str | Path | None = None, m
         # that repetition only brings forward, which keeps some of the band, the mix's melody where the detector
         # hears a voice (CREPE on the centre).
         pitch = None
-        if not separated and melody.crepe_available():
-            pitch = melody.voice_pitch(centre, melody.MELODY_SR, activity > 0.5 if detected else None)
-        elif not separated:
-            warnings.append(f"the melody pitch tracker is not installed or does not load ({melody.INSTALL_HINT}): "
-                            "the voice's pitch is tracked on the separated voice, where the band confuses it more")
+        if not separated:
+            if melody.crepe_available():
+                pitch = melody.voice_pitch(centre, melody.MELODY_SR, activity > 0.5 if detected else None)
+            else:
+                warnings.append(f"the melody pitch tracker is not installed or does not load ({melody.INSTALL_HINT}):"
+                                " the voice's pitch is tracked on the separated voice, where the band confuses it more")
         vf = V.vocal_features(y, rate, pitch=pitch)
     # Where the mouth may move: on a stem where the voice sounds (_follow_voice's default); on a full mix where the
     # voice the separation model took out of it sounds, or, brought forward by repetition only (which keeps some of

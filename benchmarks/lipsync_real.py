@@ -61,6 +61,7 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -235,17 +236,25 @@ def _instrumentals(dev: Path) -> list[Path]:
     return [p for p in found if p.is_file()]
 
 
-def _pop_intros(dev: Path, tmp: Path) -> list[Path]:
+def _pop_intros(dev: Path, tmp: Path) -> dict[str, Callable[[], Path]]:
     """The intros of the ``vocal_mix/`` clips, to the first annotated note less ``POP_INTRO_MARGIN_S``, those of
-    ``POP_INTRO_MIN_S`` or more: bands of produced songs with no lead vocal, written as WAV files into ``tmp``."""
-    out = []
+    ``POP_INTRO_MIN_S`` or more: bands of produced songs with no lead vocal. By name, each a function that cuts it
+    into a WAV file in ``tmp`` the first time it is called (when a case over it runs)."""
+    out = {}
     for notes_path in sorted((dev / "vocal_mix").glob("*.notes")):
         end = float(_read_table(notes_path)[0, 0]) - POP_INTRO_MARGIN_S
         if end >= POP_INTRO_MIN_S:
-            y, sr = sf.read(dev / "beats" / f"{notes_path.stem}.flac", dtype="float32")
-            out.append(tmp / f"{notes_path.stem.split('_')[1][:7]}_intro.wav")
-            sf.write(out[-1], y[: int(end * sr)], sr)
+            name = f"{notes_path.stem.split('_')[1][:7]}_intro"
+            out[name] = functools.cache(functools.partial(_cut, dev / "beats" / f"{notes_path.stem}.flac", end,
+                                                          tmp / f"{name}.wav"))
     return out
+
+
+def _cut(source: Path, end_s: float, wav: Path) -> Path:
+    """The first ``end_s`` seconds of ``source``, written to ``wav``."""
+    y, sr = sf.read(source, dtype="float32")
+    sf.write(wav, y[: int(end_s * sr)], sr)
+    return wav
 
 
 def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str],
@@ -289,10 +298,10 @@ def evaluate_lyrics(dev: Path, only: set[str], aligners: list[str],
         # A song's instrumental intro and breaks, where no word may be put: 15 s before, 10 s between and after.
         breaks = functools.cache(functools.partial(_medley, dev, ids, work, intro_s=INTRO_S, gap_s=BREAK_S))
         broken = [(f"breaks medley over {band.stem}, --mix", over(breaks, band), True) for band in _instrumentals(dev)]
-        intros = _pop_intros(dev, work)
-        produced = [(f"{name} over {band.stem}, --mix", over(make, band), True)
-                    for band in intros for name, make in [*((sid[-3:], m) for sid, m in songs.items()),
-                                                          ("medley", medley), ("breaks medley", breaks)]]
+        produced = [(f"{name} over {band}, --mix", (lambda make=make, cut=cut: _over_band(make(), work, cut())), True)
+                    for band, cut in _pop_intros(dev, work).items()
+                    for name, make in [*((sid[-3:], m) for sid, m in songs.items()),
+                                       ("medley", medley), ("breaks medley", breaks)]]
         timed = [(f"LRC: {name}", (lambda make=make: _timed_lyrics(make(), work)), True)
                  for name, make, _ in recorded + long + broken]
         alone = [(sid, make, False) for sid, make in songs.items()]
